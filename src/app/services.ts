@@ -1,0 +1,189 @@
+/**
+ * The application's use cases, as the commands see them. Commands (in `commands/`) call these and
+ * render the outcomes; they never touch SQL or tensors. Every method is scoped to one guild, so
+ * nothing taught in one server can affect another.
+ *
+ * Outcomes are discriminated unions: "bad input" is a normal result with a reason the command
+ * turns into a localised reply, never an exception.
+ *
+ * @module
+ */
+
+/** Where a sentence came from. */
+export type SentenceSource = 'discord' | 'console' | 'import';
+
+/** Why a sentence was refused by {@link BotServices.teach}. */
+export type TeachRefusal =
+  | { status: 'empty' }
+  | { status: 'too_long'; length: number; maxLength: number }
+  | { status: 'too_many_tokens'; tokens: number; maxTokens: number }
+  | { status: 'no_words' }
+  | { status: 'duplicate'; existingId: number }
+  | { status: 'cooldown'; retryAfterSeconds: number };
+
+/** The outcome of {@link BotServices.teach}. */
+export type TeachOutcome =
+  | {
+      status: 'added';
+      id: number;
+      tokens: string[];
+      /** How many markup pieces / links were removed before storing. */
+      removedMarkup: number;
+      /** New sentences still needed before the next scheduled retrain picks this server up. */
+      untilRetrain: number;
+    }
+  | TeachRefusal;
+
+/** A member's request to teach a sentence. */
+export interface TeachInput {
+  guildId: string;
+  channelId: string | null;
+  authorId: string;
+  text: string;
+  source: SentenceSource;
+  interactionId?: string;
+}
+
+/** One predicted next word. */
+export interface WordProbability {
+  word: string;
+  probability: number;
+}
+
+/** Which model answered. */
+export interface ModelInfo {
+  version: number;
+  createdAt: number;
+  /** The LSTM, or the n-gram fallback when it is measurably better on a tiny corpus. */
+  kind: 'lstm' | 'kneser-ney';
+}
+
+/** The outcome of {@link BotServices.predict}. */
+export type PredictOutcome =
+  | {
+      status: 'ok';
+      tokens: string[];
+      unknown: string[];
+      /** The input was longer than the model's context: only these last tokens were used. */
+      contextUsed: string[];
+      truncated: boolean;
+      predictions: WordProbability[];
+      model: ModelInfo;
+    }
+  | { status: 'empty_input' }
+  | { status: 'all_unknown'; tokens: string[]; unknown: string[] }
+  | { status: 'no_model'; sentences: number; sentencesNeeded: number };
+
+/** The outcome of {@link BotServices.generate}. */
+export type GenerateOutcome =
+  | { status: 'ok'; start: string[]; generated: string[]; unknown: string[]; model: ModelInfo }
+  | { status: 'empty_input' }
+  | { status: 'no_model'; sentences: number; sentencesNeeded: number };
+
+/** A stored sentence as listed to members. */
+export interface SentenceSummary {
+  id: number;
+  authorId: string;
+  text: string;
+  tokens: string[];
+  createdAt: number;
+}
+
+/** One page of sentences. */
+export interface SentencePage {
+  sentences: SentenceSummary[];
+  total: number;
+  page: number;
+  pageCount: number;
+}
+
+/** Per-epoch training figures. */
+export interface EpochSummary {
+  epoch: number;
+  trainLoss: number;
+  validationLoss?: number;
+  validationAccuracy?: number;
+}
+
+/** Live progress of a training run. */
+export interface TrainingProgress {
+  runId: number;
+  guildId: string;
+  phase: 'queued' | 'preparing' | 'training' | 'saving';
+  epoch: number;
+  maxEpochs: number;
+  batch: number;
+  batchesPerEpoch: number;
+  loss: number | null;
+  tokensPerSecond: number | null;
+  etaSeconds: number | null;
+}
+
+/** How a training run ended. */
+export type TrainingResult =
+  | {
+      status: 'succeeded';
+      runId: number;
+      modelVersion: number;
+      promoted: boolean;
+      /** Why a finished model was kept but not promoted (e.g. clearly worse validation loss). */
+      note?: string;
+      sentences: number;
+      vocabularySize: number;
+      finalLoss: number;
+      validationLoss?: number;
+      validationAccuracy?: number;
+      seconds: number;
+      history: EpochSummary[];
+    }
+  | { status: 'failed'; runId: number; error: string }
+  | { status: 'cancelled'; runId: number };
+
+/** A handle on a queued or running training run. */
+export interface TrainingHandle {
+  runId: number;
+  /** True when this request joined a run that was already queued or running. */
+  alreadyActive: boolean;
+  /** Latest progress, if any. */
+  progress(): TrainingProgress | null;
+  /** Subscribes to progress; returns the unsubscribe function. */
+  onProgress(listener: (progress: TrainingProgress) => void): () => void;
+  /** Resolves when the run ends, whoever started it. */
+  done: Promise<TrainingResult>;
+}
+
+/** What `/stats` shows. */
+export interface GuildStats {
+  sentences: number;
+  contributors: number;
+  vocabularySize: number | null;
+  model: (ModelInfo & { history: EpochSummary[]; corpusSentences: number }) | null;
+  changesSinceModel: number;
+  /** When the scheduler will look at this server next, null when it is not due. */
+  nextRetrainAt: number | null;
+  retrainThreshold: number;
+  lastRun: { status: string; finishedAt: number | null; error: string | null; note: string | null } | null;
+}
+
+/** The use cases commands call. */
+export interface BotServices {
+  teach(input: TeachInput): TeachOutcome;
+  predict(guildId: string, text: string, count: number): PredictOutcome;
+  /** Autocomplete: the typed text followed by each likely next word, at most `limit`. */
+  complete(guildId: string, typed: string, limit: number): string[];
+  generate(guildId: string, start: string, length: number, temperature: number): GenerateOutcome;
+  stats(guildId: string): GuildStats;
+  listSentences(guildId: string, options: { authorId?: string; page: number; pageSize: number }): SentencePage;
+  /** Removes one sentence; `authorId` restricts it to that member's own sentences. */
+  forgetSentence(guildId: string, sentenceId: number, authorId?: string): boolean;
+  /** Removes every sentence of a member; returns how many. */
+  forgetAuthor(guildId: string, authorId: string): number;
+  /** Autocomplete over a member's own sentences (or all, for moderators). */
+  searchSentences(guildId: string, query: string, authorId: string | undefined, limit: number): SentenceSummary[];
+  /** Queues a retrain now, or joins the one already queued or running. */
+  retrain(guildId: string, options: { full: boolean; requestedBy: string }): TrainingHandle;
+  /** The run queued or running for this guild, if any. */
+  activeTraining(guildId: string): TrainingHandle | null;
+  /** Renders a PNG of a loss history. */
+  lossChart(history: EpochSummary[], locale: string): Promise<Buffer>;
+}

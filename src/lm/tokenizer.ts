@@ -1,0 +1,103 @@
+/**
+ * Turns raw text (typed in Discord, in the console or imported from a file) into the tokens the
+ * language model sees.
+ *
+ * Rules, in order:
+ * 1. Invisible and unsafe characters are removed: control characters, zero-width characters,
+ *    bidirectional marks and overrides, and unpaired surrogates. They would otherwise glue words
+ *    together or create tokens that look identical but are not.
+ * 2. Discord markup never reaches the vocabulary: user, role and channel mentions, custom emoji,
+ *    slash-command mentions, timestamps, URLs and `@everyone` / `@here` are removed (and reported),
+ *    because they are unique per server and carry no language.
+ * 3. The rest is split into words with `Intl.Segmenter` (word granularity), so Chinese typed with or
+ *    without spaces gives the same tokens (`我喜欢玩具` and `我 喜欢 玩具` both give 我 | 喜欢 | 玩具).
+ * 4. Latin (and every cased) script is lower-cased. Punctuation and symbols (emoji included) are
+ *    kept as tokens of their own: they are part of how people write and end sentences. White space
+ *    is dropped.
+ *
+ * @module
+ */
+
+/** One kind of Discord markup or link found and removed from a text. */
+export type MarkupKind = 'user' | 'role' | 'channel' | 'emoji' | 'command' | 'timestamp' | 'url' | 'everyone';
+
+/** A piece of markup removed by {@link tokenize}. */
+export interface RemovedMarkup {
+  kind: MarkupKind;
+  text: string;
+}
+
+/** The result of {@link tokenize}. */
+export interface TokenizedText {
+  /** Tokens as the model sees them. */
+  tokens: string[];
+  /** How many of {@link tokens} are words (not punctuation or symbols). */
+  wordCount: number;
+  /** Markup and links that were removed. */
+  removedMarkup: RemovedMarkup[];
+  /** The text after invisible characters and markup were removed, spaces collapsed. */
+  cleanedText: string;
+}
+
+const MARKUP_PATTERNS: ReadonlyArray<readonly [MarkupKind, RegExp]> = [
+  ['user', /<@!?\d+>/g],
+  ['role', /<@&\d+>/g],
+  ['channel', /<#\d+>/g],
+  ['emoji', /<a?:\w{1,32}:\d+>/g],
+  ['command', /<\/[\w\- ]{1,100}:\d+>/g],
+  ['timestamp', /<t:-?\d+(?::[tTdDfFR])?>/g],
+  ['url', /\b(?:https?|ftp|discord):\/\/\S+|\bwww\.[^\s/]+\.\S+/giu],
+  ['everyone', /@(?:everyone|here)\b/g],
+];
+
+/**
+ * C0/C1 controls (tab and newline become spaces first), zero-width characters, bidi marks,
+ * embeddings, overrides and isolates, the BOM, soft hyphen and variation selectors.
+ */
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]/gu;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+const segmenter = new Intl.Segmenter('zh', { granularity: 'word' });
+
+/** Removes invisible and unsafe characters; keeps every visible character. */
+export function stripInvisible(text: string): string {
+  return text.replace(/[\t\n\r\v\f]/g, ' ').replace(LONE_SURROGATE, '').replace(INVISIBLE, '');
+}
+
+/** Removes Discord markup and links, returning what was removed. */
+export function stripMarkup(text: string): { text: string; removed: RemovedMarkup[] } {
+  const removed: RemovedMarkup[] = [];
+  let result = text;
+  for (const [kind, pattern] of MARKUP_PATTERNS) {
+    result = result.replace(pattern, (match) => {
+      removed.push({ kind, text: match });
+      return ' ';
+    });
+  }
+  return { text: result, removed };
+}
+
+/**
+ * Tokenizes a text with the rules of this module.
+ *
+ * @example
+ * tokenize('我喜欢玩具').tokens; // ['我', '喜欢', '玩具']
+ * tokenize('Hello, <@123> World!').tokens; // ['hello', ',', 'world', '!']
+ */
+export function tokenize(text: string): TokenizedText {
+  const { text: withoutMarkup, removed } = stripMarkup(stripInvisible(text));
+  const cleanedText = withoutMarkup.replace(/\s+/g, ' ').trim();
+  const tokens: string[] = [];
+  let wordCount = 0;
+  for (const { segment, isWordLike } of segmenter.segment(cleanedText)) {
+    if (segment.trim() === '') continue;
+    tokens.push(segment.toLowerCase());
+    if (isWordLike) wordCount += 1;
+  }
+  return { tokens, wordCount, removedMarkup: removed, cleanedText };
+}
+
+/** The key under which two sentences count as the same sentence: their tokens. */
+export function dedupeKey(tokens: readonly string[]): string {
+  return tokens.join(' ');
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { dedupeKey, tokenize } from '../../src/lm/tokenizer.ts';
+
+describe('tokenize', () => {
+  it('segments Chinese typed with or without spaces into the same words', () => {
+    expect(tokenize('我喜欢玩具').tokens).toEqual(['我', '喜欢', '玩具']);
+    expect(tokenize('我 喜欢 玩具').tokens).toEqual(['我', '喜欢', '玩具']);
+    expect(tokenize('我讨厌挨打').tokens).toEqual(tokenize('我 讨厌 挨打').tokens);
+  });
+
+  it('lower-cases Latin words and keeps punctuation as tokens', () => {
+    const result = tokenize('The Cat sat, on THE mat!');
+    expect(result.tokens).toEqual(['the', 'cat', 'sat', ',', 'on', 'the', 'mat', '!']);
+    expect(result.wordCount).toBe(6);
+  });
+
+  it('drops every kind of Discord markup and links, and reports them', () => {
+    const result = tokenize(
+      'hi <@123456789012345678> <@!123456789012345678> <@&223456789012345678> <#323456789012345678> ' +
+        '<:wave:423456789012345678> <a:dance:523456789012345678> </teach:623456789012345678> <t:1700000000:R> ' +
+        'https://example.com/a?b=c www.example.org/x @everyone @here there',
+    );
+    expect(result.tokens).toEqual(['hi', 'there']);
+    expect(result.removedMarkup.map((m) => m.kind)).toEqual([
+      'user', 'user', 'role', 'channel', 'emoji', 'emoji', 'command', 'timestamp', 'url', 'url', 'everyone', 'everyone',
+    ]);
+    expect(result.tokens.join(' ')).not.toMatch(/[<>@]|http/);
+  });
+
+  it('removes zero-width, bidi and control characters that would glue or disguise words', () => {
+    expect(tokenize('a\u200bb').tokens).toEqual(['ab']);
+    expect(tokenize('left\u202eright\u0007 ok').tokens).toEqual(['leftright', 'ok']);
+    expect(tokenize('line one\nline\ttwo').tokens).toEqual(['line', 'one', 'line', 'two']);
+  });
+
+  it('drops unpaired surrogates but keeps emoji as symbol tokens', () => {
+    expect(tokenize('bad\ud800 text').tokens).toEqual(['bad', 'text']);
+    const emoji = tokenize('nice 😀');
+    expect(emoji.tokens).toEqual(['nice', '😀']);
+    expect(emoji.wordCount).toBe(1);
+  });
+
+  it('gives no tokens for text made only of markup and spaces', () => {
+    const result = tokenize('  <@123456789012345678>  https://x.y/z  ');
+    expect(result.tokens).toEqual([]);
+    expect(result.cleanedText).toBe('');
+  });
+});
+
+describe('dedupeKey', () => {
+  it('treats sentences with the same tokens as the same sentence', () => {
+    expect(dedupeKey(tokenize('我喜欢玩具').tokens)).toBe(dedupeKey(tokenize(' 我 喜欢  玩具 ').tokens));
+    expect(dedupeKey(tokenize('Hello World').tokens)).toBe(dedupeKey(tokenize('hello world').tokens));
+  });
+});
