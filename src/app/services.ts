@@ -165,21 +165,24 @@ export interface GuildStats {
   lastRun: { status: string; finishedAt: number | null; error: string | null; note: string | null } | null;
 }
 
-/** The use cases commands call. */
+/**
+ * The use cases commands call. Every method is asynchronous: models load lazily and some answers
+ * wait on training, so commands always `await` (and defer first when it can be slow).
+ */
 export interface BotServices {
-  teach(input: TeachInput): TeachOutcome;
-  predict(guildId: string, text: string, count: number): PredictOutcome;
+  teach(input: TeachInput): Promise<TeachOutcome>;
+  predict(guildId: string, text: string, count: number): Promise<PredictOutcome>;
   /** Autocomplete: the typed text followed by each likely next word, at most `limit`. */
-  complete(guildId: string, typed: string, limit: number): string[];
-  generate(guildId: string, start: string, length: number, temperature: number): GenerateOutcome;
-  stats(guildId: string): GuildStats;
-  listSentences(guildId: string, options: { authorId?: string; page: number; pageSize: number }): SentencePage;
+  complete(guildId: string, typed: string, limit: number): Promise<string[]>;
+  generate(guildId: string, start: string, length: number, temperature: number): Promise<GenerateOutcome>;
+  stats(guildId: string): Promise<GuildStats>;
+  listSentences(guildId: string, options: { authorId?: string; page: number; pageSize: number }): Promise<SentencePage>;
   /** Removes one sentence; `authorId` restricts it to that member's own sentences. */
-  forgetSentence(guildId: string, sentenceId: number, authorId?: string): boolean;
+  forgetSentence(guildId: string, sentenceId: number, authorId?: string): Promise<boolean>;
   /** Removes every sentence of a member; returns how many. */
-  forgetAuthor(guildId: string, authorId: string): number;
+  forgetAuthor(guildId: string, authorId: string): Promise<number>;
   /** Autocomplete over a member's own sentences (or all, for moderators). */
-  searchSentences(guildId: string, query: string, authorId: string | undefined, limit: number): SentenceSummary[];
+  searchSentences(guildId: string, query: string, authorId: string | undefined, limit: number): Promise<SentenceSummary[]>;
   /** Queues a retrain now, or joins the one already queued or running. */
   retrain(guildId: string, options: { full: boolean; requestedBy: string }): TrainingHandle;
   /** The run queued or running for this guild, if any. */
