@@ -62,7 +62,7 @@ const unsortedSegmentSumConfig: KernelConfig = {
       if (segment < 0 || segment >= numSegments) continue;
       const from = row * inner;
       const to = segment * inner;
-      for (let k = 0; k < inner; k++) target[to + k] += source[from + k] as number;
+      for (let k = 0; k < inner; k++) target[to + k] = (target[to + k] as number) + (source[from + k] as number);
     }
     return out;
   }) as unknown as KernelFunc,
