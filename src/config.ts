@@ -1,0 +1,209 @@
+/**
+ * Environment configuration. Every setting comes from an environment variable (a `.env` file is
+ * read by {@link loadEnvironment}); {@link loadConfig} validates them all at once so a bad
+ * deployment fails at start with one message naming every wrong variable and the expected form.
+ *
+ * @module
+ */
+import dotenv from 'dotenv';
+
+/** The log levels pino knows, quietest last. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A pino log level. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The TensorFlow.js backends that can be forced. */
+export const TF_BACKENDS = ['node', 'wasm', 'cpu'] as const;
+
+/** A TensorFlow.js backend name. */
+export type TfBackend = (typeof TF_BACKENDS)[number];
+
+/** The validated configuration. */
+export interface Config {
+  /** Bot token; only the Discord modes need it (see {@link requireDiscordCredentials}). */
+  discordToken: string | null;
+  /** Application (client) id; only the Discord modes need it. */
+  discordClientId: string | null;
+  /** When set, commands are deployed to this guild only (instant updates while developing). */
+  devGuildId: string | null;
+  dbPath: string;
+  logLevel: LogLevel;
+  /** REST base URL, without a trailing slash (a REST proxy or a test server can stand in). */
+  discordApiUrl: string;
+  retrainIntervalMinutes: number;
+  retrainMinNewSentences: number;
+  trainingConcurrency: number;
+  retrainBudgetMinutes: number;
+  teachCooldownPerMinute: number;
+  modelVersionsKept: number;
+  /** Forced backend; null lets the engine pick the fastest available. */
+  tfBackend: TfBackend | null;
+}
+
+/** The configuration with the Discord credentials known to be present. */
+export type DiscordConfig = Config & { discordToken: string; discordClientId: string };
+
+/** One invalid variable. */
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+/** Thrown by {@link loadConfig}: lists every invalid variable with the expected form. */
+export class ConfigError extends Error {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[]) {
+    super(
+      `Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Environment variables as `process.env` holds them. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+const SNOWFLAKE = /^\d{17,20}$/;
+
+/** Reads each variable and records a problem instead of throwing, so all are reported together. */
+class EnvReader {
+  readonly problems: ConfigProblem[] = [];
+
+  constructor(private readonly env: Environment) {}
+
+  /** The trimmed value; an empty value counts as unset (as in `DEV_GUILD_ID=`). */
+  raw(variable: string): string | null {
+    const value = this.env[variable]?.trim();
+    return value === undefined || value === '' ? null : value;
+  }
+
+  string(variable: string, fallback: string): string {
+    return this.raw(variable) ?? fallback;
+  }
+
+  snowflake(variable: string): string | null {
+    const value = this.raw(variable);
+    if (value !== null && !SNOWFLAKE.test(value)) {
+      this.fail(variable, `expected a Discord id (17 to 20 digits), got "${value}"`);
+    }
+    return value;
+  }
+
+  positiveInteger(variable: string, fallback: number): number {
+    const value = this.raw(variable);
+    if (value === null) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+      this.fail(variable, `expected a whole number of at least 1, got "${value}"`);
+      return fallback;
+    }
+    return Number(value);
+  }
+
+  positiveNumber(variable: string, fallback: number): number {
+    const value = this.raw(variable);
+    if (value === null) return fallback;
+    const parsed = Number(value);
+    if (!/^\d*\.?\d+$/.test(value) || !(parsed > 0)) {
+      this.fail(variable, `expected a number greater than 0, got "${value}"`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  oneOf<T extends string>(variable: string, allowed: readonly T[], fallback: T): T;
+  oneOf<T extends string>(variable: string, allowed: readonly T[], fallback: null): T | null;
+  oneOf<T extends string>(variable: string, allowed: readonly T[], fallback: T | null): T | null {
+    const value = this.raw(variable);
+    if (value === null) return fallback;
+    const match = allowed.find((candidate) => candidate === value.toLowerCase());
+    if (match === undefined) {
+      this.fail(variable, `expected one of ${allowed.join(', ')}, got "${value}"`);
+      return fallback;
+    }
+    return match;
+  }
+
+  httpUrl(variable: string, fallback: string): string {
+    const value = this.raw(variable);
+    if (value === null) return fallback;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      this.fail(variable, `expected an http(s) URL such as ${fallback}, got "${value}"`);
+      return fallback;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      this.fail(variable, `expected an http(s) URL such as ${fallback}, got "${value}"`);
+      return fallback;
+    }
+    return value.replace(/\/+$/, '');
+  }
+
+  fail(variable: string, message: string): void {
+    this.problems.push({ variable, message });
+  }
+}
+
+/**
+ * Validates the configuration from environment variables.
+ *
+ * @param env - the variables, `process.env` by default (call {@link loadEnvironment} first to
+ *   include a `.env` file).
+ * @throws ConfigError naming every invalid variable.
+ */
+export function loadConfig(env: Environment = process.env): Config {
+  const read = new EnvReader(env);
+  const config: Config = {
+    discordToken: read.raw('DISCORD_TOKEN'),
+    discordClientId: read.snowflake('DISCORD_CLIENT_ID'),
+    devGuildId: read.snowflake('DEV_GUILD_ID'),
+    dbPath: read.string('DB_PATH', 'data/bot.sqlite'),
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    discordApiUrl: read.httpUrl('DISCORD_API_URL', 'https://discord.com/api'),
+    retrainIntervalMinutes: read.positiveNumber('RETRAIN_INTERVAL_MINUTES', 10),
+    retrainMinNewSentences: read.positiveInteger('RETRAIN_MIN_NEW_SENTENCES', 5),
+    trainingConcurrency: read.positiveInteger('TRAINING_CONCURRENCY', 1),
+    retrainBudgetMinutes: read.positiveNumber('RETRAIN_BUDGET_MINUTES', 5),
+    teachCooldownPerMinute: read.positiveInteger('TEACH_COOLDOWN_PER_MINUTE', 10),
+    modelVersionsKept: read.positiveInteger('MODEL_VERSIONS_KEPT', 5),
+    tfBackend: read.oneOf('TF_BACKEND', TF_BACKENDS, null),
+  };
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}
+
+/**
+ * Checks that the Discord credentials are set, for the modes that talk to Discord.
+ *
+ * @throws ConfigError naming each missing variable.
+ */
+export function requireDiscordCredentials(config: Config): DiscordConfig {
+  const { discordToken, discordClientId } = config;
+  if (discordToken !== null && discordClientId !== null) {
+    return { ...config, discordToken, discordClientId };
+  }
+  const problems: ConfigProblem[] = [];
+  if (discordToken === null) {
+    problems.push({ variable: 'DISCORD_TOKEN', message: 'required to connect to Discord (the bot token from the Developer Portal)' });
+  }
+  if (discordClientId === null) {
+    problems.push({ variable: 'DISCORD_CLIENT_ID', message: 'required to connect to Discord (the application id, 17 to 20 digits)' });
+  }
+  throw new ConfigError(problems);
+}
+
+/**
+ * Loads a `.env` file into `process.env` (variables already set win) and returns the validated
+ * configuration.
+ *
+ * @param envFile - path of the file, `.env` in the working directory by default.
+ */
+export function loadEnvironment(envFile?: string): Config {
+  // quiet: dotenv otherwise prints a banner on stdout, which would mix with the console's replies.
+  dotenv.config({ quiet: true, ...(envFile === undefined ? {} : { path: envFile }) });
+  return loadConfig(process.env);
+}

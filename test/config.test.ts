@@ -1,0 +1,136 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, requireDiscordCredentials } from '../src/config.ts';
+import { createLogger } from '../src/log.ts';
+
+const CLIENT_ID = '1234567890123456789';
+
+function problemsOf(env: Record<string, string>): { variable: string; message: string }[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults when nothing is set', () => {
+    expect(loadConfig({})).toEqual({
+      discordToken: null,
+      discordClientId: null,
+      devGuildId: null,
+      dbPath: 'data/bot.sqlite',
+      logLevel: 'info',
+      discordApiUrl: 'https://discord.com/api',
+      retrainIntervalMinutes: 10,
+      retrainMinNewSentences: 5,
+      trainingConcurrency: 1,
+      retrainBudgetMinutes: 5,
+      teachCooldownPerMinute: 10,
+      modelVersionsKept: 5,
+      tfBackend: null,
+    });
+  });
+
+  it('reads every variable when all are valid', () => {
+    const config = loadConfig({
+      DISCORD_TOKEN: ' abc.def.ghi ',
+      DISCORD_CLIENT_ID: CLIENT_ID,
+      DEV_GUILD_ID: '98765432109876543',
+      DB_PATH: '/var/lib/bot/db.sqlite',
+      LOG_LEVEL: 'debug',
+      DISCORD_API_URL: 'http://127.0.0.1:4000/api/',
+      RETRAIN_INTERVAL_MINUTES: '2.5',
+      RETRAIN_MIN_NEW_SENTENCES: '20',
+      TRAINING_CONCURRENCY: '2',
+      RETRAIN_BUDGET_MINUTES: '1',
+      TEACH_COOLDOWN_PER_MINUTE: '3',
+      MODEL_VERSIONS_KEPT: '7',
+      TF_BACKEND: 'WASM',
+    });
+    expect(config).toEqual({
+      discordToken: 'abc.def.ghi',
+      discordClientId: CLIENT_ID,
+      devGuildId: '98765432109876543',
+      dbPath: '/var/lib/bot/db.sqlite',
+      logLevel: 'debug',
+      discordApiUrl: 'http://127.0.0.1:4000/api',
+      retrainIntervalMinutes: 2.5,
+      retrainMinNewSentences: 20,
+      trainingConcurrency: 2,
+      retrainBudgetMinutes: 1,
+      teachCooldownPerMinute: 3,
+      modelVersionsKept: 7,
+      tfBackend: 'wasm',
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ DEV_GUILD_ID: '', LOG_LEVEL: '  ' })).toMatchObject({ devGuildId: null, logLevel: 'info' });
+  });
+
+  it.each([
+    ['DISCORD_CLIENT_ID', 'my-bot', /Discord id/],
+    ['DEV_GUILD_ID', '12345', /Discord id/],
+    ['LOG_LEVEL', 'verbose', /one of fatal, error, warn, info, debug, trace, silent/],
+    ['DISCORD_API_URL', 'discord.com/api', /http\(s\) URL/],
+    ['DISCORD_API_URL', 'ftp://example.com/api', /http\(s\) URL/],
+    ['RETRAIN_INTERVAL_MINUTES', '0', /number greater than 0/],
+    ['RETRAIN_INTERVAL_MINUTES', 'ten', /number greater than 0/],
+    ['RETRAIN_MIN_NEW_SENTENCES', '-1', /whole number of at least 1/],
+    ['TRAINING_CONCURRENCY', '1.5', /whole number of at least 1/],
+    ['RETRAIN_BUDGET_MINUTES', '-3', /number greater than 0/],
+    ['TEACH_COOLDOWN_PER_MINUTE', '0', /whole number of at least 1/],
+    ['MODEL_VERSIONS_KEPT', '5 versions', /whole number of at least 1/],
+    ['TF_BACKEND', 'gpu', /one of node, wasm, cpu/],
+  ])('rejects %s=%s naming the variable and the expected form', (variable, value, expected) => {
+    const problems = problemsOf({ [variable]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.variable).toBe(variable);
+    expect(problems[0]?.message).toMatch(expected);
+    expect(problems[0]?.message).toContain(value);
+  });
+
+  it('reports every invalid variable in one error', () => {
+    let message = '';
+    try {
+      loadConfig({ LOG_LEVEL: 'loud', TRAINING_CONCURRENCY: 'many' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('LOG_LEVEL');
+    expect(message).toContain('TRAINING_CONCURRENCY');
+  });
+});
+
+describe('requireDiscordCredentials', () => {
+  it('names each missing Discord credential', () => {
+    const config = loadConfig({ DISCORD_TOKEN: 'secret' });
+    expect(() => requireDiscordCredentials(config)).toThrow(/DISCORD_CLIENT_ID/);
+    expect(() => requireDiscordCredentials(config)).not.toThrow(/DISCORD_TOKEN/);
+  });
+
+  it('accepts a configuration with both credentials', () => {
+    const config = loadConfig({ DISCORD_TOKEN: 'secret', DISCORD_CLIENT_ID: CLIENT_ID });
+    expect(requireDiscordCredentials(config).discordToken).toBe('secret');
+  });
+});
+
+describe('createLogger', () => {
+  it('writes JSON lines at the configured level to a file and redacts tokens', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bot-log-'));
+    const file = path.join(dir, 'logs', 'bot.log');
+    const logger = createLogger({ level: 'warn', destination: { file } });
+    logger.info('not written at level warn');
+    logger.warn({ token: 'abc', guildId: '1' }, 'written');
+    logger.flush();
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ msg: 'written', token: '[redacted]', guildId: '1' });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
