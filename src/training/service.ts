@@ -1,0 +1,383 @@
+/**
+ * The background training service: decides when each guild's model is retrained, keeps the queue
+ * in SQLite (so it survives a restart), runs at most `concurrency` jobs at once through a
+ * {@link JobRunner} (a worker thread by default) and announces promoted models.
+ *
+ * Stopping: {@link TrainingService.stop} aborts running jobs; each interrupted run is marked failed
+ * with error 'interrupted' and queued again, exactly what `failInterruptedRuns` does after a crash,
+ * so a graceful stop and a crash leave the same trail and the work resumes on the next start.
+ *
+ * @module
+ */
+import { EventEmitter } from 'node:events';
+import type { TrainingHandle, TrainingProgress, TrainingResult } from '../app/services.ts';
+import type { Store } from '../store/store.ts';
+import type { RunKind, RunTrigger, TrainingRun } from '../store/types.ts';
+import { systemClock, type Clock, type TimerHandle } from './clock.ts';
+import type { JobSettings } from './job-settings.ts';
+import { INTERRUPTED, type JobRunner } from './runner.ts';
+import { createWorkerRunner, type WorkerRunnerOptions } from './worker-runner.ts';
+
+/** The store operations the service relies on. */
+export type TrainingStore = Pick<
+  Store,
+  | 'enqueueRun'
+  | 'claimNextRun'
+  | 'finishRun'
+  | 'getRun'
+  | 'activeRun'
+  | 'failInterruptedRuns'
+  | 'guildsNeedingRetrain'
+  | 'servingModelInfo'
+>;
+
+/** Scheduling settings (from the bot's configuration). */
+export interface TrainingConfig {
+  /** Minutes between two looks for guilds that need a retrain. */
+  intervalMinutes: number;
+  /** Sentences added or removed since the newest model before a scheduled retrain. */
+  minNewSentences: number;
+  /** Training jobs running at once (each takes one core). */
+  concurrency: number;
+  /** Wall-clock budget of an incremental retrain, in minutes. */
+  budgetMinutes: number;
+}
+
+/** The subset of a pino logger the service writes to. */
+export interface TrainingLogger {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/** Options of {@link createTrainingService}. */
+export interface TrainingServiceOptions {
+  store: TrainingStore;
+  /** The database file, opened again by the worker thread (WAL lets both connections work). */
+  dbPath: string;
+  config: TrainingConfig;
+  clock?: Clock;
+  logger?: TrainingLogger;
+  /** Executes runs; a worker thread per run by default. */
+  runner?: JobRunner;
+  /** Options of the default worker runner (ignored with `runner`). */
+  worker?: Omit<WorkerRunnerOptions, 'dbPath'>;
+  /** Hyperparameter overrides and model retention passed to every job. */
+  job?: Omit<JobSettings, 'budgetMinutes'>;
+}
+
+/** Options of {@link TrainingService.requestRetrain}. */
+export interface RetrainRequest {
+  /** Train from scratch rather than warm-start from the serving model. */
+  full: boolean;
+  requestedBy: string | null;
+  /** Where the request came from; `command` by default. */
+  trigger?: RunTrigger;
+}
+
+/** Events of a {@link TrainingService}. */
+export interface TrainingServiceEvents {
+  /** Progress of a running run. */
+  progress: [progress: TrainingProgress];
+  /** A run ended, however it ended. */
+  runFinished: [guildId: string, result: TrainingResult];
+  /**
+   * A new model version was committed as the guild's serving model: load it and swap. Until
+   * this event the previous model keeps serving.
+   */
+  modelPromoted: [guildId: string, version: number];
+}
+
+const silentLogger: TrainingLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Everything known in this process about one queued or running run. */
+class TrackedRun {
+  progress: TrainingProgress | null = null;
+  readonly listeners = new Set<(progress: TrainingProgress) => void>();
+  readonly done: Promise<TrainingResult>;
+  resolve!: (result: TrainingResult) => void;
+  controller: AbortController | undefined;
+  /** Resolves once the run's outcome has been recorded and announced. */
+  settled: Promise<void> | undefined;
+
+  constructor(public run: TrainingRun) {
+    this.done = new Promise((resolve) => {
+      this.resolve = resolve;
+    });
+  }
+
+  queuedProgress(): TrainingProgress {
+    return {
+      runId: this.run.id,
+      guildId: this.run.guildId,
+      phase: 'queued',
+      epoch: 0,
+      maxEpochs: 0,
+      batch: 0,
+      batchesPerEpoch: 0,
+      loss: null,
+      tokensPerSecond: null,
+      etaSeconds: null,
+    };
+  }
+
+  handle(alreadyActive: boolean): TrainingHandle {
+    return {
+      runId: this.run.id,
+      alreadyActive,
+      progress: () => this.progress ?? (this.run.status === 'queued' ? this.queuedProgress() : null),
+      onProgress: (listener) => {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+      },
+      done: this.done,
+    };
+  }
+}
+
+/**
+ * Schedules and runs per-guild training. Create it with {@link createTrainingService}, attach
+ * listeners, then {@link start} it.
+ */
+export class TrainingService extends EventEmitter<TrainingServiceEvents> {
+  readonly #store: TrainingStore;
+  readonly #config: TrainingConfig;
+  readonly #clock: Clock;
+  readonly #logger: TrainingLogger;
+  readonly #runner: JobRunner;
+  readonly #settings: JobSettings;
+  /** Runs this process knows about (queued or running), by run id. */
+  readonly #tracked = new Map<number, TrackedRun>();
+  readonly #running = new Set<TrackedRun>();
+  #timer: TimerHandle | undefined;
+  #nextCheckAt: number | null = null;
+  #started = false;
+  #stopping = false;
+
+  constructor(options: TrainingServiceOptions) {
+    super();
+    validateConfig(options.config);
+    this.#store = options.store;
+    this.#config = { ...options.config };
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger ?? silentLogger;
+    this.#runner = options.runner ?? createWorkerRunner({ ...options.worker, dbPath: options.dbPath });
+    this.#settings = { ...options.job, budgetMinutes: options.config.budgetMinutes };
+  }
+
+  /**
+   * Recovers from a crash (runs left 'running' are failed and queued again), starts the queued
+   * runs, looks for guilds to retrain at once and then every `intervalMinutes`.
+   */
+  start(): void {
+    if (this.#started) throw new Error('the training service was already started');
+    this.#started = true;
+    for (const { interrupted, requeued } of this.#store.failInterruptedRuns()) {
+      this.#logger.warn(
+        { guildId: interrupted.guildId, runId: interrupted.id, requeuedRunId: requeued.id },
+        'training run interrupted by a stop or crash; queued again',
+      );
+    }
+    this.#checkAndReschedule();
+  }
+
+  /**
+   * Aborts the running jobs (each interrupted run is failed 'interrupted' and queued again for the
+   * next start), stops the schedule and resolves once every job has ended. Queued runs stay
+   * queued in the store.
+   */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#nextCheckAt = null;
+    const running = [...this.#running];
+    for (const tracked of running) tracked.controller?.abort();
+    await Promise.all(running.map((tracked) => tracked.settled));
+  }
+
+  /** When the scheduler looks for guilds to retrain next (ms since the epoch), null when stopped. */
+  nextCheckAt(): number | null {
+    return this.#nextCheckAt;
+  }
+
+  /**
+   * Queues a retrain of the guild now, or joins its run already queued or running. Without a
+   * serving model, or with `full`, the run trains from scratch; otherwise it warm-starts.
+   */
+  requestRetrain(guildId: string, request: RetrainRequest): TrainingHandle {
+    const kind: RunKind = request.full || !this.#store.servingModelInfo(guildId) ? 'full' : 'incremental';
+    const { run, created } = this.#store.enqueueRun(guildId, {
+      kind,
+      trigger: request.trigger ?? 'command',
+      requestedBy: request.requestedBy,
+    });
+    if (created) this.#logger.info({ guildId, runId: run.id, kind }, 'training run requested');
+    const tracked = this.#track(run);
+    if (this.#started) this.#guarded('starting queued runs', () => this.#pump());
+    return tracked.handle(!created);
+  }
+
+  /** The guild's queued or running run, or null. */
+  activeRun(guildId: string): TrainingHandle | null {
+    const run = this.#store.activeRun(guildId);
+    return run ? this.#track(run).handle(true) : null;
+  }
+
+  #checkAndReschedule(): void {
+    if (this.#stopping) return;
+    this.#guarded('scheduled retrain check', () => this.#queueDueGuilds());
+    this.#guarded('starting queued runs', () => this.#pump());
+    const delay = this.#config.intervalMinutes * 60_000;
+    this.#nextCheckAt = this.#clock.now() + delay;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#checkAndReschedule();
+    }, delay);
+  }
+
+  #queueDueGuilds(): void {
+    for (const candidate of this.#store.guildsNeedingRetrain(this.#config.minNewSentences)) {
+      const kind: RunKind = this.#store.servingModelInfo(candidate.guildId) ? 'incremental' : 'full';
+      const { run, created } = this.#store.enqueueRun(candidate.guildId, {
+        kind,
+        trigger: 'schedule',
+        requestedBy: null,
+      });
+      if (created) {
+        this.#logger.info(
+          { guildId: candidate.guildId, runId: run.id, kind, changes: candidate.changes },
+          'scheduled retrain queued',
+        );
+      }
+    }
+  }
+
+  /** Claims queued runs (oldest first, from the store) while a slot is free. */
+  #pump(): void {
+    while (!this.#stopping && this.#running.size < this.#config.concurrency) {
+      const run = this.#store.claimNextRun();
+      if (!run) return;
+      this.#launch(run);
+    }
+  }
+
+  #track(run: TrainingRun): TrackedRun {
+    let tracked = this.#tracked.get(run.id);
+    if (tracked) {
+      tracked.run = run;
+    } else {
+      tracked = new TrackedRun(run);
+      this.#tracked.set(run.id, tracked);
+    }
+    return tracked;
+  }
+
+  #launch(run: TrainingRun): void {
+    const tracked = this.#track(run);
+    const controller = new AbortController();
+    tracked.controller = controller;
+    this.#running.add(tracked);
+    this.#logger.info({ guildId: run.guildId, runId: run.id, kind: run.kind }, 'training run started');
+    const onProgress = (progress: TrainingProgress): void => {
+      tracked.progress = progress;
+      for (const listener of tracked.listeners) {
+        this.#guarded('progress listener', () => listener(progress));
+      }
+      this.emit('progress', progress);
+    };
+    let outcome: Promise<TrainingResult>;
+    try {
+      outcome = this.#runner({ run, settings: this.#settings }, { signal: controller.signal, onProgress });
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    tracked.settled = outcome
+      .catch((error: unknown): TrainingResult => ({ status: 'failed', runId: run.id, error: describe(error) }))
+      .then((result) => this.#finish(tracked, result, controller.signal.aborted));
+  }
+
+  #finish(tracked: TrackedRun, result: TrainingResult, aborted: boolean): void {
+    const { run } = tracked;
+    this.#running.delete(tracked);
+    this.#tracked.delete(run.id);
+    this.#guarded('recording the run outcome', () => {
+      // A job records its own outcome; a crashed or terminated worker cannot. finishRun only
+      // touches a run still active, so this never overwrites what the job recorded.
+      if (result.status !== 'succeeded') {
+        this.#store.finishRun(run.id, {
+          status: result.status,
+          error: result.status === 'failed' ? result.error : null,
+        });
+      }
+      if (aborted && result.status === 'failed' && result.error === INTERRUPTED) {
+        const { run: requeued } = this.#store.enqueueRun(run.guildId, {
+          kind: run.kind,
+          trigger: run.trigger,
+          requestedBy: run.requestedBy,
+        });
+        this.#logger.info({ guildId: run.guildId, runId: run.id, requeuedRunId: requeued.id }, 'training run interrupted; queued again');
+      }
+    });
+    this.#log(run, result);
+    tracked.resolve(result);
+    this.#guarded('runFinished listener', () => this.emit('runFinished', run.guildId, result));
+    if (result.status === 'succeeded' && result.promoted) {
+      this.#guarded('modelPromoted listener', () => this.emit('modelPromoted', run.guildId, result.modelVersion));
+    }
+    if (!this.#stopping) this.#guarded('starting queued runs', () => this.#pump());
+  }
+
+  #log(run: TrainingRun, result: TrainingResult): void {
+    const fields = { guildId: run.guildId, runId: run.id };
+    if (result.status === 'succeeded') {
+      this.#logger.info(
+        {
+          ...fields,
+          version: result.modelVersion,
+          promoted: result.promoted,
+          note: result.note,
+          seconds: result.seconds,
+          validationLoss: result.validationLoss,
+        },
+        'training run succeeded',
+      );
+    } else if (result.status === 'failed') {
+      this.#logger.warn({ ...fields, error: result.error }, 'training run failed');
+    } else {
+      this.#logger.info(fields, 'training run cancelled');
+    }
+  }
+
+  /** Runs `action`, logging instead of throwing: a timer or listener must not crash the bot. */
+  #guarded(what: string, action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.#logger.error({ error: describe(error) }, `training service: ${what} failed`);
+    }
+  }
+}
+
+function validateConfig(config: TrainingConfig): void {
+  const positive = (name: keyof TrainingConfig, integer: boolean): void => {
+    const value = config[name];
+    if (!(value > 0) || (integer && !Number.isInteger(value))) {
+      throw new RangeError(`training config ${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`);
+    }
+  };
+  positive('intervalMinutes', false);
+  positive('minNewSentences', true);
+  positive('concurrency', true);
+  positive('budgetMinutes', false);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Creates a (not yet started) training service. */
+export function createTrainingService(options: TrainingServiceOptions): TrainingService {
+  return new TrainingService(options);
+}

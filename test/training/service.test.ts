@@ -1,0 +1,259 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TrainingProgress } from '../../src/app/services.ts';
+import { openStore, type Store } from '../../src/store/index.ts';
+import { createTrainingService, type TrainingConfig, type TrainingService } from '../../src/training/service.ts';
+import { FakeClock } from './fake-clock.ts';
+import { ScriptedRunner } from './scripted-runner.ts';
+
+const MINUTE = 60_000;
+const config: TrainingConfig = { intervalMinutes: 10, minNewSentences: 3, concurrency: 1, budgetMinutes: 5 };
+
+/** Lets settled jobs be recorded (their outcome is handled in promise callbacks). */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+let dir: string;
+let store: Store;
+let clock: FakeClock;
+let scripted: ScriptedRunner;
+let service: TrainingService | undefined;
+let sentenceCounter = 0;
+
+function teach(guildId: string, count: number): void {
+  for (let i = 0; i < count; i++) {
+    sentenceCounter += 1;
+    const tokens = ['word', String(sentenceCounter)];
+    store.addSentence({
+      guildId,
+      channelId: null,
+      authorId: 'member',
+      text: tokens.join(' '),
+      tokens,
+      dedupeKey: tokens.join(' '),
+      source: 'console',
+    });
+  }
+}
+
+function startService(overrides: Partial<TrainingConfig> = {}): TrainingService {
+  service = createTrainingService({
+    store,
+    dbPath: path.join(dir, 'bot.sqlite'),
+    config: { ...config, ...overrides },
+    clock,
+    runner: scripted.runner,
+  });
+  service.start();
+  return service;
+}
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'training-service-'));
+  store = openStore(path.join(dir, 'bot.sqlite'));
+  clock = new FakeClock();
+  scripted = new ScriptedRunner(store);
+});
+
+afterEach(async () => {
+  await service?.stop();
+  service = undefined;
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('training scheduler', () => {
+  it('queues only guilds with enough new sentences, at start and then every interval', async () => {
+    teach('busy', 3);
+    teach('quiet', 2);
+    const svc = startService();
+    expect(scripted.runningGuilds).toEqual(['busy']);
+    expect(svc.nextCheckAt()).toBe(clock.now() + 10 * MINUTE);
+
+    scripted.succeed(scripted.running[0]!);
+    await settle();
+    teach('quiet', 1);
+    clock.advance(10 * MINUTE - 1);
+    expect(scripted.running).toEqual([]);
+    clock.advance(1);
+    expect(scripted.runningGuilds).toEqual(['quiet']);
+    expect(svc.nextCheckAt()).toBe(clock.now() + 10 * MINUTE);
+  });
+
+  it('does not retrain a guild whose newest model already covers its sentences', async () => {
+    teach('g', 4);
+    startService();
+    scripted.succeed(scripted.running[0]!);
+    await settle();
+
+    clock.advance(30 * MINUTE);
+    expect(scripted.requests).toHaveLength(1);
+
+    teach('g', 3);
+    clock.advance(10 * MINUTE);
+    expect(scripted.requests).toHaveLength(2);
+    expect(scripted.requests[1]!.run.kind).toBe('incremental');
+  });
+
+  it('does not retrain again after a model that was kept but not promoted', async () => {
+    teach('g', 4);
+    startService();
+    scripted.succeed(scripted.running[0]!, false);
+    await settle();
+    clock.advance(30 * MINUTE);
+    expect(scripted.requests).toHaveLength(1);
+  });
+
+  it('runs at most `concurrency` jobs and starts the oldest queued one when a slot frees', async () => {
+    teach('a', 3);
+    teach('b', 3);
+    teach('c', 3);
+    startService({ concurrency: 2 });
+    expect(scripted.runningGuilds).toEqual(['a', 'b']);
+    expect(store.activeRun('c')?.status).toBe('queued');
+
+    scripted.succeed(scripted.running[1]!);
+    await settle();
+    expect(scripted.runningGuilds).toEqual(['a', 'c']);
+  });
+
+  it('keeps one run per guild: a second request joins the active run', () => {
+    teach('g', 1);
+    const svc = startService();
+    const first = svc.requestRetrain('g', { full: true, requestedBy: 'mod' });
+    const second = svc.requestRetrain('g', { full: false, requestedBy: 'other' });
+    clock.advance(10 * MINUTE);
+
+    expect(first.alreadyActive).toBe(false);
+    expect(second.alreadyActive).toBe(true);
+    expect(second.runId).toBe(first.runId);
+    expect(scripted.requests.map((request) => request.run.id)).toEqual([first.runId]);
+    expect(svc.activeRun('g')?.runId).toBe(first.runId);
+  });
+
+  it('trains from scratch without a serving model and warm-starts when asked for a plain retrain', async () => {
+    teach('g', 1);
+    const svc = startService();
+    const first = svc.requestRetrain('g', { full: false, requestedBy: 'mod' });
+    expect(store.getRun(first.runId)?.kind).toBe('full');
+    scripted.succeed(first.runId);
+    await first.done;
+
+    const warm = svc.requestRetrain('g', { full: false, requestedBy: 'mod' });
+    expect(store.getRun(warm.runId)).toMatchObject({ kind: 'incremental', trigger: 'command', requestedBy: 'mod' });
+    scripted.succeed(warm.runId);
+    await warm.done;
+    const full = svc.requestRetrain('g', { full: true, requestedBy: 'mod' });
+    expect(store.getRun(full.runId)?.kind).toBe('full');
+  });
+
+  it('resolves a queued handle when its run ends and reports the queued phase meanwhile', async () => {
+    teach('a', 3);
+    teach('b', 1);
+    const svc = startService();
+    const queued = svc.requestRetrain('b', { full: true, requestedBy: 'mod' });
+    expect(queued.progress()?.phase).toBe('queued');
+
+    scripted.succeed(scripted.running[0]!);
+    await settle();
+    expect(scripted.runningGuilds).toEqual(['b']);
+    const result = scripted.succeed(queued.runId);
+    await expect(queued.done).resolves.toEqual(result);
+  });
+
+  it('streams progress to handles and events, then announces the promoted model after the commit', async () => {
+    teach('g', 3);
+    const svc = startService();
+    const handle = svc.activeRun('g')!;
+    const seen: TrainingProgress[] = [];
+    handle.onProgress((progress) => seen.push(progress));
+    const events: TrainingProgress[] = [];
+    svc.on('progress', (progress) => events.push(progress));
+    const promoted: Array<[string, number, number | undefined]> = [];
+    svc.on('modelPromoted', (guildId, version) =>
+      promoted.push([guildId, version, store.servingModelInfo(guildId)?.version]),
+    );
+
+    const progress = scripted.reportProgress(handle.runId, 1);
+    expect(seen).toEqual([progress]);
+    expect(events).toEqual([progress]);
+    expect(handle.progress()).toEqual(progress);
+
+    scripted.succeed(handle.runId);
+    const result = await handle.done;
+    expect(result).toMatchObject({ status: 'succeeded', modelVersion: 1, promoted: true });
+    // The event comes after the commit: the store already serves the announced version.
+    expect(promoted).toEqual([['g', 1, 1]]);
+  });
+
+  it('does not announce a model that was kept but not promoted', async () => {
+    teach('g', 3);
+    const svc = startService();
+    const promoted: string[] = [];
+    svc.on('modelPromoted', (guildId) => promoted.push(guildId));
+    const handle = svc.activeRun('g')!;
+    scripted.succeed(handle.runId, false);
+    await handle.done;
+    expect(promoted).toEqual([]);
+  });
+
+  it('marks a run failed when its job dies without recording it, and carries on with the queue', async () => {
+    teach('a', 3);
+    teach('b', 3);
+    const svc = startService();
+    const handle = svc.activeRun('a')!;
+    scripted.crash(handle.runId, 'training worker exited with code 1');
+    await expect(handle.done).resolves.toEqual({
+      status: 'failed',
+      runId: handle.runId,
+      error: 'training worker exited with code 1',
+    });
+    expect(store.getRun(handle.runId)).toMatchObject({ status: 'failed', error: 'training worker exited with code 1' });
+    expect(scripted.runningGuilds).toEqual(['b']);
+  });
+
+  it('marks a run failed with the error of a runner that throws', async () => {
+    teach('a', 3);
+    const svc = startService();
+    const handle = svc.activeRun('a')!;
+    scripted.reject(handle.runId, new Error('cannot start a worker'));
+    await expect(handle.done).resolves.toMatchObject({ status: 'failed', error: 'cannot start a worker' });
+    expect(store.getRun(handle.runId)?.status).toBe('failed');
+    expect(store.activeRun('a')).toBeUndefined();
+  });
+
+  it('recovers after a crash: a run left running is failed as interrupted and started again', () => {
+    teach('g', 1);
+    const stale = store.enqueueRun('g', { kind: 'full', trigger: 'command', requestedBy: 'mod' }).run;
+    expect(store.claimNextRun()?.id).toBe(stale.id);
+
+    startService();
+    expect(store.getRun(stale.id)).toMatchObject({ status: 'failed', error: 'interrupted' });
+    expect(scripted.requests).toHaveLength(1);
+    expect(scripted.requests[0]!.run).toMatchObject({ guildId: 'g', kind: 'full', requestedBy: 'mod', status: 'running' });
+    expect(scripted.requests[0]!.run.id).not.toBe(stale.id);
+  });
+
+  it('stop aborts running jobs, records them interrupted, queues them again and stops scheduling', async () => {
+    teach('g', 3);
+    const svc = startService();
+    const handle = svc.activeRun('g')!;
+    await svc.stop();
+
+    await expect(handle.done).resolves.toEqual({ status: 'failed', runId: handle.runId, error: 'interrupted' });
+    expect(store.getRun(handle.runId)).toMatchObject({ status: 'failed', error: 'interrupted' });
+    expect(store.activeRun('g')).toMatchObject({ status: 'queued', kind: 'full', trigger: 'schedule' });
+    expect(svc.nextCheckAt()).toBeNull();
+    expect(clock.pending).toBe(0);
+    teach('h', 3);
+    clock.advance(60 * MINUTE);
+    expect(scripted.requests).toHaveLength(1);
+  });
+
+  it('refuses a configuration that cannot schedule anything', () => {
+    expect(() => startService({ concurrency: 0 })).toThrow(/concurrency/);
+    expect(() => startService({ minNewSentences: 1.5 })).toThrow(/minNewSentences/);
+    expect(() => startService({ intervalMinutes: Number.NaN })).toThrow(/intervalMinutes/);
+  });
+});
