@@ -1,13 +1,19 @@
 import { tokenize } from '../lm/tokenizer.ts';
 import type { TeachRefusal } from './services.ts';
 
-/** Limits on a taught sentence. */
-export const SENTENCE_LIMITS = {
+/** Size limits on a sentence. */
+export interface SentenceLimits {
   /** Characters (code points) of the text as typed, markup included. */
-  maxLength: 300,
+  maxLength: number;
   /** Tokens after cleaning. */
-  maxTokens: 64,
-} as const;
+  maxTokens: number;
+}
+
+/** Limits on a sentence taught by a member. */
+export const SENTENCE_LIMITS: SentenceLimits = { maxLength: 300, maxTokens: 64 };
+
+/** Limits on a line of a corpus file imported by an operator: real prose has long sentences. */
+export const IMPORT_LIMITS: SentenceLimits = { maxLength: 5_000, maxTokens: 1_000 };
 
 /** A sentence that passed {@link checkSentence}. */
 export interface AcceptedSentence {
@@ -21,14 +27,17 @@ export interface AcceptedSentence {
  * Checks a sentence a member wants to teach: not empty after cleaning, not too long, not made only
  * of punctuation, symbols, markup or links. Duplicates and cooldowns are checked where the data is.
  */
-export function checkSentence(text: string): AcceptedSentence | Exclude<TeachRefusal, { status: 'duplicate' | 'cooldown' }> {
+export function checkSentence(
+  text: string,
+  limits: SentenceLimits = SENTENCE_LIMITS,
+): AcceptedSentence | Exclude<TeachRefusal, { status: 'duplicate' | 'cooldown' }> {
   const length = [...text].length;
-  if (length > SENTENCE_LIMITS.maxLength) return { status: 'too_long', length, maxLength: SENTENCE_LIMITS.maxLength };
+  if (length > limits.maxLength) return { status: 'too_long', length, maxLength: limits.maxLength };
   const { tokens, wordCount, cleanedText, removedMarkup } = tokenize(text);
   if (tokens.length === 0) return removedMarkup.length > 0 ? { status: 'no_words' } : { status: 'empty' };
   if (wordCount === 0) return { status: 'no_words' };
-  if (tokens.length > SENTENCE_LIMITS.maxTokens) {
-    return { status: 'too_many_tokens', tokens: tokens.length, maxTokens: SENTENCE_LIMITS.maxTokens };
+  if (tokens.length > limits.maxTokens) {
+    return { status: 'too_many_tokens', tokens: tokens.length, maxTokens: limits.maxTokens };
   }
   return { status: 'ok', tokens, cleanedText, removedMarkup: removedMarkup.length };
 }
