@@ -150,10 +150,11 @@ function likeLiteral(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-function toBuffer(bytes: Uint8Array | ArrayBuffer): Buffer {
-  return bytes instanceof ArrayBuffer
-    ? Buffer.from(bytes)
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** A Buffer view of the bytes (no copy), which is what the driver binds as a BLOB. */
+function toBuffer(bytes: ArrayBuffer | ArrayBufferView): Buffer {
+  return ArrayBuffer.isView(bytes)
+    ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    : Buffer.from(bytes);
 }
 
 function toSentence(row: SentenceRow): SentenceRecord {
@@ -274,6 +275,7 @@ export class Store {
    */
   addSentence(input: SentenceInput): AddSentenceResult {
     return this.#db.transaction((): AddSentenceResult => {
+      this.#ensureGuild(input.guildId);
       const result = this.#insertSentence(input);
       if (result.status === 'added') this.#bumpRevision(input.guildId, 1);
       return result;
@@ -287,6 +289,9 @@ export class Store {
   addSentences(inputs: readonly SentenceInput[]): AddSentencesResult {
     return this.#db.transaction((): AddSentencesResult => {
       const addedPerGuild = new Map<string, number>();
+      for (const guildId of new Set(inputs.map((input) => input.guildId))) {
+        this.#ensureGuild(guildId);
+      }
       let duplicates = 0;
       for (const input of inputs) {
         if (this.#insertSentence(input).status === 'added') {
@@ -402,8 +407,6 @@ export class Store {
   }
 
   #insertSentence(input: SentenceInput): AddSentenceResult {
-    const createdAt = input.createdAt ?? Date.now();
-    this.#sql.ensureGuild.run(input.guildId, createdAt);
     const id = this.#sql.insertSentence.get({
       guildId: input.guildId,
       channelId: input.channelId,
@@ -413,7 +416,7 @@ export class Store {
       dedupeKey: input.dedupeKey,
       source: input.source,
       interactionId: input.interactionId ?? null,
-      createdAt,
+      createdAt: input.createdAt ?? Date.now(),
     });
     if (id !== undefined) return { status: 'added', id };
     const existingId = this.#sql.sentenceIdByKey.get(input.guildId, input.dedupeKey);
@@ -421,6 +424,11 @@ export class Store {
       throw new StoreError('sentence insert was skipped but no duplicate exists');
     }
     return { status: 'duplicate', existingId };
+  }
+
+  /** Registers the guild on its first sentence, model or run. */
+  #ensureGuild(guildId: string): void {
+    this.#sql.ensureGuild.run(guildId, Date.now());
   }
 
   #bumpRevision(guildId: string, by: number): void {
@@ -461,7 +469,7 @@ export class Store {
       note: input.note ?? null,
     };
     return this.#db.transaction((): { id: number; version: number } => {
-      this.#sql.ensureGuild.run(input.guildId, row.createdAt);
+      this.#ensureGuild(input.guildId);
       const version = this.#sql.nextModelVersion.get(input.guildId);
       if (version === undefined) throw new StoreError(`guild ${input.guildId} vanished`);
       if (options.promote) this.#sql.archiveServing.run(input.guildId);
@@ -598,14 +606,13 @@ export class Store {
   }
 
   #insertQueuedRun(guildId: string, request: RunRequest): TrainingRun {
-    const createdAt = Date.now();
-    this.#sql.ensureGuild.run(guildId, createdAt);
+    this.#ensureGuild(guildId);
     const row = this.#sql.insertRun.get({
       guildId,
       kind: request.kind,
       trigger: request.trigger,
       requestedBy: request.requestedBy ?? null,
-      createdAt,
+      createdAt: Date.now(),
     });
     if (!row) throw new StoreError('run insert returned no row');
     return toRun(row);

@@ -70,7 +70,8 @@ export interface ModelInput {
   guildId: string;
   /** Layers topology (and weight specs) needed to rebuild the model. */
   topology: unknown;
-  weights: Uint8Array | ArrayBuffer;
+  /** Raw weight bytes, e.g. the `weightData` of a serialized tf.js model. */
+  weights: ArrayBuffer | ArrayBufferView;
   vocabulary: unknown;
   hyperparameters: unknown;
   /** Per-epoch history and summary. */
