@@ -98,7 +98,8 @@ describe('FakeDiscord gateway', () => {
     expect(client.guilds.cache.get(HOME_GUILD.id)?.preferredLocale).toBe('zh-CN');
     expect(fake.identifies).toHaveLength(1);
     expect(fake.identifies[0]?.intents).toBe(GatewayIntentBits.Guilds);
-    expect(fake.requests.find((r) => r.path === '/gateway/bot')?.headers.authorization).toBe(`Bot ${fake.token}`);
+    const gatewayBot = await fake.waitForRequest((r) => r.path === '/gateway/bot');
+    expect(gatewayBot.headers.authorization).toBe(`Bot ${fake.token}`);
   });
 
   it('makes login() reject when the token is wrong', async () => {
@@ -173,6 +174,7 @@ describe('FakeDiscord interactions', () => {
       slashCommand({
         applicationId: fake.applicationId,
         guildId: HOME_GUILD.id,
+        channelId: fake.guilds[0]!.channelId,
         name: 'predict',
         options: { text: '我 喜欢', count: 3 },
         locale: 'zh-CN',
@@ -191,7 +193,8 @@ describe('FakeDiscord interactions', () => {
     expect(interaction.guild?.name).toBe(HOME_GUILD.name);
     expect(interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)).toBe(true);
     expect(interaction.memberPermissions?.has(PermissionFlagsBits.Administrator)).toBe(false);
-    expect(interaction.channelId).toBe(handle.payload.channel?.id);
+    expect(interaction.channel?.id).toBe(fake.guilds[0]!.channelId);
+    expect(interaction.channel?.type).toBe(ChannelType.GuildText);
 
     await interaction.reply({ content: '你 (42%)', flags: MessageFlags.Ephemeral });
     const callback = await fake.waitFor(handle, (r) => r.kind === 'callback');
@@ -222,8 +225,19 @@ describe('FakeDiscord interactions', () => {
     expect(attachment).toMatchObject({ filename: 'loss.png', size: PNG.length, content_type: 'image/png' });
     // The edit ends the "thinking..." state of the deferred reply.
     expect((edit.message?.flags ?? 0) & MessageFlags.Loading).toBe(0);
-    const downloaded = Buffer.from(await (await fetch(attachment!.url)).arrayBuffer());
-    expect(downloaded.equals(PNG)).toBe(true);
+    expect(fake.fileAt(attachment!.url)?.data.equals(PNG)).toBe(true);
+  });
+
+  it('answers a with_response callback with the interaction and the created message', async () => {
+    const client = await login();
+    const { interaction } = await roundTrip(client);
+
+    const response = await interaction.reply({ content: '猫', withResponse: true });
+
+    expect(response.interaction.id).toBe(interaction.id);
+    expect(response.resource?.message?.content).toBe('猫');
+    expect(response.interaction.responseMessageId).toBe(response.resource?.message?.id);
+    expect(fake.requests.find((r) => r.path.endsWith('/callback'))?.status).toBe(200);
   });
 
   it('records a follow-up and a deleted reply after the callback', async () => {
@@ -279,14 +293,14 @@ describe('FakeDiscord interactions', () => {
 
   it('serves the file behind an attachment option', async () => {
     const client = await login();
-    const corpus = fake.attachment({ filename: 'corpus.txt', content: '我 喜欢 猫\n你 喜欢 狗\n', contentType: 'text/plain; charset=utf-8' });
+    const corpus = fake.attachment({ filename: '语料 1.txt', content: '我 喜欢 猫\n你 喜欢 狗\n', contentType: 'text/plain; charset=utf-8' });
     const { interaction } = await roundTrip(
       client,
       slashCommand({ applicationId: fake.applicationId, guildId: HOME_GUILD.id, name: 'teach', options: { file: corpus } }),
     );
 
     const attachment = interaction.options.getAttachment('file', true);
-    expect(attachment.name).toBe('corpus.txt');
+    expect(attachment.name).toBe('语料 1.txt');
     expect(await (await fetch(attachment.url)).text()).toBe('我 喜欢 猫\n你 喜欢 狗\n');
   });
 });

@@ -163,11 +163,10 @@ export interface FaultSpec {
   scope?: 'user' | 'global' | 'shared';
 }
 
-/** Events: `identify` and `resume` with the client's payload, `request` once a request is answered. */
+/** Events: `identify` and `resume`, each with the client's payload. */
 export interface FakeDiscordEvents {
   identify: [GatewayIdentifyData];
   resume: [GatewayResumeData];
-  request: [RecordedRequest];
 }
 
 interface Reply {
@@ -564,7 +563,7 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
 
   /** The bytes behind an attachment URL handed out by this fake (uploads by the bot included). */
   fileAt(url: string): HostedFile | undefined {
-    return this.hostedFiles.get(new URL(url).pathname);
+    return this.hostedFiles.get(decodeURIComponent(new URL(url).pathname));
   }
 
   private completeGuild(guild: FakeGuildConfig): Required<FakeGuildConfig> {
@@ -573,14 +572,16 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
 
   private hostFile(channelId: string, filename: string, data: Buffer, contentType: string, ephemeral: boolean): APIAttachment {
     const id = snowflake();
-    const path = `/attachments/${channelId}/${id}/${encodeURIComponent(filename)}`;
+    // Keyed by the decoded path, which is what requests are routed on.
+    const path = `/attachments/${channelId}/${id}/${filename}`;
     this.hostedFiles.set(path, { data, contentType });
+    const url = `${this.origin}/attachments/${channelId}/${id}/${encodeURIComponent(filename)}`;
     return {
       id,
       filename,
       size: data.length,
-      url: `${this.origin}${path}`,
-      proxy_url: `${this.origin}${path}`,
+      url,
+      proxy_url: url,
       content_type: contentType,
       ...(ephemeral ? { ephemeral } : {}),
     };
@@ -827,7 +828,6 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
       res.end(body);
     }
     this.requestList.push(record);
-    this.emit('request', record);
   }
 
   private injectedFault(record: RecordedRequest): Reply | null {
