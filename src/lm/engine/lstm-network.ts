@@ -1,0 +1,246 @@
+/**
+ * The Embedding -> LSTM -> Dense network, forward and backward, written for speed on the wasm
+ * backend: the large matrix products run as single wasm matMuls (the input projection of all
+ * steps at once, the weight gradients over all steps at once), the gate arithmetic and
+ * backpropagation through time run as JavaScript loops over flat arrays, and only the small
+ * [batch, hidden] x [hidden, 4 * hidden] recurrent product goes to wasm once per step.
+ *
+ * Layout: everything is time-major, position `p = t * batchSize + b` for step t of sequence b.
+ * Gates follow the Keras order i, f, c (candidate), o, so weights load into tf.layers unchanged.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createTensor, readView, tensorFromArray } from './tensor-memory.ts';
+import { sigmoid, tanh } from './fast-math.ts';
+
+/** The trainable weights, laid out like tf.layers (the dense bias is the last row of `output`). */
+export interface NetworkWeights {
+  /** [vocabulary, embedding] */
+  embedding: tf.Variable;
+  /** LSTM input kernel [embedding, 4 * hidden] */
+  kernel: tf.Variable;
+  /** LSTM recurrent kernel [hidden, 4 * hidden] */
+  recurrentKernel: tf.Variable;
+  /** LSTM bias [4 * hidden] */
+  bias: tf.Variable;
+  /**
+   * Dense kernel [hidden, vocabulary] with the dense bias appended as row `hidden`: the bias then
+   * rides along in the output matMul, and its gradient with it, instead of a column sum that wasm
+   * runs slowly.
+   */
+  output: tf.Variable;
+}
+
+/** Gradients with the same names and shapes as {@link NetworkWeights}. */
+export type NetworkGradients = Record<keyof NetworkWeights, tf.Tensor>;
+
+/** Sizes of a network. */
+export interface NetworkShape {
+  vocabSize: number;
+  embeddingSize: number;
+  hiddenSize: number;
+}
+
+/** Token ids of a batch of sequences, time-major and right-padded. */
+export interface InputBatch {
+  steps: number;
+  size: number;
+  /** [steps * size] token ids; padding positions hold any valid id (PAD). */
+  inputs: Int32Array;
+}
+
+/** What the forward pass of the LSTM produced, kept for the backward pass. */
+export interface LstmTrace {
+  steps: number;
+  size: number;
+  hiddenSize: number;
+  /** [steps * size, 4 * hidden]: activated gates i, f, c, o per position. */
+  gates: Float32Array;
+  /** [steps * size, hidden]: cell state c_t. */
+  cells: Float32Array;
+  /** [steps * size, hidden]: tanh(c_t). */
+  cellTanh: Float32Array;
+  /** [steps * size, hidden]: the LSTM output h_t. */
+  hidden: Float32Array;
+  /** [steps * size, embedding] embedded inputs, kept only when a backward pass follows. */
+  embedded: tf.Tensor | undefined;
+}
+
+/** Shape of the network a set of weights implements. */
+export function shapeOf(weights: NetworkWeights): NetworkShape {
+  const [vocabSize, embeddingSize] = weights.embedding.shape as [number, number];
+  return { vocabSize, embeddingSize, hiddenSize: (weights.recurrentKernel.shape[0] as number) };
+}
+
+/**
+ * Runs the LSTM over a batch. With `keepForBackward`, the embedded inputs tensor is returned in
+ * the trace and the caller must dispose it.
+ */
+export function runLstm(weights: NetworkWeights, batch: InputBatch, keepForBackward: boolean): LstmTrace {
+  const { steps, size } = batch;
+  const { hiddenSize: H } = shapeOf(weights);
+  const G = 4 * H;
+  const positions = steps * size;
+  const gates = new Float32Array(positions * G);
+  const embedded = tf.tidy(() => tf.gather(weights.embedding, tf.tensor1d(batch.inputs, 'int32')));
+  const projected = tf.matMul(embedded, weights.kernel);
+  gates.set(readView(projected));
+  projected.dispose();
+  const bias = readView(weights.bias).slice();
+
+  const cells = new Float32Array(positions * H);
+  const cellTanh = new Float32Array(positions * H);
+  const hidden = new Float32Array(positions * H);
+  for (let t = 0; t < steps; t++) {
+    const rowStart = t * size;
+    let recurrent: Float32Array | undefined;
+    if (t > 0) {
+      const previous = tensorFromArray(hidden.subarray((rowStart - size) * H, rowStart * H), [size, H]);
+      const product = tf.matMul(previous, weights.recurrentKernel);
+      recurrent = readView(product).slice();
+      tf.dispose([previous, product]);
+    }
+    for (let b = 0; b < size; b++) {
+      const z = (rowStart + b) * G;
+      const r = b * G;
+      const s = (rowStart + b) * H;
+      const previousCell = s - size * H;
+      for (let j = 0; j < H; j++) {
+        let zi = (gates[z + j] as number) + (bias[j] as number);
+        let zf = (gates[z + H + j] as number) + (bias[H + j] as number);
+        let zc = (gates[z + 2 * H + j] as number) + (bias[2 * H + j] as number);
+        let zo = (gates[z + 3 * H + j] as number) + (bias[3 * H + j] as number);
+        if (recurrent !== undefined) {
+          zi += recurrent[r + j] as number;
+          zf += recurrent[r + H + j] as number;
+          zc += recurrent[r + 2 * H + j] as number;
+          zo += recurrent[r + 3 * H + j] as number;
+        }
+        const i = sigmoid(zi);
+        const f = sigmoid(zf);
+        const g = tanh(zc);
+        const o = sigmoid(zo);
+        const c = t > 0 ? f * (cells[previousCell + j] as number) + i * g : i * g;
+        const ct = tanh(c);
+        gates[z + j] = i;
+        gates[z + H + j] = f;
+        gates[z + 2 * H + j] = g;
+        gates[z + 3 * H + j] = o;
+        cells[s + j] = c;
+        cellTanh[s + j] = ct;
+        hidden[s + j] = o * ct;
+      }
+    }
+  }
+  if (!keepForBackward) embedded.dispose();
+  return { steps, size, hiddenSize: H, gates, cells, cellTanh, hidden, embedded: keepForBackward ? embedded : undefined };
+}
+
+/**
+ * Backpropagation through time. `hiddenGradient` [steps * size, hidden] is d loss / d h_t coming
+ * from the output layer; returns the gradients of the embedding and LSTM weights (the output
+ * gradient is the caller's). Disposes the trace's embedded tensor.
+ */
+export function backpropLstm(
+  weights: NetworkWeights,
+  trace: LstmTrace,
+  batch: InputBatch,
+  hiddenGradient: Float32Array,
+): Omit<NetworkGradients, 'output'> {
+  const { steps, size, hiddenSize: H, gates, cells, cellTanh, hidden, embedded } = trace;
+  if (embedded === undefined) throw new Error('backpropLstm needs a trace run with keepForBackward');
+  const { vocabSize, embeddingSize: E } = shapeOf(weights);
+  const G = 4 * H;
+  const positions = steps * size;
+  const gateGradient = new Float32Array(positions * G);
+  const recurrentTransposed = tf.transpose(weights.recurrentKernel);
+  let hiddenCarry = new Float32Array(size * H);
+  const cellCarry = new Float32Array(size * H);
+  for (let t = steps - 1; t >= 0; t--) {
+    const rowStart = t * size;
+    for (let b = 0; b < size; b++) {
+      const z = (rowStart + b) * G;
+      const s = (rowStart + b) * H;
+      const carry = b * H;
+      const previousCell = s - size * H;
+      for (let j = 0; j < H; j++) {
+        const i = gates[z + j] as number;
+        const f = gates[z + H + j] as number;
+        const g = gates[z + 2 * H + j] as number;
+        const o = gates[z + 3 * H + j] as number;
+        const ct = cellTanh[s + j] as number;
+        const dh = (hiddenGradient[s + j] as number) + (hiddenCarry[carry + j] as number);
+        const dc = dh * o * (1 - ct * ct) + (cellCarry[carry + j] as number);
+        const cPrevious = t > 0 ? (cells[previousCell + j] as number) : 0;
+        gateGradient[z + j] = dc * g * i * (1 - i);
+        gateGradient[z + H + j] = dc * cPrevious * f * (1 - f);
+        gateGradient[z + 2 * H + j] = dc * i * (1 - g * g);
+        gateGradient[z + 3 * H + j] = dh * ct * o * (1 - o);
+        cellCarry[carry + j] = dc * f;
+      }
+    }
+    if (t > 0) {
+      const stepGradient = tensorFromArray(gateGradient.subarray(rowStart * G, (rowStart + size) * G), [size, G]);
+      const product = tf.matMul(stepGradient, recurrentTransposed);
+      hiddenCarry = readView(product).slice();
+      tf.dispose([stepGradient, product]);
+    }
+  }
+  recurrentTransposed.dispose();
+
+  const gateGradientTensor = tensorFromArray(gateGradient, [positions, G]);
+  // h_{t-1} for every position: the hidden states shifted one step, zeros at t = 0.
+  const previousHidden = createTensor([positions, H], (values) => {
+    values.fill(0, 0, size * H);
+    values.set(hidden.subarray(0, (positions - size) * H), size * H);
+  });
+  const kernel = tf.matMul(embedded, gateGradientTensor, true, false);
+  const recurrentKernel = tf.matMul(previousHidden, gateGradientTensor, true, false);
+  const embeddedGradient = tf.matMul(gateGradientTensor, weights.kernel, false, true);
+  const bias = createTensor([G], (values) => {
+    values.fill(0);
+    for (let p = 0; p < positions; p++) {
+      const z = p * G;
+      for (let k = 0; k < G; k++) values[k] = (values[k] as number) + (gateGradient[z + k] as number);
+    }
+  });
+  const embedding = createTensor([vocabSize, E], (values) => {
+    values.fill(0);
+    const rows = readView(embeddedGradient);
+    for (let p = 0; p < positions; p++) {
+      const to = (batch.inputs[p] as number) * E;
+      const from = p * E;
+      for (let k = 0; k < E; k++) values[to + k] = (values[to + k] as number) + (rows[from + k] as number);
+    }
+  });
+  tf.dispose([gateGradientTensor, previousHidden, embeddedGradient, embedded]);
+  trace.embedded = undefined;
+  return { embedding, kernel, recurrentKernel, bias };
+}
+
+/**
+ * The output layer's input for chosen positions: rows of [h_t * scale, 1] (the 1 multiplies the
+ * bias row of the output matrix). `scale` (dropout mask, already divided by the keep probability)
+ * is per row and unit when given.
+ */
+export function outputInputs(trace: LstmTrace, positions: Int32Array, scale?: Float32Array): tf.Tensor {
+  const H = trace.hiddenSize;
+  const width = H + 1;
+  return createTensor([positions.length, width], (values) => {
+    for (let row = 0; row < positions.length; row++) {
+      const from = (positions[row] as number) * H;
+      const to = row * width;
+      if (scale === undefined) {
+        values.set(trace.hidden.subarray(from, from + H), to);
+      } else {
+        const m = row * H;
+        for (let j = 0; j < H; j++) values[to + j] = (trace.hidden[from + j] as number) * (scale[m + j] as number);
+      }
+      values[to + H] = 1;
+    }
+  });
+}
+
+/** Logits [rows, vocabulary] of output-layer inputs built by {@link outputInputs}. */
+export function outputLogits(weights: NetworkWeights, inputs: tf.Tensor): tf.Tensor {
+  return tf.matMul(inputs, weights.output);
+}

@@ -1,0 +1,83 @@
+/**
+ * One forward and backward pass of the whole network over a batch, and its evaluation-only twin.
+ * The output layer runs only on positions that have a target (padding never reaches the
+ * [positions, vocabulary] products, the most expensive part of the network).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Random } from '../random.ts';
+import type { TrainingBatch } from './batches.ts';
+import { backpropLstm, outputInputs, outputLogits, runLstm, type NetworkGradients, type NetworkWeights } from './lstm-network.ts';
+import { softmaxCrossEntropy } from './softmax-cross-entropy.ts';
+import { readView } from './tensor-memory.ts';
+
+/** Loss and gradients of a batch; the caller disposes the gradients. */
+export interface BatchGradients {
+  /** Mean cross-entropy over the batch's targets. */
+  loss: number;
+  targetCount: number;
+  gradients: NetworkGradients;
+}
+
+/** Totals of an evaluation pass. */
+export interface BatchScore {
+  lossSum: number;
+  correct: number;
+  targetCount: number;
+}
+
+/**
+ * Mean cross-entropy of the batch and its gradient with respect to every weight. With `dropout`
+ * > 0, units of the LSTM output are dropped (inverted dropout) on their way to the output layer.
+ */
+export function lossAndGradients(
+  weights: NetworkWeights,
+  batch: TrainingBatch,
+  dropout: number,
+  random: Random,
+): BatchGradients {
+  const count = batch.targetPositions.length;
+  if (count === 0) throw new Error('a training batch needs at least one target');
+  const trace = runLstm(weights, batch, true);
+  const H = trace.hiddenSize;
+  const mask = dropout > 0 ? dropoutMask(count * H, dropout, random) : undefined;
+  const inputs = outputInputs(trace, batch.targetPositions, mask);
+  const logits = outputLogits(weights, inputs);
+  const { lossSum, gradient } = softmaxCrossEntropy(logits, batch.targetIds, 1 / count);
+  logits.dispose();
+  const logitsGradient = gradient as tf.Tensor;
+  const output = tf.matMul(inputs, logitsGradient, true, false);
+  const inputsGradient = tf.matMul(logitsGradient, weights.output, false, true);
+  tf.dispose([inputs, logitsGradient]);
+
+  const hiddenGradient = new Float32Array(trace.hidden.length);
+  const rows = readView(inputsGradient);
+  for (let row = 0; row < count; row++) {
+    const to = (batch.targetPositions[row] as number) * H;
+    const from = row * (H + 1);
+    for (let j = 0; j < H; j++) {
+      const g = rows[from + j] as number;
+      hiddenGradient[to + j] = mask === undefined ? g : g * (mask[row * H + j] as number);
+    }
+  }
+  inputsGradient.dispose();
+  const lstm = backpropLstm(weights, trace, batch, hiddenGradient);
+  return { loss: lossSum / count, targetCount: count, gradients: { ...lstm, output } };
+}
+
+/** Loss and top-1 hits of the network on a batch, without gradients or dropout. */
+export function scoreBatch(weights: NetworkWeights, batch: TrainingBatch): BatchScore {
+  const trace = runLstm(weights, batch, false);
+  const inputs = outputInputs(trace, batch.targetPositions);
+  const logits = outputLogits(weights, inputs);
+  const { lossSum, correct } = softmaxCrossEntropy(logits, batch.targetIds);
+  tf.dispose([inputs, logits]);
+  return { lossSum, correct, targetCount: batch.targetPositions.length };
+}
+
+/** Inverted-dropout mask: 0 with probability `rate`, else 1 / (1 - rate). */
+function dropoutMask(size: number, rate: number, random: Random): Float32Array {
+  const keep = 1 / (1 - rate);
+  const mask = new Float32Array(size);
+  for (let k = 0; k < size; k++) mask[k] = random.next() < rate ? 0 : keep;
+  return mask;
+}

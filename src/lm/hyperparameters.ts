@@ -1,0 +1,129 @@
+/**
+ * Training hyperparameters and defaults that scale with the corpus, so that a three-sentence seed
+ * corpus and a corpus of tens of thousands of sentences both train well with no flags.
+ */
+
+/** Everything that shapes a model and its training run. */
+export interface Hyperparameters {
+  /** Width of the word embeddings. */
+  embeddingSize: number;
+  /** Width of the LSTM state. */
+  hiddenSize: number;
+  /** Adam step size. */
+  learningRate: number;
+  /** Sentences (windows) per optimiser step. */
+  batchSize: number;
+  /** Upper bound on passes over the training sentences. */
+  maxEpochs: number;
+  /** Longest sequence the model is trained on; longer sentences are cut into overlapping windows. */
+  contextLength: number;
+  /** Share of sentences held out for validation (0 = no validation, no early stopping). */
+  validationFraction: number;
+  /** Epochs without a better validation loss before training stops. */
+  patience: number;
+  /** Seed of initialisation, shuffling, dropout and the validation split. */
+  seed: number;
+  /** Share of LSTM output units dropped during training (0 = no dropout). */
+  dropout?: number;
+  /** Gradients whose global norm exceeds this are scaled down to it (undefined = no clipping). */
+  clipNorm?: number;
+}
+
+/** Size of the corpus the defaults adapt to. */
+export interface CorpusSize {
+  sentences: number;
+  /** Word tokens over all sentences. */
+  tokens: number;
+  /** Ids in the vocabulary, special tokens included. */
+  vocabularySize: number;
+}
+
+/** Below this many sentences there is no validation split: every sentence is needed for training. */
+export const MIN_SENTENCES_FOR_VALIDATION = 200;
+
+/**
+ * Hyperparameters for a corpus, with `overrides` applied last.
+ *
+ * - `embeddingSize` 16 / 32 / 64 for vocabularies below 100 / below 2,000 / larger, and
+ *   `hiddenSize` twice that: enough capacity to memorise a handful of sentences, and for a
+ *   5,000-word vocabulary the 64 / 128 network of the PyTorch reference. Wider states cost
+ *   training time roughly in proportion.
+ * - `batchSize` the power of two nearest to sentences / 16, within 8..64, and never more than the
+ *   corpus: whole-corpus steps for tiny corpora, many noisy steps for mid-size ones, 64 sentences
+ *   (the reference setting) for large ones.
+ * - `learningRate` 0.01 for corpora below 2,000 sentences, which need many epochs over few steps,
+ *   else 0.002 (the reference setting; measured stable with batches of 64).
+ * - `maxEpochs` enough epochs for about 300 optimiser steps, at least 8 and at most 400: a tiny
+ *   corpus (one step per epoch) needs hundreds of passes to converge, a large one is stopped early
+ *   by validation long before.
+ * - `validationFraction` 0.1 from {@link MIN_SENTENCES_FOR_VALIDATION} sentences on, else 0;
+ *   `patience` 2 epochs.
+ * - `contextLength` 32: covers most sentences whole (the median is ~20 words) while bounding the
+ *   sequential LSTM work per batch.
+ * - `clipNorm` 5, a standard safeguard against exploding LSTM gradients; `dropout` 0, since
+ *   early stopping already guards against overfitting on large corpora and small corpora are
+ *   meant to be memorised; `seed` 42.
+ */
+export function defaultHyperparameters(corpus: CorpusSize, overrides: Partial<Hyperparameters> = {}): Hyperparameters {
+  const sentences = Math.max(1, corpus.sentences);
+  const embeddingSize = corpus.vocabularySize < 100 ? 16 : corpus.vocabularySize < 2000 ? 32 : 64;
+  const validationFraction = sentences >= MIN_SENTENCES_FOR_VALIDATION ? 0.1 : 0;
+  const batchSize = Math.min(sentences, clamp(2 ** Math.round(Math.log2(sentences / 16)), 8, 64));
+  const trainingSentences = Math.max(1, Math.round(sentences * (1 - validationFraction)));
+  const stepsPerEpoch = Math.ceil(trainingSentences / batchSize);
+  const defaults: Hyperparameters = {
+    embeddingSize,
+    hiddenSize: 2 * embeddingSize,
+    learningRate: sentences < 2000 ? 0.01 : 0.002,
+    batchSize,
+    maxEpochs: clamp(Math.ceil(300 / stepsPerEpoch), 8, 400),
+    contextLength: 32,
+    validationFraction,
+    patience: 2,
+    seed: 42,
+    dropout: 0,
+    clipNorm: 5,
+  };
+  const merged = { ...defaults, ...withoutUndefined(overrides) };
+  validateHyperparameters(merged);
+  return merged;
+}
+
+/** Throws a RangeError naming the first hyperparameter that is out of range. */
+export function validateHyperparameters(hp: Hyperparameters): void {
+  const positiveIntegers: (keyof Hyperparameters)[] = ['embeddingSize', 'hiddenSize', 'batchSize', 'maxEpochs'];
+  for (const key of positiveIntegers) {
+    const value = hp[key];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+      throw new RangeError(`${key} must be a positive integer, got ${String(value)}`);
+    }
+  }
+  if (!Number.isInteger(hp.contextLength) || hp.contextLength < 2) {
+    throw new RangeError(`contextLength must be an integer >= 2, got ${hp.contextLength}`);
+  }
+  if (!Number.isInteger(hp.patience) || hp.patience < 1) {
+    throw new RangeError(`patience must be a positive integer, got ${hp.patience}`);
+  }
+  if (!Number.isInteger(hp.seed)) throw new RangeError(`seed must be an integer, got ${hp.seed}`);
+  if (!(hp.learningRate > 0 && hp.learningRate < 10)) {
+    throw new RangeError(`learningRate must be in (0, 10), got ${hp.learningRate}`);
+  }
+  if (!(hp.validationFraction >= 0 && hp.validationFraction < 1)) {
+    throw new RangeError(`validationFraction must be in [0, 1), got ${hp.validationFraction}`);
+  }
+  if (hp.dropout !== undefined && !(hp.dropout >= 0 && hp.dropout < 1)) {
+    throw new RangeError(`dropout must be in [0, 1), got ${hp.dropout}`);
+  }
+  if (hp.clipNorm !== undefined && !(hp.clipNorm > 0)) {
+    throw new RangeError(`clipNorm must be positive, got ${hp.clipNorm}`);
+  }
+}
+
+function clamp(value: number, low: number, high: number): number {
+  return Math.min(high, Math.max(low, value));
+}
+
+/** `{ a: undefined }` in overrides means "no override", not "unset the default". */
+function withoutUndefined(overrides: Partial<Hyperparameters>): Partial<Hyperparameters> {
+  return Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<Hyperparameters>;
+}

@@ -1,0 +1,286 @@
+/**
+ * Training of the next-word model: full-sequence teacher forcing (every next word of every
+ * sentence is a target), Adam, seeded shuffling, validation with early stopping.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { LstmLanguageModel } from './model.ts';
+import { validateHyperparameters, type Hyperparameters } from './hyperparameters.ts';
+import { Random } from './random.ts';
+import { makeBatch, sentenceToSequences, type Sequence, type TrainingBatch } from './engine/batches.ts';
+import { lossAndGradients, scoreBatch } from './engine/training-step.ts';
+import type { NetworkGradients, NetworkWeights } from './engine/lstm-network.ts';
+import { readView } from './engine/tensor-memory.ts';
+
+/** Sentences as word-id arrays, without BOS/EOS (the trainer adds them). */
+export interface TrainingData {
+  train: number[][];
+  /** Held-out sentences; empty = no validation and no early stopping. */
+  validation: number[][];
+}
+
+/** Reported after every batch. */
+export interface TrainingProgress {
+  /** 1-based. */
+  epoch: number;
+  /** Epochs planned (early stopping may end sooner). */
+  epochs: number;
+  /** 1-based batch within the epoch. */
+  batch: number;
+  batchesPerEpoch: number;
+  /** Mean training loss of the epoch so far (nats per target). */
+  loss: number;
+  /** Targets trained per second in this epoch so far. */
+  tokensPerSecond: number;
+  /** Estimated seconds until the planned epochs are done. */
+  etaSeconds: number;
+}
+
+/** Summary of one epoch. */
+export interface EpochMetrics {
+  /** 1-based. */
+  epoch: number;
+  /** Mean cross-entropy over the epoch's training targets (nats). */
+  trainLoss: number;
+  /** Mean cross-entropy over all validation targets (perplexity = e^loss). */
+  validationLoss?: number;
+  /** Share of validation targets whose most probable id is the target. */
+  validationAccuracy?: number;
+  /** Training targets per second (validation time excluded). */
+  tokensPerSecond: number;
+  /** Wall time of the epoch, validation included. */
+  seconds: number;
+}
+
+/** Options of {@link trainLanguageModel}. */
+export interface TrainingOptions {
+  onProgress?(progress: TrainingProgress): void;
+  /** Aborting stops training between batches with a {@link TrainingAbortedError}. */
+  signal?: AbortSignal;
+  /**
+   * Warm start: training continues from a copy of these weights (the model itself is not
+   * changed). Its vocabulary must match `vocabSize` (see `growVocabulary`); its embedding and
+   * hidden sizes override the hyperparameters'.
+   */
+  initialModel?: LstmLanguageModel;
+}
+
+/** What {@link trainLanguageModel} returns; the caller owns (and disposes) the model. */
+export interface TrainingResult {
+  /** With validation: the weights of the epoch with the best validation loss. */
+  model: LstmLanguageModel;
+  history: EpochMetrics[];
+  /** Whether validation loss stopped improving before `maxEpochs`. */
+  stoppedEarly: boolean;
+}
+
+/** Training was aborted through its signal; nothing is left allocated. */
+export class TrainingAbortedError extends Error {
+  override name = 'AbortError';
+  constructor() {
+    super('Training was aborted');
+  }
+}
+
+/** The loss became NaN or infinite (learning rate too high, or corrupt data). */
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+}
+
+/**
+ * Splits sentences into training and validation sets: a seeded random `fraction` of them (at
+ * least one when fraction > 0 and there are two or more) is held out.
+ */
+export function splitForValidation(sentences: readonly number[][], fraction: number, seed: number): TrainingData {
+  if (fraction <= 0 || sentences.length < 2) return { train: [...sentences], validation: [] };
+  const heldOut = Math.min(sentences.length - 1, Math.max(1, Math.round(sentences.length * fraction)));
+  const order = new Random(seed).fork('validation-split').shuffle(sentences.map((_, i) => i));
+  const validationIds = new Set(order.slice(0, heldOut));
+  return {
+    train: sentences.filter((_, i) => !validationIds.has(i)),
+    validation: sentences.filter((_, i) => validationIds.has(i)),
+  };
+}
+
+/**
+ * Trains a model on `data` (see {@link TrainingData}).
+ *
+ * Each sentence becomes the input `[BOS, w1..wn]` with targets `[w1..wn, EOS]`; sentences longer
+ * than `contextLength` are cut into overlapping windows in which every word is a target once
+ * (see `sentenceToSequences`). The loss is the mean cross-entropy over all targets of a batch,
+ * padding excluded. A fixed `seed` gives the same run on the same backend.
+ */
+export async function trainLanguageModel(
+  data: TrainingData,
+  vocabSize: number,
+  hyperparameters: Hyperparameters,
+  options: TrainingOptions = {},
+): Promise<TrainingResult> {
+  const { signal, onProgress, initialModel } = options;
+  validateHyperparameters(hyperparameters);
+  if (initialModel !== undefined && initialModel.vocabSize !== vocabSize) {
+    throw new RangeError(
+      `the initial model has ${initialModel.vocabSize} ids but vocabSize is ${vocabSize}: grow it with growVocabulary first`,
+    );
+  }
+  checkSentences(data.train, vocabSize, 'train');
+  checkSentences(data.validation, vocabSize, 'validation');
+  const hp: Hyperparameters =
+    initialModel === undefined
+      ? { ...hyperparameters }
+      : { ...hyperparameters, embeddingSize: initialModel.embeddingSize, hiddenSize: initialModel.hiddenSize };
+  const toSequences = (sentences: number[][]): Sequence[] =>
+    sentences.flatMap((sentence) => sentenceToSequences(sentence, hp.contextLength));
+  const trainSequences = toSequences(data.train);
+  if (trainSequences.length === 0) throw new RangeError('there are no training sentences');
+  const validationBatches = chunk(toSequences(data.validation), hp.batchSize).map(makeBatch);
+  const batchesPerEpoch = Math.ceil(trainSequences.length / hp.batchSize);
+
+  if (signal?.aborted) throw new TrainingAbortedError();
+  const model = initialModel === undefined ? LstmLanguageModel.create(vocabSize, hp) : initialModel.clone(hp);
+  const optimizer = tf.train.adam(hp.learningRate);
+  const random = new Random(hp.seed);
+  const shuffleRandom = random.fork('shuffle');
+  const dropoutRandom = random.fork('dropout');
+  const history: EpochMetrics[] = [];
+  let stoppedEarly = false;
+  let best: { loss: number; epoch: number; weights: ReturnType<LstmLanguageModel['weightValues']> } | undefined;
+  const runStart = performance.now();
+  let batchesDone = 0;
+  let lastYield = performance.now();
+
+  try {
+    for (let epoch = 1; epoch <= hp.maxEpochs; epoch++) {
+      const epochStart = performance.now();
+      const order = shuffleRandom.shuffle(trainSequences.map((_, i) => i));
+      let lossSum = 0;
+      let targets = 0;
+      for (let b = 0; b < batchesPerEpoch; b++) {
+        const batch = makeBatch(order.slice(b * hp.batchSize, (b + 1) * hp.batchSize).map((i) => trainSequences[i] as Sequence));
+        const loss = trainStep(model.weights, batch, hp, optimizer, dropoutRandom);
+        const count = batch.targetPositions.length;
+        lossSum += loss * count;
+        targets += count;
+        batchesDone++;
+        if (onProgress !== undefined) {
+          const elapsed = (performance.now() - epochStart) / 1000;
+          const perBatch = (performance.now() - runStart) / 1000 / batchesDone;
+          onProgress({
+            epoch,
+            epochs: hp.maxEpochs,
+            batch: b + 1,
+            batchesPerEpoch,
+            loss: lossSum / targets,
+            tokensPerSecond: targets / Math.max(elapsed, 1e-9),
+            etaSeconds: perBatch * (hp.maxEpochs * batchesPerEpoch - batchesDone),
+          });
+        }
+        // Let timers and messages (an abort among them) run between batches.
+        if (performance.now() - lastYield > 25) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
+        if (signal?.aborted) throw new TrainingAbortedError();
+      }
+      const trainSeconds = (performance.now() - epochStart) / 1000;
+      const metrics: EpochMetrics = {
+        epoch,
+        trainLoss: lossSum / targets,
+        tokensPerSecond: targets / Math.max(trainSeconds, 1e-9),
+        seconds: 0,
+      };
+      if (validationBatches.length > 0) {
+        const { loss, accuracy } = evaluate(model.weights, validationBatches);
+        if (!Number.isFinite(loss)) throw new TrainingDivergedError(`validation loss became ${loss} in epoch ${epoch}`);
+        metrics.validationLoss = loss;
+        metrics.validationAccuracy = accuracy;
+      }
+      metrics.seconds = (performance.now() - epochStart) / 1000;
+      history.push(metrics);
+      if (metrics.validationLoss !== undefined) {
+        if (best === undefined || metrics.validationLoss < best.loss) {
+          best = { loss: metrics.validationLoss, epoch, weights: model.weightValues() };
+        } else if (epoch - best.epoch >= hp.patience) {
+          stoppedEarly = epoch < hp.maxEpochs;
+          break;
+        }
+      }
+    }
+    if (best !== undefined && best.epoch !== history.length) model.setWeightValues(best.weights);
+    return { model, history, stoppedEarly };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+/** Mean validation loss and top-1 accuracy over batches. */
+function evaluate(weights: NetworkWeights, batches: readonly TrainingBatch[]): { loss: number; accuracy: number } {
+  let lossSum = 0;
+  let correct = 0;
+  let count = 0;
+  for (const batch of batches) {
+    const score = scoreBatch(weights, batch);
+    lossSum += score.lossSum;
+    correct += score.correct;
+    count += score.targetCount;
+  }
+  return { loss: lossSum / count, accuracy: correct / count };
+}
+
+/** One optimiser step; returns the batch's mean loss. */
+function trainStep(
+  weights: NetworkWeights,
+  batch: TrainingBatch,
+  hp: Hyperparameters,
+  optimizer: tf.Optimizer,
+  dropoutRandom: Random,
+): number {
+  const { loss, gradients } = lossAndGradients(weights, batch, hp.dropout ?? 0, dropoutRandom);
+  const keys = Object.keys(gradients) as (keyof NetworkGradients)[];
+  try {
+    if (!Number.isFinite(loss)) {
+      throw new TrainingDivergedError(`the training loss became ${loss}: lower the learning rate or check the data`);
+    }
+    if (hp.clipNorm !== undefined) clipByGlobalNorm(gradients, hp.clipNorm);
+    optimizer.applyGradients(Object.fromEntries(keys.map((key) => [weights[key].name, gradients[key]])));
+  } finally {
+    tf.dispose(keys.map((key) => gradients[key]));
+  }
+  return loss;
+}
+
+/** Scales all gradients by one factor so that their joint L2 norm is at most `maxNorm`. */
+function clipByGlobalNorm(gradients: NetworkGradients, maxNorm: number): void {
+  const keys = Object.keys(gradients) as (keyof NetworkGradients)[];
+  let squares = 0;
+  for (const key of keys) {
+    const values = readView(gradients[key]);
+    for (let i = 0; i < values.length; i++) squares += (values[i] as number) * (values[i] as number);
+  }
+  const norm = Math.sqrt(squares);
+  if (norm <= maxNorm) return;
+  const factor = maxNorm / norm;
+  for (const key of keys) {
+    const scaled = tf.mul(gradients[key], factor);
+    gradients[key].dispose();
+    gradients[key] = scaled;
+  }
+}
+
+function checkSentences(sentences: readonly number[][], vocabSize: number, name: string): void {
+  sentences.forEach((sentence, index) => {
+    for (const id of sentence) {
+      if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+        throw new RangeError(`${name} sentence ${index} holds id ${id}, outside the vocabulary [0, ${vocabSize})`);
+      }
+    }
+  });
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
