@@ -175,7 +175,8 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
-interface HostedFile {
+/** A file the fake serves under `/attachments/...`. */
+export interface HostedFile {
   data: Buffer;
   contentType: string;
 }
@@ -404,7 +405,7 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
   readonly identifies: GatewayIdentifyData[] = [];
   /** RESUME payloads received, in order. */
   readonly resumes: GatewayResumeData[] = [];
-  heartbeats = 0;
+  private heartbeatCount = 0;
 
   private readonly guildConfigs: Required<FakeGuildConfig>[];
   private readonly heartbeatIntervalMs: number;
@@ -448,6 +449,11 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
   /** Where `GET /gateway/bot` sends the client. */
   get gatewayUrl(): string {
     return `${this.origin.replace(/^http/, 'ws')}/gateway`;
+  }
+
+  /** Heartbeats received (and acknowledged) on any gateway connection. */
+  get heartbeats(): number {
+    return this.heartbeatCount;
   }
 
   /** Guilds the bot is in, with their text channel ids. */
@@ -607,7 +613,7 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
       }
       switch (payload.op) {
         case GatewayOpcodes.Heartbeat:
-          this.heartbeats += 1;
+          this.heartbeatCount += 1;
           this.send(socket, { op: GatewayOpcodes.HeartbeatAck });
           break;
         case GatewayOpcodes.Identify:

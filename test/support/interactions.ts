@@ -259,7 +259,8 @@ function commandData(input: CommandInput, focused?: string) {
     id: input.commandId ?? snowflake(),
     name: input.name,
     type: ApplicationCommandType.ChatInput as const,
-    options,
+    // Discord leaves out `options` and `resolved` when there is nothing to send.
+    ...(options.length > 0 ? { options } : {}),
     ...(resolved ? { resolved } : {}),
   };
 }
