@@ -1,0 +1,61 @@
+/**
+ * `/forget sentence:<id>` or `/forget all:true [member]`: removes taught sentences. Members
+ * remove their own; moderators (Manage Server) may remove anyone's.
+ *
+ * @module
+ */
+import { PermissionFlagsBits } from 'discord.js';
+import { describe, guildCommand } from '../src/commands/define.ts';
+import { truncate } from '../src/commands/render.ts';
+import type { CommandPlugin } from '../src/commands/types.ts';
+import { messagesFor } from '../src/i18n/index.ts';
+
+const MAX_CHOICES = 25;
+const MAX_CHOICE_LENGTH = 100;
+
+const forget: CommandPlugin = {
+  data: guildCommand('forget', (m) => m.commands.forget.description)
+    .addIntegerOption((option) =>
+      describe(option.setName('sentence').setMinValue(1).setAutocomplete(true), (m) => m.commands.forget.options.sentence),
+    )
+    .addBooleanOption((option) => describe(option.setName('all'), (m) => m.commands.forget.options.all))
+    .addUserOption((option) => describe(option.setName('member'), (m) => m.commands.forget.options.member)),
+
+  async execute(ctx) {
+    const m = messagesFor(ctx.locale);
+    const isModerator = ctx.memberPermissions.has(PermissionFlagsBits.ManageGuild);
+    const member = ctx.options.user('member');
+    if (member !== null && member.id !== ctx.user.id && !isModerator) {
+      await ctx.reply({ content: m.forget.othersNeedManageGuild, ephemeral: true });
+      return;
+    }
+    const sentenceId = ctx.options.integer('sentence');
+    if (sentenceId !== null) {
+      // Moderators may remove any sentence (or only the chosen member's); members only their own.
+      const owner = isModerator ? member?.id : ctx.user.id;
+      const removed = await ctx.services.forgetSentence(ctx.guildId, sentenceId, owner);
+      await ctx.reply({ content: removed ? m.forget.removedOne(sentenceId) : m.forget.notFound(sentenceId), ephemeral: true });
+      return;
+    }
+    if (ctx.options.boolean('all') === true) {
+      const author = member ?? ctx.user;
+      const count = await ctx.services.forgetAuthor(ctx.guildId, author.id);
+      const content = author.id === ctx.user.id ? m.forget.removedAllOwn(count) : m.forget.removedAllOf(count, author.name);
+      await ctx.reply({ content, ephemeral: true });
+      return;
+    }
+    await ctx.reply({ content: m.forget.nothingChosen, ephemeral: true });
+  },
+
+  async autocomplete(ctx) {
+    const { name, value } = ctx.options.focused();
+    if (name !== 'sentence') return ctx.respond([]);
+    const isModerator = ctx.memberPermissions.has(PermissionFlagsBits.ManageGuild);
+    const found = await ctx.services.searchSentences(ctx.guildId, value, isModerator ? undefined : ctx.user.id, MAX_CHOICES);
+    await ctx.respond(
+      found.slice(0, MAX_CHOICES).map((sentence) => ({ name: truncate(`#${sentence.id} ${sentence.text}`, MAX_CHOICE_LENGTH), value: sentence.id })),
+    );
+  },
+};
+
+export default forget;

@@ -1,0 +1,115 @@
+/**
+ * `/retrain [full]` (moderators): starts or joins this server's training run and follows it in
+ * one message: throttled progress edits, then a summary with the loss curve.
+ *
+ * @module
+ */
+import { PermissionFlagsBits } from 'discord.js';
+import type { BotServices, TrainingProgress, TrainingResult } from '../src/app/services.ts';
+import { describe, guildCommand } from '../src/commands/define.ts';
+import { progressBar } from '../src/commands/render.ts';
+import { LatestValueThrottle } from '../src/commands/throttle.ts';
+import type { CommandPlugin, OutgoingMessage } from '../src/commands/types.ts';
+import type { Messages } from '../src/i18n/index.ts';
+import { formatDuration, messagesFor } from '../src/i18n/index.ts';
+
+/** Discord rate-limits edits of one message; one edit every 2 s stays well inside the limit. */
+export const PROGRESS_EDIT_INTERVAL_MS = 2000;
+
+const CHART_FILE = 'loss.png';
+
+/** Share of the run done: whole epochs finished plus the current epoch's batches. */
+function completion(progress: TrainingProgress): number {
+  if (progress.maxEpochs <= 0) return 0;
+  const batches = progress.batchesPerEpoch > 0 ? progress.batch / progress.batchesPerEpoch : 0;
+  return (Math.max(0, progress.epoch - 1) + batches) / progress.maxEpochs;
+}
+
+function renderProgress(header: string, progress: TrainingProgress | null, m: Messages, locale: string): string {
+  if (progress === null) return `${header}\n${m.retrain.phases.queued}`;
+  const details = [
+    progressBar(completion(progress)),
+    ...(progress.loss === null ? [] : [m.retrain.loss(progress.loss.toFixed(3))]),
+    ...(progress.etaSeconds === null ? [] : [m.retrain.eta(formatDuration(progress.etaSeconds, locale))]),
+  ];
+  return [
+    header,
+    m.retrain.progress(progress.epoch, progress.maxEpochs, m.retrain.phases[progress.phase]),
+    `\`${details.join('  ')}\``,
+  ].join('\n');
+}
+
+const formatLoss = (loss: number | undefined): string => (loss === undefined ? '–' : loss.toFixed(3));
+
+async function renderResult(result: TrainingResult, services: BotServices, locale: string): Promise<OutgoingMessage> {
+  const m = messagesFor(locale);
+  if (result.status === 'failed') return { content: m.retrain.failed(result.error) };
+  if (result.status === 'cancelled') return { content: m.retrain.cancelled };
+  const chart = result.history.length > 0 ? await services.lossChart(result.history, locale) : null;
+  const { fields } = m.retrain;
+  return {
+    content: `**${m.retrain.succeeded}**`,
+    embeds: [
+      {
+        fields: [
+          { name: fields.sentences, value: String(result.sentences), inline: true },
+          { name: fields.vocabulary, value: String(result.vocabularySize), inline: true },
+          { name: fields.duration, value: formatDuration(result.seconds, locale), inline: true },
+          { name: fields.loss, value: `${formatLoss(result.finalLoss)} / ${formatLoss(result.validationLoss)}`, inline: true },
+          {
+            name: fields.accuracy,
+            value: result.validationAccuracy === undefined ? '–' : `${(result.validationAccuracy * 100).toFixed(1)}%`,
+            inline: true,
+          },
+          { name: fields.version, value: `v${result.modelVersion}`, inline: true },
+          {
+            name: fields.promoted,
+            value: result.promoted
+              ? m.retrain.promoted
+              : result.note === undefined
+                ? m.retrain.notPromotedNoReason
+                : m.retrain.notPromoted(result.note),
+          },
+        ],
+        ...(chart === null ? {} : { image: CHART_FILE }),
+      },
+    ],
+    ...(chart === null ? {} : { files: [{ name: CHART_FILE, data: chart }] }),
+  };
+}
+
+const retrain: CommandPlugin = {
+  data: guildCommand('retrain', (m) => m.commands.retrain.description)
+    .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
+    .addBooleanOption((option) => describe(option.setName('full'), (m) => m.commands.retrain.options.full)),
+
+  async execute(ctx) {
+    const m = messagesFor(ctx.locale);
+    // The default permission is only a default: server admins can grant the command to anyone,
+    // so the member's actual permission is checked here too.
+    if (!ctx.memberPermissions.has(PermissionFlagsBits.ManageGuild)) {
+      await ctx.reply({ content: m.common.needsManageGuild, ephemeral: true });
+      return;
+    }
+    await ctx.defer();
+    const handle = ctx.services.retrain(ctx.guildId, { full: ctx.options.boolean('full') ?? false, requestedBy: ctx.user.id });
+    const header = handle.alreadyActive ? m.retrain.joined : m.retrain.started;
+    const edits = new LatestValueThrottle<TrainingProgress | null>(
+      PROGRESS_EDIT_INTERVAL_MS,
+      (progress) => ctx.edit({ content: renderProgress(header, progress, m, ctx.locale) }),
+      (error) => ctx.logger.warn({ err: error, runId: handle.runId }, 'could not show training progress'),
+    );
+    edits.push(handle.progress());
+    const unsubscribe = handle.onProgress((progress) => edits.push(progress));
+    let result: TrainingResult;
+    try {
+      result = await handle.done;
+    } finally {
+      unsubscribe();
+      await edits.close();
+    }
+    await ctx.edit(await renderResult(result, ctx.services, ctx.locale));
+  },
+};
+
+export default retrain;

@@ -1,0 +1,79 @@
+/**
+ * `/stats`: this server's corpus, model, training schedule and last run, with the loss curve.
+ *
+ * @module
+ */
+import type { GuildStats } from '../src/app/services.ts';
+import { guildCommand } from '../src/commands/define.ts';
+import type { CommandPlugin, EmbedField } from '../src/commands/types.ts';
+import { formatRelativeTime, messagesFor } from '../src/i18n/index.ts';
+
+const CHART_FILE = 'loss.png';
+
+function statsFields(stats: GuildStats, locale: string, now: number): EmbedField[] {
+  const m = messagesFor(locale);
+  const { fields } = m.stats;
+  const model = stats.model;
+  const last = model?.history.at(-1);
+  const result: EmbedField[] = [
+    { name: fields.sentences, value: String(stats.sentences), inline: true },
+    { name: fields.contributors, value: String(stats.contributors), inline: true },
+    { name: fields.vocabulary, value: stats.vocabularySize === null ? m.common.none : String(stats.vocabularySize), inline: true },
+    {
+      name: fields.model,
+      value:
+        model === null
+          ? m.stats.noModel
+          : m.stats.model(model.version, m.common.kinds[model.kind], formatRelativeTime(model.createdAt, now, locale), model.corpusSentences),
+    },
+  ];
+  if (last !== undefined && model !== null) {
+    result.push({
+      name: fields.metrics,
+      value: m.stats.metrics(
+        last.trainLoss.toFixed(3),
+        last.validationLoss?.toFixed(3) ?? '–',
+        last.validationAccuracy === undefined ? '–' : `${(last.validationAccuracy * 100).toFixed(1)}%`,
+        model.history.length,
+      ),
+    });
+  }
+  result.push({
+    name: fields.nextRetrain,
+    value:
+      stats.nextRetrainAt === null
+        ? m.stats.notDue(stats.changesSinceModel, stats.retrainThreshold)
+        : formatRelativeTime(stats.nextRetrainAt, now, locale),
+  });
+  if (stats.lastRun !== null) {
+    const { status, finishedAt, error, note } = stats.lastRun;
+    const when = finishedAt === null ? '' : `, ${formatRelativeTime(finishedAt, now, locale)}`;
+    const details = [error === null ? null : m.stats.lastRunError(error), note].filter((line) => line !== null);
+    result.push({ name: fields.lastRun, value: [`${m.stats.runStatus[status] ?? status}${when}`, ...details].join('\n') });
+  }
+  return result;
+}
+
+const stats: CommandPlugin = {
+  data: guildCommand('stats', (m) => m.commands.stats.description),
+
+  async execute(ctx) {
+    // Drawing the chart takes a moment; acknowledge first.
+    await ctx.defer();
+    const figures = await ctx.services.stats(ctx.guildId);
+    const history = figures.model?.history ?? [];
+    const chart = history.length > 0 ? await ctx.services.lossChart(history, ctx.locale) : null;
+    await ctx.edit({
+      embeds: [
+        {
+          title: messagesFor(ctx.locale).stats.title,
+          fields: statsFields(figures, ctx.locale, Date.now()),
+          ...(chart === null ? {} : { image: CHART_FILE }),
+        },
+      ],
+      ...(chart === null ? {} : { files: [{ name: CHART_FILE, data: chart }] }),
+    });
+  },
+};
+
+export default stats;

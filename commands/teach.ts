@@ -1,0 +1,58 @@
+/**
+ * `/teach sentence:<text>`: adds a sentence to this server's corpus and shows how the model will
+ * see it.
+ *
+ * @module
+ */
+import type { TeachOutcome } from '../src/app/services.ts';
+import { describe, guildCommand } from '../src/commands/define.ts';
+import { formatTokens } from '../src/commands/render.ts';
+import type { CommandPlugin } from '../src/commands/types.ts';
+import type { Messages } from '../src/i18n/index.ts';
+import { messagesFor } from '../src/i18n/index.ts';
+
+/** Discord's own limit on the option, so over-long text never reaches the services. */
+const MAX_SENTENCE_LENGTH = 300;
+
+function describeOutcome(outcome: TeachOutcome, m: Messages): string {
+  switch (outcome.status) {
+    case 'added':
+      return [
+        m.teach.added(formatTokens(outcome.tokens)),
+        ...(outcome.removedMarkup > 0 ? [m.teach.removedMarkup(outcome.removedMarkup)] : []),
+        m.teach.untilRetrain(outcome.untilRetrain),
+      ].join('\n');
+    case 'empty':
+      return m.teach.empty;
+    case 'too_long':
+      return m.teach.tooLong(outcome.length, outcome.maxLength);
+    case 'too_many_tokens':
+      return m.teach.tooManyTokens(outcome.tokens, outcome.maxTokens);
+    case 'no_words':
+      return m.teach.noWords;
+    case 'duplicate':
+      return m.teach.duplicate(outcome.existingId);
+    case 'cooldown':
+      return m.teach.cooldown(outcome.retryAfterSeconds);
+  }
+}
+
+const teach: CommandPlugin = {
+  data: guildCommand('teach', (m) => m.commands.teach.description).addStringOption((option) =>
+    describe(option.setName('sentence').setRequired(true).setMaxLength(MAX_SENTENCE_LENGTH), (m) => m.commands.teach.options.sentence),
+  ),
+
+  async execute(ctx) {
+    const outcome = await ctx.services.teach({
+      guildId: ctx.guildId,
+      channelId: ctx.channelId,
+      authorId: ctx.user.id,
+      text: ctx.options.string('sentence') ?? '',
+      source: ctx.source,
+      ...(ctx.interactionId === null ? {} : { interactionId: ctx.interactionId }),
+    });
+    await ctx.reply({ content: describeOutcome(outcome, messagesFor(ctx.locale)), ephemeral: true });
+  },
+};
+
+export default teach;

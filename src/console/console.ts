@@ -1,0 +1,126 @@
+/**
+ * The local console: the bot's commands without Discord. On a terminal it is a REPL with a
+ * prompt, history and tab completion (command names, then the command's own autocomplete); with
+ * piped input it runs one command per line, in order, and ends with the input.
+ *
+ * @module
+ */
+import readline from 'node:readline';
+import type { Logger } from 'pino';
+import type { BotServices } from '../app/services.ts';
+import { createRegistry, runAutocomplete, runCommand } from '../commands/dispatch.ts';
+import type { CommandRegistry } from '../commands/dispatch.ts';
+import { loadCommands } from '../commands/loader.ts';
+import type { CommandPlugin, OutgoingMessage, UserRef } from '../commands/types.ts';
+import { messagesFor } from '../i18n/index.ts';
+import type { Messages } from '../i18n/index.ts';
+import { ConsoleContext } from './context.ts';
+import { parseLine } from './parse.ts';
+import type { OptionValue } from './parse.ts';
+import { TextRenderer } from './render.ts';
+
+/** Options of {@link runConsole}. */
+export interface ConsoleOptions {
+  services: BotServices;
+  input: NodeJS.ReadableStream & { isTTY?: boolean };
+  output: NodeJS.WritableStream;
+  /** The guild everything typed here belongs to. */
+  guildId: string;
+  user: UserRef;
+  /** Language of the replies (a Discord locale such as `zh-CN`); English by default. */
+  locale?: string;
+  /** Must not write to `output`, or log lines would mix with replies. */
+  logger: Logger;
+  /** The plugins; loaded from `commands/` when omitted. */
+  commands?: readonly CommandPlugin[];
+}
+
+const HISTORY_SIZE = 500;
+
+/** `/help`: every command with its description and options, in the console's language. */
+function helpText(registry: CommandRegistry, m: Messages, locale: string): string {
+  const lines = [m.console.help];
+  for (const plugin of registry.values()) {
+    const json = plugin.data.toJSON();
+    const localized = (entry: { description: string; description_localizations?: Record<string, string | null> | null }): string =>
+      entry.description_localizations?.[locale] ?? entry.description;
+    lines.push(`  /${json.name}  ${localized(json)}`);
+    for (const option of json.options ?? []) {
+      const required = 'required' in option && option.required === true;
+      lines.push(`      ${required ? option.name : `[${option.name}]`}  ${localized(option)}`);
+    }
+  }
+  lines.push(m.console.helpExit);
+  return lines.join('\n');
+}
+
+/**
+ * Runs the console until the input ends or `/exit`.
+ *
+ * @returns when every line has been answered, including long-running ones such as `/retrain`.
+ */
+export async function runConsole(options: ConsoleOptions): Promise<void> {
+  const { services, input, output, guildId, user, logger } = options;
+  const locale = options.locale ?? 'en';
+  const m = messagesFor(locale);
+  const registry = createRegistry(options.commands ?? (await loadCommands()));
+  const renderer = new TextRenderer(m);
+  const interactive = input.isTTY === true;
+  const write = (text: string): void => {
+    if (text !== '') output.write(`${text}\n`);
+  };
+  const contextFor = (
+    commandName: string,
+    values: ReadonlyMap<string, OptionValue>,
+    print: (message: OutgoingMessage) => void,
+    focused?: { name: string; value: string },
+  ): ConsoleContext =>
+    new ConsoleContext({ commandName, options: values, guildId, user, locale, services, logger, print, ...(focused === undefined ? {} : { focused }) });
+
+  const completer = async (line: string): Promise<[string[], string]> => {
+    const command = /^\/(\S*)$/.exec(line);
+    if (command !== null) {
+      const names = [...registry.keys(), 'help', 'exit'].filter((name) => name.startsWith(command[1] ?? ''));
+      return [names.map((name) => `/${name} `), line];
+    }
+    const typed = /^\/(\S+)\s+(.*)$/.exec(line);
+    const plugin = typed === null ? undefined : registry.get(typed[1] ?? '');
+    const focusedOption = plugin?.data.toJSON().options?.find((option) => 'autocomplete' in option && option.autocomplete === true);
+    if (typed === null || plugin === undefined || focusedOption === undefined) return [[], line];
+    const ctx = contextFor(plugin.data.name, new Map(), () => undefined, { name: focusedOption.name, value: typed[2] ?? '' });
+    await runAutocomplete(registry, ctx, logger);
+    return [ctx.choices.map((choice) => String(choice.value)), typed[2] ?? ''];
+  };
+
+  const rl = readline.createInterface({
+    input,
+    output,
+    terminal: interactive,
+    historySize: HISTORY_SIZE,
+    prompt: '> ',
+    ...(interactive ? { completer: (line: string, callback: (error: Error | null, result: [string[], string]) => void) => {
+      completer(line).then((result) => callback(null, result), (error: Error) => callback(error, [[], line]));
+    } } : {}),
+  });
+  if (interactive) {
+    write(m.console.helpExit);
+    rl.prompt();
+  }
+  try {
+    for await (const line of rl) {
+      // Echoed when piped, so a transcript shows which answer belongs to which line.
+      if (!interactive && line.trim() !== '') write(`> ${line}`);
+      const parsed = parseLine(line, registry, m);
+      if (parsed.kind === 'exit') break;
+      if (parsed.kind === 'help') write(helpText(registry, m, locale));
+      if (parsed.kind === 'error') write(parsed.message);
+      if (parsed.kind === 'command') {
+        const ctx = contextFor(parsed.name, parsed.options, (message) => write(renderer.render(message)));
+        await runCommand(registry, ctx, logger);
+      }
+      if (interactive) rl.prompt();
+    }
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * English messages: the reference every other language must match (see {@link Messages}).
+ *
+ * @module
+ */
+
+const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
+
+/** English texts. Values are strings, or functions of the figures they show. */
+export const en = {
+  commands: {
+    teach: {
+      description: 'Teach the bot a sentence written the way people here write',
+      options: { sentence: 'The sentence to learn (up to 300 characters)' },
+    },
+    predict: {
+      description: 'Show the most likely next words after some text',
+      options: { text: 'The words to continue', count: 'How many candidates to show (1-10)' },
+    },
+    generate: {
+      description: 'Let the model write on from a few words',
+      options: {
+        start: 'The words to start with',
+        length: 'How many words to add (1-50)',
+        temperature: 'Creativity: 0.1 sticks to the likeliest words, 2.0 is adventurous',
+      },
+    },
+    retrain: {
+      description: 'Retrain this server’s model now and follow the training',
+      options: { full: 'Start from scratch instead of continuing from the current model' },
+    },
+    stats: {
+      description: 'Corpus, vocabulary, model and training figures of this server',
+      options: {},
+    },
+    forget: {
+      description: 'Remove taught sentences',
+      options: {
+        sentence: 'The sentence to remove (start typing to search)',
+        all: 'Remove all of your sentences (or of the chosen member)',
+        member: 'Moderators: the member whose sentences to remove',
+      },
+    },
+    sentences: {
+      description: 'List recently taught sentences with their ids',
+      options: { page: 'Page number', member: 'Only this member’s sentences' },
+    },
+    explain: {
+      description: 'Explain how the model arrives at its predictions',
+      options: { text: 'The words whose prediction to explain', topic: 'What to explain' },
+    },
+  },
+
+  common: {
+    guildOnly: 'These commands work in a server only: every server teaches its own model.',
+    unknownCommand: (name: string) => `Unknown command \`/${name}\`.`,
+    internalError: (reference: string) =>
+      `Something went wrong on my side (reference \`${reference}\`). Please try again later.`,
+    needsManageGuild: 'Only members with the **Manage Server** permission can do this.',
+    noModel: (sentences: number, needed: number) =>
+      `There is no model yet: ${plural(sentences, 'sentence has', 'sentences have')} been taught, ` +
+      `${needed} more ${needed === 1 ? 'is' : 'are'} needed before the first training. Use \`/teach\`.`,
+    emptyInput: 'Please give at least one word.',
+    unknownWords: (words: string) => `Not in the vocabulary yet: ${words}`,
+    modelFooter: (version: number, kind: string) => `model v${version} (${kind})`,
+    kinds: { lstm: 'LSTM', 'kneser-ney': 'n-gram' },
+    none: 'none',
+  },
+
+  teach: {
+    added: (tokens: string) => `Learned, as the model sees it: ${tokens}`,
+    removedMarkup: (count: number) => `${plural(count, 'mention or link was', 'mentions or links were')} left out.`,
+    untilRetrain: (count: number) =>
+      count > 0
+        ? `${plural(count, 'more new sentence', 'more new sentences')} until the next retrain.`
+        : 'Enough new sentences: the next scheduled retrain will include it.',
+    empty: 'The sentence is empty.',
+    tooLong: (length: number, max: number) => `The sentence is too long: ${length} characters, at most ${max}.`,
+    tooManyTokens: (tokens: number, max: number) => `The sentence has too many words: ${tokens}, at most ${max}.`,
+    noWords: 'The sentence contains no words (only punctuation, symbols, mentions or links).',
+    duplicate: (id: number) => `This sentence is already known (#${id}).`,
+    cooldown: (seconds: number) =>
+      `You are teaching very fast. Please wait ${plural(seconds, 'second', 'seconds')} and try again.`,
+  },
+
+  predict: {
+    title: (text: string) => `Next word after ${text}`,
+    truncated: (count: number, used: string) => `Only the last ${plural(count, 'word', 'words')} were used: ${used}`,
+    allUnknown: (words: string) =>
+      `None of these words are known yet: ${words}. Teach sentences with them using \`/teach\`.`,
+  },
+
+  generate: {
+    result: (text: string) => `Generated: ${text}`,
+  },
+
+  retrain: {
+    started: 'Retraining this server’s model…',
+    joined: 'A retrain is already running for this server; here is its progress.',
+    phases: {
+      queued: 'waiting for its turn',
+      preparing: 'preparing the data',
+      training: 'training',
+      saving: 'saving the model',
+    },
+    progress: (epoch: number, maxEpochs: number, phase: string) => `Epoch ${epoch}/${maxEpochs}, ${phase}`,
+    loss: (loss: string) => `loss ${loss}`,
+    eta: (duration: string) => `about ${duration} left`,
+    succeeded: 'Training finished',
+    failed: (error: string) => `The training failed: ${error}`,
+    cancelled: 'The training was cancelled.',
+    fields: {
+      sentences: 'Sentences',
+      vocabulary: 'Vocabulary',
+      loss: 'Loss (train / validation)',
+      accuracy: 'Validation accuracy',
+      duration: 'Duration',
+      version: 'Model version',
+      promoted: 'Now answering',
+    },
+    promoted: 'yes, this model answers from now on',
+    notPromoted: (reason: string) => `no, the previous model stays: ${reason}`,
+    notPromotedNoReason: 'no, the previous model stays',
+  },
+
+  stats: {
+    title: 'Server statistics',
+    fields: {
+      sentences: 'Sentences',
+      contributors: 'Contributors',
+      vocabulary: 'Vocabulary',
+      model: 'Model',
+      metrics: 'Last training',
+      nextRetrain: 'Next retrain',
+      lastRun: 'Last run',
+    },
+    noModel: 'none yet',
+    model: (version: number, kind: string, age: string, corpus: number) =>
+      `v${version} (${kind}), trained ${age} on ${plural(corpus, 'sentence', 'sentences')}`,
+    metrics: (loss: string, validationLoss: string, accuracy: string, epochs: number) =>
+      `loss ${loss}, validation loss ${validationLoss}, accuracy ${accuracy} after ${plural(epochs, 'epoch', 'epochs')}`,
+    notDue: (changes: number, threshold: number) =>
+      `not due: ${changes} of ${threshold} new sentences since the last model`,
+    lastRunError: (error: string) => `error: ${error}`,
+    runStatus: { queued: 'queued', running: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' } as Record<string, string>,
+  },
+
+  forget: {
+    removedOne: (id: number) => `Sentence #${id} was removed.`,
+    notFound: (id: number) => `There is no sentence #${id} of yours in this server.`,
+    removedAllOwn: (count: number) => `${plural(count, 'sentence', 'sentences')} of yours removed.`,
+    removedAllOf: (count: number, member: string) => `${plural(count, 'sentence', 'sentences')} of ${member} removed.`,
+    nothingChosen: 'Choose a `sentence`, or set `all` to true.',
+    othersNeedManageGuild: 'Only members with the **Manage Server** permission can remove other members’ sentences.',
+  },
+
+  sentences: {
+    title: (page: number, pageCount: number, total: number) => `Sentences, page ${page}/${pageCount} (${total} in all)`,
+    titleOf: (member: string, page: number, pageCount: number, total: number) =>
+      `Sentences of ${member}, page ${page}/${pageCount} (${total} in all)`,
+    empty: 'No sentences yet.',
+    more: (next: number) => `Next page: \`/sentences page:${next}\``,
+  },
+
+  explain: {
+    placeholder:
+      'Coming soon: `/explain` will show which of your words weighed most on the prediction and what the model’s memory holds at each step.',
+  },
+
+  console: {
+    help: 'Commands (type `/name value` or `/name option:value`):',
+    helpExit: '/help lists the commands, /exit leaves.',
+    notACommand: 'Commands start with `/`; try /help.',
+    missingOption: (command: string, option: string) => `/${command} needs \`${option}\`; try /help.`,
+    invalidOption: (option: string, expected: string) => `\`${option}\` expects ${expected}.`,
+    unexpectedText: (command: string, text: string) => `/${command} does not know what to do with \`${text}\`; try /help.`,
+    expected: {
+      integer: (min: string, max: string) => `a whole number from ${min} to ${max}`,
+      number: (min: string, max: string) => `a number from ${min} to ${max}`,
+      boolean: 'true or false',
+      user: 'a member id or mention',
+      string: (max: number) => `a text of at most ${max} characters`,
+      attachment: 'the path of a readable file',
+    },
+    savedFile: (name: string, file: string) => `[file ${name}: ${file}]`,
+  },
+
+  time: {
+    seconds: (s: number) => `${s} s`,
+    minutes: (m: number, s: number) => (s > 0 ? `${m} min ${s} s` : `${m} min`),
+    hours: (h: number, m: number) => (m > 0 ? `${h} h ${m} min` : `${h} h`),
+  },
+};
+
+/** The shape every language's messages must have. */
+export type Messages = typeof en;

@@ -1,0 +1,182 @@
+/**
+ * Simplified Chinese messages.
+ *
+ * @module
+ */
+import type { Messages } from './en.ts';
+
+/** Simplified Chinese texts. */
+export const zhCN: Messages = {
+  commands: {
+    teach: {
+      description: '教机器人一句话，按这里大家平时说话的方式写',
+      options: { sentence: '要学习的句子（最多 300 个字符）' },
+    },
+    predict: {
+      description: '显示一段文字之后最可能出现的下一个词',
+      options: { text: '要接着往下预测的词', count: '显示几个候选词（1-10）' },
+    },
+    generate: {
+      description: '让模型从几个词开始往下写',
+      options: {
+        start: '开头的词',
+        length: '要添加多少个词（1-50）',
+        temperature: '创造力：0.1 只选最可能的词，2.0 更大胆',
+      },
+    },
+    retrain: {
+      description: '立即重新训练本服务器的模型并查看训练进度',
+      options: { full: '从头开始训练，而不是在当前模型基础上继续' },
+    },
+    stats: {
+      description: '本服务器的语料、词汇、模型和训练数据',
+      options: {},
+    },
+    forget: {
+      description: '删除教过的句子',
+      options: {
+        sentence: '要删除的句子（输入文字即可搜索）',
+        all: '删除你的全部句子（或所选成员的全部句子）',
+        member: '管理员：要删除其句子的成员',
+      },
+    },
+    sentences: {
+      description: '列出最近教过的句子及其编号',
+      options: { page: '页码', member: '只显示该成员的句子' },
+    },
+    explain: {
+      description: '解释模型是如何得出预测的',
+      options: { text: '要解释其预测的词', topic: '要解释的内容' },
+    },
+  },
+
+  common: {
+    guildOnly: '这些命令只能在服务器中使用：每个服务器都训练自己的模型。',
+    unknownCommand: (name) => `未知命令 \`/${name}\`。`,
+    internalError: (reference) => `我这边出了点问题（参考编号 \`${reference}\`），请稍后再试。`,
+    needsManageGuild: '只有拥有 **管理服务器** 权限的成员才能执行此操作。',
+    noModel: (sentences, needed) =>
+      `还没有模型：目前已教了 ${sentences} 句，首次训练前还需要 ${needed} 句。请使用 \`/teach\`。`,
+    emptyInput: '请至少输入一个词。',
+    unknownWords: (words) => `词汇表中还没有：${words}`,
+    modelFooter: (version, kind) => `模型 v${version}（${kind}）`,
+    kinds: { lstm: 'LSTM', 'kneser-ney': 'n-gram' },
+    none: '无',
+  },
+
+  teach: {
+    added: (tokens) => `已学会，模型看到的是：${tokens}`,
+    removedMarkup: (count) => `已去掉 ${count} 个提及或链接。`,
+    untilRetrain: (count) =>
+      count > 0 ? `再教 ${count} 句新句子就会重新训练。` : '新句子已足够：下一次定时训练会包含这句话。',
+    empty: '句子是空的。',
+    tooLong: (length, max) => `句子太长了：${length} 个字符，最多 ${max} 个。`,
+    tooManyTokens: (tokens, max) => `句子的词太多了：${tokens} 个，最多 ${max} 个。`,
+    noWords: '句子里没有词（只有标点、符号、提及或链接）。',
+    duplicate: (id) => `这句话已经学过了（#${id}）。`,
+    cooldown: (seconds) => `你教得太快了，请等 ${seconds} 秒后再试。`,
+  },
+
+  predict: {
+    title: (text) => `${text} 之后的下一个词`,
+    truncated: (count, used) => `只用了最后 ${count} 个词：${used}`,
+    allUnknown: (words) => `这些词都还不认识：${words}。请用 \`/teach\` 教一些包含它们的句子。`,
+  },
+
+  generate: {
+    result: (text) => `生成结果：${text}`,
+  },
+
+  retrain: {
+    started: '正在重新训练本服务器的模型……',
+    joined: '本服务器已有一次训练正在进行，下面是它的进度。',
+    phases: {
+      queued: '正在排队',
+      preparing: '正在准备数据',
+      training: '正在训练',
+      saving: '正在保存模型',
+    },
+    progress: (epoch, maxEpochs, phase) => `第 ${epoch}/${maxEpochs} 轮，${phase}`,
+    loss: (loss) => `损失 ${loss}`,
+    eta: (duration) => `大约还需 ${duration}`,
+    succeeded: '训练完成',
+    failed: (error) => `训练失败：${error}`,
+    cancelled: '训练已取消。',
+    fields: {
+      sentences: '句子数',
+      vocabulary: '词汇量',
+      loss: '损失（训练 / 验证）',
+      accuracy: '验证准确率',
+      duration: '用时',
+      version: '模型版本',
+      promoted: '是否启用',
+    },
+    promoted: '是，从现在起由这个模型回答',
+    notPromoted: (reason) => `否，继续使用之前的模型：${reason}`,
+    notPromotedNoReason: '否，继续使用之前的模型',
+  },
+
+  stats: {
+    title: '服务器统计',
+    fields: {
+      sentences: '句子数',
+      contributors: '贡献者',
+      vocabulary: '词汇量',
+      model: '模型',
+      metrics: '最近一次训练',
+      nextRetrain: '下次训练',
+      lastRun: '上次运行',
+    },
+    noModel: '暂无',
+    model: (version, kind, age, corpus) => `v${version}（${kind}），${age}用 ${corpus} 句训练`,
+    metrics: (loss, validationLoss, accuracy, epochs) =>
+      `${epochs} 轮后：损失 ${loss}，验证损失 ${validationLoss}，准确率 ${accuracy}`,
+    notDue: (changes, threshold) => `暂不需要：自上个模型以来新增 ${changes}/${threshold} 句`,
+    lastRunError: (error) => `错误：${error}`,
+    runStatus: { queued: '排队中', running: '进行中', succeeded: '成功', failed: '失败', cancelled: '已取消' },
+  },
+
+  forget: {
+    removedOne: (id) => `句子 #${id} 已删除。`,
+    notFound: (id) => `本服务器中没有你的句子 #${id}。`,
+    removedAllOwn: (count) => `已删除你的 ${count} 句句子。`,
+    removedAllOf: (count, member) => `已删除 ${member} 的 ${count} 句句子。`,
+    nothingChosen: '请选择一个 `sentence`，或将 `all` 设为 true。',
+    othersNeedManageGuild: '只有拥有 **管理服务器** 权限的成员才能删除其他成员的句子。',
+  },
+
+  sentences: {
+    title: (page, pageCount, total) => `句子，第 ${page}/${pageCount} 页（共 ${total} 句）`,
+    titleOf: (member, page, pageCount, total) => `${member} 的句子，第 ${page}/${pageCount} 页（共 ${total} 句）`,
+    empty: '还没有句子。',
+    more: (next) => `下一页：\`/sentences page:${next}\``,
+  },
+
+  explain: {
+    placeholder: '即将推出：`/explain` 会显示你的哪些词对预测影响最大，以及模型在每一步记住了什么。',
+  },
+
+  console: {
+    help: '命令（输入 `/命令 值` 或 `/命令 选项:值`）：',
+    helpExit: '/help 列出命令，/exit 退出。',
+    notACommand: '命令以 `/` 开头；试试 /help。',
+    missingOption: (command, option) => `/${command} 需要 \`${option}\`；试试 /help。`,
+    invalidOption: (option, expected) => `\`${option}\` 需要：${expected}。`,
+    unexpectedText: (command, text) => `/${command} 不知道如何处理 \`${text}\`；试试 /help。`,
+    expected: {
+      integer: (min, max) => `${min} 到 ${max} 之间的整数`,
+      number: (min, max) => `${min} 到 ${max} 之间的数字`,
+      boolean: 'true 或 false',
+      user: '成员 ID 或提及',
+      string: (max) => `最多 ${max} 个字符的文字`,
+      attachment: '一个可读文件的路径',
+    },
+    savedFile: (name, file) => `[文件 ${name}：${file}]`,
+  },
+
+  time: {
+    seconds: (s) => `${s}秒`,
+    minutes: (m, s) => (s > 0 ? `${m}分${s}秒` : `${m}分钟`),
+    hours: (h, m) => (m > 0 ? `${h}小时${m}分` : `${h}小时`),
+  },
+};
