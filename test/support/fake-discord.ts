@@ -520,7 +520,7 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
     timeoutMs = 5_000,
   ): Promise<InteractionResponse> {
     const tracked = this.interactions.get(handle.token);
-    if (!tracked) throw new Error(`interaction ${handle.id} was not sent by this fake`);
+    if (!tracked) return Promise.reject(new Error(`interaction ${handle.id} was not sent by this fake`));
     return tracked.list.waitFor(predicate, timeoutMs, () => {
       const seen = tracked.responses.map((r) => `${r.kind}@${Math.round(r.atMs)}ms`).join(', ') || 'none';
       const rejected = this.requests
