@@ -97,8 +97,8 @@ const RUN_COLUMNS =
 
 /**
  * Opens (creating if needed) the store at `file`, or an in-memory store for `':memory:'`.
- * Creates the parent folder, enables WAL, foreign keys and a busy timeout, and applies pending
- * schema migrations.
+ * Creates the parent folder, enables WAL, foreign keys, secure deletion and a busy timeout,
+ * and applies pending schema migrations.
  *
  * @throws StoreError when the file is not a SQLite database, its schema is newer than this code,
  * or it cannot be opened at all
@@ -118,6 +118,9 @@ export function openStore(file: string): Store {
       db.pragma('synchronous = NORMAL');
     }
     db.pragma('foreign_keys = ON');
+    // Deleted sentences are overwritten with zeros instead of lingering in free pages: when a
+    // member deletes their data it must really be gone from the file.
+    db.pragma('secure_delete = ON');
     migrate(db);
     return new Store(db);
   } catch (error) {

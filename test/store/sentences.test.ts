@@ -1,7 +1,10 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { sentence, useTempStores } from './helpers.ts';
 
-const { open } = useTempStores();
+const { tempDir, open } = useTempStores();
 
 describe('sentences', () => {
   it('stores a sentence with its tokens and metadata', () => {
@@ -106,6 +109,31 @@ describe('sentences', () => {
     // Without an author restriction (moderators) any sentence of the guild can go.
     expect(store.deleteSentence('g1', theirs.id)).toBe(true);
     expect(store.countSentences('g1')).toBe(0);
+  });
+
+  it('leaves no trace of a deleted sentence in the database files', () => {
+    const file = path.join(tempDir(), 'bot.sqlite');
+    const store = open(file);
+    const secret = 'zebracorn whispers a private thought';
+    store.addSentence(sentence('g1', 'u1', 'a sentence that stays'));
+    store.addSentence(sentence('g1', 'leaving', secret));
+    const contains = (needle: string): boolean =>
+      ['', '-wal'].some((suffix) => {
+        const bytes = fs.readFileSync(`${file}${suffix}`, { flag: 'r' });
+        return bytes.includes(Buffer.from(needle));
+      });
+    const checkpoint = (): void => {
+      const db = new Database(file);
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+    };
+    checkpoint();
+    expect(contains('zebracorn')).toBe(true);
+
+    expect(store.deleteSentencesByAuthor('g1', 'leaving')).toBe(1);
+    checkpoint();
+    expect(contains('zebracorn')).toBe(false);
+    expect(contains('a sentence that stays')).toBe(true);
   });
 
   it('rolls back a whole batch when one sentence is invalid', () => {
