@@ -1,0 +1,423 @@
+/**
+ * An interpolated Kneser-Ney 3-gram model: the classic count-based baseline the LSTM has to beat,
+ * the "fixed window" model shown beside it in explanations, and a fallback for corpora too small
+ * to train a network.
+ *
+ * Estimation (Chen & Goodman 1998, "interpolated modified Kneser-Ney"):
+ *
+ * - Every sentence is padded as `BOS BOS w1 .. wn EOS`; the model predicts `w1 .. wn EOS`.
+ *   {@link UNK} is an ordinary word: the vocabulary decides which words it stands for.
+ * - Trigram level, context `u v`: `P3(w) = (c(uvw) - D3(c(uvw))) / c(uv·) + γ(uv) · P2(w | v)`
+ *   with raw counts `c`.
+ * - Bigram level, context `v`: the same formula on continuation counts `N1+(· v w)` (how many
+ *   different words precede `v w`), except for `v = BOS`: nothing precedes the start of a
+ *   sentence, so those bigrams keep their raw counts (as SRILM and KenLM do).
+ * - Unigram level: continuation counts `N1+(· w)`, interpolated with a uniform floor over every id
+ *   that can follow a context (all ids but {@link PAD} and {@link BOS}, which are never
+ *   predicted), so every predictable id, a word never seen in training included, has a non-zero
+ *   probability.
+ * - `γ(context) = (D(1)·N1 + D(2)·N2 + D(3+)·N3+) / total`, where `Nk` counts the continuations
+ *   of the context seen `k` times: exactly the mass removed by discounting.
+ * - Discounts per level from that level's counts of counts `n1..n4`, `Y = n1 / (n1 + 2 n2)`:
+ *   `'modified'` (default) uses `D(1) = 1 - 2Y n2/n1`, `D(2) = 2 - 3Y n3/n2`,
+ *   `D(3+) = 3 - 4Y n4/n3`; `'standard'` uses `Y` for every count. When the counts of counts are
+ *   too sparse for an estimate (small corpora), modified falls back to standard, and standard to
+ *   {@link FALLBACK_DISCOUNT}.
+ *
+ * Unlike IRSTLM (`tlm -lm=ikn`), no n-gram is pruned (IRSTLM drops trigram singletons unless
+ * `-ps=no`) and the unigram discount mass goes to the uniform floor, not to the unknown word.
+ *
+ * @module
+ */
+import { BOS, EOS, FIRST_WORD_ID, PAD } from './special-tokens.ts';
+import { topCandidates } from './evaluate.ts';
+import type { Candidate, NextTokenPredictor } from './evaluate.ts';
+
+/** How discounts are estimated from counts of counts; see the module documentation. */
+export type DiscountVariant = 'modified' | 'standard';
+
+/** Options of {@link KneserNeyTrigram.train}. */
+export interface KneserNeyOptions {
+  /** Default `'modified'`. */
+  discounts?: DiscountVariant;
+}
+
+/** Discounts of one level, subtracted from counts of 1, 2, and 3 or more. */
+export type Discounts = readonly [number, number, number];
+
+/** Serialised form of a {@link KneserNeyTrigram}: its trigram counts, everything else derives. */
+export interface KneserNeyJSON {
+  format: 'kneser-ney-trigram';
+  version: 1;
+  vocabSize: number;
+  discounts: DiscountVariant;
+  /** Distinct trigrams of the padded training sentences as flat quadruples `u, v, w, count`. */
+  trigrams: number[];
+}
+
+/** The discount used at a level whose counts of counts allow no estimate (no singleton or no doubleton). */
+export const FALLBACK_DISCOUNT = 0.5;
+
+/** Trigrams are packed into one float64 key `(u·V + v)·V + w`, exact while `V³` is a safe integer. */
+const MAX_VOCAB_SIZE = Math.floor(Math.cbrt(Number.MAX_SAFE_INTEGER));
+
+/** Continuations of every seen context of one level, with their discounted probabilities. */
+interface Level {
+  discounts: Discounts;
+  /** Seen contexts, sorted; context `c` is `contextKeys[c]`. */
+  contextKeys: Float64Array;
+  /** Continuations of context `c` are entries `start[c] .. start[c + 1] - 1`, sorted by word. */
+  start: Int32Array;
+  words: Int32Array;
+  /** `(count - D(count)) / total` of each entry. */
+  discounted: Float64Array;
+  /** Interpolation weight `γ` of the lower level, per context. */
+  backoff: Float64Array;
+}
+
+/** Counts of one level, one entry per (context, word), sorted by context key then word. */
+interface LevelCounts {
+  contextKeys: Float64Array;
+  words: Int32Array;
+  counts: Float64Array;
+}
+
+/** The first index in `sorted[from..to)` whose value is not below `value`. */
+function lowerBound(sorted: ArrayLike<number>, value: number, from = 0, to = sorted.length): number {
+  let low = from;
+  let high = to;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** Distinct values of a sorted array and how often each occurs. */
+function runLengths(sorted: Float64Array): { keys: Float64Array; counts: Float64Array } {
+  const keys: number[] = [];
+  const counts: number[] = [];
+  sorted.forEach((key, index) => {
+    if (index > 0 && key === sorted[index - 1]) counts[counts.length - 1]! += 1;
+    else {
+      keys.push(key);
+      counts.push(1);
+    }
+  });
+  return { keys: Float64Array.from(keys), counts: Float64Array.from(counts) };
+}
+
+/** The ids of a packed trigram key `(u·V + v)·V + w`, and its context key `u·V + v`. */
+function unpack(key: number, size: number): { u: number; v: number; w: number; context: number } {
+  const w = key % size;
+  const context = (key - w) / size;
+  const v = context % size;
+  return { u: (context - v) / size, v, w, context };
+}
+
+/** Concatenates typed arrays. */
+function concat(parts: readonly Float64Array[]): Float64Array {
+  const result = new Float64Array(parts.reduce((length, part) => length + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    result.set(part, offset);
+    offset += part.length;
+  }
+  return result;
+}
+
+/**
+ * Estimates discounts from counts of counts (see the module documentation).
+ */
+export function estimateDiscounts(counts: ArrayLike<number>, variant: DiscountVariant): Discounts {
+  const countsOfCounts = [0, 0, 0, 0, 0];
+  for (let i = 0; i < counts.length; i++) {
+    const count = counts[i]!;
+    if (count >= 1 && count <= 4) countsOfCounts[count]! += 1;
+  }
+  const [, n1, n2, n3, n4] = countsOfCounts as [number, number, number, number, number];
+  if (n1 === 0 || n2 === 0) return [FALLBACK_DISCOUNT, FALLBACK_DISCOUNT, FALLBACK_DISCOUNT];
+  const y = n1 / (n1 + 2 * n2);
+  if (variant === 'modified' && n3 > 0 && n4 > 0) {
+    const modified: Discounts = [1 - (2 * y * n2) / n1, 2 - (3 * y * n3) / n2, 3 - (4 * y * n4) / n3];
+    // A discount must leave some mass to the lower level and not exceed the counts it applies to.
+    if (modified.every((discount, index) => discount > 0 && discount <= index + 1)) return modified;
+  }
+  return [y, y, y];
+}
+
+/** Builds one level from its counts: discounted probabilities and interpolation weights. */
+function buildLevel({ contextKeys, words, counts }: LevelCounts, variant: DiscountVariant): Level {
+  const discounts = estimateDiscounts(counts, variant);
+  const discountOf = (count: number): number => discounts[Math.min(count, 3) - 1]!;
+  const distinctContexts: number[] = [];
+  const starts: number[] = [];
+  contextKeys.forEach((key, entry) => {
+    if (entry > 0 && key === contextKeys[entry - 1]) return;
+    distinctContexts.push(key);
+    starts.push(entry);
+  });
+  starts.push(contextKeys.length);
+  const start = Int32Array.from(starts);
+  const discounted = new Float64Array(counts.length);
+  const backoff = new Float64Array(distinctContexts.length);
+  for (let context = 0; context < distinctContexts.length; context++) {
+    const from = start[context]!;
+    const to = start[context + 1]!;
+    let total = 0;
+    let removed = 0;
+    for (let entry = from; entry < to; entry++) {
+      total += counts[entry]!;
+      removed += discountOf(counts[entry]!);
+    }
+    for (let entry = from; entry < to; entry++) {
+      discounted[entry] = (counts[entry]! - discountOf(counts[entry]!)) / total;
+    }
+    backoff[context] = removed / total;
+  }
+  return { discounts, contextKeys: Float64Array.from(distinctContexts), start, words, discounted, backoff };
+}
+
+/** An interpolated Kneser-Ney 3-gram model over a fixed vocabulary; see the module documentation. */
+export class KneserNeyTrigram implements NextTokenPredictor {
+  /** The discounts of the unigram, bigram and trigram levels, in that order. */
+  readonly discounts: readonly [Discounts, Discounts, Discounts];
+  private readonly bigram: Level;
+  private readonly trigram: Level;
+  /** Unigram level interpolated with the floor: the distribution after an unseen bigram context. */
+  private readonly unigramDistribution: Float64Array;
+
+  private constructor(
+    /** Ids run from 0 to `vocabSize - 1`. */
+    readonly vocabSize: number,
+    private readonly variant: DiscountVariant,
+    /** Distinct trigram keys, sorted, and their counts: everything the model learned. */
+    private readonly trigramKeys: Float64Array,
+    private readonly trigramCounts: Float64Array,
+  ) {
+    const size = vocabSize;
+    const split = (key: number) => unpack(key, size);
+    // Trigrams after `BOS BOS` only repeat the bigrams `BOS w`, whose raw counts they are (nothing
+    // precedes the start of a sentence): they form the bigram context BOS, not a trigram level
+    // that would discount the same counts twice.
+    const startFrom = lowerBound(trigramKeys, (BOS * size + BOS) * size);
+    const startTo = lowerBound(trigramKeys, (BOS * size + BOS + 1) * size);
+    const inner = [...trigramKeys.keys()].filter((entry) => entry < startFrom || entry >= startTo);
+    this.trigram = buildLevel(
+      {
+        contextKeys: Float64Array.from(inner, (entry) => split(trigramKeys[entry]!).context),
+        words: Int32Array.from(inner, (entry) => split(trigramKeys[entry]!).w),
+        counts: Float64Array.from(inner, (entry) => trigramCounts[entry]!),
+      },
+      variant,
+    );
+
+    // Bigram continuation counts N1+(· v w): how many distinct trigram types end in `v w`.
+    const continued = runLengths(
+      Float64Array.from(inner, (entry) => {
+        const { v, w } = split(trigramKeys[entry]!);
+        return v * size + w;
+      }).sort(),
+    );
+    const insertAt = lowerBound(continued.keys, BOS * size);
+    const startWords = Float64Array.from(trigramKeys.subarray(startFrom, startTo), (key) => split(key).w);
+    const bigramKeys = concat([
+      continued.keys.subarray(0, insertAt),
+      startWords.map((w) => BOS * size + w),
+      continued.keys.subarray(insertAt),
+    ]);
+    const bigramCounts = concat([
+      continued.counts.subarray(0, insertAt),
+      trigramCounts.subarray(startFrom, startTo),
+      continued.counts.subarray(insertAt),
+    ]);
+    const bigramWords = Int32Array.from(bigramKeys, (key) => key % size);
+    this.bigram = buildLevel(
+      { contextKeys: Float64Array.from(bigramKeys, (key, entry) => (key - bigramWords[entry]!) / size), words: bigramWords, counts: bigramCounts },
+      variant,
+    );
+
+    // Unigram continuation counts N1+(· w): how many distinct bigram types end in `w`.
+    const unigramContinuations = new Float64Array(size);
+    for (const w of bigramWords) unigramContinuations[w]! += 1;
+    const seenWords = Int32Array.from(unigramContinuations.keys()).filter((id) => unigramContinuations[id]! > 0);
+    const unigram = buildLevel(
+      {
+        contextKeys: new Float64Array(seenWords.length),
+        words: seenWords,
+        counts: Float64Array.from(seenWords, (id) => unigramContinuations[id]!),
+      },
+      variant,
+    );
+    const floorWeight = seenWords.length === 0 ? 1 : unigram.backoff[0]!;
+    this.unigramDistribution = new Float64Array(size).fill(floorWeight / (size - 2));
+    this.unigramDistribution[PAD] = 0;
+    this.unigramDistribution[BOS] = 0;
+    seenWords.forEach((id, entry) => {
+      this.unigramDistribution[id]! += unigram.discounted[entry]!;
+    });
+    this.discounts = [unigram.discounts, this.bigram.discounts, this.trigram.discounts];
+  }
+
+  /**
+   * Trains on sentences of ids (without start or end markers; {@link UNK} allowed).
+   *
+   * @param vocabSize Number of ids, special tokens included.
+   * @throws RangeError on an id outside the vocabulary, a start, end or padding id inside a
+   *   sentence, or a vocabulary too large for the packed trigram keys.
+   */
+  static train(sentences: readonly (readonly number[])[], vocabSize: number, options: KneserNeyOptions = {}): KneserNeyTrigram {
+    KneserNeyTrigram.checkVocabSize(vocabSize);
+    let positions = 0;
+    for (const sentence of sentences) positions += sentence.length + 1;
+    const keys = new Float64Array(positions);
+    let position = 0;
+    for (const sentence of sentences) {
+      let u = BOS;
+      let v = BOS;
+      for (let i = 0; i <= sentence.length; i++) {
+        const w = i < sentence.length ? sentence[i]! : EOS;
+        if (i < sentence.length && !KneserNeyTrigram.isWordId(w, vocabSize)) {
+          throw new RangeError(`Id ${w} cannot be a word of a training sentence (vocabulary size ${vocabSize})`);
+        }
+        keys[position++] = (u * vocabSize + v) * vocabSize + w;
+        u = v;
+        v = w;
+      }
+    }
+    const distinct = runLengths(keys.sort());
+    return new KneserNeyTrigram(vocabSize, options.discounts ?? 'modified', distinct.keys, distinct.counts);
+  }
+
+  /** Restores a model saved with {@link toJSON}; throws on a malformed payload. */
+  static fromJSON(json: unknown): KneserNeyTrigram {
+    const candidate = json as Partial<KneserNeyJSON> | null;
+    const vocabSize = candidate?.vocabSize;
+    const trigrams = candidate?.trigrams;
+    const variant = candidate?.discounts;
+    if (
+      candidate?.format !== 'kneser-ney-trigram' ||
+      candidate.version !== 1 ||
+      typeof vocabSize !== 'number' ||
+      (variant !== 'modified' && variant !== 'standard') ||
+      !Array.isArray(trigrams) ||
+      trigrams.length % 4 !== 0
+    ) {
+      throw new TypeError('The stored Kneser-Ney model is malformed');
+    }
+    KneserNeyTrigram.checkVocabSize(vocabSize);
+    const entries = trigrams.length / 4;
+    const keys = new Float64Array(entries);
+    const counts = new Float64Array(entries);
+    for (let entry = 0; entry < entries; entry++) {
+      const [u, v, w, count] = [0, 1, 2, 3].map((field) => trigrams[entry * 4 + field]) as unknown[];
+      const ids = [u, v, w];
+      const valid =
+        ids.every((id) => Number.isInteger(id) && (id as number) >= 0 && (id as number) < vocabSize) &&
+        Number.isInteger(count) &&
+        (count as number) > 0;
+      keys[entry] = (((u as number) * vocabSize + (v as number)) * vocabSize + (w as number));
+      // The trainer writes distinct trigrams in increasing order; anything else was not written by it.
+      if (!valid || (entry > 0 && keys[entry]! <= keys[entry - 1]!)) {
+        throw new TypeError('The stored Kneser-Ney model is malformed');
+      }
+      counts[entry] = count as number;
+    }
+    return new KneserNeyTrigram(vocabSize, variant, keys, counts);
+  }
+
+  /** Whether an id may appear inside a training sentence: a word or {@link UNK}. */
+  private static isWordId(id: number, vocabSize: number): boolean {
+    return Number.isInteger(id) && id >= 0 && id < vocabSize && id !== PAD && id !== BOS && id !== EOS;
+  }
+
+  private static checkVocabSize(vocabSize: number): void {
+    if (!Number.isInteger(vocabSize) || vocabSize < FIRST_WORD_ID || vocabSize > MAX_VOCAB_SIZE) {
+      throw new RangeError(`The vocabulary size must be an integer from ${FIRST_WORD_ID} to ${MAX_VOCAB_SIZE}`);
+    }
+  }
+
+  /**
+   * Probability of `next` after `context`. Only the last two ids of the context matter; a
+   * shorter context is padded with {@link BOS} (so `[]` is the start of a sentence).
+   */
+  probability(context: readonly number[], next: number): number {
+    this.checkId(next);
+    const [u, v] = this.lastTwo(context);
+    let probability = this.unigramDistribution[next]!;
+    probability = this.interpolateOne(this.bigram, v, next, probability);
+    return this.interpolateOne(this.trigram, u * this.vocabSize + v, next, probability);
+  }
+
+  /** The distribution of the next id after `context` over the whole vocabulary (sums to 1). */
+  distribution(context: readonly number[]): Float64Array {
+    const [u, v] = this.lastTwo(context);
+    const distribution = Float64Array.from(this.unigramDistribution);
+    this.interpolateAll(this.bigram, v, distribution);
+    this.interpolateAll(this.trigram, u * this.vocabSize + v, distribution);
+    return distribution;
+  }
+
+  /** The `k` most probable next ids after `context`, most probable first (ties: smaller id first). */
+  topK(context: readonly number[], k: number): Candidate[] {
+    return topCandidates(this.distribution(context), k);
+  }
+
+  /** {@inheritDoc NextTokenPredictor.sentenceDistributions} */
+  sentenceDistributions(ids: readonly number[]): Float64Array[] {
+    const distributions: Float64Array[] = [];
+    for (let i = 0; i <= ids.length; i++) distributions.push(this.distribution(ids.slice(Math.max(0, i - 2), i)));
+    return distributions;
+  }
+
+  toJSON(): KneserNeyJSON {
+    const trigrams: number[] = [];
+    this.trigramKeys.forEach((key, entry) => {
+      const { u, v, w } = unpack(key, this.vocabSize);
+      trigrams.push(u, v, w, this.trigramCounts[entry]!);
+    });
+    return { format: 'kneser-ney-trigram', version: 1, vocabSize: this.vocabSize, discounts: this.variant, trigrams };
+  }
+
+  /** `lower` interpolated into one level at one context, for a single id. */
+  private interpolateOne(level: Level, contextKey: number, next: number, lower: number): number {
+    const context = KneserNeyTrigram.findContext(level, contextKey);
+    if (context === undefined) return lower;
+    const end = level.start[context + 1]!;
+    const entry = lowerBound(level.words, next, level.start[context]!, end);
+    const seen = entry < end && level.words[entry] === next;
+    return level.backoff[context]! * lower + (seen ? level.discounted[entry]! : 0);
+  }
+
+  /** A lower-level distribution interpolated, in place, into one level at one context. */
+  private interpolateAll(level: Level, contextKey: number, distribution: Float64Array): void {
+    const context = KneserNeyTrigram.findContext(level, contextKey);
+    if (context === undefined) return;
+    const weight = level.backoff[context]!;
+    for (let id = 0; id < distribution.length; id++) distribution[id]! *= weight;
+    for (let entry = level.start[context]!; entry < level.start[context + 1]!; entry++) {
+      distribution[level.words[entry]!]! += level.discounted[entry]!;
+    }
+  }
+
+  /** The index of a context in a level, `undefined` when the context was never seen. */
+  private static findContext(level: Level, contextKey: number): number | undefined {
+    const context = lowerBound(level.contextKeys, contextKey);
+    return level.contextKeys[context] === contextKey ? context : undefined;
+  }
+
+  private lastTwo(context: readonly number[]): [number, number] {
+    const u = context.length >= 2 ? context[context.length - 2]! : BOS;
+    const v = context.length >= 1 ? context[context.length - 1]! : BOS;
+    this.checkId(u);
+    this.checkId(v);
+    return [u, v];
+  }
+
+  private checkId(id: number): void {
+    if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
+      throw new RangeError(`Id ${id} is outside the vocabulary of ${this.vocabSize} ids`);
+    }
+  }
+}
