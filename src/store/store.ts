@@ -388,20 +388,20 @@ export class Store {
   }
 
   /**
-   * A member's own sentences containing `query` (case-insensitive for ASCII), those starting
-   * with it first, then newest first; for autocompletion of deletions.
+   * Sentences containing `query` (case-insensitive for ASCII), those starting with it first, then
+   * newest first; only one member's when `authorId` is given. For autocompletion of deletions.
    */
-  searchOwnSentences(
+  searchSentences(
     guildId: string,
-    authorId: string,
+    authorId: string | undefined,
     query: string,
     limit: number,
   ): SentenceRecord[] {
     const literal = likeLiteral(query);
-    return this.#sql.searchOwn
+    return this.#sql.search
       .all({
         guildId,
-        authorId,
+        authorId: authorId ?? null,
         prefix: `${literal}%`,
         contains: `%${literal}%`,
         limit: Math.max(0, Math.floor(limit)),
@@ -689,12 +689,13 @@ function prepareStatements(db: Connection) {
     corpus: db
       .prepare<[string], string>('SELECT tokens FROM sentences WHERE guild_id = ? ORDER BY id')
       .pluck(),
-    searchOwn: db.prepare<
-      { guildId: string; authorId: string; prefix: string; contains: string; limit: number },
+    search: db.prepare<
+      { guildId: string; authorId: string | null; prefix: string; contains: string; limit: number },
       SentenceRow
     >(
       `SELECT ${SENTENCE_COLUMNS} FROM sentences
-       WHERE guild_id = @guildId AND author_id = @authorId AND text LIKE @contains ESCAPE '\\'
+       WHERE guild_id = @guildId AND (@authorId IS NULL OR author_id = @authorId)
+         AND text LIKE @contains ESCAPE '\\'
        ORDER BY text LIKE @prefix ESCAPE '\\' DESC, id DESC
        LIMIT @limit`,
     ),
