@@ -3,13 +3,24 @@
  *
  * @module
  */
+import type { Hyperparameters } from '../lm/hyperparameters.ts';
+import type { VocabularyOptions } from '../lm/vocabulary.ts';
 
 /** How runs are trained and kept. */
 export interface JobSettings {
   /** Wall-clock budget of an incremental run, in minutes. */
   budgetMinutes: number;
   /** Overrides applied on top of the corpus-scaled hyperparameter defaults (tests, benchmarks). */
-  hyperparameters?: Readonly<Record<string, number>>;
+  hyperparameters?: Partial<Hyperparameters>;
+  /** Overrides of {@link DEFAULT_VOCABULARY}. */
+  vocabulary?: Partial<VocabularyOptions>;
   /** Model versions kept per guild (the store's default when absent). */
   keepVersions?: number;
 }
+
+/**
+ * Every word seen at least once, up to 5,000 entries (the most frequent words win): a guild's
+ * members expect the words they taught to be predictable, and 5,000 is the size the model's
+ * speed and quality were measured at.
+ */
+export const DEFAULT_VOCABULARY: VocabularyOptions = { minCount: 1, maxSize: 5000 };

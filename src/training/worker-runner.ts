@@ -25,7 +25,7 @@ export interface WorkerRunnerOptions {
   onWorker?: (worker: Worker, runId: number) => void;
 }
 
-const WORKER_URL = new URL('./worker.ts', import.meta.url);
+const WORKER_URL = new URL('./worker-bootstrap.mjs', import.meta.url);
 const DEFAULT_ABORT_GRACE_MS = 15_000;
 
 /**
@@ -40,8 +40,9 @@ export function createWorkerRunner(options: WorkerRunnerOptions): JobRunner {
       const runId = request.run.id;
       const input: WorkerInput = { dbPath: options.dbPath, runId, settings: request.settings };
       const worker = new Worker(WORKER_URL, {
-        // The project runs TypeScript through tsx; the thread needs the same loader.
-        execArgv: ['--import', 'tsx'],
+        // The bootstrap registers the TypeScript loader itself (Node 20 ignores `--import` in a
+        // worker's execArgv); start from clean flags so it is registered exactly once.
+        execArgv: [],
         workerData: input,
         ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       });

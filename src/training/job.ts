@@ -1,0 +1,408 @@
+/**
+ * One whole training run of one guild, given a store and the claimed run: read the corpus, build
+ * the vocabulary, split, train (from scratch or warm-started), compare with the serving model on
+ * the same held-out sentences, save the new version and record the outcome. Runs on whatever
+ * thread calls it: inside the training worker, or in-process (e.g. a CLI command).
+ *
+ * @module
+ */
+import type { EpochSummary, TrainingProgress, TrainingResult } from '../app/services.ts';
+import { initBackend } from '../lm/backend.ts';
+import { defaultHyperparameters, type Hyperparameters } from '../lm/hyperparameters.ts';
+import { growVocabulary, type LstmLanguageModel } from '../lm/model.ts';
+import { packModel, unpackModel, type UnpackedModel } from '../lm/model-package.ts';
+import { lstmPredictor } from '../lm/predict.ts';
+import {
+  TrainingAbortedError,
+  trainLanguageModel,
+  type EpochMetrics,
+  type TrainingProgress as TrainerProgress,
+} from '../lm/train.ts';
+import { Vocabulary } from '../lm/vocabulary.ts';
+import type { Store } from '../store/store.ts';
+import type { CorpusSnapshot, StoredModel, TrainingRun } from '../store/types.ts';
+import { corpusChanges, extendVocabulary, incrementalSelection, splitForValidation } from './data.ts';
+import { DEFAULT_VOCABULARY, type JobSettings } from './job-settings.ts';
+import { decidePromotion, sharedTargetLosses } from './promotion.ts';
+import { INTERRUPTED, type JobRunner } from './runner.ts';
+
+/** The store operations a job uses. */
+export type JobStore = Pick<Store, 'corpus' | 'servingModel' | 'saveModel' | 'finishRun' | 'updateRunProgress'>;
+
+/** Options of {@link runTrainingJob}. */
+export interface JobOptions {
+  settings: JobSettings;
+  /** Aborting ends the run as failed 'interrupted' unless its model is already committed. */
+  signal?: AbortSignal;
+  onProgress?(progress: TrainingProgress): void;
+}
+
+/** How a model was trained. */
+export type TrainingMode = 'full' | 'incremental';
+
+/** The `metrics` JSON stored with every model version. */
+export interface ModelMetrics {
+  /** Per-epoch figures of the run (the kept weights are those of {@link bestEpoch}). */
+  history: EpochMetrics[];
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  mode: TrainingMode;
+  /** Why this mode was used. */
+  modeReason: string;
+  trainSentences: number;
+  /** Targets per training epoch (each word plus one end of sentence per sentence). */
+  trainTargets: number;
+  validationSentences: number;
+  validationTargets: number;
+  /** Comparison with the model serving when the run started, on the same held-out sentences. */
+  comparison: { servingVersion: number; newLoss: number; servingLoss: number; targets: number } | null;
+  backend: string;
+  /** Wall time of the whole run (preparation and saving included). */
+  seconds: number;
+}
+
+/** The `summary` JSON recorded on a finished run. */
+export interface RunSummary {
+  modelVersion: number;
+  promoted: boolean;
+  note: string;
+  mode: TrainingMode;
+  modeReason: string;
+  sentences: number;
+  vocabularySize: number;
+  epochs: number;
+  stoppedEarly: boolean;
+  finalLoss: number;
+  validationLoss?: number;
+  validationAccuracy?: number;
+  seconds: number;
+  backend: string;
+}
+
+/**
+ * An incremental run replays this many older sentences per new one (at least
+ * {@link MIN_REPLAYED}), so the model keeps what it knew while it learns the new sentences.
+ */
+const REPLAY_PER_NEW_SENTENCE = 4;
+const MIN_REPLAYED = 200;
+/** Throughput assumed for budgeting when the serving model carries no measurement. */
+const FALLBACK_TARGETS_PER_SECOND = 1000;
+/** A validation target costs about a third of a training target (forward pass only). */
+const VALIDATION_COST = 1 / 3;
+/** Share of the budget planned for epochs; the rest covers loading, comparing and saving. */
+const BUDGET_SHARE_FOR_EPOCHS = 0.8;
+/** Progress is written to the store at most this often (the live stream is not throttled). */
+const PROGRESS_WRITE_INTERVAL_MS = 2000;
+
+interface RunPlan {
+  mode: TrainingMode;
+  modeReason: string;
+  vocabulary: Vocabulary;
+  hyperparameters: Hyperparameters;
+  train: string[][];
+  validation: string[][];
+  initialModel?: LstmLanguageModel;
+}
+
+/**
+ * Executes a claimed run to its end and records the outcome in the store: on success the model
+ * version (promoted or kept back, see `promotion.ts`) and the run finished 'succeeded' with a
+ * {@link RunSummary}; on any failure the run finished 'failed' with the error ('interrupted'
+ * when aborted) and nothing saved, so the previous model keeps serving.
+ */
+export async function runTrainingJob(store: JobStore, run: TrainingRun, options: JobOptions): Promise<TrainingResult> {
+  const startedAt = performance.now();
+  const report = progressReporter(store, run, options.onProgress);
+  const owned: LstmLanguageModel[] = [];
+  try {
+    report('preparing', null, true);
+    const backend = await initBackend();
+    const corpus = store.corpus(run.guildId);
+    if (corpus.sentences.length === 0) throw new Error('the guild has no sentences to train on');
+    const serving = await loadServing(store.servingModel(run.guildId));
+    if (serving.loaded) owned.push(serving.loaded.model);
+    const plan = planRun(run, corpus, serving, options.settings);
+    if (plan.initialModel) owned.push(plan.initialModel);
+    throwIfAborted(options.signal);
+
+    const encode = (sentences: string[][]): number[][] => sentences.map((tokens) => plan.vocabulary.encode(tokens).ids);
+    const trained = await trainLanguageModel(
+      { train: encode(plan.train), validation: encode(plan.validation) },
+      plan.vocabulary.size,
+      plan.hyperparameters,
+      {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(plan.initialModel ? { initialModel: plan.initialModel } : {}),
+        onProgress: (progress) => report('training', progress),
+      },
+    );
+    owned.push(trained.model);
+
+    report('saving', null, true);
+    const comparison =
+      serving.stored && serving.loaded && plan.validation.length > 0
+        ? compareWithServing(trained.model, plan, serving.stored, serving.loaded)
+        : null;
+    const decision = comparison
+      ? decidePromotion({ ...comparison, sentences: plan.validation.length })
+      : { promote: true, note: `promoted: ${serving.stored ? 'no held-out sentences to compare on' : 'first model'}` };
+    const bestEpoch = keptEpoch(trained.history);
+    const metrics: ModelMetrics = {
+      history: trained.history,
+      bestEpoch: bestEpoch.epoch,
+      stoppedEarly: trained.stoppedEarly,
+      mode: plan.mode,
+      modeReason: plan.modeReason,
+      trainSentences: plan.train.length,
+      trainTargets: targetCount(plan.train),
+      validationSentences: plan.validation.length,
+      validationTargets: targetCount(plan.validation),
+      comparison,
+      backend,
+      seconds: 0,
+    };
+    const packed = await packModel(trained.model, plan.vocabulary);
+    // Last point where an abort still leaves no trace: after the commit the run has succeeded.
+    throwIfAborted(options.signal);
+    metrics.seconds = (performance.now() - startedAt) / 1000;
+    const saved = store.saveModel(
+      {
+        guildId: run.guildId,
+        topology: packed.topology,
+        weights: packed.weights,
+        vocabulary: packed.vocabulary,
+        hyperparameters: packed.hyperparameters,
+        metrics,
+        corpusSentences: corpus.sentences.length,
+        corpusRevision: corpus.revision,
+        note: decision.note,
+      },
+      {
+        promote: decision.promote,
+        rejected: !decision.promote,
+        ...(options.settings.keepVersions === undefined ? {} : { keepVersions: options.settings.keepVersions }),
+      },
+    );
+    const summary: RunSummary = {
+      modelVersion: saved.version,
+      promoted: decision.promote,
+      note: decision.note,
+      mode: plan.mode,
+      modeReason: plan.modeReason,
+      sentences: corpus.sentences.length,
+      vocabularySize: plan.vocabulary.size,
+      epochs: trained.history.length,
+      stoppedEarly: trained.stoppedEarly,
+      finalLoss: bestEpoch.trainLoss,
+      ...(bestEpoch.validationLoss === undefined ? {} : { validationLoss: bestEpoch.validationLoss }),
+      ...(bestEpoch.validationAccuracy === undefined ? {} : { validationAccuracy: bestEpoch.validationAccuracy }),
+      seconds: metrics.seconds,
+      backend,
+    };
+    store.finishRun(run.id, { status: 'succeeded', modelId: saved.id, summary });
+    return {
+      status: 'succeeded',
+      runId: run.id,
+      modelVersion: saved.version,
+      promoted: decision.promote,
+      note: decision.note,
+      sentences: summary.sentences,
+      vocabularySize: summary.vocabularySize,
+      finalLoss: summary.finalLoss,
+      ...(summary.validationLoss === undefined ? {} : { validationLoss: summary.validationLoss }),
+      ...(summary.validationAccuracy === undefined ? {} : { validationAccuracy: summary.validationAccuracy }),
+      seconds: summary.seconds,
+      history: trained.history.map(toEpochSummary),
+    };
+  } catch (error) {
+    const message =
+      options.signal?.aborted || error instanceof TrainingAbortedError
+        ? INTERRUPTED
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    store.finishRun(run.id, { status: 'failed', error: message });
+    return { status: 'failed', runId: run.id, error: message };
+  } finally {
+    for (const model of owned) model.dispose();
+  }
+}
+
+/** The serving model as stored and, when it loads, as a model. */
+interface Serving {
+  stored: StoredModel | undefined;
+  loaded: UnpackedModel | undefined;
+  /** Why a stored serving model could not be loaded. */
+  loadError?: string;
+}
+
+async function loadServing(stored: StoredModel | undefined): Promise<Serving> {
+  if (!stored) return { stored, loaded: undefined };
+  try {
+    return { stored, loaded: await unpackModel(stored) };
+  } catch (error) {
+    // A serving model that no longer loads must not block retraining: train from scratch.
+    return { stored, loaded: undefined, loadError: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Chooses full or incremental training and the data, vocabulary and settings for it. */
+function planRun(run: TrainingRun, corpus: CorpusSnapshot, serving: Serving, settings: JobSettings): RunPlan {
+  const vocabularyOptions = { ...DEFAULT_VOCABULARY, ...settings.vocabulary };
+  const size = (vocabularySize: number): Parameters<typeof defaultHyperparameters>[0] => ({
+    sentences: corpus.sentences.length,
+    tokens: corpus.sentences.reduce((sum, sentence) => sum + sentence.length, 0),
+    vocabularySize,
+  });
+  const full = (modeReason: string): RunPlan => {
+    const vocabulary = Vocabulary.build(corpus.sentences, vocabularyOptions);
+    const hyperparameters = defaultHyperparameters(size(vocabulary.size), settings.hyperparameters);
+    return { mode: 'full', modeReason, vocabulary, hyperparameters, ...trainingSplit(corpus.sentences, hyperparameters) };
+  };
+
+  if (run.kind === 'full') return full('a full retrain was requested');
+  const { stored, loaded } = serving;
+  if (!stored) return full('there is no serving model to start from');
+  if (!loaded) return full(`the serving model could not be loaded (${serving.loadError})`);
+  const changes = corpusChanges(stored, { revision: corpus.revision, sentences: corpus.sentences.length });
+  // Forgotten sentences must leave the model, which only training from scratch achieves.
+  if (changes.removed > 0) return full(`${changes.removed} sentences were removed since the serving model`);
+  if (changes.added === 0) return full('there are no new sentences since the serving model');
+  const vocabulary = extendVocabulary(loaded.vocabulary, corpus.sentences, vocabularyOptions);
+  const hyperparameters = defaultHyperparameters(size(vocabulary.size), settings.hyperparameters);
+  if (
+    hyperparameters.embeddingSize !== loaded.model.embeddingSize ||
+    hyperparameters.hiddenSize !== loaded.model.hiddenSize
+  ) {
+    return full('the corpus has outgrown the serving model: its size changes');
+  }
+
+  const firstNew = corpus.sentences.length - changes.added;
+  const fresh = splitForValidation(corpus.sentences.slice(firstNew), hyperparameters.validationFraction);
+  const old = splitForValidation(corpus.sentences.slice(0, firstNew), hyperparameters.validationFraction);
+  const train = incrementalSelection(fresh.train, old.train, {
+    oldSample: Math.max(MIN_REPLAYED, REPLAY_PER_NEW_SENTENCE * fresh.train.length),
+    seed: hyperparameters.seed,
+  });
+  const validation = [...old.validation, ...fresh.validation];
+  const epochs = affordableEpochs(stored, targetCount(train), targetCount(validation), settings.budgetMinutes);
+  return {
+    mode: 'incremental',
+    modeReason: `${changes.added} new sentences; ${epochs} epochs at most to fit the ${settings.budgetMinutes}-minute budget`,
+    vocabulary,
+    hyperparameters: { ...hyperparameters, maxEpochs: Math.min(hyperparameters.maxEpochs, epochs) },
+    train,
+    validation,
+    initialModel: growVocabulary(loaded.model, vocabulary.size),
+  };
+}
+
+/** The hash-based split; every sentence trains when the split would leave nothing to train on. */
+function trainingSplit(sentences: string[][], hyperparameters: Hyperparameters): { train: string[][]; validation: string[][] } {
+  const split = splitForValidation(sentences, hyperparameters.validationFraction);
+  return split.train.length > 0 ? split : { train: sentences, validation: [] };
+}
+
+/**
+ * How many epochs fit in the budget, from the throughput measured when the serving model was
+ * trained on this machine (its stored metrics). At least one: a run that cannot afford an epoch
+ * still learns the new sentences once.
+ */
+function affordableEpochs(serving: StoredModel, trainTargets: number, validationTargets: number, budgetMinutes: number): number {
+  const metrics = serving.metrics as Partial<ModelMetrics> | null;
+  const measured = (metrics?.history ?? [])
+    .map((epoch) => epoch.tokensPerSecond)
+    .filter((value) => Number.isFinite(value) && value > 0);
+  const targetsPerSecond = measured.length > 0 ? Math.min(...measured) : FALLBACK_TARGETS_PER_SECOND;
+  const epochSeconds = (trainTargets + VALIDATION_COST * validationTargets) / targetsPerSecond;
+  return Math.max(1, Math.floor((budgetMinutes * 60 * BUDGET_SHARE_FOR_EPOCHS) / epochSeconds));
+}
+
+function compareWithServing(
+  model: LstmLanguageModel,
+  plan: RunPlan,
+  stored: StoredModel,
+  loaded: UnpackedModel,
+): NonNullable<ModelMetrics['comparison']> {
+  const { losses, targets } = sharedTargetLosses(
+    [
+      { vocabulary: plan.vocabulary, predictor: lstmPredictor(model) },
+      { vocabulary: loaded.vocabulary, predictor: lstmPredictor(loaded.model) },
+    ],
+    plan.validation,
+  );
+  return { servingVersion: stored.version, newLoss: losses[0]!, servingLoss: losses[1]!, targets };
+}
+
+/** The epoch whose weights the trainer kept: the best validation loss, else the last epoch. */
+function keptEpoch(history: readonly EpochMetrics[]): EpochMetrics {
+  const last = history.at(-1);
+  if (!last) throw new Error('training finished without a single epoch');
+  return history.reduce((best, epoch) =>
+    epoch.validationLoss !== undefined && epoch.validationLoss < (best.validationLoss ?? Infinity) ? epoch : best,
+  last);
+}
+
+function targetCount(sentences: readonly string[][]): number {
+  return sentences.reduce((sum, sentence) => sum + sentence.length + 1, 0);
+}
+
+function toEpochSummary(epoch: EpochMetrics): EpochSummary {
+  return {
+    epoch: epoch.epoch,
+    trainLoss: epoch.trainLoss,
+    ...(epoch.validationLoss === undefined ? {} : { validationLoss: epoch.validationLoss }),
+    ...(epoch.validationAccuracy === undefined ? {} : { validationAccuracy: epoch.validationAccuracy }),
+  };
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new TrainingAbortedError();
+}
+
+/** Streams progress to the listener and, throttled, into the run's row (seen by `/stats`). */
+function progressReporter(
+  store: JobStore,
+  run: TrainingRun,
+  listener: JobOptions['onProgress'],
+): (phase: TrainingProgress['phase'], trainer: TrainerProgress | null, force?: boolean) => void {
+  let lastWrite = 0;
+  return (phase, trainer, force = false) => {
+    const progress: TrainingProgress = {
+      runId: run.id,
+      guildId: run.guildId,
+      phase,
+      epoch: trainer?.epoch ?? 0,
+      maxEpochs: trainer?.epochs ?? 0,
+      batch: trainer?.batch ?? 0,
+      batchesPerEpoch: trainer?.batchesPerEpoch ?? 0,
+      loss: trainer?.loss ?? null,
+      tokensPerSecond: trainer?.tokensPerSecond ?? null,
+      etaSeconds: trainer?.etaSeconds ?? null,
+    };
+    listener?.(progress);
+    const now = Date.now();
+    if (force || now - lastWrite >= PROGRESS_WRITE_INTERVAL_MS) {
+      lastWrite = now;
+      try {
+        store.updateRunProgress(run.id, progress);
+      } catch {
+        // Advisory only: a database busy for longer than its timeout must not fail the run;
+        // the next write brings the row up to date.
+      }
+    }
+  };
+}
+
+/**
+ * A {@link JobRunner} that trains on the calling thread: for command-line use, where blocking the
+ * event loop does not matter. The bot uses the worker runner.
+ */
+export function createInProcessRunner(store: JobStore): JobRunner {
+  return (request, hooks) =>
+    runTrainingJob(store, request.run, {
+      settings: request.settings,
+      signal: hooks.signal,
+      onProgress: hooks.onProgress,
+    });
+}

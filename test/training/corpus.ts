@@ -1,0 +1,36 @@
+import type { Store } from '../../src/store/store.ts';
+
+/** Ten sentences with clear continuations: 喜欢 -> 吃, 早上 -> 喝, food and drink -> 。 */
+export const TINY_CORPUS = [
+  '我 喜欢 吃 苹果 。',
+  '你 喜欢 吃 米饭 。',
+  '他 喜欢 吃 面条 。',
+  '她 喜欢 吃 饺子 。',
+  '我们 喜欢 吃 苹果 。',
+  '我 每天 早上 喝 咖啡 。',
+  '你 每天 早上 喝 牛奶 。',
+  '他 每天 早上 喝 绿茶 。',
+  '她 每天 早上 喝 咖啡 。',
+  '他们 每天 早上 喝 牛奶 。',
+];
+
+/** Every combination of a few subjects with the two patterns above: enough to hold some out. */
+export function templatedCorpus(): string[] {
+  const subjects = ['我', '你', '他', '她', '我们', '他们', '你们', '她们'];
+  const foods = ['苹果', '米饭', '面条', '饺子'];
+  const drinks = ['咖啡', '牛奶', '绿茶'];
+  return subjects.flatMap((subject) => [
+    ...foods.map((food) => `${subject} 喜欢 吃 ${food} 。`),
+    ...drinks.map((drink) => `${subject} 每天 早上 喝 ${drink} 。`),
+  ]);
+}
+
+/** Adds space-separated sentences to a guild as a member would teach them. */
+export function teachSentences(store: Store, guildId: string, sentences: readonly string[], authorId = 'member'): void {
+  store.addSentences(
+    sentences.map((text) => {
+      const tokens = text.split(' ');
+      return { guildId, channelId: null, authorId, text, tokens, dedupeKey: tokens.join(' '), source: 'console' as const };
+    }),
+  );
+}
