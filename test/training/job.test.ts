@@ -1,0 +1,172 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TrainingProgress } from '../../src/app/services.ts';
+import { unpackModel } from '../../src/lm/model-package.ts';
+import { BOS } from '../../src/lm/special-tokens.ts';
+import { openStore, type Store } from '../../src/store/index.ts';
+import type { RunKind } from '../../src/store/types.ts';
+import { runTrainingJob, type JobOptions, type ModelMetrics, type RunSummary } from '../../src/training/job.ts';
+import { TINY_CORPUS, teachSentences, templatedCorpus } from './corpus.ts';
+
+let dir: string;
+let store: Store;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'training-job-'));
+  store = openStore(path.join(dir, 'bot.sqlite'));
+});
+
+afterEach(() => {
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Queues, claims and runs one job for the guild. */
+async function train(guildId: string, kind: RunKind, options: Partial<JobOptions> = {}) {
+  const queued = store.enqueueRun(guildId, { kind, trigger: 'cli' }).run;
+  const run = store.claimNextRun();
+  expect(run?.id).toBe(queued.id);
+  const result = await runTrainingJob(store, run!, { settings: { budgetMinutes: 1 }, ...options });
+  return { result, run: store.getRun(queued.id)! };
+}
+
+/** The most probable next word after `words`, according to the guild's serving model. */
+async function predictAfter(guildId: string, words: string[]): Promise<string> {
+  const { model, vocabulary } = await unpackModel(store.servingModel(guildId)!);
+  try {
+    const distribution = model.nextDistribution([BOS, ...vocabulary.encode(words).ids]);
+    let best = 0;
+    distribution.forEach((p, id) => {
+      if (p > distribution[best]!) best = id;
+    });
+    return vocabulary.tokenOf(best);
+  } finally {
+    model.dispose();
+  }
+}
+
+describe('training job', () => {
+  it('trains a first model from scratch, promotes it and records the run', async () => {
+    teachSentences(store, 'g', TINY_CORPUS);
+    const phases = new Set<TrainingProgress['phase']>();
+    let lastTraining: TrainingProgress | undefined;
+    const { result, run } = await train('g', 'full', {
+      onProgress: (progress) => {
+        phases.add(progress.phase);
+        if (progress.phase === 'training') lastTraining = progress;
+      },
+    });
+
+    expect(result).toMatchObject({ status: 'succeeded', modelVersion: 1, promoted: true, sentences: 10 });
+    expect([...phases]).toEqual(['preparing', 'training', 'saving']);
+    expect(lastTraining?.batch).toBe(lastTraining?.batchesPerEpoch);
+    expect(lastTraining?.tokensPerSecond).toBeGreaterThan(0);
+    expect(run).toMatchObject({ status: 'succeeded', error: null });
+    const summary = run.summary as RunSummary;
+    expect(summary).toMatchObject({ modelVersion: 1, promoted: true, mode: 'full', sentences: 10 });
+
+    const serving = store.servingModel('g')!;
+    expect(serving).toMatchObject({ version: 1, corpusSentences: 10, corpusRevision: store.corpusRevision('g') });
+    expect(run.modelId).toBe(serving.id);
+    const metrics = serving.metrics as ModelMetrics;
+    expect(metrics.history).toHaveLength(summary.epochs);
+    expect(metrics.trainTargets).toBe(TINY_CORPUS.reduce((sum, s) => sum + s.split(' ').length + 1, 0));
+    expect(await predictAfter('g', ['我', '喜欢'])).toBe('吃');
+    expect(await predictAfter('g', ['他', '每天', '早上'])).toBe('喝');
+  });
+
+  it('keeps a clearly worse model as a rejected version and leaves the serving one', async () => {
+    teachSentences(store, 'g', templatedCorpus());
+    const heldOut = { validationFraction: 0.25 };
+    const first = await train('g', 'full', { settings: { budgetMinutes: 1, hyperparameters: heldOut } });
+    expect(first.result).toMatchObject({ status: 'succeeded', promoted: true });
+
+    // One epoch from scratch is far from the converged first model.
+    const second = await train('g', 'full', { settings: { budgetMinutes: 1, hyperparameters: { ...heldOut, maxEpochs: 1 } } });
+    expect(second.result).toMatchObject({ status: 'succeeded', modelVersion: 2, promoted: false });
+    expect(second.result.status === 'succeeded' && second.result.note).toMatch(/^not promoted: validation loss/);
+    expect((second.run.summary as RunSummary).promoted).toBe(false);
+    expect(store.servingModelInfo('g')?.version).toBe(1);
+    expect(store.listModels('g').map((model) => [model.version, model.status])).toEqual([
+      [2, 'rejected'],
+      [1, 'serving'],
+    ]);
+    const comparison = (store.getModel('g', 2)!.metrics as ModelMetrics).comparison!;
+    expect(comparison.servingVersion).toBe(1);
+    expect(comparison.newLoss).toBeGreaterThan(comparison.servingLoss * 1.05);
+  });
+
+  it('warm-starts from the serving model on new sentences, keeping the ids of known words', async () => {
+    teachSentences(store, 'g', TINY_CORPUS);
+    await train('g', 'full');
+    const first = store.servingModel('g')!;
+    const before = first.vocabulary as { tokens: string[] };
+    teachSentences(store, 'g', ['猫 喜欢 吃 鱼 。', '小猫 也 喜欢 吃 鱼 。']);
+
+    const { result, run } = await train('g', 'incremental');
+    expect(result).toMatchObject({ status: 'succeeded', modelVersion: 2, promoted: true });
+    expect(run.summary as RunSummary).toMatchObject({ mode: 'incremental' });
+    const after = store.servingModel('g')!;
+    const tokens = (after.vocabulary as { tokens: string[] }).tokens;
+    expect(tokens.slice(0, before.tokens.length)).toEqual(before.tokens);
+    expect(tokens.slice(before.tokens.length).sort()).toEqual(['也', '小猫', '猫', '鱼'].sort());
+    const metrics = after.metrics as ModelMetrics;
+    expect(metrics.modeReason).toMatch(/^2 new sentences; \d+ epochs at most to fit the 1-minute budget$/);
+    // Every older sentence is replayed (fewer than the replay sample) beside the two new ones.
+    expect(metrics.trainSentences).toBe(12);
+    // Starting from trained weights, the first epoch is already far better than a cold start's.
+    const coldStart = (first.metrics as ModelMetrics).history[0]!.trainLoss;
+    expect(metrics.history[0]!.trainLoss).toBeLessThan(coldStart / 2);
+    expect(await predictAfter('g', ['猫', '喜欢', '吃'])).toBe('鱼');
+    expect(await predictAfter('g', ['我', '喜欢'])).toBe('吃');
+  });
+
+  it('retrains from scratch when sentences were removed since the serving model', async () => {
+    teachSentences(store, 'g', [...TINY_CORPUS, '老师 喜欢 吃 西瓜 。']);
+    await train('g', 'full');
+    const removed = store.listSentences('g', { limit: 1 }).sentences[0]!;
+    expect(store.deleteSentence('g', removed.id)).toBe(true);
+    teachSentences(store, 'g', ['猫 喜欢 吃 鱼 。']);
+
+    const { run } = await train('g', 'incremental');
+    expect(run.summary as RunSummary).toMatchObject({ mode: 'full', modeReason: '1 sentences were removed since the serving model' });
+    const tokens = (store.servingModel('g')!.vocabulary as { tokens: string[] }).tokens;
+    expect(tokens).not.toContain('老师');
+    expect(tokens).toContain('猫');
+  });
+
+  it('saves nothing and records the run interrupted when aborted during training', async () => {
+    teachSentences(store, 'g', TINY_CORPUS);
+    await train('g', 'full');
+    teachSentences(store, 'g', ['猫 喜欢 吃 鱼 。']);
+    const controller = new AbortController();
+    const { result, run } = await train('g', 'full', {
+      signal: controller.signal,
+      onProgress: (progress) => {
+        if (progress.phase === 'training') controller.abort();
+      },
+    });
+    expect(result).toEqual({ status: 'failed', runId: run.id, error: 'interrupted' });
+    expect(run).toMatchObject({ status: 'failed', error: 'interrupted', modelId: null });
+    expect(store.listModels('g').map((model) => model.version)).toEqual([1]);
+    expect(store.servingModelInfo('g')?.version).toBe(1);
+  });
+
+  it('records the error of a job that throws and leaves the previous model serving', async () => {
+    teachSentences(store, 'g', TINY_CORPUS);
+    await train('g', 'full');
+    const { result, run } = await train('g', 'full', {
+      settings: { budgetMinutes: 1, hyperparameters: { embeddingSize: 0 } },
+    });
+    expect(result).toEqual({ status: 'failed', runId: run.id, error: 'embeddingSize must be a positive integer, got 0' });
+    expect(run).toMatchObject({ status: 'failed', error: 'embeddingSize must be a positive integer, got 0' });
+    expect(store.listModels('g').map((model) => [model.version, model.status])).toEqual([[1, 'serving']]);
+  });
+
+  it('fails a run for a guild without sentences', async () => {
+    const { result } = await train('empty', 'full');
+    expect(result).toMatchObject({ status: 'failed', error: 'the guild has no sentences to train on' });
+  });
+});
