@@ -24,13 +24,16 @@ export interface ConsoleContextInit {
   options: ReadonlyMap<string, OptionValue>;
   /** The option being completed, for autocomplete. */
   focused?: { name: string; value: string };
-  guildId: string;
+  /** Null acts as a direct message (the router then refuses, as on Discord). */
+  guildId: string | null;
   user: UserRef;
+  /** Moderator (every permission) by default: the console user runs the local guild. */
+  memberPermissions?: PermissionCheck;
   locale: string;
   services: BotServices;
   logger: Logger;
   /** Receives each reply, edit and follow-up in order. */
-  print(message: OutgoingMessage): void;
+  print(message: OutgoingMessage, kind: 'reply' | 'edit' | 'followUp'): void;
 }
 
 /** The console user acts as a moderator of the local guild. */
@@ -60,10 +63,10 @@ function optionsFrom(values: ReadonlyMap<string, OptionValue>, focused: { name: 
 export class ConsoleContext implements CommandContext {
   readonly commandName: string;
   readonly options: CommandOptions;
-  readonly guildId: string;
+  readonly guildId: string | null;
   readonly channelId = null;
   readonly user: UserRef;
-  readonly memberPermissions = MODERATOR;
+  readonly memberPermissions: PermissionCheck | null;
   readonly locale: string;
   readonly services: BotServices;
   readonly source = 'console';
@@ -73,13 +76,14 @@ export class ConsoleContext implements CommandContext {
   replied = false;
   /** The suggestions given by {@link respond}. */
   choices: Choice[] = [];
-  private readonly print: (message: OutgoingMessage) => void;
+  private readonly print: ConsoleContextInit['print'];
 
   constructor(init: ConsoleContextInit) {
     this.commandName = init.commandName;
     this.options = optionsFrom(init.options, init.focused);
     this.guildId = init.guildId;
     this.user = init.user;
+    this.memberPermissions = init.guildId === null ? null : (init.memberPermissions ?? MODERATOR);
     this.locale = init.locale;
     this.services = init.services;
     this.logger = init.logger;
@@ -88,7 +92,7 @@ export class ConsoleContext implements CommandContext {
 
   async reply(message: OutgoingMessage): Promise<void> {
     this.replied = true;
-    this.print(message);
+    this.print(message, 'reply');
   }
 
   async defer(): Promise<void> {
@@ -96,11 +100,11 @@ export class ConsoleContext implements CommandContext {
   }
 
   async edit(message: OutgoingMessage): Promise<void> {
-    this.print(message);
+    this.print(message, 'edit');
   }
 
   async followUp(message: OutgoingMessage): Promise<void> {
-    this.print(message);
+    this.print(message, 'followUp');
   }
 
   async respond(choices: Choice[]): Promise<void> {

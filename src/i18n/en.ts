@@ -59,7 +59,9 @@ export const en = {
     needsManageGuild: 'Only members with the **Manage Server** permission can do this.',
     noModel: (sentences: number, needed: number) =>
       `There is no model yet: ${plural(sentences, 'sentence has', 'sentences have')} been taught, ` +
-      `${needed} more ${needed === 1 ? 'is' : 'are'} needed before the first training. Use \`/teach\`.`,
+      (needed > 0
+        ? `${needed} more ${needed === 1 ? 'is' : 'are'} needed before the first training. Use \`/teach\`.`
+        : 'enough for the first training, which starts soon.'),
     emptyInput: 'Please give at least one word.',
     unknownWords: (words: string) => `Not in the vocabulary yet: ${words}`,
     modelFooter: (version: number, kind: string) => `model v${version} (${kind})`,

@@ -56,7 +56,8 @@ export const zhCN: Messages = {
     internalError: (reference) => `我这边出了点问题（参考编号 \`${reference}\`），请稍后再试。`,
     needsManageGuild: '只有拥有 **管理服务器** 权限的成员才能执行此操作。',
     noModel: (sentences, needed) =>
-      `还没有模型：目前已教了 ${sentences} 句，首次训练前还需要 ${needed} 句。请使用 \`/teach\`。`,
+      `还没有模型：目前已教了 ${sentences} 句，` +
+      (needed > 0 ? `首次训练前还需要 ${needed} 句。请使用 \`/teach\`。` : '已足够进行首次训练，训练很快就会开始。'),
     emptyInput: '请至少输入一个词。',
     unknownWords: (words) => `词汇表中还没有：${words}`,
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,

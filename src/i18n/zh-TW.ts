@@ -56,7 +56,8 @@ export const zhTW: Messages = {
     internalError: (reference) => `我這邊出了點問題（參考編號 \`${reference}\`），請稍後再試。`,
     needsManageGuild: '只有擁有 **管理伺服器** 權限的成員才能執行此操作。',
     noModel: (sentences, needed) =>
-      `還沒有模型：目前已教了 ${sentences} 句，第一次訓練前還需要 ${needed} 句。請使用 \`/teach\`。`,
+      `還沒有模型：目前已教了 ${sentences} 句，` +
+      (needed > 0 ? `第一次訓練前還需要 ${needed} 句。請使用 \`/teach\`。` : '已足夠進行第一次訓練，訓練很快就會開始。'),
     emptyInput: '請至少輸入一個詞。',
     unknownWords: (words) => `詞彙表中還沒有：${words}`,
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { FakeServices } from '../support/fake-services.ts';
+import { ALICE, BOB, GUILD, runLine, start } from '../support/run-command.ts';
+
+async function teachText(services: FakeServices, sentence: string, locale = 'en', user = ALICE): Promise<string> {
+  const running = await start('teach', { sentence }, { services, locale, user });
+  await running.finished;
+  expect(running.outputs).toHaveLength(1);
+  expect(running.outputs[0]?.message.ephemeral).toBe(true);
+  return running.outputs[0]?.text ?? '';
+}
+
+describe('/teach', () => {
+  it('shows the tokens as the model sees them and how many sentences until the next retrain', async () => {
+    const services = new FakeServices({ retrainThreshold: 5 });
+    const [answer] = await runLine('/teach 我喜欢猫', { services });
+    expect(answer?.kind).toBe('reply');
+    expect(answer?.message.ephemeral).toBe(true);
+    expect(answer?.text).toContain('`我 | 喜欢 | 猫`');
+    expect(answer?.text).toContain('4 more new sentences until the next retrain');
+    expect([...services.sentences.values()].map((s) => [s.guildId, s.authorId, s.text])).toEqual([[GUILD, ALICE.id, '我喜欢猫']]);
+  });
+
+  it('says when the sentence completes the batch for the next retrain', async () => {
+    const services = new FakeServices({ retrainThreshold: 2 });
+    await teachText(services, 'the cat sleeps');
+    expect(await teachText(services, 'the dog runs')).toContain('the next scheduled retrain will include it');
+  });
+
+  it('mentions removed mentions and links', async () => {
+    const text = await teachText(new FakeServices(), 'look <@123456789012345678> at https://example.com now');
+    expect(text).toContain('`look | at | now`');
+    expect(text).toContain('2 mentions or links were left out');
+  });
+
+  it('refuses an empty sentence in English and Chinese', async () => {
+    expect(await teachText(new FakeServices(), '   ')).toBe('The sentence is empty.');
+    expect(await teachText(new FakeServices(), '   ', 'zh-CN')).toBe('句子是空的。');
+  });
+
+  it('refuses a sentence that is too long, giving its length and the limit', async () => {
+    const services = new FakeServices({ maxLength: 20 });
+    const long = 'a'.repeat(25);
+    expect(await teachText(services, long)).toBe('The sentence is too long: 25 characters, at most 20.');
+    expect(await teachText(services, long, 'zh-CN')).toBe('句子太长了：25 个字符，最多 20 个。');
+    expect(await teachText(services, long, 'zh-TW')).toBe('句子太長了：25 個字元，最多 20 個。');
+  });
+
+  it('refuses a sentence with too many tokens', async () => {
+    const services = new FakeServices({ maxTokens: 3 });
+    expect(await teachText(services, 'one two three four')).toBe('The sentence has too many words: 4, at most 3.');
+    expect(await teachText(services, 'one two three four', 'zh-CN')).toBe('句子的词太多了：4 个，最多 3 个。');
+  });
+
+  it('refuses a sentence without words', async () => {
+    expect(await teachText(new FakeServices(), '!!! ???')).toContain('contains no words');
+    expect(await teachText(new FakeServices(), '!!! ???', 'zh-CN')).toContain('句子里没有词');
+  });
+
+  it('refuses a duplicate sentence in the same guild, naming the existing one', async () => {
+    const services = new FakeServices();
+    await teachText(services, '我喜欢猫');
+    const id = [...services.sentences.keys()][0];
+    expect(await teachText(services, '我 喜欢 猫', 'en', BOB)).toBe(`This sentence is already known (#${id}).`);
+    expect(await teachText(services, '我 喜欢 猫', 'zh-CN', BOB)).toBe(`这句话已经学过了（#${id}）。`);
+    expect(services.sentences.size).toBe(1);
+  });
+
+  it('refuses a member teaching too fast with the waiting time', async () => {
+    const now = 1_700_000_000_000;
+    const services = new FakeServices({ teachPerMinute: 2, now: () => now });
+    await teachText(services, 'first one');
+    await teachText(services, 'second one');
+    expect(await teachText(services, 'third one')).toBe('You are teaching very fast. Please wait 60 seconds and try again.');
+    expect(await teachText(services, 'third one', 'zh-CN')).toBe('你教得太快了，请等 60 秒后再试。');
+    expect(await teachText(services, 'third one', 'en', BOB)).toContain('Learned');
+  });
+
+  it('passes the whole rest of the console line as the sentence, colons included', async () => {
+    const services = new FakeServices();
+    await runLine('/teach 时间:10点 我们 见面', { services });
+    expect([...services.sentences.values()][0]?.text).toBe('时间:10点 我们 见面');
+  });
+});

@@ -1,0 +1,311 @@
+/**
+ * An in-memory {@link BotServices} for command tests: sentences live in a Map per guild, the
+ * "model" is bigram counts over the corpus (available once enough sentences are taught), training
+ * runs are driven step by step by the test, and the loss chart is a real PNG.
+ */
+import { createCanvas } from '@napi-rs/canvas';
+import type {
+  BotServices,
+  EpochSummary,
+  GenerateOutcome,
+  GuildStats,
+  PredictOutcome,
+  SentencePage,
+  SentenceSummary,
+  TeachInput,
+  TeachOutcome,
+  TrainingHandle,
+  TrainingProgress,
+  TrainingResult,
+  WordProbability,
+} from '../../src/app/services.ts';
+import { dedupeKey, tokenize } from '../../src/lm/tokenizer.ts';
+
+/** Limits of the fake, small so tests can reach them. */
+export interface FakeServicesOptions {
+  maxLength?: number;
+  maxTokens?: number;
+  /** Sentences needed before predictions work. */
+  sentencesNeeded?: number;
+  /** Teach requests per author and minute. */
+  teachPerMinute?: number;
+  /** Only the last this many tokens are used for a prediction. */
+  contextLength?: number;
+  retrainThreshold?: number;
+  /** The clock, for cooldowns and timestamps. */
+  now?: () => number;
+}
+
+interface StoredSentence extends SentenceSummary {
+  guildId: string;
+}
+
+/** A training run the test advances with {@link FakeTrainingRun.report} and ends with {@link FakeTrainingRun.finish}. */
+export class FakeTrainingRun {
+  private listeners = new Set<(progress: TrainingProgress) => void>();
+  private latest: TrainingProgress | null = null;
+  private resolve!: (result: TrainingResult) => void;
+  readonly done: Promise<TrainingResult>;
+  active = true;
+
+  constructor(
+    readonly runId: number,
+    readonly guildId: string,
+    readonly full: boolean,
+  ) {
+    this.done = new Promise((resolve) => {
+      this.resolve = resolve;
+    });
+  }
+
+  /** Progress at `epoch` of `maxEpochs`, with a loss that falls as training goes on. */
+  report(epoch: number, maxEpochs: number, batch = 0, batchesPerEpoch = 10): TrainingProgress {
+    const progress: TrainingProgress = {
+      runId: this.runId,
+      guildId: this.guildId,
+      phase: 'training',
+      epoch,
+      maxEpochs,
+      batch,
+      batchesPerEpoch,
+      loss: 4 / (epoch + batch / batchesPerEpoch),
+      tokensPerSecond: 1000,
+      etaSeconds: (maxEpochs - epoch) * 3,
+    };
+    this.latest = progress;
+    for (const listener of this.listeners) listener(progress);
+    return progress;
+  }
+
+  finish(result: TrainingResult): void {
+    this.active = false;
+    this.resolve(result);
+  }
+
+  handle(alreadyActive: boolean): TrainingHandle {
+    return {
+      runId: this.runId,
+      alreadyActive,
+      progress: () => this.latest,
+      onProgress: (listener) => {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+      },
+      done: this.done,
+    };
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+}
+
+/** See the module description. */
+export class FakeServices implements BotServices {
+  readonly sentences = new Map<number, StoredSentence>();
+  readonly runs: FakeTrainingRun[] = [];
+  readonly chartRequests: { history: EpochSummary[]; locale: string }[] = [];
+  private nextId = 1;
+  private readonly teachTimes = new Map<string, number[]>();
+  private readonly options: Required<FakeServicesOptions>;
+
+  constructor(options: FakeServicesOptions = {}) {
+    this.options = {
+      maxLength: 300,
+      maxTokens: 12,
+      sentencesNeeded: 3,
+      teachPerMinute: 5,
+      contextLength: 4,
+      retrainThreshold: 5,
+      now: () => Date.now(),
+      ...options,
+    };
+  }
+
+  private corpus(guildId: string): StoredSentence[] {
+    return [...this.sentences.values()].filter((sentence) => sentence.guildId === guildId);
+  }
+
+  async teach(input: TeachInput): Promise<TeachOutcome> {
+    const text = input.text.trim();
+    if (text === '') return { status: 'empty' };
+    if (text.length > this.options.maxLength) {
+      return { status: 'too_long', length: text.length, maxLength: this.options.maxLength };
+    }
+    const now = this.options.now();
+    const key = `${input.guildId}/${input.authorId}`;
+    const recent = (this.teachTimes.get(key) ?? []).filter((time) => now - time < 60_000);
+    if (recent.length >= this.options.teachPerMinute) {
+      return { status: 'cooldown', retryAfterSeconds: Math.ceil((60_000 - (now - (recent[0] ?? now))) / 1000) };
+    }
+    const { tokens, wordCount, removedMarkup } = tokenize(text);
+    if (tokens.length > this.options.maxTokens) {
+      return { status: 'too_many_tokens', tokens: tokens.length, maxTokens: this.options.maxTokens };
+    }
+    if (wordCount === 0) return { status: 'no_words' };
+    const existing = this.corpus(input.guildId).find((sentence) => dedupeKey(sentence.tokens) === dedupeKey(tokens));
+    if (existing !== undefined) return { status: 'duplicate', existingId: existing.id };
+    this.teachTimes.set(key, [...recent, now]);
+    const id = this.nextId++;
+    this.sentences.set(id, { id, guildId: input.guildId, authorId: input.authorId, text, tokens, createdAt: now });
+    const count = this.corpus(input.guildId).length;
+    return {
+      status: 'added',
+      id,
+      tokens,
+      removedMarkup: removedMarkup.length,
+      untilRetrain: Math.max(0, this.options.retrainThreshold - count),
+    };
+  }
+
+  private vocabulary(guildId: string): Set<string> {
+    return new Set(this.corpus(guildId).flatMap((sentence) => sentence.tokens));
+  }
+
+  /** Next-word probabilities after `previous` from bigram counts (unigrams when unseen). */
+  private nextWords(guildId: string, previous: string | undefined): WordProbability[] {
+    const counts = new Map<string, number>();
+    for (const { tokens } of this.corpus(guildId)) {
+      tokens.forEach((token, index) => {
+        if (previous === undefined || tokens[index - 1] === previous) counts.set(token, (counts.get(token) ?? 0) + 1);
+      });
+    }
+    if (counts.size === 0 && previous !== undefined) return this.nextWords(guildId, undefined);
+    const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
+    return [...counts]
+      .map(([word, count]) => ({ word, probability: count / total }))
+      .sort((a, b) => b.probability - a.probability || a.word.localeCompare(b.word));
+  }
+
+  private model(guildId: string): { version: number; createdAt: number; kind: 'lstm' } | null {
+    return this.corpus(guildId).length >= this.options.sentencesNeeded ? { version: 1, createdAt: 0, kind: 'lstm' } : null;
+  }
+
+  private noModel(guildId: string): { status: 'no_model'; sentences: number; sentencesNeeded: number } {
+    const sentences = this.corpus(guildId).length;
+    return { status: 'no_model', sentences, sentencesNeeded: Math.max(0, this.options.sentencesNeeded - sentences) };
+  }
+
+  async predict(guildId: string, text: string, count: number): Promise<PredictOutcome> {
+    const { tokens } = tokenize(text);
+    if (tokens.length === 0) return { status: 'empty_input' };
+    const model = this.model(guildId);
+    if (model === null) return this.noModel(guildId);
+    const vocabulary = this.vocabulary(guildId);
+    const unknown = tokens.filter((token) => !vocabulary.has(token));
+    if (unknown.length === tokens.length) return { status: 'all_unknown', tokens, unknown };
+    const contextUsed = tokens.slice(-this.options.contextLength);
+    const lastKnown = contextUsed.filter((token) => vocabulary.has(token)).at(-1);
+    return {
+      status: 'ok',
+      tokens,
+      unknown,
+      contextUsed,
+      truncated: contextUsed.length < tokens.length,
+      predictions: this.nextWords(guildId, lastKnown).slice(0, count),
+      model,
+    };
+  }
+
+  async complete(guildId: string, typed: string, limit: number): Promise<string[]> {
+    const outcome = await this.predict(guildId, typed, limit);
+    if (outcome.status !== 'ok') return [];
+    return outcome.predictions.map(({ word }) => `${typed.trimEnd()} ${word}`);
+  }
+
+  async generate(guildId: string, start: string, length: number): Promise<GenerateOutcome> {
+    const { tokens } = tokenize(start);
+    if (tokens.length === 0) return { status: 'empty_input' };
+    const model = this.model(guildId);
+    if (model === null) return this.noModel(guildId);
+    const vocabulary = this.vocabulary(guildId);
+    const generated: string[] = [];
+    let previous = tokens.at(-1);
+    for (let step = 0; step < length; step += 1) {
+      const next = this.nextWords(guildId, previous)[0]?.word;
+      if (next === undefined || next === previous) break;
+      generated.push(next);
+      previous = next;
+    }
+    return { status: 'ok', start: tokens, generated, unknown: tokens.filter((token) => !vocabulary.has(token)), model };
+  }
+
+  async stats(guildId: string): Promise<GuildStats> {
+    const corpus = this.corpus(guildId);
+    const model = this.model(guildId);
+    const lastRun = this.runs.filter((run) => run.guildId === guildId && !run.active).at(-1);
+    return {
+      sentences: corpus.length,
+      contributors: new Set(corpus.map((sentence) => sentence.authorId)).size,
+      vocabularySize: model === null ? null : this.vocabulary(guildId).size,
+      model:
+        model === null
+          ? null
+          : { ...model, corpusSentences: corpus.length, history: [{ epoch: 1, trainLoss: 2.5, validationLoss: 2.7, validationAccuracy: 0.25 }] },
+      changesSinceModel: 0,
+      nextRetrainAt: null,
+      retrainThreshold: this.options.retrainThreshold,
+      lastRun: lastRun === undefined ? null : { status: 'succeeded', finishedAt: this.options.now(), error: null, note: null },
+    };
+  }
+
+  async listSentences(guildId: string, options: { authorId?: string; page: number; pageSize: number }): Promise<SentencePage> {
+    const matching = this.corpus(guildId)
+      .filter((sentence) => options.authorId === undefined || sentence.authorId === options.authorId)
+      .reverse();
+    const pageCount = Math.max(1, Math.ceil(matching.length / options.pageSize));
+    const page = Math.min(Math.max(1, options.page), pageCount);
+    return {
+      sentences: matching.slice((page - 1) * options.pageSize, page * options.pageSize),
+      total: matching.length,
+      page,
+      pageCount,
+    };
+  }
+
+  async forgetSentence(guildId: string, sentenceId: number, authorId?: string): Promise<boolean> {
+    const sentence = this.sentences.get(sentenceId);
+    if (sentence?.guildId !== guildId || (authorId !== undefined && sentence.authorId !== authorId)) return false;
+    return this.sentences.delete(sentenceId);
+  }
+
+  async forgetAuthor(guildId: string, authorId: string): Promise<number> {
+    const mine = this.corpus(guildId).filter((sentence) => sentence.authorId === authorId);
+    for (const sentence of mine) this.sentences.delete(sentence.id);
+    return mine.length;
+  }
+
+  async searchSentences(guildId: string, query: string, authorId: string | undefined, limit: number): Promise<SentenceSummary[]> {
+    return this.corpus(guildId)
+      .filter((sentence) => (authorId === undefined || sentence.authorId === authorId) && sentence.text.includes(query))
+      .slice(0, limit);
+  }
+
+  retrain(guildId: string, options: { full: boolean; requestedBy: string }): TrainingHandle {
+    const active = this.runs.find((run) => run.guildId === guildId && run.active);
+    if (active !== undefined) return active.handle(true);
+    const run = new FakeTrainingRun(this.runs.length + 1, guildId, options.full);
+    this.runs.push(run);
+    return run.handle(false);
+  }
+
+  activeTraining(guildId: string): TrainingHandle | null {
+    return this.runs.find((run) => run.guildId === guildId && run.active)?.handle(true) ?? null;
+  }
+
+  async lossChart(history: EpochSummary[], locale: string): Promise<Buffer> {
+    this.chartRequests.push({ history, locale });
+    const canvas = createCanvas(120, 60);
+    const context = canvas.getContext('2d');
+    const highest = Math.max(...history.map((epoch) => epoch.trainLoss));
+    context.beginPath();
+    history.forEach((epoch, index) => {
+      const x = (index / Math.max(1, history.length - 1)) * 120;
+      const y = 60 - (epoch.trainLoss / highest) * 55;
+      if (index === 0) context.moveTo(x, y);
+      else context.lineTo(x, y);
+    });
+    context.stroke();
+    return canvas.encode('png');
+  }
+}
