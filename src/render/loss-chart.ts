@@ -1,0 +1,188 @@
+/**
+ * Renders the loss curves of a training run as a PNG for Discord: training and validation loss per
+ * epoch, drawn with chart.js on a server-side canvas.
+ *
+ * The image has an opaque light background so it reads the same on Discord's dark and light
+ * themes. Chinese labels are used for Chinese locales only when a font with Chinese glyphs is
+ * installed (a system font such as Noto Sans CJK or WenQuanYi): without one every Chinese
+ * character would be drawn as the same empty box, so the chart falls back to English.
+ *
+ * @module
+ */
+import { createCanvas } from '@napi-rs/canvas';
+import { Chart, Legend, LineController, LineElement, LinearScale, PointElement, Title } from 'chart.js';
+import type { ChartConfiguration, ChartItem, Plugin } from 'chart.js';
+import { resolveLanguage } from '../i18n/index.ts';
+import type { Language } from '../i18n/index.ts';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Title);
+
+/** The loss figures of one epoch. */
+export interface LossPoint {
+  epoch: number;
+  trainLoss: number;
+  validationLoss?: number;
+}
+
+/** Options of {@link renderLossChart}. */
+export interface LossChartOptions {
+  /** Replaces the default title. */
+  title?: string;
+  /** Pixels; default 800. */
+  width?: number;
+  /** Pixels; default 450. */
+  height?: number;
+  /** Discord or BCP 47 locale of the labels and numbers; default English. */
+  locale?: string;
+}
+
+interface Labels {
+  title: string;
+  epoch: string;
+  loss: string;
+  training: string;
+  validation: string;
+}
+
+const LABELS: Record<Language, Labels> = {
+  en: { title: 'Training loss', epoch: 'Epoch', loss: 'Loss (cross-entropy)', training: 'Training', validation: 'Validation' },
+  'zh-CN': { title: '训练损失', epoch: '轮次', loss: '损失（交叉熵）', training: '训练', validation: '验证' },
+  'zh-TW': { title: '訓練損失', epoch: '輪次', loss: '損失（交叉熵）', training: '訓練', validation: '驗證' },
+};
+
+const COLORS = {
+  background: '#ffffff',
+  text: '#1f2328',
+  grid: '#e3e5e8',
+  training: '#2563eb',
+  validation: '#ea580c',
+};
+
+/** Epochs closer than this many pixels are drawn without point markers, which would merge into a blur. */
+const MIN_PIXELS_PER_MARKER = 16;
+/** The chart size the font sizes are chosen for; other sizes scale them. */
+const DESIGN_WIDTH = 800;
+const DESIGN_HEIGHT = 450;
+
+const CJK = /[\u3000-\u9fff\uf900-\ufaff\uff00-\uffef]/u;
+
+let cjkRenders: boolean | undefined;
+
+/**
+ * Whether the installed fonts draw Chinese: two different characters must give different
+ * pictures (a missing glyph is drawn as the same box for every character).
+ */
+export function canRenderChinese(): boolean {
+  if (cjkRenders === undefined) {
+    const draw = (character: string): Buffer => {
+      const canvas = createCanvas(32, 32);
+      const context = canvas.getContext('2d');
+      context.font = '24px sans-serif';
+      context.fillText(character, 2, 26);
+      return Buffer.from(context.getImageData(0, 0, 32, 32).data);
+    };
+    cjkRenders = !draw('中').equals(draw('文'));
+  }
+  return cjkRenders;
+}
+
+/** Paints the whole canvas before chart.js draws, so the PNG has no transparent pixels. */
+const opaqueBackground: Plugin<'line'> = {
+  id: 'opaqueBackground',
+  beforeDraw(chart) {
+    const { ctx, width, height } = chart;
+    ctx.save();
+    ctx.fillStyle = COLORS.background;
+    ctx.fillRect(0, 0, width, height);
+    ctx.restore();
+  },
+};
+
+/** A loss that can be drawn; NaN or infinite losses (a diverged run) leave a gap instead of breaking the scale. */
+const drawable = (loss: number | undefined): number | null => (loss !== undefined && Number.isFinite(loss) ? loss : null);
+
+/**
+ * Renders training (and, where present, validation) loss per epoch as a PNG.
+ *
+ * Handles a single epoch (drawn as points) as well as hundreds (lines without markers). Epochs need
+ * not be contiguous; the history is drawn in epoch order.
+ */
+export async function renderLossChart(history: readonly LossPoint[], options: LossChartOptions = {}): Promise<Buffer> {
+  const width = options.width ?? DESIGN_WIDTH;
+  const height = options.height ?? DESIGN_HEIGHT;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 100 || height < 100) {
+    throw new RangeError('The chart needs integer dimensions of at least 100 pixels');
+  }
+  const chinese = canRenderChinese();
+  const language = chinese ? resolveLanguage(options.locale ?? 'en') : 'en';
+  const labels = LABELS[language];
+  const title = options.title !== undefined && (chinese || !CJK.test(options.title)) ? options.title : labels.title;
+
+  const points = [...history].sort((a, b) => a.epoch - b.epoch);
+  const first = points[0];
+  const last = points[points.length - 1];
+  const hasValidation = points.some((point) => drawable(point.validationLoss) !== null);
+  const pointRadius = points.length * MIN_PIXELS_PER_MARKER <= width ? 3 : 0;
+  const scale = Math.min(width / DESIGN_WIDTH, height / DESIGN_HEIGHT);
+  const fontSize = (size: number): number => Math.max(9, Math.round(size * scale));
+  const series = (label: string, color: string, loss: (point: LossPoint) => number | undefined) => ({
+    label,
+    data: points.map((point) => ({ x: point.epoch, y: drawable(loss(point)) })),
+    borderColor: color,
+    backgroundColor: color,
+    borderWidth: 2,
+    pointRadius,
+    spanGaps: true,
+  });
+  const axisTitle = (text: string) => ({ display: true, text, color: COLORS.text, font: { size: fontSize(14) } });
+
+  const configuration: ChartConfiguration<'line', { x: number; y: number | null }[]> = {
+    type: 'line',
+    data: {
+      datasets: [
+        series(labels.training, COLORS.training, (point) => point.trainLoss),
+        ...(hasValidation ? [series(labels.validation, COLORS.validation, (point) => point.validationLoss)] : []),
+      ],
+    },
+    options: {
+      responsive: false,
+      animation: false,
+      devicePixelRatio: 1,
+      locale: options.locale ?? 'en',
+      font: { family: 'sans-serif', size: fontSize(12) },
+      layout: { padding: Math.round(12 * scale) },
+      scales: {
+        x: {
+          type: 'linear',
+          // Start at the first epoch, not at a rounder number before it; chart.js widens a single epoch itself.
+          ...(first !== undefined && last !== undefined && first.epoch < last.epoch ? { min: first.epoch, max: last.epoch } : {}),
+          title: axisTitle(labels.epoch),
+          ticks: { precision: 0, color: COLORS.text },
+          grid: { color: COLORS.grid },
+        },
+        y: {
+          type: 'linear',
+          // Keeps the highest and lowest points off the chart border.
+          grace: '5%',
+          title: axisTitle(labels.loss),
+          ticks: { color: COLORS.text },
+          grid: { color: COLORS.grid },
+        },
+      },
+      plugins: {
+        title: { display: true, text: title, color: COLORS.text, font: { size: fontSize(18), weight: 'bold' } },
+        legend: { display: true, labels: { color: COLORS.text, usePointStyle: true, pointStyle: 'line' } },
+      },
+    },
+    plugins: [opaqueBackground],
+  };
+
+  const canvas = createCanvas(width, height);
+  // chart.js only needs the 2D context; the server-side canvas implements the parts it uses.
+  const chart = new Chart(canvas.getContext('2d') as unknown as ChartItem, configuration);
+  try {
+    return await canvas.encode('png');
+  } finally {
+    chart.destroy();
+  }
+}
