@@ -1,0 +1,96 @@
+/**
+ * Runs the PyTorch reference script (`torch-reference.py`, kept outside the product) as a child
+ * process and reads its one-line JSON result.
+ *
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+
+/** Where Debian's `libopenblas0-pthread` puts its BLAS; without it PyTorch uses a ~10x slower BLAS. */
+const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
+
+/** The settings the reference is run with (its own option names). */
+export interface ReferenceSettings {
+  vocab: number;
+  emb: number;
+  hidden: number;
+  batch: number;
+  epochs: number;
+  maxLen: number;
+  lr: number;
+}
+
+/** The JSON line the reference prints (the fields this benchmark reads). */
+export interface ReferenceResult {
+  torch: string;
+  threads: number;
+  vocab: number;
+  train_sentences: number;
+  /** Tokens of the training split after truncation to `--max-len`: each a target once per epoch. */
+  train_tokens: number;
+  tokens_per_s: number[];
+  tokens_per_s_median: number;
+  train_loss: number[];
+  heldout_perplexity: number;
+  heldout_top1: number;
+  heldout_top5: number;
+  predict_ms_p50: number;
+  peak_rss_mb: number;
+}
+
+/** A finished reference run. */
+export interface ReferenceRun {
+  /** The command as one could paste it into a shell. */
+  command: string;
+  /** Wall time of the child process, start-up and evaluation included. */
+  seconds: number;
+  result: ReferenceResult;
+}
+
+/**
+ * Runs `python script corpus --vocab .. ` single-threaded on OpenBLAS, as the script's docstring
+ * prescribes. Rejects with the child's stderr when it fails or prints no JSON.
+ */
+export function runTorchReference(
+  script: string,
+  corpus: string,
+  settings: ReferenceSettings,
+  python = 'python3',
+): Promise<ReferenceRun> {
+  const args = [
+    path.resolve(script),
+    path.resolve(corpus),
+    ...Object.entries({
+      '--vocab': settings.vocab,
+      '--emb': settings.emb,
+      '--hidden': settings.hidden,
+      '--batch': settings.batch,
+      '--epochs': settings.epochs,
+      '--max-len': settings.maxLen,
+      '--lr': settings.lr,
+      '--threads': 1,
+    }).flatMap(([flag, value]) => [flag, String(value)]),
+  ];
+  const libraryPath = [OPENBLAS_DIR, process.env['LD_LIBRARY_PATH']].filter(Boolean).join(':');
+  const env = { ...process.env, LD_LIBRARY_PATH: libraryPath, OPENBLAS_NUM_THREADS: '1' };
+  const command = `LD_LIBRARY_PATH=${libraryPath} OPENBLAS_NUM_THREADS=1 ${python} ${args.join(' ')}`;
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', (error) => reject(new Error(`cannot start ${python}: ${error.message}`)));
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      const line = stdout.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !line.startsWith('{')) {
+        reject(new Error(`the reference failed (exit code ${code}): ${stderr.trim().split('\n').slice(-5).join(' | ') || 'no output'}`));
+        return;
+      }
+      resolve({ command, seconds, result: JSON.parse(line) as ReferenceResult });
+    });
+  });
+}
