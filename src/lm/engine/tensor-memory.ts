@@ -37,8 +37,30 @@ export function createTensor(shape: number[], fill: (values: Float32Array) => vo
   return tf.tensor(values, shape, 'float32');
 }
 
-/** A float32 tensor holding a copy of `values`. */
-export function tensorFromArray(values: Float32Array, shape: number[]): tf.Tensor {
-  return createTensor(shape, (target) => target.set(values));
-}
 
+/**
+ * A float32 tensor rewritten at every use, for the small per-step inputs of a recurrence: on wasm
+ * one allocation is reused and written in place, elsewhere each write makes a new tensor.
+ */
+export class ScratchTensor {
+  private current: tf.Tensor | undefined;
+
+  constructor(private readonly shape: number[]) {}
+
+  /** Writes new values; the returned tensor is valid until the next write or dispose. */
+  write(fill: (values: Float32Array) => void): tf.Tensor {
+    const wasm = wasmBackend();
+    if (wasm !== undefined && this.current !== undefined) {
+      fill(wasm.typedArrayFromHeap(this.current) as Float32Array);
+      return this.current;
+    }
+    this.current?.dispose();
+    this.current = createTensor(this.shape, fill);
+    return this.current;
+  }
+
+  dispose(): void {
+    this.current?.dispose();
+    this.current = undefined;
+  }
+}

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../random.ts';
 import type { TrainingBatch } from './batches.ts';
 import { backpropLstm, outputInputs, outputLogits, runLstm, type NetworkGradients, type NetworkWeights } from './lstm-network.ts';
-import { softmaxCrossEntropy } from './softmax-cross-entropy.ts';
+import { crossEntropyScore, crossEntropyWithGradient } from './softmax-cross-entropy.ts';
 import { readView } from './tensor-memory.ts';
 
 /** Loss and gradients of a batch; the caller disposes the gradients. */
@@ -42,12 +42,13 @@ export function lossAndGradients(
   const mask = dropout > 0 ? dropoutMask(count * H, dropout, random) : undefined;
   const inputs = outputInputs(trace, batch.targetPositions, mask);
   const logits = outputLogits(weights, inputs);
-  const { lossSum, gradient } = softmaxCrossEntropy(logits, batch.targetIds, 1 / count);
+  const { lossSum, gradient } = crossEntropyWithGradient(logits, batch.targetIds);
   logits.dispose();
-  const logitsGradient = gradient as tf.Tensor;
-  const output = tf.matMul(inputs, logitsGradient, true, false);
-  const inputsGradient = tf.matMul(logitsGradient, weights.output, false, true);
-  tf.dispose([inputs, logitsGradient]);
+  // The loss is a mean over targets: 1 / count scales every gradient.
+  const scale = 1 / count;
+  const output = tf.tidy(() => tf.mul(tf.matMul(inputs, gradient, true, false), scale));
+  const inputsGradient = tf.matMul(gradient, weights.output, false, true);
+  tf.dispose([inputs, gradient]);
 
   const hiddenGradient = new Float32Array(trace.hidden.length);
   const rows = readView(inputsGradient);
@@ -55,7 +56,7 @@ export function lossAndGradients(
     const to = (batch.targetPositions[row] as number) * H;
     const from = row * (H + 1);
     for (let j = 0; j < H; j++) {
-      const g = rows[from + j] as number;
+      const g = (rows[from + j] as number) * scale;
       hiddenGradient[to + j] = mask === undefined ? g : g * (mask[row * H + j] as number);
     }
   }
@@ -69,7 +70,7 @@ export function scoreBatch(weights: NetworkWeights, batch: TrainingBatch): Batch
   const trace = runLstm(weights, batch, false);
   const inputs = outputInputs(trace, batch.targetPositions);
   const logits = outputLogits(weights, inputs);
-  const { lossSum, correct } = softmaxCrossEntropy(logits, batch.targetIds);
+  const { lossSum, correct } = crossEntropyScore(logits, batch.targetIds);
   tf.dispose([inputs, logits]);
   return { lossSum, correct, targetCount: batch.targetPositions.length };
 }
