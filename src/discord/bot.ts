@@ -1,0 +1,61 @@
+/**
+ * The standalone bot: its own client with the commands mounted.
+ *
+ * @module
+ */
+import { once } from 'node:events';
+import { Events } from 'discord.js';
+import type { Client } from 'discord.js';
+import type { Logger } from 'pino';
+import type { BotServices } from '../app/services.ts';
+import type { CommandPlugin } from '../commands/types.ts';
+import type { DiscordConfig } from '../config.ts';
+import { createClient } from './client.ts';
+import { mountCommands } from './plugin.ts';
+
+/** A running bot. */
+export interface RunningBot {
+  client: Client;
+  /** Detaches the commands and disconnects. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Logs in and serves the commands until stopped.
+ *
+ * @param commands - the plugins; loaded from `commands/` when omitted.
+ */
+export async function startBot(
+  config: DiscordConfig,
+  services: BotServices,
+  logger: Logger,
+  commands?: readonly CommandPlugin[],
+): Promise<RunningBot> {
+  const client = createClient(config);
+  client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
+  client.on(Events.Warn, (message) => logger.warn({ message }, 'discord client warning'));
+  client.on(Events.ShardDisconnect, (event, shardId) => logger.warn({ code: event.code, shardId }, 'gateway disconnected'));
+  client.on(Events.ShardResume, (shardId, replayed) => logger.info({ shardId, replayed }, 'gateway resumed'));
+  const detach = await mountCommands(client, services, config, logger, {
+    answerUnknownCommands: true,
+    ...(commands === undefined ? {} : { commands }),
+  });
+  // The ready event can fire before login() resolves: listen first.
+  const ready = once(client, Events.ClientReady);
+  try {
+    await client.login(config.discordToken);
+    await ready;
+  } catch (error) {
+    detach();
+    await client.destroy();
+    throw error;
+  }
+  logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'logged in to Discord');
+  return {
+    client,
+    async stop() {
+      detach();
+      await client.destroy();
+    },
+  };
+}
