@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/lm/backend.ts';
 import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
 import { compareWithFixedWindow } from '../../src/lm/explain/fixed-window.ts';
-import { gradientInfluence, gradientNormsPerStep, magnitudeDrops } from '../../src/lm/explain/gradients.ts';
+import { magnitudeDrops, stepGradients } from '../../src/lm/explain/gradients.ts';
 import { contextIds, explainedInput, type ExplainedInput } from '../../src/lm/explain/input.ts';
 import { occlusion } from '../../src/lm/explain/occlusion.ts';
 import { rareAndUnknownWords, unknownShare } from '../../src/lm/explain/rare-words.ts';
@@ -82,25 +82,31 @@ describe('occlusion', () => {
 });
 
 describe('gradients', () => {
-  it('gives one finite embedding-gradient norm per position, matching the model’s probability', () => {
-    const input = explain(CAT_CONTEXT);
+  it('gives one finite norm per position for embeddings, hidden and cell states', () => {
+    const input = explain(DOG_CONTEXT);
     const ids = contextIds(input);
-    const result = gradientInfluence(fixture.model, ids, input.targetId);
-    expect(result.norms).toHaveLength(ids.length);
-    expect(result.gradientTimesInput).toHaveLength(ids.length);
-    expect([...result.norms, ...result.gradientTimesInput].every(Number.isFinite)).toBe(true);
-    expect(result.norms.some((norm) => norm > 0)).toBe(true);
+    const result = stepGradients(fixture.model, ids, input.targetId);
+    for (const series of [result.embedding, result.gradientTimesInput, result.hidden, result.cell]) {
+      expect(series).toHaveLength(ids.length);
+      expect(series.every(Number.isFinite)).toBe(true);
+    }
+    expect([...result.embedding, ...result.hidden, ...result.cell].every((norm) => norm >= 0)).toBe(true);
+    expect(result.hidden.some((norm) => norm > 0)).toBe(true);
     expect(result.logProbability).toBeCloseTo(Math.log(input.targetProbability), 4);
   });
 
-  it('gives finite hidden- and cell-state gradient norms per step from a pass that agrees with the model', () => {
-    const input = explain(DOG_CONTEXT);
+  it('agrees with the model’s own input gradients', () => {
+    const input = explain(CAT_CONTEXT);
     const ids = contextIds(input);
-    const result = gradientNormsPerStep(fixture.model, ids, input.targetId);
-    expect(result.hidden).toHaveLength(ids.length);
-    expect(result.cell).toHaveLength(ids.length);
-    expect([...result.hidden, ...result.cell].every((norm) => Number.isFinite(norm) && norm >= 0)).toBe(true);
-    expect(result.logProbability).toBeCloseTo(Math.log(input.targetProbability), 4);
+    const reference = fixture.model.inputGradients(ids, input.targetId);
+    const result = stepGradients(fixture.model, ids, input.targetId);
+    reference.gradients.forEach((gradient, t) => {
+      const embedding = reference.embeddings[t] as Float32Array;
+      const expectedNorm = Math.hypot(...gradient);
+      const expectedDot = gradient.reduce((sum, g, k) => sum + g * (embedding[k] as number), 0);
+      expect(Math.abs((result.embedding[t] as number) - expectedNorm)).toBeLessThan(1e-6 + 1e-3 * expectedNorm);
+      expect(Math.abs((result.gradientTimesInput[t] as number) - expectedDot)).toBeLessThan(1e-6 + 1e-3 * Math.abs(expectedDot));
+    });
   });
 
   it('gives the last step the gradients the output layer and the cell equations imply', () => {
@@ -127,7 +133,7 @@ describe('gradients', () => {
       return g * ((h[j] as number) / t) * (1 - t * t);
     });
     const norm = (values: number[]): number => Math.hypot(...values);
-    const result = gradientNormsPerStep(model, ids, target);
+    const result = stepGradients(model, ids, target);
     expect(result.hidden.at(-1)).toBeCloseTo(norm(hiddenGradient), 4);
     expect(result.cell.at(-1)).toBeCloseTo(norm(cellGradient), 4);
   });
@@ -223,8 +229,7 @@ it('leaves no tensors behind', () => {
   const trigram = KneserNeyTrigram.train(corpusSentences.map((sentence) => vocabulary.encode(sentence).ids), vocabulary.size);
   const before = tf.memory().numTensors;
   occlusion(model, ids, input.targetId);
-  gradientInfluence(model, ids, input.targetId);
-  gradientNormsPerStep(model, ids, input.targetId);
+  stepGradients(model, ids, input.targetId);
   timeForwardPasses(model, [4, 8], 1);
   rareAndUnknownWords(model, vocabulary, ['a', 'zebra', 'cat'], { rareBelow: 2, count: 3 });
   compareWithFixedWindow(model, trigram, vocabulary, ids, 3);

@@ -8,66 +8,60 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LstmLanguageModel } from '../model.ts';
 
-/** The result of {@link gradientInfluence}. */
-export interface GradientInfluence {
-  /** log p(target | context). */
-  logProbability: number;
-  /** Per context position, `‖∂ log p(target) / ∂ e_t‖₂` where `e_t` is that position's embedding. */
-  norms: number[];
-  /**
-   * Per context position, `e_t · ∂ log p(target) / ∂ e_t` (gradient × input): a first-order
-   * estimate of how much the word raises (positive) or lowers (negative) the log-probability.
-   */
-  gradientTimesInput: number[];
-}
-
-/** The gradient of log p(`targetId` | `contextIds`) with respect to each position's embedding. */
-export function gradientInfluence(model: LstmLanguageModel, contextIds: readonly number[], targetId: number): GradientInfluence {
-  const { logProbability, gradients, embeddings } = model.inputGradients(contextIds, targetId);
-  return {
-    logProbability,
-    norms: gradients.map(norm),
-    gradientTimesInput: gradients.map((gradient, t) => dot(gradient, embeddings[t] as Float32Array)),
-  };
-}
-
-/** The result of {@link gradientNormsPerStep}. */
-export interface StateGradientNorms {
+/** The result of {@link stepGradients}: per context position t, with p = p(target | context). */
+export interface StepGradients {
   /** log p(target | context), from the same pass. */
   logProbability: number;
+  /** `‖∂ log p / ∂ e_t‖₂`, where `e_t` is the embedding of the word read at step t. */
+  embedding: number[];
   /**
-   * Per step t, `‖∂ log p(target) / ∂ h_t‖₂`: the gradient that reaches the hidden state of step t
-   * through every later step (the last step's comes straight from the output layer).
+   * `e_t · ∂ log p / ∂ e_t` (gradient × input): a first-order estimate of how much the word raises
+   * (positive) or lowers (negative) the log-probability.
+   */
+  gradientTimesInput: number[];
+  /**
+   * `‖∂ log p / ∂ h_t‖₂`: the gradient that backpropagation through time delivers to the hidden
+   * state of step t through every later step (the last step's comes straight from the output layer).
    */
   hidden: number[];
-  /** Per step t, `‖∂ log p(target) / ∂ c_t‖₂`, the same for the cell state. */
+  /** `‖∂ log p / ∂ c_t‖₂`, the same for the cell state. */
   cell: number[];
 }
 
 /**
- * How much gradient backpropagation through time delivers to each step's hidden and cell state
- * when the loss is −log p(`targetId` | `contextIds`): the quantity that vanishes (or explodes)
- * over long distances.
+ * How strongly log p(`targetId` | `contextIds`) reacts to each input embedding, and how much
+ * gradient reaches each step's hidden and cell state: the quantities that vanish (or explode)
+ * over long distances. One differentiable pass computes all of them.
  */
-export function gradientNormsPerStep(model: LstmLanguageModel, contextIds: readonly number[], targetId: number): StateGradientNorms {
+export function stepGradients(model: LstmLanguageModel, contextIds: readonly number[], targetId: number): StepGradients {
   if (!Number.isInteger(targetId) || targetId < 0 || targetId >= model.vocabSize) {
     throw new RangeError(`target id ${targetId} is outside the vocabulary [0, ${model.vocabSize})`);
   }
   const steps = contextIds.length;
   const H = model.hiddenSize;
+  const E = model.embeddingSize;
   return tf.tidy(() => {
     const inputs = model.embed(contextIds);
-    // Two distinct tensors: tfjs keys gradients by tensor, so one tensor passed twice would get the sum.
+    // Distinct probe tensors: tfjs keys gradients by tensor, so one tensor passed twice would get the sum.
     const probes = [tf.zeros([steps, H]), tf.zeros([steps, H])];
-    const { value, grads } = tf.valueAndGrads((hiddenProbe: tf.Tensor, cellProbe: tf.Tensor) =>
-      probedLogProbability(model, inputs, targetId, hiddenProbe as tf.Tensor2D, cellProbe as tf.Tensor2D),
-    )(probes);
-    const [hiddenGradient, cellGradient] = grads as [tf.Tensor, tf.Tensor];
-    const rows = (gradient: tf.Tensor): number[] => {
-      const values = gradient.dataSync() as Float32Array;
-      return Array.from({ length: steps }, (_, t) => norm(values.subarray(t * H, (t + 1) * H)));
+    const { value, grads } = tf.valueAndGrads((embedded: tf.Tensor, hiddenProbe: tf.Tensor, cellProbe: tf.Tensor) =>
+      probedLogProbability(model, embedded as tf.Tensor2D, targetId, hiddenProbe as tf.Tensor2D, cellProbe as tf.Tensor2D),
+    )([inputs, ...probes]);
+    const [embeddingGradient, hiddenGradient, cellGradient] = (grads as tf.Tensor[]).map((gradient) => gradient.dataSync() as Float32Array) as [
+      Float32Array,
+      Float32Array,
+      Float32Array,
+    ];
+    const embeddings = inputs.dataSync() as Float32Array;
+    const perStep = (values: Float32Array, width: number, measure: (row: Float32Array, t: number) => number): number[] =>
+      Array.from({ length: steps }, (_, t) => measure(values.subarray(t * width, (t + 1) * width), t));
+    return {
+      logProbability: value.dataSync()[0] as number,
+      embedding: perStep(embeddingGradient, E, norm),
+      gradientTimesInput: perStep(embeddingGradient, E, (row, t) => dot(row, embeddings.subarray(t * E, (t + 1) * E))),
+      hidden: perStep(hiddenGradient, H, norm),
+      cell: perStep(cellGradient, H, norm),
     };
-    return { logProbability: value.dataSync()[0] as number, hidden: rows(hiddenGradient), cell: rows(cellGradient) };
   });
 }
 
@@ -75,7 +69,8 @@ export function gradientNormsPerStep(model: LstmLanguageModel, contextIds: reado
  * log p(target | inputs) computed with a zero-valued probe added to every hidden and cell state:
  * the gradient with respect to a probe is the gradient with respect to that state. The cell is
  * the model's own (Keras gate order i, f, c, o); `forwardFromEmbeddings` cannot serve here
- * because its states are internal to the pass, and tests check both give the same probabilities.
+ * because its states are internal to the pass (and it computes logits at every step, where only
+ * the last is needed). Tests check both give the same probabilities and input gradients.
  */
 function probedLogProbability(
   model: LstmLanguageModel,
