@@ -16,13 +16,14 @@ import { evaluate } from '../../src/lm/evaluate.ts';
 import type { Hyperparameters } from '../../src/lm/hyperparameters.ts';
 import { lstmNextWordModel, lstmPredictor, predictNextWords } from '../../src/lm/predict.ts';
 import { tokenize } from '../../src/lm/tokenizer.ts';
-import { trainLanguageModel, type TrainingProgress } from '../../src/lm/train.ts';
+import { trainLanguageModel } from '../../src/lm/train.ts';
 import { Vocabulary } from '../../src/lm/vocabulary.ts';
 import { choiceOption, integerOption, positiveNumberOption } from '../lib/args.ts';
 import { DEFAULT_CORPUS, displayPath, holdOutEveryTenth, readCorpus } from '../lib/corpus.ts';
 import { markdownTable, percent, round, whole } from '../lib/format.ts';
 import { describeMachine, loadAverage, machineLine } from '../lib/machine.ts';
 import { processPeakRssMb } from '../lib/memory.ts';
+import { throttledProgress } from '../lib/progress.ts';
 import { defineScenario, UsageError } from '../lib/scenario.ts';
 import { measureLatency, median } from '../lib/stats.ts';
 import { runTorchReference, type ReferenceRun } from '../lib/torch-reference.ts';
@@ -30,7 +31,6 @@ import { runTorchReference, type ReferenceRun } from '../lib/torch-reference.ts'
 /** Targets of the issue, on the same machine, model and corpus. */
 const REQUIRED = { tokensPerSecondRatio: 0.5, perplexityRatio: 1.05, predictP50Ms: 2 };
 const PREDICT_CONTEXT_WORDS = 5;
-const PROGRESS_INTERVAL_MS = 10_000;
 
 export default defineScenario({
   summary: 'train one model like the PyTorch reference: tokens/s, held-out perplexity, predict latency, peak RSS',
@@ -100,9 +100,15 @@ export default defineScenario({
       dropout: 0,
     };
 
+    const report = throttledProgress();
     const trainingStart = performance.now();
     const { model, history } = await trainLanguageModel({ train, validation: [] }, vocabulary.size, hyperparameters, {
-      onProgress: progressPrinter(),
+      onProgress: (progress) =>
+        report(
+          () =>
+            `epoch ${progress.epoch}/${progress.epochs} batch ${progress.batch}/${progress.batchesPerEpoch} ` +
+            `loss ${progress.loss.toFixed(3)} ${whole(progress.tokensPerSecond)} tokens/s, ${whole(progress.etaSeconds)} s left`,
+        ),
     });
     const trainingSeconds = (performance.now() - trainingStart) / 1000;
     try {
@@ -233,19 +239,6 @@ function summary(
     '',
     ...checkLines,
   ].join('\n');
-}
-
-/** Writes a progress line to stderr every {@link PROGRESS_INTERVAL_MS} (stdout stays clean). */
-function progressPrinter(): (progress: TrainingProgress) => void {
-  let last = performance.now();
-  return (progress) => {
-    if (performance.now() - last < PROGRESS_INTERVAL_MS) return;
-    last = performance.now();
-    process.stderr.write(
-      `epoch ${progress.epoch}/${progress.epochs} batch ${progress.batch}/${progress.batchesPerEpoch} ` +
-        `loss ${progress.loss.toFixed(3)} ${whole(progress.tokensPerSecond)} tokens/s, ${whole(progress.etaSeconds)} s left\n`,
-    );
-  };
 }
 
 /** Word tokens of sentences plus `perSentence` extra targets each (1 = the end of sentence). */
