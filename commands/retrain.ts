@@ -27,6 +27,8 @@ function completion(progress: TrainingProgress): number {
 
 function renderProgress(header: string, progress: TrainingProgress | null, m: Messages, locale: string): string {
   if (progress === null) return `${header}\n${m.retrain.phases.queued}`;
+  // Epoch counters and the bar only mean something while epochs run.
+  if (progress.phase !== 'training') return `${header}\n${m.retrain.phases[progress.phase]}`;
   const details = [
     progressBar(completion(progress)),
     ...(progress.loss === null ? [] : [m.retrain.loss(progress.loss.toFixed(3))]),

@@ -47,9 +47,10 @@ function statsFields(stats: GuildStats, locale: string, now: number): EmbedField
   });
   if (stats.lastRun !== null) {
     const { status, finishedAt, error, note } = stats.lastRun;
-    const when = finishedAt === null ? '' : `, ${formatRelativeTime(finishedAt, now, locale)}`;
+    const statusText = m.stats.runStatus[status] ?? status;
+    const summary = finishedAt === null ? statusText : m.stats.lastRun(statusText, formatRelativeTime(finishedAt, now, locale));
     const details = [error === null ? null : m.stats.lastRunError(error), note].filter((line) => line !== null);
-    result.push({ name: fields.lastRun, value: [`${m.stats.runStatus[status] ?? status}${when}`, ...details].join('\n') });
+    result.push({ name: fields.lastRun, value: [summary, ...details].join('\n') });
   }
   return result;
 }

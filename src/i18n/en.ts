@@ -143,6 +143,7 @@ export const en = {
       `loss ${loss}, validation loss ${validationLoss}, accuracy ${accuracy} after ${plural(epochs, 'epoch', 'epochs')}`,
     notDue: (changes: number, threshold: number) =>
       `not due: ${changes} of ${threshold} new sentences since the last model`,
+    lastRun: (status: string, when: string) => `${status}, ${when}`,
     lastRunError: (error: string) => `error: ${error}`,
     runStatus: { queued: 'queued', running: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' } as Record<string, string>,
   },

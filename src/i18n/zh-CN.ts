@@ -133,6 +133,7 @@ export const zhCN: Messages = {
     metrics: (loss, validationLoss, accuracy, epochs) =>
       `${epochs} 轮后：损失 ${loss}，验证损失 ${validationLoss}，准确率 ${accuracy}`,
     notDue: (changes, threshold) => `暂不需要：自上个模型以来新增 ${changes}/${threshold} 句`,
+    lastRun: (status, when) => `${status}，${when}`,
     lastRunError: (error) => `错误：${error}`,
     runStatus: { queued: '排队中', running: '进行中', succeeded: '成功', failed: '失败', cancelled: '已取消' },
   },

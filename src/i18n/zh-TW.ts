@@ -133,6 +133,7 @@ export const zhTW: Messages = {
     metrics: (loss, validationLoss, accuracy, epochs) =>
       `${epochs} 輪後：損失 ${loss}，驗證損失 ${validationLoss}，準確率 ${accuracy}`,
     notDue: (changes, threshold) => `暫不需要：自上個模型以來新增 ${changes}/${threshold} 句`,
+    lastRun: (status, when) => `${status}，${when}`,
     lastRunError: (error) => `錯誤：${error}`,
     runStatus: { queued: '排隊中', running: '進行中', succeeded: '成功', failed: '失敗', cancelled: '已取消' },
   },

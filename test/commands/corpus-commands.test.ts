@@ -54,6 +54,14 @@ describe('/stats', () => {
     expect(answer?.message.embeds?.[0]?.image).toBe('loss.png');
     expect(services.chartRequests[0]?.locale).toBe('zh-CN');
   });
+
+  it('shows the last run’s error when it failed', async () => {
+    const { services } = await taught([[ALICE.id, 'a b']]);
+    services.retrain(GUILD, { full: false, requestedBy: ALICE.id });
+    services.runs[0]?.finish({ status: 'failed', runId: 1, error: 'worker crashed' });
+    const [answer] = await runLine('/stats', { services });
+    expect(answer?.text).toMatch(/Last run: failed, (now|\d+ seconds? ago)\n {4}error: worker crashed/);
+  });
 });
 
 describe('/forget', () => {

@@ -110,6 +110,18 @@ describe('/retrain', () => {
     expect(second.outputs.at(-1)?.text).toContain('否，繼續使用先前的模型');
   });
 
+  it('shows the phase alone while no epoch runs', async () => {
+    const services = new FakeServices();
+    const running = await startLine('/retrain', { services });
+    await vi.waitFor(() => expect(services.runs).toHaveLength(1));
+    await vi.waitFor(() => expect(running.outputs.at(-1)?.text).toBe('Retraining this server’s model…\nwaiting for its turn'));
+    services.runs[0]?.reportPhase('preparing');
+    await vi.waitFor(() => expect(running.outputs.at(-1)?.text).toBe('Retraining this server’s model…\npreparing the data'), { timeout: 3000 });
+    services.runs[0]?.finish({ status: 'cancelled', runId: 1 });
+    await running.finished;
+    expect(running.outputs.at(-1)?.text).toBe('The training was cancelled.');
+  });
+
   it('reports a failed training with its error', async () => {
     const services = new FakeServices();
     const running = await startLine('/retrain', { services });

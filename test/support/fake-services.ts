@@ -44,6 +44,8 @@ interface StoredSentence extends SentenceSummary {
 export class FakeTrainingRun {
   private listeners = new Set<(progress: TrainingProgress) => void>();
   private latest: TrainingProgress | null = null;
+  /** How the run ended, once it has. */
+  result: TrainingResult | null = null;
   private resolve!: (result: TrainingResult) => void;
   readonly done: Promise<TrainingResult>;
   active = true;
@@ -77,8 +79,19 @@ export class FakeTrainingRun {
     return progress;
   }
 
+  /** Progress outside the epochs (queued, preparing, saving). */
+  reportPhase(phase: Exclude<TrainingProgress['phase'], 'training'>): void {
+    const progress: TrainingProgress = {
+      runId: this.runId, guildId: this.guildId, phase, epoch: 0, maxEpochs: 0, batch: 0, batchesPerEpoch: 0,
+      loss: null, tokensPerSecond: null, etaSeconds: null,
+    };
+    this.latest = progress;
+    for (const listener of this.listeners) listener(progress);
+  }
+
   finish(result: TrainingResult): void {
     this.active = false;
+    this.result = result;
     this.resolve(result);
   }
 
@@ -245,7 +258,15 @@ export class FakeServices implements BotServices {
       changesSinceModel: 0,
       nextRetrainAt: null,
       retrainThreshold: this.options.retrainThreshold,
-      lastRun: lastRun === undefined ? null : { status: 'succeeded', finishedAt: this.options.now(), error: null, note: null },
+      lastRun:
+        lastRun?.result == null
+          ? null
+          : {
+              status: lastRun.result.status,
+              finishedAt: this.options.now(),
+              error: lastRun.result.status === 'failed' ? lastRun.result.error : null,
+              note: lastRun.result.status === 'succeeded' ? (lastRun.result.note ?? null) : null,
+            },
     };
   }
 
