@@ -96,16 +96,16 @@ function lowerBound(sorted: ArrayLike<number>, value: number, from = 0, to = sor
 
 /** Distinct values of a sorted array and how often each occurs. */
 function runLengths(sorted: Float64Array): { keys: Float64Array; counts: Float64Array } {
-  const keys: number[] = [];
-  const counts: number[] = [];
-  sorted.forEach((key, index) => {
-    if (index > 0 && key === sorted[index - 1]) counts[counts.length - 1]! += 1;
-    else {
-      keys.push(key);
-      counts.push(1);
-    }
-  });
-  return { keys: Float64Array.from(keys), counts: Float64Array.from(counts) };
+  let distinct = 0;
+  for (let index = 0; index < sorted.length; index++) if (index === 0 || sorted[index] !== sorted[index - 1]) distinct += 1;
+  const keys = new Float64Array(distinct);
+  const counts = new Float64Array(distinct);
+  let run = -1;
+  for (let index = 0; index < sorted.length; index++) {
+    if (index === 0 || sorted[index] !== sorted[index - 1]) keys[++run] = sorted[index]!;
+    counts[run]! += 1;
+  }
+  return { keys, counts };
 }
 
 /** The ids of a packed trigram key `(u·V + v)·V + w`, and its context key `u·V + v`. */
@@ -114,17 +114,6 @@ function unpack(key: number, size: number): { u: number; v: number; w: number; c
   const context = (key - w) / size;
   const v = context % size;
   return { u: (context - v) / size, v, w, context };
-}
-
-/** Concatenates typed arrays. */
-function concat(parts: readonly Float64Array[]): Float64Array {
-  const result = new Float64Array(parts.reduce((length, part) => length + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    result.set(part, offset);
-    offset += part.length;
-  }
-  return result;
 }
 
 /**
@@ -151,18 +140,22 @@ export function estimateDiscounts(counts: ArrayLike<number>, variant: DiscountVa
 function buildLevel({ contextKeys, words, counts }: LevelCounts, variant: DiscountVariant): Level {
   const discounts = estimateDiscounts(counts, variant);
   const discountOf = (count: number): number => discounts[Math.min(count, 3) - 1]!;
-  const distinctContexts: number[] = [];
-  const starts: number[] = [];
-  contextKeys.forEach((key, entry) => {
-    if (entry > 0 && key === contextKeys[entry - 1]) return;
-    distinctContexts.push(key);
-    starts.push(entry);
-  });
-  starts.push(contextKeys.length);
-  const start = Int32Array.from(starts);
+  let contextCount = 0;
+  for (let entry = 0; entry < contextKeys.length; entry++) {
+    if (entry === 0 || contextKeys[entry] !== contextKeys[entry - 1]) contextCount += 1;
+  }
+  const distinctContexts = new Float64Array(contextCount);
+  const start = new Int32Array(contextCount + 1);
+  let context = -1;
+  for (let entry = 0; entry < contextKeys.length; entry++) {
+    if (entry > 0 && contextKeys[entry] === contextKeys[entry - 1]) continue;
+    distinctContexts[++context] = contextKeys[entry]!;
+    start[context] = entry;
+  }
+  start[contextCount] = contextKeys.length;
   const discounted = new Float64Array(counts.length);
-  const backoff = new Float64Array(distinctContexts.length);
-  for (let context = 0; context < distinctContexts.length; context++) {
+  const backoff = new Float64Array(contextCount);
+  for (let context = 0; context < contextCount; context++) {
     const from = start[context]!;
     const to = start[context + 1]!;
     let total = 0;
@@ -176,7 +169,7 @@ function buildLevel({ contextKeys, words, counts }: LevelCounts, variant: Discou
     }
     backoff[context] = removed / total;
   }
-  return { discounts, contextKeys: Float64Array.from(distinctContexts), start, words, discounted, backoff };
+  return { discounts, contextKeys: distinctContexts, start, words, discounted, backoff };
 }
 
 /** An interpolated Kneser-Ney 3-gram model over a fixed vocabulary; see the module documentation. */
@@ -197,50 +190,53 @@ export class KneserNeyTrigram implements NextTokenPredictor {
     private readonly trigramCounts: Float64Array,
   ) {
     const size = vocabSize;
-    const split = (key: number) => unpack(key, size);
     // Trigrams after `BOS BOS` only repeat the bigrams `BOS w`, whose raw counts they are (nothing
     // precedes the start of a sentence): they form the bigram context BOS, not a trigram level
     // that would discount the same counts twice.
     const startFrom = lowerBound(trigramKeys, (BOS * size + BOS) * size);
     const startTo = lowerBound(trigramKeys, (BOS * size + BOS + 1) * size);
-    const inner = [...trigramKeys.keys()].filter((entry) => entry < startFrom || entry >= startTo);
-    this.trigram = buildLevel(
-      {
-        contextKeys: Float64Array.from(inner, (entry) => split(trigramKeys[entry]!).context),
-        words: Int32Array.from(inner, (entry) => split(trigramKeys[entry]!).w),
-        counts: Float64Array.from(inner, (entry) => trigramCounts[entry]!),
-      },
-      variant,
-    );
-
+    const innerRanges = [
+      [0, startFrom],
+      [startTo, trigramKeys.length],
+    ] as const;
+    const innerCount = trigramKeys.length - (startTo - startFrom);
+    const trigramLevel: LevelCounts = { contextKeys: new Float64Array(innerCount), words: new Int32Array(innerCount), counts: new Float64Array(innerCount) };
     // Bigram continuation counts N1+(· v w): how many distinct trigram types end in `v w`.
-    const continued = runLengths(
-      Float64Array.from(inner, (entry) => {
-        const { v, w } = split(trigramKeys[entry]!);
-        return v * size + w;
-      }).sort(),
-    );
+    const suffixes = new Float64Array(innerCount);
+    let inner = 0;
+    for (const [from, to] of innerRanges) {
+      for (let entry = from; entry < to; entry++) {
+        const { v, w, context } = unpack(trigramKeys[entry]!, size);
+        trigramLevel.contextKeys[inner] = context;
+        trigramLevel.words[inner] = w;
+        trigramLevel.counts[inner] = trigramCounts[entry]!;
+        suffixes[inner] = v * size + w;
+        inner += 1;
+      }
+    }
+    this.trigram = buildLevel(trigramLevel, variant);
+
+    const continued = runLengths(suffixes.sort());
+    const bigramSize = continued.keys.length + startTo - startFrom;
+    const bigramLevel: LevelCounts = { contextKeys: new Float64Array(bigramSize), words: new Int32Array(bigramSize), counts: new Float64Array(bigramSize) };
+    let bigram = 0;
+    const append = (key: number, count: number): void => {
+      const w = key % size;
+      bigramLevel.contextKeys[bigram] = (key - w) / size;
+      bigramLevel.words[bigram] = w;
+      bigramLevel.counts[bigram] = count;
+      bigram += 1;
+    };
+    // The raw counts after BOS go where context BOS sorts among the continuation counts.
     const insertAt = lowerBound(continued.keys, BOS * size);
-    const startWords = Float64Array.from(trigramKeys.subarray(startFrom, startTo), (key) => split(key).w);
-    const bigramKeys = concat([
-      continued.keys.subarray(0, insertAt),
-      startWords.map((w) => BOS * size + w),
-      continued.keys.subarray(insertAt),
-    ]);
-    const bigramCounts = concat([
-      continued.counts.subarray(0, insertAt),
-      trigramCounts.subarray(startFrom, startTo),
-      continued.counts.subarray(insertAt),
-    ]);
-    const bigramWords = Int32Array.from(bigramKeys, (key) => key % size);
-    this.bigram = buildLevel(
-      { contextKeys: Float64Array.from(bigramKeys, (key, entry) => (key - bigramWords[entry]!) / size), words: bigramWords, counts: bigramCounts },
-      variant,
-    );
+    for (let entry = 0; entry < insertAt; entry++) append(continued.keys[entry]!, continued.counts[entry]!);
+    for (let entry = startFrom; entry < startTo; entry++) append(BOS * size + (trigramKeys[entry]! % size), trigramCounts[entry]!);
+    for (let entry = insertAt; entry < continued.keys.length; entry++) append(continued.keys[entry]!, continued.counts[entry]!);
+    this.bigram = buildLevel(bigramLevel, variant);
 
     // Unigram continuation counts N1+(· w): how many distinct bigram types end in `w`.
     const unigramContinuations = new Float64Array(size);
-    for (const w of bigramWords) unigramContinuations[w]! += 1;
+    for (const w of bigramLevel.words) unigramContinuations[w]! += 1;
     const seenWords = Int32Array.from(unigramContinuations.keys()).filter((id) => unigramContinuations[id]! > 0);
     const unigram = buildLevel(
       {
@@ -310,19 +306,19 @@ export class KneserNeyTrigram implements NextTokenPredictor {
     const entries = trigrams.length / 4;
     const keys = new Float64Array(entries);
     const counts = new Float64Array(entries);
+    const isId = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0 && (value as number) < vocabSize;
     for (let entry = 0; entry < entries; entry++) {
-      const [u, v, w, count] = [0, 1, 2, 3].map((field) => trigrams[entry * 4 + field]) as unknown[];
-      const ids = [u, v, w];
-      const valid =
-        ids.every((id) => Number.isInteger(id) && (id as number) >= 0 && (id as number) < vocabSize) &&
-        Number.isInteger(count) &&
-        (count as number) > 0;
-      keys[entry] = (((u as number) * vocabSize + (v as number)) * vocabSize + (w as number));
-      // The trainer writes distinct trigrams in increasing order; anything else was not written by it.
-      if (!valid || (entry > 0 && keys[entry]! <= keys[entry - 1]!)) {
+      const u: unknown = trigrams[entry * 4];
+      const v: unknown = trigrams[entry * 4 + 1];
+      const w: unknown = trigrams[entry * 4 + 2];
+      const count: unknown = trigrams[entry * 4 + 3];
+      if (!isId(u) || !isId(v) || !isId(w) || !Number.isInteger(count) || (count as number) <= 0) {
         throw new TypeError('The stored Kneser-Ney model is malformed');
       }
+      keys[entry] = (u * vocabSize + v) * vocabSize + w;
       counts[entry] = count as number;
+      // The trainer writes distinct trigrams in increasing order; anything else was not written by it.
+      if (entry > 0 && keys[entry]! <= keys[entry - 1]!) throw new TypeError('The stored Kneser-Ney model is malformed');
     }
     return new KneserNeyTrigram(vocabSize, variant, keys, counts);
   }
