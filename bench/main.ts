@@ -43,9 +43,14 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
   } catch (error) {
     // parseArgs reports unknown or malformed options with a TypeError carrying an ERR_PARSE_ARGS code.
     const parseError = String((error as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
-    if (!(error instanceof UsageError) && !parseError) throw error;
-    err.write(`error: ${(error as Error).message}\nOptions of '${name}':\n${scenario.usage}\n`);
-    return 2;
+    if (error instanceof UsageError || parseError) {
+      err.write(`error: ${(error as Error).message}\nOptions of '${name}':\n${scenario.usage}\n`);
+      return 2;
+    }
+    // Reported here rather than left uncaught: the wasm backend's uncaught-exception handler
+    // rethrows and Node then prints a line of its minified source.
+    err.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
   }
 }
 

@@ -9,6 +9,11 @@ import path from 'node:path';
 
 /** Where Debian's `libopenblas0-pthread` puts its BLAS; without it PyTorch uses a ~10x slower BLAS. */
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
+/**
+ * The interpreter of Debian's `python3-torch`, the setup the script documents; a `python3` found
+ * first on the PATH (a virtualenv, pyenv) usually lacks torch.
+ */
+export const DEFAULT_PYTHON = '/usr/bin/python3';
 
 /** The settings the reference is run with (its own option names). */
 export interface ReferenceSettings {
@@ -56,7 +61,7 @@ export function runTorchReference(
   script: string,
   corpus: string,
   settings: ReferenceSettings,
-  python = 'python3',
+  python = DEFAULT_PYTHON,
 ): Promise<ReferenceRun> {
   const args = [
     path.resolve(script),

@@ -26,7 +26,7 @@ import { processPeakRssMb } from '../lib/memory.ts';
 import { throttledProgress } from '../lib/progress.ts';
 import { defineScenario, UsageError } from '../lib/scenario.ts';
 import { measureLatency, median } from '../lib/stats.ts';
-import { runTorchReference, type ReferenceRun } from '../lib/torch-reference.ts';
+import { DEFAULT_PYTHON, runTorchReference, type ReferenceRun } from '../lib/torch-reference.ts';
 
 /** Targets of the issue, on the same machine, model and corpus. */
 const REQUIRED = { tokensPerSecondRatio: 0.5, perplexityRatio: 1.05, predictP50Ms: 2 };
@@ -45,7 +45,7 @@ export default defineScenario({
   --backend NAME        node, wasm or cpu (default: the product's choice)
   --with-reference      then run the PyTorch reference on the same corpus and compare
   --reference FILE      path of torch-reference.py (required with --with-reference)
-  --python CMD          Python interpreter for the reference (default python3)`,
+  --python CMD          Python interpreter with torch for the reference (default ${DEFAULT_PYTHON})`,
   options: {
     corpus: { type: 'string', default: DEFAULT_CORPUS },
     vocab: { type: 'string' },
@@ -59,7 +59,7 @@ export default defineScenario({
     backend: { type: 'string' },
     'with-reference': { type: 'boolean', default: false },
     reference: { type: 'string' },
-    python: { type: 'string', default: 'python3' },
+    python: { type: 'string', default: DEFAULT_PYTHON },
   },
 
   async run(values) {
