@@ -5,6 +5,7 @@
  * @module
  */
 import { PermissionFlagsBits } from 'discord.js';
+import { AUTOCOMPLETE_BUDGET_MS, withDeadline } from '../src/commands/deadline.ts';
 import { describe, guildCommand } from '../src/commands/define.ts';
 import { truncate } from '../src/commands/render.ts';
 import type { CommandPlugin } from '../src/commands/types.ts';
@@ -51,7 +52,8 @@ const forget: CommandPlugin = {
     const { name, value } = ctx.options.focused();
     if (name !== 'sentence') return ctx.respond([]);
     const isModerator = ctx.memberPermissions.has(PermissionFlagsBits.ManageGuild);
-    const found = await ctx.services.searchSentences(ctx.guildId, value, isModerator ? undefined : ctx.user.id, MAX_CHOICES);
+    const search = ctx.services.searchSentences(ctx.guildId, value, isModerator ? undefined : ctx.user.id, MAX_CHOICES);
+    const found = await withDeadline(search, AUTOCOMPLETE_BUDGET_MS, []);
     await ctx.respond(
       found.slice(0, MAX_CHOICES).map((sentence) => ({ name: truncate(`#${sentence.id} ${sentence.text}`, MAX_CHOICE_LENGTH), value: sentence.id })),
     );

@@ -4,6 +4,7 @@
  * @module
  */
 import type { PredictOutcome } from '../src/app/services.ts';
+import { AUTOCOMPLETE_BUDGET_MS, withDeadline } from '../src/commands/deadline.ts';
 import { describe, guildCommand } from '../src/commands/define.ts';
 import { barTable, codeBlock, formatWordList, inlineCode, joinTokens, percent } from '../src/commands/render.ts';
 import type { Choice, CommandPlugin } from '../src/commands/types.ts';
@@ -57,7 +58,7 @@ const predict: CommandPlugin = {
   async autocomplete(ctx) {
     const { name, value } = ctx.options.focused();
     if (name !== 'text') return ctx.respond([]);
-    const completions = await ctx.services.complete(ctx.guildId, value, MAX_CHOICES);
+    const completions = await withDeadline(ctx.services.complete(ctx.guildId, value, MAX_CHOICES), AUTOCOMPLETE_BUDGET_MS, []);
     const choices: Choice[] = completions
       .filter((text) => text.length > 0 && text.length <= MAX_CHOICE_LENGTH)
       .slice(0, MAX_CHOICES)

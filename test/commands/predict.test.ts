@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { AUTOCOMPLETE_BUDGET_MS } from '../../src/commands/deadline.ts';
 import { displayWidth } from '../../src/commands/render.ts';
 import { FakeServices } from '../support/fake-services.ts';
 import type { FakeServicesOptions } from '../support/fake-services.ts';
@@ -98,5 +99,23 @@ describe('/predict autocomplete', () => {
     expect(typed.length).toBe(99);
     expect(await services.complete(GUILD, typed, 25)).not.toHaveLength(0);
     expect(await autocomplete('predict', 'text', typed, { services })).toEqual([]);
+  });
+
+  it('answers with no suggestions rather than too late when completion is slow', async () => {
+    vi.useFakeTimers();
+    try {
+      const services = await servicesWith(PETS);
+      services.complete = () => new Promise(() => undefined);
+      const answered = autocomplete('predict', 'text', '我', { services });
+      await vi.advanceTimersByTimeAsync(AUTOCOMPLETE_BUDGET_MS - 1);
+      let settled = false;
+      void answered.then(() => { settled = true; });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await answered).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
