@@ -543,6 +543,15 @@ export class Store {
     return row && toRun(row);
   }
 
+  /**
+   * Claims one particular queued run (for an operator's command that trains one guild now).
+   * @returns undefined when that run is not queued any more.
+   */
+  claimRun(id: number): TrainingRun | undefined {
+    const row = this.#sql.claimById.get(Date.now(), id);
+    return row && toRun(row);
+  }
+
   /** Records a running run's progress. @returns false when the run is not running. */
   updateRunProgress(id: number, progress: unknown): boolean {
     return this.#sql.updateProgress.run(toJson(progress, 'progress'), id).changes > 0;
@@ -781,6 +790,11 @@ function prepareStatements(db: Connection) {
       `UPDATE training_runs SET status = 'running', started_at = ?
        WHERE id = (SELECT id FROM training_runs WHERE status = 'queued'
                    ORDER BY created_at, id LIMIT 1)
+       RETURNING ${RUN_COLUMNS}`,
+    ),
+    claimById: db.prepare<[number, number], RunRow>(
+      `UPDATE training_runs SET status = 'running', started_at = ?
+       WHERE id = ? AND status = 'queued'
        RETURNING ${RUN_COLUMNS}`,
     ),
     updateProgress: db.prepare<[string, number], unknown>(

@@ -64,6 +64,15 @@ describe('training runs', () => {
     expect(store.claimNextRun()).toBeUndefined();
   });
 
+  it('claims one particular queued run, and only while it is queued', () => {
+    const store = open();
+    const older = store.enqueueRun('guild-a', { kind: 'full', trigger: 'schedule' }).run;
+    const mine = store.enqueueRun('guild-b', { kind: 'full', trigger: 'cli' }).run;
+    expect(store.claimRun(mine.id)).toMatchObject({ id: mine.id, status: 'running' });
+    expect(store.claimRun(mine.id)).toBeUndefined();
+    expect(store.getRun(older.id)?.status).toBe('queued');
+  });
+
   it('records progress only while a run is running', () => {
     const store = open();
     const { run } = store.enqueueRun('g1', { kind: 'full', trigger: 'command' });

@@ -1,0 +1,198 @@
+import type { Logger } from '../log.ts';
+import { predictNextWords, sampleContinuation } from '../lm/predict.ts';
+import { Random } from '../lm/random.ts';
+import { dedupeKey, tokenize } from '../lm/tokenizer.ts';
+import { renderLossChart } from '../render/loss-chart.ts';
+import type { SentenceRecord, Store } from '../store/index.ts';
+import type { TrainingService } from '../training/service.ts';
+import type { ModelRegistry, ServingModel } from './model-registry.ts';
+import type {
+  BotServices,
+  EpochSummary,
+  GenerateOutcome,
+  GuildStats,
+  ModelInfo,
+  PredictOutcome,
+  SentencePage,
+  SentenceSummary,
+  TeachInput,
+  TeachOutcome,
+  TrainingHandle,
+} from './services.ts';
+import { Cooldown, checkSentence } from './teach-policy.ts';
+
+/** Settings the use cases depend on. */
+export interface BotServicesSettings {
+  /** Changes since the serving model before the scheduler retrains (also the size of a first corpus). */
+  retrainMinNewSentences: number;
+  /** Sentences a member may teach per minute. */
+  teachCooldownPerMinute: number;
+}
+
+/** What {@link createBotServices} is built from. */
+export interface BotServicesDependencies {
+  store: Store;
+  models: ModelRegistry;
+  training: TrainingService;
+  settings: BotServicesSettings;
+  logger?: Logger;
+  now?: () => number;
+}
+
+/** The application's use cases on top of the store, the serving models and the training service. */
+export function createBotServices(dependencies: BotServicesDependencies): BotServices {
+  const { store, models, training, settings } = dependencies;
+  const now = dependencies.now ?? Date.now;
+  const cooldown = new Cooldown(settings.teachCooldownPerMinute, 60_000, now);
+
+  const noModel = (guildId: string) => {
+    const sentences = store.countSentences(guildId);
+    return { status: 'no_model' as const, sentences, sentencesNeeded: Math.max(0, settings.retrainMinNewSentences - sentences) };
+  };
+
+  const modelInfo = (serving: ServingModel): ModelInfo => ({
+    version: serving.version,
+    createdAt: serving.createdAt,
+    kind: 'lstm',
+  });
+
+  return {
+    async teach(input: TeachInput): Promise<TeachOutcome> {
+      const checked = checkSentence(input.text);
+      if (checked.status !== 'ok') return checked;
+      const cooldownKey = `${input.guildId}:${input.authorId}`;
+      const allowed = cooldown.take(cooldownKey);
+      if (!allowed.allowed) return { status: 'cooldown', retryAfterSeconds: Math.ceil(allowed.retryAfterMs / 1000) };
+      const added = store.addSentence({
+        guildId: input.guildId,
+        channelId: input.channelId,
+        authorId: input.authorId,
+        text: checked.cleanedText,
+        tokens: checked.tokens,
+        dedupeKey: dedupeKey(checked.tokens),
+        source: input.source,
+        interactionId: input.interactionId ?? null,
+      });
+      if (added.status === 'duplicate') {
+        cooldown.refund(cooldownKey);
+        return { status: 'duplicate', existingId: added.existingId };
+      }
+      const { changesSinceServing } = store.stats(input.guildId);
+      return {
+        status: 'added',
+        id: added.id,
+        tokens: checked.tokens,
+        removedMarkup: checked.removedMarkup,
+        untilRetrain: Math.max(0, settings.retrainMinNewSentences - changesSinceServing),
+      };
+    },
+
+    async predict(guildId: string, text: string, count: number): Promise<PredictOutcome> {
+      const serving = await models.get(guildId);
+      if (serving === null) return noModel(guildId);
+      const prediction = predictNextWords(serving.language, text, count);
+      return prediction.status === 'ok' ? { ...prediction, model: modelInfo(serving) } : prediction;
+    },
+
+    async complete(guildId: string, typed: string, limit: number): Promise<string[]> {
+      const serving = await models.get(guildId);
+      if (serving === null) return [];
+      const prediction = predictNextWords(serving.language, typed, limit);
+      if (prediction.status !== 'ok') return [];
+      const base = typed.trimEnd();
+      return prediction.predictions.map(({ word }) => joinWord(base, word));
+    },
+
+    async generate(guildId: string, start: string, length: number, temperature: number): Promise<GenerateOutcome> {
+      const { tokens } = tokenize(start);
+      if (tokens.length === 0) return { status: 'empty_input' };
+      const serving = await models.get(guildId);
+      if (serving === null) return noModel(guildId);
+      const { unknown } = serving.vocabulary.encode(tokens);
+      const generated = sampleContinuation(serving.language, tokens, length, temperature, new Random(now()));
+      return { status: 'ok', start: tokens, generated, unknown, model: modelInfo(serving) };
+    },
+
+    async stats(guildId: string): Promise<GuildStats> {
+      const stats = store.stats(guildId);
+      const serving = stats.servingModel === undefined ? null : await models.get(guildId).catch(() => null);
+      const lastRun = stats.lastRun;
+      return {
+        sentences: stats.sentences,
+        contributors: stats.contributors,
+        vocabularySize: serving?.vocabulary.size ?? null,
+        model:
+          serving === null
+            ? null
+            : { ...modelInfo(serving), history: serving.history, corpusSentences: serving.corpusSentences },
+        changesSinceModel: stats.changesSinceServing,
+        nextRetrainAt: training.nextCheckAt(),
+        retrainThreshold: settings.retrainMinNewSentences,
+        lastRun:
+          lastRun === undefined
+            ? null
+            : {
+                status: lastRun.status,
+                finishedAt: lastRun.finishedAt,
+                error: lastRun.error,
+                note: (lastRun.summary as { note?: string } | null)?.note ?? null,
+              },
+      };
+    },
+
+    async listSentences(guildId, { authorId, page, pageSize }): Promise<SentencePage> {
+      const safePage = Math.max(1, Math.floor(page));
+      const result = store.listSentences(guildId, { authorId, limit: pageSize, offset: (safePage - 1) * pageSize });
+      return {
+        sentences: result.sentences.map(summarize),
+        total: result.total,
+        page: safePage,
+        pageCount: Math.max(1, Math.ceil(result.total / pageSize)),
+      };
+    },
+
+    async forgetSentence(guildId: string, sentenceId: number, authorId?: string): Promise<boolean> {
+      return store.deleteSentence(guildId, sentenceId, { authorId });
+    },
+
+    async forgetAuthor(guildId: string, authorId: string): Promise<number> {
+      return store.deleteSentencesByAuthor(guildId, authorId);
+    },
+
+    async searchSentences(guildId, query, authorId, limit): Promise<SentenceSummary[]> {
+      return store.searchSentences(guildId, authorId, query, limit).map(summarize);
+    },
+
+    retrain(guildId: string, options: { full: boolean; requestedBy: string }): TrainingHandle {
+      return training.requestRetrain(guildId, options);
+    },
+
+    activeTraining(guildId: string): TrainingHandle | null {
+      return training.activeRun(guildId);
+    },
+
+    lossChart(history: EpochSummary[], locale: string): Promise<Buffer> {
+      return renderLossChart(history, { locale });
+    },
+  };
+}
+
+function summarize(sentence: SentenceRecord): SentenceSummary {
+  return {
+    id: sentence.id,
+    authorId: sentence.authorId,
+    text: sentence.text,
+    tokens: sentence.tokens,
+    createdAt: sentence.createdAt,
+  };
+}
+
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+
+/** Appends a predicted word to typed text the way the language writes it: no space between CJK characters. */
+export function joinWord(typed: string, word: string): string {
+  if (typed === '') return word;
+  const last = typed.at(-1) ?? '';
+  const first = word[0] ?? '';
+  return CJK.test(last) && CJK.test(first) ? typed + word : `${typed} ${word}`;
+}

@@ -1,0 +1,80 @@
+import type { Config } from '../config.ts';
+import { initBackend } from '../lm/backend.ts';
+import type { Logger } from '../log.ts';
+import { openStore, type Store } from '../store/index.ts';
+import { createTrainingService, type TrainingService, type TrainingServiceOptions } from '../training/service.ts';
+import { createBotServices } from './bot-services.ts';
+import { ModelRegistry } from './model-registry.ts';
+import type { BotServices } from './services.ts';
+
+/** The running application, independent of how users reach it (Discord, console, CLI). */
+export interface App {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  models: ModelRegistry;
+  training: TrainingService;
+  services: BotServices;
+  /** The TensorFlow.js backend serving predictions on this thread. */
+  backend: string;
+  /** Stops training cleanly (a half-trained model is never promoted), then closes the database. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createApp}. */
+export interface CreateAppOptions {
+  /** Start the retrain schedule (the bot does; one-shot CLI commands do not). */
+  schedule: boolean;
+  /** Extra options of the training service (tests, benchmarks). */
+  training?: Pick<TrainingServiceOptions, 'runner' | 'worker' | 'job' | 'clock'>;
+}
+
+/** Wires the store, the serving models, the training service and the use cases together. */
+export async function createApp(config: Config, logger: Logger, options: CreateAppOptions): Promise<App> {
+  const backend = await initBackend(config.tfBackend ?? undefined);
+  logger.info({ backend }, 'TensorFlow.js backend ready');
+  const store = openStore(config.dbPath);
+  const models = new ModelRegistry(store, logger);
+  const training = createTrainingService({
+    store,
+    dbPath: config.dbPath,
+    config: {
+      intervalMinutes: config.retrainIntervalMinutes,
+      minNewSentences: config.retrainMinNewSentences,
+      concurrency: config.trainingConcurrency,
+      budgetMinutes: config.retrainBudgetMinutes,
+    },
+    logger,
+    ...options.training,
+    job: { keepVersions: config.modelVersionsKept, ...options.training?.job },
+  });
+  if (options.schedule) training.start();
+  const services = createBotServices({
+    store,
+    models,
+    training,
+    settings: {
+      retrainMinNewSentences: config.retrainMinNewSentences,
+      teachCooldownPerMinute: config.teachCooldownPerMinute,
+    },
+    logger,
+  });
+  let closed: Promise<void> | undefined;
+  return {
+    config,
+    logger,
+    store,
+    models,
+    training,
+    services,
+    backend,
+    close() {
+      closed ??= (async () => {
+        await training.stop();
+        models.dispose();
+        store.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import type { Logger } from '../log.ts';
+import type { EpochMetrics } from '../lm/train.ts';
+import { unpackModel } from '../lm/model-package.ts';
+import type { LstmLanguageModel } from '../lm/model.ts';
+import { lstmNextWordModel, type LanguageModel } from '../lm/predict.ts';
+import type { Vocabulary } from '../lm/vocabulary.ts';
+import type { ModelInfo, Store } from '../store/index.ts';
+
+/** The model serving a guild, loaded in memory. */
+export interface ServingModel {
+  id: number;
+  version: number;
+  createdAt: number;
+  corpusSentences: number;
+  lstm: LstmLanguageModel;
+  vocabulary: Vocabulary;
+  language: LanguageModel;
+  history: EpochMetrics[];
+}
+
+/** Why a guild's model could not be loaded. */
+export class ModelUnavailableError extends Error {
+  override name = 'ModelUnavailableError';
+}
+
+/**
+ * Keeps each guild's serving model in memory and swaps to a newly promoted one.
+ *
+ * Every lookup asks the store which model serves the guild (an indexed read), so a model that the
+ * training worker committed from its own connection is picked up on the next request, and the
+ * previous one serves until that commit. A model that fails to load is logged and reported as
+ * unavailable; the process carries on.
+ */
+export class ModelRegistry {
+  private readonly loaded = new Map<string, ServingModel>();
+  private readonly loading = new Map<string, Promise<ServingModel>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger?: Logger,
+  ) {}
+
+  /** The guild's serving model, or null when it has none. */
+  async get(guildId: string): Promise<ServingModel | null> {
+    const info = this.store.servingModelInfo(guildId);
+    if (info === undefined) {
+      this.evict(guildId);
+      return null;
+    }
+    const current = this.loaded.get(guildId);
+    if (current?.id === info.id) return current;
+    const pending = this.loading.get(guildId);
+    if (pending !== undefined) return pending;
+    const load = this.load(guildId, info).finally(() => this.loading.delete(guildId));
+    this.loading.set(guildId, load);
+    return load;
+  }
+
+  /** Drops a guild's model from memory. */
+  evict(guildId: string): void {
+    this.loaded.get(guildId)?.lstm.dispose();
+    this.loaded.delete(guildId);
+  }
+
+  /** Releases every loaded model. */
+  dispose(): void {
+    for (const guildId of [...this.loaded.keys()]) this.evict(guildId);
+  }
+
+  private async load(guildId: string, info: ModelInfo): Promise<ServingModel> {
+    const stored = this.store.getModel(guildId, info.version);
+    if (stored === undefined) throw new ModelUnavailableError(`Model version ${info.version} disappeared while loading`);
+    const started = performance.now();
+    let unpacked;
+    try {
+      unpacked = await unpackModel(stored);
+    } catch (error) {
+      this.logger?.error({ err: error, guildId, version: info.version }, 'serving model could not be loaded');
+      throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${(error as Error).message}`);
+    }
+    const serving: ServingModel = {
+      id: info.id,
+      version: info.version,
+      createdAt: info.createdAt,
+      corpusSentences: info.corpusSentences,
+      lstm: unpacked.model,
+      vocabulary: unpacked.vocabulary,
+      language: { model: lstmNextWordModel(unpacked.model), vocabulary: unpacked.vocabulary },
+      history: historyOf(info.metrics),
+    };
+    this.evict(guildId);
+    this.loaded.set(guildId, serving);
+    this.logger?.info({ guildId, version: info.version, ms: Math.round(performance.now() - started) }, 'serving model loaded');
+    return serving;
+  }
+}
+
+/** The per-epoch history recorded with a model, or none when its metrics hold no history. */
+export function historyOf(metrics: unknown): EpochMetrics[] {
+  const history = (metrics as { history?: unknown } | null)?.history;
+  return Array.isArray(history) ? (history as EpochMetrics[]) : [];
+}

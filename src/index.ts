@@ -1,0 +1,65 @@
+/**
+ * The package's entry for host bots: mount the language-learning commands and their training
+ * service on a discord.js client that already runs, beside the host's own commands.
+ *
+ * @example
+ * import { Client, GatewayIntentBits } from 'discord.js';
+ * import { mountLanguageBot } from 'lstm-community-bot';
+ *
+ * const client = new Client({ intents: [GatewayIntentBits.Guilds] });
+ * const languageBot = await mountLanguageBot(client);
+ * await client.login(process.env.DISCORD_TOKEN);
+ * // on shutdown:
+ * await languageBot.close();
+ *
+ * @module
+ */
+import type { Client } from 'discord.js';
+import { createApp, type App } from './app/create-app.ts';
+import { loadEnvironment, type Config } from './config.ts';
+import { mountCommands } from './discord/plugin.ts';
+import { createLogger, type Logger } from './log.ts';
+
+export type { App } from './app/create-app.ts';
+export type { BotServices } from './app/services.ts';
+export type { Config } from './config.ts';
+
+/** Options of {@link mountLanguageBot}. */
+export interface MountLanguageBotOptions {
+  /** The configuration; read from the environment (and `.env`) when omitted. */
+  config?: Config;
+  /** The host's logger (pino); a new one at the configured level when omitted. */
+  logger?: Logger;
+}
+
+/** The mounted commands and the application behind them. */
+export interface MountedLanguageBot {
+  app: App;
+  /** Detaches the commands, stops training cleanly and closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Mounts `/teach`, `/predict` and the other commands on an existing client, and starts the
+ * background training service. The commands still have to be registered with Discord once
+ * (`npm run deploy-commands`, or the host's own deployment using the same definitions).
+ */
+export async function mountLanguageBot(client: Client, options: MountLanguageBotOptions = {}): Promise<MountedLanguageBot> {
+  const config = options.config ?? loadEnvironment();
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const app = await createApp(config, logger, { schedule: true });
+  let detach: () => void;
+  try {
+    detach = await mountCommands(client, app.services, config, logger);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return {
+    app,
+    async close() {
+      detach();
+      await app.close();
+    },
+  };
+}
