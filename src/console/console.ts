@@ -75,8 +75,19 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
     print: (message: OutgoingMessage) => void,
     focused?: { name: string; value: string },
   ): ConsoleContext =>
-    new ConsoleContext({ commandName, options: values, guildId, user, locale, services, logger, print, ...(focused === undefined ? {} : { focused }) });
+    new ConsoleContext({
+      commandName,
+      options: values,
+      guildId,
+      user,
+      locale,
+      services,
+      logger,
+      print,
+      ...(focused === undefined ? {} : { focused }),
+    });
 
+  /** Tab completion: command names, then the command's own autocomplete for the typed text. */
   const completer = async (line: string): Promise<[string[], string]> => {
     const command = /^\/(\S*)$/.exec(line);
     if (command !== null) {
@@ -92,15 +103,20 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
     return [ctx.choices.map((choice) => String(choice.value)), typed[2] ?? ''];
   };
 
+  // readline's asynchronous completer form takes a callback.
+  const completeWithCallback = (line: string, callback: (error: Error | null, result: [string[], string]) => void): void => {
+    completer(line).then(
+      (result) => callback(null, result),
+      (error: Error) => callback(error, [[], line]),
+    );
+  };
   const rl = readline.createInterface({
     input,
     output,
     terminal: interactive,
     historySize: HISTORY_SIZE,
     prompt: '> ',
-    ...(interactive ? { completer: (line: string, callback: (error: Error | null, result: [string[], string]) => void) => {
-      completer(line).then((result) => callback(null, result), (error: Error) => callback(error, [[], line]));
-    } } : {}),
+    ...(interactive ? { completer: completeWithCallback } : {}),
   });
   if (interactive) {
     write(m.console.helpExit);
