@@ -35,7 +35,10 @@ export interface EvaluationResult {
   sentences: number;
   /** Predicted targets: every word of every sentence plus one end of sentence per sentence. */
   tokens: number;
-  /** Share of word tokens (ends of sentence excluded) that are {@link UNK}. */
+  /**
+   * Share of word tokens that are {@link UNK}; ends of sentence are not words (IRSTLM's `OOVRate`
+   * counts them in the denominator, so it prints a slightly smaller rate).
+   */
   oovRate: number;
   /** `exp` of the mean negative log probability of all targets, unknown words included. */
   perplexity: number;
