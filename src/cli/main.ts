@@ -289,7 +289,10 @@ function readLines(file: string): string[] {
   } catch {
     throw new CliError(`${file} is not valid UTF-8 text`);
   }
-  return text.replace(/^\ufeff/, '').split(/\r?\n/);
+  const lines = text.replace(/^\ufeff/, '').split(/\r?\n/);
+  // A final newline ends the last line; it does not start an empty one.
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
