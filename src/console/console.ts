@@ -118,6 +118,8 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
     prompt: '> ',
     ...(interactive ? { completer: completeWithCallback } : {}),
   });
+  // In raw mode Ctrl-C reaches readline, not the process: treat it as leaving, like Ctrl-D.
+  rl.on('SIGINT', () => rl.close());
   if (interactive) {
     write(m.console.helpExit);
     rl.prompt();

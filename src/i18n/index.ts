@@ -50,6 +50,8 @@ export function formatRelativeTime(timestamp: number, now: number, locale: strin
   const format = new Intl.RelativeTimeFormat(resolveLanguage(locale), { numeric: 'auto' });
   const seconds = Math.round((timestamp - now) / 1000);
   const units: [Intl.RelativeTimeFormatUnit, number][] = [
+    ['year', 365 * 86_400],
+    ['month', 30 * 86_400],
     ['day', 86_400],
     ['hour', 3600],
     ['minute', 60],

@@ -74,5 +74,7 @@ describe('i18n', () => {
     expect(formatDuration(3720, 'zh-CN')).toBe('1小时2分');
     expect(formatRelativeTime(0, 5 * 60_000, 'en-US')).toBe('5 minutes ago');
     expect(formatRelativeTime(0, 5 * 60_000, 'zh-CN')).toBe('5分钟前');
+    expect(formatRelativeTime(3 * 86_400_000, 0, 'zh-TW')).toBe('3 天後');
+    expect(formatRelativeTime(0, 400 * 86_400_000, 'en')).toBe('last year');
   });
 });
