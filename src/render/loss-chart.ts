@@ -63,6 +63,7 @@ const MIN_PIXELS_PER_MARKER = 16;
 /** The chart size the font sizes are chosen for; other sizes scale them. */
 const DESIGN_WIDTH = 800;
 const DESIGN_HEIGHT = 450;
+const MIN_FONT_SCALE = 0.75;
 
 const CJK = /[\u3000-\u9fff\uf900-\ufaff\uff00-\uffef]/u;
 
@@ -123,8 +124,9 @@ export async function renderLossChart(history: readonly LossPoint[], options: Lo
   const last = points[points.length - 1];
   const hasValidation = points.some((point) => drawable(point.validationLoss) !== null);
   const pointRadius = points.length * MIN_PIXELS_PER_MARKER <= width ? 3 : 0;
-  const scale = Math.min(width / DESIGN_WIDTH, height / DESIGN_HEIGHT);
-  const fontSize = (size: number): number => Math.max(9, Math.round(size * scale));
+  // Text shrinks with a smaller chart only down to three quarters, below which it gets hard to read.
+  const scale = Math.max(MIN_FONT_SCALE, Math.min(width / DESIGN_WIDTH, height / DESIGN_HEIGHT));
+  const font = (size: number) => ({ size: Math.round(size * scale) });
   const series = (label: string, color: string, loss: (point: LossPoint) => number | undefined) => ({
     label,
     data: points.map((point) => ({ x: point.epoch, y: drawable(loss(point)) })),
@@ -134,7 +136,7 @@ export async function renderLossChart(history: readonly LossPoint[], options: Lo
     pointRadius,
     spanGaps: true,
   });
-  const axisTitle = (text: string) => ({ display: true, text, color: COLORS.text, font: { size: fontSize(14) } });
+  const axisTitle = (text: string) => ({ display: true, text, color: COLORS.text, font: font(14) });
 
   const configuration: ChartConfiguration<'line', { x: number; y: number | null }[]> = {
     type: 'line',
@@ -149,7 +151,7 @@ export async function renderLossChart(history: readonly LossPoint[], options: Lo
       animation: false,
       devicePixelRatio: 1,
       locale: options.locale ?? 'en',
-      font: { family: 'sans-serif', size: fontSize(12) },
+      font: { family: 'sans-serif' },
       layout: { padding: Math.round(12 * scale) },
       scales: {
         x: {
@@ -157,7 +159,7 @@ export async function renderLossChart(history: readonly LossPoint[], options: Lo
           // Start at the first epoch, not at a rounder number before it; chart.js widens a single epoch itself.
           ...(first !== undefined && last !== undefined && first.epoch < last.epoch ? { min: first.epoch, max: last.epoch } : {}),
           title: axisTitle(labels.epoch),
-          ticks: { precision: 0, color: COLORS.text },
+          ticks: { precision: 0, color: COLORS.text, font: font(12) },
           grid: { color: COLORS.grid },
         },
         y: {
@@ -165,13 +167,13 @@ export async function renderLossChart(history: readonly LossPoint[], options: Lo
           // Keeps the highest and lowest points off the chart border.
           grace: '5%',
           title: axisTitle(labels.loss),
-          ticks: { color: COLORS.text },
+          ticks: { color: COLORS.text, font: font(12) },
           grid: { color: COLORS.grid },
         },
       },
       plugins: {
-        title: { display: true, text: title, color: COLORS.text, font: { size: fontSize(18), weight: 'bold' } },
-        legend: { display: true, labels: { color: COLORS.text, usePointStyle: true, pointStyle: 'line' } },
+        title: { display: true, text: title, color: COLORS.text, font: { ...font(18), weight: 'bold' } },
+        legend: { display: true, labels: { color: COLORS.text, usePointStyle: true, pointStyle: 'line', font: font(13) } },
       },
     },
     plugins: [opaqueBackground],

@@ -78,6 +78,13 @@ describe('renderLossChart', () => {
     expect(chinese.equals(english)).toBe(!canRenderChinese());
   });
 
+  it('still draws a run whose loss diverged to infinity or NaN', async () => {
+    const diverged = [...history(5), { epoch: 6, trainLoss: Number.POSITIVE_INFINITY, validationLoss: Number.NaN }];
+    const png = await renderLossChart(diverged);
+    expect(pngSize(png)).toEqual({ width: 800, height: 450 });
+    expect(orangePixels(await pixels(png))).toBeGreaterThan(0);
+  });
+
   it('refuses dimensions too small for a chart', async () => {
     await expect(renderLossChart(history(3), { width: 20, height: 450 })).rejects.toThrow(RangeError);
   });
