@@ -5,14 +5,12 @@
  * @module
  */
 import type { TeachOutcome } from '../src/app/services.ts';
+import { SENTENCE_LIMITS } from '../src/app/teach-policy.ts';
 import { describe, guildCommand } from '../src/commands/define.ts';
 import { formatTokens } from '../src/commands/render.ts';
 import type { CommandPlugin } from '../src/commands/types.ts';
 import type { Messages } from '../src/i18n/index.ts';
 import { messagesFor } from '../src/i18n/index.ts';
-
-/** Discord's own limit on the option, so over-long text never reaches the services. */
-const MAX_SENTENCE_LENGTH = 300;
 
 function describeOutcome(outcome: TeachOutcome, m: Messages): string {
   switch (outcome.status) {
@@ -39,7 +37,7 @@ function describeOutcome(outcome: TeachOutcome, m: Messages): string {
 
 const teach: CommandPlugin = {
   data: guildCommand('teach', (m) => m.commands.teach.description).addStringOption((option) =>
-    describe(option.setName('sentence').setRequired(true).setMaxLength(MAX_SENTENCE_LENGTH), (m) => m.commands.teach.options.sentence),
+    describe(option.setName('sentence').setRequired(true).setMaxLength(SENTENCE_LIMITS.maxLength), (m) => m.commands.teach.options.sentence),
   ),
 
   async execute(ctx) {
