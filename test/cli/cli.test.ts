@@ -20,7 +20,7 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
         done();
       },
     });
-  const code = await main([...args, '--db', db], sink((t) => (out += t)) as NodeJS.WriteStream, sink((t) => (err += t)) as NodeJS.WriteStream);
+  const code = await main([...args, '--db', db], sink((t) => (out += t)), sink((t) => (err += t)));
   return { code, out, err };
 }
 
