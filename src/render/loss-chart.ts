@@ -26,7 +26,7 @@ export interface LossPoint {
 
 /** Options of {@link renderLossChart}. */
 export interface LossChartOptions {
-  /** Replaces the default title. */
+  /** Replaces the default title, unless it has Chinese characters and no installed font draws them. */
   title?: string;
   /** Pixels; default 800. */
   width?: number;
@@ -63,6 +63,7 @@ const MIN_PIXELS_PER_MARKER = 16;
 /** The chart size the font sizes are chosen for; other sizes scale them. */
 const DESIGN_WIDTH = 800;
 const DESIGN_HEIGHT = 450;
+/** Text shrinks with a smaller chart only down to three quarters, below which it gets hard to read. */
 const MIN_FONT_SCALE = 0.75;
 
 const CJK = /[\u3000-\u9fff\uf900-\ufaff\uff00-\uffef]/u;
@@ -124,7 +125,6 @@ export async function renderLossChart(history: readonly LossPoint[], options: Lo
   const last = points[points.length - 1];
   const hasValidation = points.some((point) => drawable(point.validationLoss) !== null);
   const pointRadius = points.length * MIN_PIXELS_PER_MARKER <= width ? 3 : 0;
-  // Text shrinks with a smaller chart only down to three quarters, below which it gets hard to read.
   const scale = Math.max(MIN_FONT_SCALE, Math.min(width / DESIGN_WIDTH, height / DESIGN_HEIGHT));
   const font = (size: number) => ({ size: Math.round(size * scale) });
   const series = (label: string, color: string, loss: (point: LossPoint) => number | undefined) => ({
