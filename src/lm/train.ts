@@ -10,6 +10,7 @@ import { makeBatch, sentenceToSequences, type Sequence, type TrainingBatch } fro
 import { lossAndGradients, scoreBatch } from './engine/training-step.ts';
 import type { NetworkGradients, NetworkWeights } from './engine/lstm-network.ts';
 import { readView } from './engine/tensor-memory.ts';
+import { AdamOptimizer } from './engine/adam.ts';
 
 /** Sentences as word-id arrays, without BOS/EOS (the trainer adds them). */
 export interface TrainingData {
@@ -137,7 +138,7 @@ export async function trainLanguageModel(
 
   if (signal?.aborted) throw new TrainingAbortedError();
   const model = initialModel === undefined ? LstmLanguageModel.create(vocabSize, hp) : initialModel.clone(hp);
-  const optimizer = tf.train.adam(hp.learningRate);
+  const optimizer = new AdamOptimizer(hp.learningRate);
   const random = new Random(hp.seed);
   const shuffleRandom = random.fork('shuffle');
   const dropoutRandom = random.fork('dropout');
@@ -210,8 +211,6 @@ export async function trainLanguageModel(
   } catch (error) {
     model.dispose();
     throw error;
-  } finally {
-    optimizer.dispose();
   }
 }
 
@@ -234,39 +233,30 @@ function trainStep(
   weights: NetworkWeights,
   batch: TrainingBatch,
   hp: Hyperparameters,
-  optimizer: tf.Optimizer,
+  optimizer: AdamOptimizer,
   dropoutRandom: Random,
 ): number {
   const { loss, gradients } = lossAndGradients(weights, batch, hp.dropout ?? 0, dropoutRandom);
-  const keys = Object.keys(gradients) as (keyof NetworkGradients)[];
   try {
     if (!Number.isFinite(loss)) {
       throw new TrainingDivergedError(`the training loss became ${loss}: lower the learning rate or check the data`);
     }
-    if (hp.clipNorm !== undefined) clipByGlobalNorm(gradients, hp.clipNorm);
-    optimizer.applyGradients(Object.fromEntries(keys.map((key) => [weights[key].name, gradients[key]])));
+    const scale = hp.clipNorm === undefined ? 1 : Math.min(1, hp.clipNorm / globalNorm(gradients));
+    optimizer.step(weights, gradients, scale);
   } finally {
-    tf.dispose(keys.map((key) => gradients[key]));
+    tf.dispose(Object.values(gradients));
   }
   return loss;
 }
 
-/** Scales all gradients by one factor so that their joint L2 norm is at most `maxNorm`. */
-function clipByGlobalNorm(gradients: NetworkGradients, maxNorm: number): void {
-  const keys = Object.keys(gradients) as (keyof NetworkGradients)[];
+/** The L2 norm of all gradients taken together. */
+function globalNorm(gradients: NetworkGradients): number {
   let squares = 0;
-  for (const key of keys) {
-    const values = readView(gradients[key]);
+  for (const gradient of Object.values(gradients)) {
+    const values = readView(gradient);
     for (let i = 0; i < values.length; i++) squares += (values[i] as number) * (values[i] as number);
   }
-  const norm = Math.sqrt(squares);
-  if (norm <= maxNorm) return;
-  const factor = maxNorm / norm;
-  for (const key of keys) {
-    const scaled = tf.mul(gradients[key], factor);
-    gradients[key].dispose();
-    gradients[key] = scaled;
-  }
+  return Math.sqrt(squares);
 }
 
 function checkSentences(sentences: readonly number[][], vocabSize: number, name: string): void {

@@ -40,7 +40,8 @@ export function createTensor(shape: number[], fill: (values: Float32Array) => vo
 
 /**
  * A float32 tensor rewritten at every use, for the small per-step inputs of a recurrence: on wasm
- * one allocation is reused and written in place, elsewhere each write makes a new tensor.
+ * one allocation is reused and written in place, elsewhere each write makes a new tensor. Never
+ * pass it as the right-hand operand of a matMul: wasm caches that operand, packed, by tensor id.
  */
 export class ScratchTensor {
   private current: tf.Tensor | undefined;
@@ -63,4 +64,16 @@ export class ScratchTensor {
     this.current?.dispose();
     this.current = undefined;
   }
+}
+
+/**
+ * Gives a variable new values computed from its current ones: `compute(current, next)` fills
+ * `next`. The values go to a fresh tensor (no copy on wasm) that the variable then adopts; writing
+ * into the variable's own memory would be wrong on wasm, which caches the packed right-hand
+ * operand of a matMul by tensor id.
+ */
+export function replaceVariable(variable: tf.Variable, compute: (current: Float32Array, next: Float32Array) => void): void {
+  const next = createTensor(variable.shape, (values) => compute(readView(variable), values));
+  variable.assign(next);
+  next.dispose();
 }
