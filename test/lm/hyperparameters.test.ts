@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { defaultHyperparameters, MIN_SENTENCES_FOR_VALIDATION, validateHyperparameters } from '../../src/lm/hyperparameters.ts';
+
+describe('defaultHyperparameters', () => {
+  it('trains a tiny corpus whole-batch for many epochs, without validation', () => {
+    const hp = defaultHyperparameters({ sentences: 3, tokens: 9, vocabularySize: 11 });
+    expect(hp.batchSize).toBe(3);
+    expect(hp.validationFraction).toBe(0);
+    expect(hp.maxEpochs).toBeGreaterThanOrEqual(200);
+    expect(hp.embeddingSize).toBeLessThan(hp.hiddenSize);
+  });
+
+  it('uses the reference settings and early stopping for a large corpus', () => {
+    const hp = defaultHyperparameters({ sentences: 20_000, tokens: 450_000, vocabularySize: 5000 });
+    expect(hp).toMatchObject({ embeddingSize: 64, hiddenSize: 128, batchSize: 64, learningRate: 0.002, validationFraction: 0.1 });
+    expect(hp.maxEpochs).toBeGreaterThanOrEqual(8);
+    expect(hp.maxEpochs).toBeLessThanOrEqual(20);
+  });
+
+  it('holds out validation sentences only from the threshold on', () => {
+    const below = defaultHyperparameters({ sentences: MIN_SENTENCES_FOR_VALIDATION - 1, tokens: 2000, vocabularySize: 300 });
+    const at = defaultHyperparameters({ sentences: MIN_SENTENCES_FOR_VALIDATION, tokens: 2000, vocabularySize: 300 });
+    expect(below.validationFraction).toBe(0);
+    expect(at.validationFraction).toBeGreaterThan(0);
+  });
+
+  it('grows batches and sizes with the corpus, never shrinking', () => {
+    const sizes = [10, 100, 1000, 10_000, 100_000].map((sentences) =>
+      defaultHyperparameters({ sentences, tokens: sentences * 20, vocabularySize: Math.min(20_000, sentences * 5) }),
+    );
+    for (let i = 1; i < sizes.length; i++) {
+      expect(sizes[i]?.batchSize).toBeGreaterThanOrEqual(sizes[i - 1]?.batchSize as number);
+      expect(sizes[i]?.embeddingSize).toBeGreaterThanOrEqual(sizes[i - 1]?.embeddingSize as number);
+    }
+  });
+
+  it('applies overrides last and ignores undefined ones', () => {
+    const hp = defaultHyperparameters({ sentences: 3, tokens: 9, vocabularySize: 11 }, { hiddenSize: 5, seed: undefined });
+    expect(hp.hiddenSize).toBe(5);
+    expect(hp.seed).toBe(42);
+  });
+
+  it('rejects values out of range with the name of the field', () => {
+    const base = defaultHyperparameters({ sentences: 3, tokens: 9, vocabularySize: 11 });
+    expect(() => validateHyperparameters({ ...base, batchSize: 0 })).toThrow(/batchSize/);
+    expect(() => validateHyperparameters({ ...base, learningRate: -1 })).toThrow(/learningRate/);
+    expect(() => validateHyperparameters({ ...base, dropout: 1 })).toThrow(/dropout/);
+    expect(() => validateHyperparameters({ ...base, contextLength: 1 })).toThrow(/contextLength/);
+    expect(() => defaultHyperparameters({ sentences: 3, tokens: 9, vocabularySize: 11 }, { embeddingSize: 2.5 })).toThrow(/embeddingSize/);
+  });
+});
