@@ -55,7 +55,14 @@ export interface ModelMetrics {
   validationSentences: number;
   validationTargets: number;
   /** Comparison with the model serving when the run started, on the same held-out sentences. */
-  comparison: { servingVersion: number; newLoss: number; servingLoss: number; targets: number } | null;
+  comparison: {
+    servingVersion: number;
+    newLoss: number;
+    servingLoss: number;
+    targets: number;
+    /** Time spent scoring both models. */
+    seconds: number;
+  } | null;
   backend: string;
   /** Wall time of the whole run (preparation and saving included). */
   seconds: number;
@@ -285,12 +292,15 @@ function planRun(run: TrainingRun, corpus: CorpusSnapshot, serving: Serving, set
     seed: hyperparameters.seed,
   });
   const validation = [...old.validation, ...fresh.validation];
-  const epochs = affordableEpochs(stored, targetCount(train), targetCount(validation), settings.budgetMinutes);
+  const maxEpochs = Math.min(
+    hyperparameters.maxEpochs,
+    affordableEpochs(stored, targetCount(train), targetCount(validation), settings.budgetMinutes),
+  );
   return {
     mode: 'incremental',
-    modeReason: `${changes.added} new sentences; ${epochs} epochs at most to fit the ${settings.budgetMinutes}-minute budget`,
+    modeReason: `${changes.added} new sentences; ${maxEpochs} epochs at most to fit the ${settings.budgetMinutes}-minute budget`,
     vocabulary,
-    hyperparameters: { ...hyperparameters, maxEpochs: Math.min(hyperparameters.maxEpochs, epochs) },
+    hyperparameters: { ...hyperparameters, maxEpochs },
     train,
     validation,
     initialModel: growVocabulary(loaded.model, vocabulary.size),
@@ -324,6 +334,7 @@ function compareWithServing(
   stored: StoredModel,
   loaded: UnpackedModel,
 ): NonNullable<ModelMetrics['comparison']> {
+  const started = performance.now();
   const { losses, targets } = sharedTargetLosses(
     [
       { vocabulary: plan.vocabulary, predictor: lstmPredictor(model) },
@@ -331,7 +342,13 @@ function compareWithServing(
     ],
     plan.validation,
   );
-  return { servingVersion: stored.version, newLoss: losses[0]!, servingLoss: losses[1]!, targets };
+  return {
+    servingVersion: stored.version,
+    newLoss: losses[0]!,
+    servingLoss: losses[1]!,
+    targets,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** The epoch whose weights the trainer kept: the best validation loss, else the last epoch. */
