@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { PredictedWord, Prediction } from '../lm/predict.ts';
 
 /** Where a sentence came from. */
 export type SentenceSource = 'discord' | 'console' | 'import';
@@ -45,10 +46,7 @@ export interface TeachInput {
 }
 
 /** One predicted next word. */
-export interface WordProbability {
-  word: string;
-  probability: number;
-}
+export type WordProbability = PredictedWord;
 
 /** Which model answered. */
 export interface ModelInfo {
@@ -58,27 +56,27 @@ export interface ModelInfo {
   kind: 'lstm' | 'kneser-ney';
 }
 
-/** The outcome of {@link BotServices.predict}. */
+/** The server has no model yet: how many sentences it has and still needs. */
+export interface NoModel {
+  status: 'no_model';
+  sentences: number;
+  sentencesNeeded: number;
+}
+
+/**
+ * The outcome of {@link BotServices.predict}: the language model's {@link Prediction} (with the
+ * model that answered), or no model yet.
+ */
 export type PredictOutcome =
-  | {
-      status: 'ok';
-      tokens: string[];
-      unknown: string[];
-      /** The input was longer than the model's context: only these last tokens were used. */
-      contextUsed: string[];
-      truncated: boolean;
-      predictions: WordProbability[];
-      model: ModelInfo;
-    }
-  | { status: 'empty_input' }
-  | { status: 'all_unknown'; tokens: string[]; unknown: string[] }
-  | { status: 'no_model'; sentences: number; sentencesNeeded: number };
+  | (Extract<Prediction, { status: 'ok' }> & { model: ModelInfo })
+  | Exclude<Prediction, { status: 'ok' }>
+  | NoModel;
 
 /** The outcome of {@link BotServices.generate}. */
 export type GenerateOutcome =
   | { status: 'ok'; start: string[]; generated: string[]; unknown: string[]; model: ModelInfo }
   | { status: 'empty_input' }
-  | { status: 'no_model'; sentences: number; sentencesNeeded: number };
+  | NoModel;
 
 /** A stored sentence as listed to members. */
 export interface SentenceSummary {
