@@ -10,8 +10,9 @@
  */
 import type { PredictedWord, Prediction } from '../lm/predict.ts';
 
-/** Where a sentence came from. */
-export type SentenceSource = 'discord' | 'console' | 'import';
+import type { SentenceSource } from '../store/index.ts';
+
+export type { SentenceSource };
 
 /** Why a sentence was refused by {@link BotServices.teach}. */
 export type TeachRefusal =
