@@ -1,0 +1,94 @@
+/**
+ * The per-position influence chart of `/explain`: for each position read, the probability drop
+ * when the word is hidden and the size of the gradient with respect to its vector.
+ *
+ * @module
+ */
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Title } from 'chart.js';
+import type { ChartConfiguration } from 'chart.js';
+import { resolveLanguage } from '../i18n/index.ts';
+import { canRenderChinese } from '../render/loss-chart.ts';
+import { CHART_COLORS, fontScale, opaqueBackground, renderChartPng } from '../render/chart-canvas.ts';
+import { explainMessagesIn } from './i18n/index.ts';
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Title);
+
+/** One bar group of the chart. */
+export interface InfluenceBar {
+  /** Position label, e.g. `3 cat`. */
+  label: string;
+  /** Percentage points p(target) loses when the word is hidden; null where nothing was hidden (start marker). */
+  occlusionDrop: number | null;
+  /** `‖∂ log p(target) / ∂e‖` at this position. */
+  gradientNorm: number;
+}
+
+const CJK = /[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]/u;
+const WIDTH = 900;
+const HEIGHT = 450;
+
+/**
+ * Renders the influence bars as a PNG. Without a font for Chinese, the labels are English and a
+ * word in Chinese script is shown by its number only (its glyphs would all be the same box).
+ */
+export async function renderInfluenceChart(bars: readonly InfluenceBar[], target: string, locale: string): Promise<Buffer> {
+  const chinese = canRenderChinese();
+  const m = explainMessagesIn(chinese ? resolveLanguage(locale) : 'en');
+  const drawable = (text: string): boolean => chinese || !CJK.test(text);
+  // A position label is `number word`: without the font, the number alone still matches the text tables.
+  const label = (text: string): string => (drawable(text) ? text : (text.split(' ')[0] ?? ''));
+  const size = fontScale(WIDTH, HEIGHT);
+  // Hiding a word can also raise the probability (a negative drop). Both axes then get the same
+  // share below zero, so that their zeros lie on one line.
+  const drops = bars.map((entry) => entry.occlusionDrop ?? 0);
+  const highestDrop = Math.max(0, ...drops) * 1.05;
+  const lowestDrop = Math.min(0, ...drops) * 1.05;
+  const largestGradient = Math.max(...bars.map((entry) => entry.gradientNorm)) * 1.05;
+  const aligned = lowestDrop < 0 && highestDrop > 0 && largestGradient > 0;
+  const occlusionRange = aligned ? { min: lowestDrop, max: highestDrop } : { beginAtZero: true };
+  const gradientRange = aligned ? { min: (lowestDrop / highestDrop) * largestGradient, max: largestGradient } : { beginAtZero: true };
+  const axis = (text: string, color: string) => ({ display: true, text, color, font: { size: size(13) } });
+  const configuration: ChartConfiguration<'bar', (number | null)[], string> = {
+    type: 'bar',
+    data: {
+      labels: bars.map((entry) => label(entry.label)),
+      datasets: [
+        { label: m.chart.occlusion, data: bars.map((entry) => entry.occlusionDrop), backgroundColor: CHART_COLORS.primary, yAxisID: 'occlusion' },
+        { label: m.chart.gradient, data: bars.map((entry) => entry.gradientNorm), backgroundColor: CHART_COLORS.secondary, yAxisID: 'gradient' },
+      ],
+    },
+    options: {
+      responsive: false,
+      animation: false,
+      devicePixelRatio: 1,
+      font: { family: 'sans-serif', size: size(12) },
+      layout: { padding: size(12) },
+      scales: {
+        x: { title: axis(m.chart.position, CHART_COLORS.text), ticks: { color: CHART_COLORS.text, autoSkip: false, maxRotation: 60 }, grid: { display: false } },
+        occlusion: {
+          type: 'linear',
+          position: 'left',
+          ...occlusionRange,
+          title: axis(m.chart.occlusion, CHART_COLORS.primary),
+          ticks: { color: CHART_COLORS.primary, callback: (value) => String(Number(Number(value).toPrecision(3))) },
+          grid: { color: CHART_COLORS.grid },
+        },
+        gradient: {
+          type: 'linear',
+          position: 'right',
+          ...gradientRange,
+          title: axis(m.chart.gradient, CHART_COLORS.secondary),
+          // A gradient size is never negative: the part below zero only aligns the axes.
+          ticks: { color: CHART_COLORS.secondary, callback: (value) => (Number(value) < 0 ? '' : String(Number(Number(value).toPrecision(3)))) },
+          grid: { display: false },
+        },
+      },
+      plugins: {
+        title: { display: true, text: m.chart.title(drawable(target) ? target : '…'), color: CHART_COLORS.text, font: { size: size(18), weight: 'bold' } },
+        legend: { display: true, labels: { color: CHART_COLORS.text } },
+      },
+    },
+    plugins: [opaqueBackground()],
+  };
+  return renderChartPng(configuration, WIDTH, HEIGHT);
+}

@@ -1,0 +1,246 @@
+/**
+ * `/explain`: the limitations of RNNs, measured on the model that serves the server, for the
+ * words the member typed (or an example from the server's sentences), as pages of Discord text
+ * and an optional chart.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs';
+import { inlineCode, joinTokens } from '../commands/render.ts';
+import { activeBackend } from '../lm/backend.ts';
+import { compareWithFixedWindow } from '../lm/explain/fixed-window.ts';
+import { stepGradients, type StepGradients } from '../lm/explain/gradients.ts';
+import { contextIds, explainedInput, type ExplainedInput } from '../lm/explain/input.ts';
+import { occlusion, type Occlusion } from '../lm/explain/occlusion.ts';
+import { rareAndUnknownWords, unknownShare } from '../lm/explain/rare-words.ts';
+import { timeForwardPasses } from '../lm/explain/timing.ts';
+import type { KneserNeyTrigram } from '../lm/kneser-ney.ts';
+import type { LstmLanguageModel } from '../lm/model.ts';
+import { tokenize } from '../lm/tokenizer.ts';
+import { Vocabulary } from '../lm/vocabulary.ts';
+import { renderInfluenceChart } from './chart.ts';
+import { trainFixedWindowModel } from './fixed-window-cache.ts';
+import { positionLabel, wordNumbers } from './format.ts';
+import { explainMessages } from './i18n/index.ts';
+import { paginate, type Section } from './pages.ts';
+import { memorySection } from './sections/memory.ts';
+import { overviewSection, type OverviewExample } from './sections/overview.ts';
+import { sequentialSection, TIMED_LENGTHS, TIMING_REPEATS } from './sections/sequential.ts';
+import { unknownSection } from './sections/unknown.ts';
+import { vanishingSection } from './sections/vanishing.ts';
+import { windowSection } from './sections/window.ts';
+import { applicableTopics, RARE_BELOW, type ExplainTopic } from './topics.ts';
+
+/** The model being explained: the serving model's network, vocabulary and version. */
+export interface ExplainedModel {
+  lstm: LstmLanguageModel;
+  vocabulary: Vocabulary;
+  version: number;
+}
+
+/** What {@link buildExplanation} explains. */
+export interface ExplanationRequest {
+  serving: ExplainedModel;
+  /** The server's sentences, tokenized: for the 3-gram, corpus counts and the live example. */
+  corpusSentences: readonly (readonly string[])[];
+  /** The member's words; without them, an example from the corpus is explained. */
+  text?: string;
+  /** One section only; default: every section that applies to the text (an overview without text). */
+  topic?: ExplainTopic;
+  /** Discord locale of the member. */
+  locale: string;
+  /** The 3-gram over the serving vocabulary (e.g. from a {@link FixedWindowCache}); default: built from the corpus now. */
+  trigram?: () => KneserNeyTrigram;
+  /** Picks the corpus example, uniform in [0, 1); default `Math.random`. */
+  random?: () => number;
+  /** Whether to render the influence chart when the memory section is shown; default true. */
+  chart?: boolean;
+}
+
+/** What {@link buildExplanation} produces. */
+export interface Explanation {
+  /** Message texts, each at most 2,000 characters. */
+  pages: string[];
+  /** PNG of the per-position influence, when the memory section is shown. */
+  chart?: Buffer;
+  /** The sections shown, in order (empty for the overview). */
+  topics: ExplainTopic[];
+}
+
+/** Sections that take apart one prediction, and so need a word the model knows. */
+const NEEDS_PREDICTION: readonly ExplainTopic[] = ['memory', 'vanishing', 'window'];
+
+/**
+ * Measures and explains. Every figure is computed for this call; the timing section dominates
+ * the cost (a few hundred milliseconds on a 5,000-word model).
+ */
+export async function buildExplanation(request: ExplanationRequest): Promise<Explanation> {
+  const { serving, corpusSentences, locale } = request;
+  const { lstm, vocabulary } = serving;
+  const m = explainMessages(locale);
+  const random = request.random ?? Math.random;
+  const trigram = once(request.trigram ?? (() => trainFixedWindowModel(vocabulary, corpusSentences)));
+  const footer = m.footer(serving.version);
+  const typed = tokenize(request.text ?? '').tokens;
+  const notes: string[] = [];
+
+  let tokens = typed;
+  if (typed.length === 0) {
+    const example = pickExample(corpusSentences, vocabulary, lstm.hyperparameters.contextLength, random);
+    if (request.topic === undefined || example === null) {
+      const section = overviewSection(m, vocabulary, example === null ? null : measureExample(example, lstm, vocabulary, corpusSentences, trigram), {
+        contextLength: lstm.hyperparameters.contextLength,
+        vocabularyWords: vocabulary.size - Vocabulary.specialCount,
+        unknownShare: corpusUnknownShare(vocabulary, corpusSentences),
+      });
+      return { pages: paginate([section], footer), topics: [] };
+    }
+    tokens = example.tokens;
+    notes.push(m.exampleNote(inlineCode(joinTokens(tokens))));
+  }
+
+  const input = explainedInput(lstm, vocabulary, tokens);
+  const weak = rareAndUnknownWords(lstm, vocabulary, tokens, { rareBelow: RARE_BELOW, count: 3 });
+  let topics = request.topic === undefined ? applicableTopics(input, weak.words.length) : [request.topic];
+  if (input === null && topics.some((topic) => NEEDS_PREDICTION.includes(topic))) {
+    notes.push(m.allUnknown);
+    topics = ['unknown'];
+  }
+
+  const measured = once(() => {
+    const target = input as ExplainedInput;
+    return { hidden: occlusion(lstm, contextIds(target), target.targetId), gradients: stepGradients(lstm, contextIds(target), target.targetId) };
+  });
+  const sections: Section[] = topics.map((topic) => {
+    switch (topic) {
+      case 'memory':
+        return memorySection(m, vocabulary, input!, measured().hidden, measured().gradients, {
+          contextLength: lstm.hyperparameters.contextLength,
+          chart: request.chart !== false,
+        });
+      case 'vanishing':
+        return vanishingSection(m, vocabulary, input!, measured().gradients, lstm.hyperparameters.clipNorm);
+      case 'sequential':
+        return sequentialSection(m, timeForwardPasses(lstm, TIMED_LENGTHS, TIMING_REPEATS, input === null ? undefined : contextIds(input)), {
+          backend: activeBackend() ?? tf.getBackend(),
+          contextLength: lstm.hyperparameters.contextLength,
+        });
+      case 'unknown':
+        return unknownSection(m, {
+          weak,
+          rareBelow: RARE_BELOW,
+          vocabularyWords: vocabulary.size - Vocabulary.specialCount,
+          corpusUnknown: unknownShare(vocabulary, corpusSentences),
+          corpusCounts: corpusCounts(corpusSentences, new Set(weak.words.filter((word) => word.kind === 'unknown').map((word) => word.token))),
+        });
+      case 'window':
+        return windowSection(m, input!, compareWithFixedWindow(lstm, trigram(), vocabulary, contextIds(input!), 3));
+    }
+  });
+  if (notes.length > 0 && sections[0] !== undefined) sections[0].blocks.unshift(notes.join('\n'));
+
+  const chart =
+    input !== null && topics.includes('memory') && request.chart !== false
+      ? await influenceChart(input, measured().hidden, measured().gradients, vocabulary, locale)
+      : undefined;
+  return { pages: paginate(sections, footer), ...(chart === undefined ? {} : { chart }), topics };
+}
+
+/** A corpus sentence cut before one of its words: the example's tokens and the word that follows. */
+interface Example {
+  tokens: string[];
+  actualNext: string;
+}
+
+/** The shortest example worth taking apart: enough words for memory and gradients to show something. */
+const MIN_EXAMPLE_WORDS = 3;
+
+/**
+ * A random example from the corpus: a sentence whose words before the cut are all known, cut in
+ * its second half so the example has some length, within the model's context.
+ */
+function pickExample(
+  sentences: readonly (readonly string[])[],
+  vocabulary: Vocabulary,
+  contextLength: number,
+  random: () => number,
+): Example | null {
+  const candidates = sentences.filter(
+    (sentence) => sentence.length > MIN_EXAMPLE_WORDS && sentence.slice(0, MIN_EXAMPLE_WORDS).every((token) => vocabulary.has(token)),
+  );
+  if (candidates.length === 0) return null;
+  const sentence = candidates[Math.floor(random() * candidates.length)]!;
+  const usable = Math.min(sentence.length - 1, contextLength - 1);
+  let known = MIN_EXAMPLE_WORDS;
+  while (known < usable && vocabulary.has(sentence[known]!)) known += 1;
+  const shortest = Math.max(MIN_EXAMPLE_WORDS, Math.ceil(known / 2));
+  const cut = shortest + Math.floor(random() * (known - shortest + 1));
+  return { tokens: sentence.slice(0, cut), actualNext: sentence[cut]! };
+}
+
+function measureExample(
+  example: Example,
+  lstm: LstmLanguageModel,
+  vocabulary: Vocabulary,
+  corpusSentences: readonly (readonly string[])[],
+  trigram: () => KneserNeyTrigram,
+): OverviewExample | null {
+  const input = explainedInput(lstm, vocabulary, example.tokens);
+  if (input === null) return null;
+  const ids = contextIds(input);
+  return {
+    input,
+    actualNext: example.actualNext,
+    occlusion: occlusion(lstm, ids, input.targetId),
+    gradients: stepGradients(lstm, ids, input.targetId),
+    ...(corpusSentences.length === 0 ? {} : { comparison: compareWithFixedWindow(lstm, trigram(), vocabulary, ids, 3) }),
+  };
+}
+
+function influenceChart(
+  input: ExplainedInput,
+  hidden: Occlusion,
+  gradients: StepGradients,
+  vocabulary: Vocabulary,
+  locale: string,
+): Promise<Buffer> {
+  const numbers = wordNumbers(input.positions);
+  const drops = new Map(hidden.effects.map((effect) => [effect.position, -effect.change * 100]));
+  return renderInfluenceChart(
+    input.positions.map((position, index) => ({
+      label: positionLabel(position, numbers[index]!),
+      occlusionDrop: drops.get(index) ?? null,
+      gradientNorm: gradients.embedding[index]!,
+    })),
+    vocabulary.tokenOf(input.targetId),
+    locale,
+  );
+}
+
+function corpusUnknownShare(vocabulary: Vocabulary, sentences: readonly (readonly string[])[]): number | null {
+  const { unknown, total } = unknownShare(vocabulary, sentences);
+  return total === 0 ? null : unknown / total;
+}
+
+/** How often each of `words` occurs in the corpus. */
+function corpusCounts(sentences: readonly (readonly string[])[], words: ReadonlySet<string>): Map<string, number> {
+  const counts = new Map<string, number>();
+  if (words.size === 0) return counts;
+  for (const sentence of sentences) {
+    for (const token of sentence) if (words.has(token)) counts.set(token, (counts.get(token) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** A function that runs `compute` on its first call and returns that result from then on. */
+function once<T>(compute: () => T): () => T {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) {
+      value = compute();
+      done = true;
+    }
+    return value;
+  };
+}
