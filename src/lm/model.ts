@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Random } from './random.ts';
 import type { Hyperparameters } from './hyperparameters.ts';
 import { contextsToBatch } from './engine/batches.ts';
-import { outputInputs, outputLogits, runLstm, type NetworkWeights } from './engine/lstm-network.ts';
+import { createWeights, outputInputs, outputLogits, runLstm, WEIGHT_KEYS, type NetworkWeights, type WeightValues } from './engine/lstm-network.ts';
 import { softmaxRows } from './engine/softmax-cross-entropy.ts';
 import { createTensor, readView } from './engine/tensor-memory.ts';
 
@@ -43,8 +43,6 @@ export interface InputGradients {
 /** Architecture-only fields, used when a loaded model comes without its training settings. */
 type ArchitectureHyperparameters = Pick<Hyperparameters, 'embeddingSize' | 'hiddenSize'>;
 
-const WEIGHT_ORDER: readonly (keyof NetworkWeights)[] = ['embedding', 'kernel', 'recurrentKernel', 'bias', 'output'];
-let modelCounter = 0;
 
 /** An Embedding -> LSTM -> Dense(softmax) next-word model over integer ids. */
 export class LstmLanguageModel {
@@ -76,31 +74,9 @@ export class LstmLanguageModel {
   }
 
   /** A model holding copies of raw weight values in the {@link NetworkWeights} layout. */
-  static fromWeightValues(
-    values: Record<keyof NetworkWeights, Float32Array>,
-    vocabSize: number,
-    hyperparameters: Hyperparameters,
-  ): LstmLanguageModel {
-    const { embeddingSize: E, hiddenSize: H } = hyperparameters;
-    const shapes: Record<keyof NetworkWeights, number[]> = {
-      embedding: [vocabSize, E],
-      kernel: [E, 4 * H],
-      recurrentKernel: [H, 4 * H],
-      bias: [4 * H],
-      output: [H + 1, vocabSize],
-    };
-    const id = ++modelCounter;
-    const make = (key: keyof NetworkWeights): tf.Variable => {
-      const size = shapes[key].reduce((a, b) => a * b, 1);
-      if (values[key].length !== size) throw new RangeError(`${key}: expected ${size} values, got ${values[key].length}`);
-      const initial = createTensor(shapes[key], (target) => target.set(values[key]));
-      // Variable names are global in tfjs: number them so that several models can coexist.
-      const variable = tf.variable(initial, true, `lstm-lm-${id}/${key}`);
-      initial.dispose();
-      return variable;
-    };
-    const weights = Object.fromEntries(WEIGHT_ORDER.map((key) => [key, make(key)])) as unknown as NetworkWeights;
-    return new LstmLanguageModel(weights, { ...hyperparameters });
+  static fromWeightValues(values: WeightValues, vocabSize: number, hyperparameters: Hyperparameters): LstmLanguageModel {
+    const { embeddingSize, hiddenSize } = hyperparameters;
+    return new LstmLanguageModel(createWeights({ vocabSize, embeddingSize, hiddenSize }, values), { ...hyperparameters });
   }
 
   /** Ids in the vocabulary (the model's input and output width). */
@@ -219,16 +195,13 @@ export class LstmLanguageModel {
   }
 
   /** Copies of all weight values, in the {@link NetworkWeights} layout. */
-  weightValues(): Record<keyof NetworkWeights, Float32Array> {
-    return Object.fromEntries(WEIGHT_ORDER.map((key) => [key, readView(this.weights[key]).slice()])) as Record<
-      keyof NetworkWeights,
-      Float32Array
-    >;
+  weightValues(): WeightValues {
+    return Object.fromEntries(WEIGHT_KEYS.map((key) => [key, readView(this.weights[key]).slice()])) as WeightValues;
   }
 
   /** Overwrites all weights with values taken from {@link weightValues} of a same-shaped model. */
-  setWeightValues(values: Record<keyof NetworkWeights, Float32Array>): void {
-    for (const key of WEIGHT_ORDER) {
+  setWeightValues(values: WeightValues): void {
+    for (const key of WEIGHT_KEYS) {
       const variable = this.weights[key];
       const source = values[key];
       if (source.length !== variable.size) throw new RangeError(`${key}: expected ${variable.size} values, got ${source.length}`);
@@ -310,7 +283,7 @@ export class LstmLanguageModel {
   dispose(): void {
     if (this.released) return;
     this.released = true;
-    tf.dispose(WEIGHT_ORDER.map((key) => this.weights[key]));
+    tf.dispose(WEIGHT_KEYS.map((key) => this.weights[key]));
   }
 
   private distributionsAt(trace: ReturnType<typeof runLstm>, positions: Int32Array): Float32Array[] {
@@ -438,7 +411,7 @@ function checkArtifacts(serialized: SerializedModel): void {
 /** Reads the weights of a loaded tf.layers model after checking it is the expected network. */
 function extractWeights(loaded: tf.LayersModel): {
   vocabSize: number;
-  values: Record<keyof NetworkWeights, Float32Array>;
+  values: WeightValues;
   architecture: ArchitectureHyperparameters;
 } {
   const fail = (reason: string): never => {
