@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { ExplainTopic } from '../explain/topics.ts';
 import type { PredictedWord, Prediction } from '../lm/predict.ts';
 
 import type { SentenceSource } from '../store/index.ts';
@@ -78,6 +79,19 @@ export type GenerateOutcome =
   | { status: 'ok'; start: string[]; generated: string[]; unknown: string[]; model: ModelInfo }
   | { status: 'empty_input' }
   | NoModel;
+
+/** What a member asks {@link BotServices.explain}. */
+export interface ExplainRequest {
+  /** The words whose prediction to take apart; without them, an example from the server's sentences. */
+  text?: string;
+  /** One section only; default: every section that applies to the text. */
+  topic?: ExplainTopic;
+  /** The member's locale: the language of the report. */
+  locale: string;
+}
+
+/** The outcome of {@link BotServices.explain}: messages of at most 2,000 characters and an optional PNG chart. */
+export type ExplainOutcome = { status: 'ok'; pages: string[]; chart?: Buffer; model: ModelInfo } | NoModel;
 
 /** A stored sentence as listed to members. */
 export interface SentenceSummary {
@@ -188,4 +202,6 @@ export interface BotServices {
   activeTraining(guildId: string): TrainingHandle | null;
   /** Renders a PNG of a loss history. */
   lossChart(history: EpochSummary[], locale: string): Promise<Buffer>;
+  /** The limitations of RNNs, measured on the serving model for the member's words. */
+  explain(guildId: string, request: ExplainRequest): Promise<ExplainOutcome>;
 }
