@@ -1,3 +1,5 @@
+import { buildExplanation } from '../explain/explanation.ts';
+import { FixedWindowCache } from '../explain/fixed-window-cache.ts';
 import type { Logger } from '../log.ts';
 import { predictNextWords, sampleContinuation } from '../lm/predict.ts';
 import { Random } from '../lm/random.ts';
@@ -9,6 +11,8 @@ import type { ModelRegistry, ServingModel } from './model-registry.ts';
 import type {
   BotServices,
   EpochSummary,
+  ExplainOutcome,
+  ExplainRequest,
   GenerateOutcome,
   GuildStats,
   ModelInfo,
@@ -44,6 +48,7 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
   const { store, models, training, settings } = dependencies;
   const now = dependencies.now ?? Date.now;
   const cooldown = new Cooldown(settings.teachCooldownPerMinute, 60_000, now);
+  const fixedWindows = new FixedWindowCache();
 
   const noModel = (guildId: string) => {
     const sentences = store.countSentences(guildId);
@@ -173,6 +178,21 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
 
     lossChart(history: EpochSummary[], locale: string): Promise<Buffer> {
       return renderLossChart(history, { locale });
+    },
+
+    async explain(guildId: string, { text, topic, locale }: ExplainRequest): Promise<ExplainOutcome> {
+      const serving = await models.get(guildId);
+      if (serving === null) return noModel(guildId);
+      const { sentences } = store.corpus(guildId);
+      const { pages, chart } = await buildExplanation({
+        serving,
+        corpusSentences: sentences,
+        text,
+        topic,
+        locale,
+        trigram: () => fixedWindows.get(serving.lstm, serving.vocabulary, sentences),
+      });
+      return { status: 'ok', pages, ...(chart === undefined ? {} : { chart }), model: modelInfo(serving) };
     },
   };
 }
