@@ -7,6 +7,8 @@ import { createCanvas } from '@napi-rs/canvas';
 import type {
   BotServices,
   EpochSummary,
+  ExplainOutcome,
+  ExplainRequest,
   GenerateOutcome,
   GuildStats,
   PredictOutcome,
@@ -118,6 +120,7 @@ export class FakeServices implements BotServices {
   readonly sentences = new Map<number, StoredSentence>();
   readonly runs: FakeTrainingRun[] = [];
   readonly chartRequests: { history: EpochSummary[]; locale: string }[] = [];
+  readonly explainRequests: { guildId: string; request: ExplainRequest }[] = [];
   private nextId = 1;
   private readonly teachTimes = new Map<string, number[]>();
   private readonly options: Required<FakeServicesOptions>;
@@ -312,6 +315,17 @@ export class FakeServices implements BotServices {
 
   activeTraining(guildId: string): TrainingHandle | null {
     return this.runs.find((run) => run.guildId === guildId && run.active)?.handle(true) ?? null;
+  }
+
+  /** Two pages naming the request, and a small real PNG when text was given. */
+  async explain(guildId: string, request: ExplainRequest): Promise<ExplainOutcome> {
+    this.explainRequests.push({ guildId, request });
+    const model = this.model(guildId);
+    if (model === null) return this.noModel(guildId);
+    const subject = request.text ?? 'an example';
+    const pages = [`Explanation of ${subject} (${request.topic ?? 'every topic'}, ${request.locale})`, `More about ${subject}`];
+    const chart = request.text === undefined ? undefined : await createCanvas(40, 20).encode('png');
+    return { status: 'ok', pages, ...(chart === undefined ? {} : { chart }), model };
   }
 
   async lossChart(history: EpochSummary[], locale: string): Promise<Buffer> {
