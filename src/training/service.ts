@@ -204,7 +204,8 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
 
   /**
    * Queues a retrain of the guild now, or joins its run already queued or running. Without a
-   * serving model, or with `full`, the run trains from scratch; otherwise it warm-starts.
+   * serving model, or with `full`, the run trains from scratch; otherwise it warm-starts. The run
+   * starts when a slot is free in a started service; before {@link start} it waits in the queue.
    */
   requestRetrain(guildId: string, request: RetrainRequest): TrainingHandle {
     const kind: RunKind = request.full || !this.#store.servingModelInfo(guildId) ? 'full' : 'incremental';
