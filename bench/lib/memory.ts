@@ -14,7 +14,7 @@ export function processPeakRssMb(): number {
 
 /** A running {@link sampleRss}. */
 export interface RssSampler {
-  /** Stops sampling; returns the highest resident set size seen, in MB. */
+  /** Stops sampling; returns the highest resident set size seen, in MB. Calling it again is harmless. */
   stop(): number;
 }
 
