@@ -4,7 +4,7 @@
  * @module
  */
 import { once } from 'node:events';
-import { Events } from 'discord.js';
+import { Events, RESTEvents } from 'discord.js';
 import type { Client } from 'discord.js';
 import type { Logger } from 'pino';
 import type { BotServices } from '../app/services.ts';
@@ -36,6 +36,22 @@ export async function startBot(
   client.on(Events.Warn, (message) => logger.warn({ message }, 'discord client warning'));
   client.on(Events.ShardDisconnect, (event, shardId) => logger.warn({ code: event.code, shardId }, 'gateway disconnected'));
   client.on(Events.ShardResume, (shardId, replayed) => logger.info({ shardId, replayed }, 'gateway resumed'));
+  // discord.js retries these itself (a 5xx up to 3 times, a 429 after the wait Discord asks for)
+  // without a trace: the log says why an answer came late or not at all. Routes name no tokens.
+  client.rest.on(RESTEvents.Response, (request, response) => {
+    if (response.status !== 429 && response.status < 500) return;
+    const retryAfter = response.headers.get('retry-after');
+    logger.warn(
+      {
+        method: request.method,
+        route: request.route,
+        status: response.status,
+        attempt: request.retries + 1,
+        ...(retryAfter === null ? {} : { retryAfter: Number(retryAfter) * 1000 }),
+      },
+      response.status === 429 ? 'rate limited by Discord' : 'Discord answered with a server error',
+    );
+  });
   const detach = await mountCommands(client, services, config, logger, {
     answerUnknownCommands: true,
     ...(commands === undefined ? {} : { commands }),
