@@ -27,6 +27,7 @@ export const en = {
   },
   footer: (version: number) => `-# model v${version} · every figure was measured for this request`,
   exampleNote: (text: string) => `No text given, so this explains an example from this server's sentences: ${text}.`,
+  unknownTopic: (topic: string, topics: string) => `There is no topic \`${topic}\`; choose one of ${topics}.`,
   allUnknown: 'None of these words is in the vocabulary, so there is no prediction to take apart.',
 
   memory: {

@@ -26,6 +26,7 @@ export const zhCN: ExplainMessages = {
   },
   footer: (version: number) => `-# 模型 v${version} · 所有数字都是为这次请求实时测得的`,
   exampleNote: (text: string) => `没有输入文字，这里用本服务器的一句话作例子：${text}。`,
+  unknownTopic: (topic: string, topics: string) => `没有 \`${topic}\` 这个主题；请从 ${topics} 中选择。`,
   allUnknown: '这些词都不在词表里，没有可以拆开来看的预测。',
 
   memory: {

@@ -26,6 +26,7 @@ export const zhTW: ExplainMessages = {
   },
   footer: (version: number) => `-# 模型 v${version} · 所有數字都是為這次請求即時測得的`,
   exampleNote: (text: string) => `沒有輸入文字，這裡用本伺服器的一句話當例子：${text}。`,
+  unknownTopic: (topic: string, topics: string) => `沒有 \`${topic}\` 這個主題；請從 ${topics} 中選擇。`,
   allUnknown: '這些詞都不在詞表裡，沒有可以拆開來看的預測。',
 
   memory: {
