@@ -33,8 +33,8 @@ describe('data-parallel gradients', () => {
       expect(split.targetCount).toBe(whole.targetCount);
       expect(split.loss).toBeCloseTo(whole.loss, 5);
       for (const key of Object.keys(whole.gradients) as (keyof typeof whole.gradients)[]) {
-        const expected = whole.gradients[key].dataSync();
-        const actual = split.gradients[key].dataSync();
+        const expected = whole.gradients[key].dataSync() as Float32Array;
+        const actual = split.gradients[key].dataSync() as Float32Array;
         const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
         expect(scale, key).toBeGreaterThan(0);
         actual.forEach((v, i) => expect(Math.abs(v - (expected[i] as number)) / scale, key).toBeLessThan(1e-5));
