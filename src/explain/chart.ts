@@ -5,7 +5,7 @@
  * @module
  */
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Title } from 'chart.js';
-import type { ChartConfiguration } from 'chart.js';
+import type { ChartConfiguration, Tick } from 'chart.js';
 import { resolveLanguage } from '../i18n/index.ts';
 import { canRenderChinese } from '../render/loss-chart.ts';
 import { CHART_COLORS, fontScale, opaqueBackground, renderChartPng } from '../render/chart-canvas.ts';
@@ -21,6 +21,17 @@ export interface InfluenceBar {
   occlusionDrop: number | null;
   /** `‖∂ log p(target) / ∂e‖` at this position. */
   gradientNorm: number;
+}
+
+/**
+ * The label of an axis tick, left empty for the odd values chart.js adds at explicit axis bounds
+ * (such as -0.0615) so that only the regular grid is numbered.
+ */
+function gridTickLabel(value: number | string, index: number, ticks: readonly Tick[]): string {
+  const number = Number(value);
+  const step = ticks.length > 2 ? Math.abs((ticks[2]?.value ?? 0) - (ticks[1]?.value ?? 0)) : 0;
+  const onGrid = step === 0 || Math.abs(number / step - Math.round(number / step)) < 1e-6;
+  return onGrid || (index > 0 && index < ticks.length - 1) ? String(Number(number.toPrecision(3))) : '';
 }
 
 const CJK = /[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]/u;
@@ -70,7 +81,7 @@ export async function renderInfluenceChart(bars: readonly InfluenceBar[], target
           position: 'left',
           ...occlusionRange,
           title: axis(m.chart.occlusion, CHART_COLORS.primary),
-          ticks: { color: CHART_COLORS.primary, callback: (value) => String(Number(Number(value).toPrecision(3))) },
+          ticks: { color: CHART_COLORS.primary, callback: gridTickLabel },
           grid: { color: CHART_COLORS.grid },
         },
         gradient: {
@@ -79,7 +90,7 @@ export async function renderInfluenceChart(bars: readonly InfluenceBar[], target
           ...gradientRange,
           title: axis(m.chart.gradient, CHART_COLORS.secondary),
           // A gradient size is never negative: the part below zero only aligns the axes.
-          ticks: { color: CHART_COLORS.secondary, callback: (value) => (Number(value) < 0 ? '' : String(Number(Number(value).toPrecision(3)))) },
+          ticks: { color: CHART_COLORS.secondary, callback: (value, index, ticks) => (Number(value) < 0 ? '' : gridTickLabel(value, index, ticks)) },
           grid: { display: false },
         },
       },

@@ -134,6 +134,8 @@ export async function buildExplanation(request: ExplanationRequest): Promise<Exp
           corpusCounts: corpusCounts(corpusSentences, new Set(weak.words.filter((word) => word.kind === 'unknown').map((word) => word.token))),
         });
       case 'window':
+        // A 3-gram of no sentences would only show its uniform floor.
+        if (corpusSentences.length === 0) return { title: m.titles.window, blocks: [m.window.noCorpus] };
         return windowSection(m, input!, compareWithFixedWindow(lstm, trigram(), vocabulary, contextIds(input!), 3));
     }
   });

@@ -22,9 +22,9 @@ export function milliseconds(value: number): string {
   return value < 1 ? value.toFixed(2) : value < 10 ? value.toFixed(1) : value.toFixed(0);
 }
 
-/** A factor such as `×12` or `×3.4`. */
+/** A ratio such as `12`, `1,890` or `3.4` (the texts say "times" in their own words). */
 export function factor(value: number): string {
-  return `×${value >= 10 ? Math.round(value).toLocaleString('en') : value.toFixed(1)}`;
+  return value >= 10 ? Math.round(value).toLocaleString('en') : value.toFixed(1);
 }
 
 /** Widest label in tables, in monospace cells; longer words are cut with `…`. */

@@ -109,6 +109,12 @@ describe('buildExplanation', () => {
     expect(pages[0]).toContain('no sentence long enough');
   });
 
+  it('has no 3-gram to compare with when the corpus is empty', async () => {
+    const { pages } = await buildExplanation(request({ text: LONG_TEXT, topic: 'window', corpusSentences: [] }));
+    expect(pages[0]).toContain('no sentences left');
+    expect(pages[0]).not.toContain('│');
+  });
+
   it('attaches a PNG chart of the per-position influence when the memory section is shown', async () => {
     const { chart } = await buildExplanation(request({ text: 'the dog we met near the river', chart: true }));
     expect(chart).toBeDefined();

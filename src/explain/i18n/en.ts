@@ -61,8 +61,8 @@ export const en = {
       `Over these ${steps} steps the gradient on h never falls below a tenth of its last-step size: no order of magnitude is lost on this input.`,
     endToEnd: (word: string, hidden: string, cell: string) =>
       `From the last step back to ${word}, the gradient on h ${hidden}, on c ${cell}.`,
-    shrinks: (times: string) => `shrinks ${times}`,
-    growsBy: (times: string) => `grows ${times}`,
+    shrinks: (times: string) => `shrinks by a factor of ${times}`,
+    growsBy: (times: string) => `grows by a factor of ${times}`,
     cellKeepsMore:
       'The cell state keeps more of it: from one step to the next, c is only multiplied by the forget gate, the LSTM’s remedy for vanishing gradients.',
     exploding:
@@ -80,9 +80,9 @@ export const en = {
       '*prediction*: a whole forward pass over one input of that many words. Then the LSTM alone, doing the same number of cell updates ' +
       'as steps *in order* over that input, and as one *batched* step over that many one-word inputs.',
     perStep: (milliseconds: string, long: number, short: number, ratio: string) =>
-      `Each additional word costs about ${milliseconds} ms (least-squares slope); ${long} words take ${ratio} the time of ${short}.`,
+      `Each additional word costs about ${milliseconds} ms (least-squares slope); ${long} words take ${ratio} times as long as ${short}.`,
     batchFaster: (updates: number, sequential: string, batched: string, ratio: string) =>
-      `${updates} cell updates take ${sequential} ms as steps in order but ${batched} ms as one batched step (${ratio} faster): ` +
+      `${updates} cell updates take ${sequential} ms as steps in order but ${batched} ms as one batched step (${ratio} times faster): ` +
       'step t needs the state of step t−1, so the steps of one text cannot run in parallel.',
     batchNotFaster: (updates: number) =>
       `This time the batched step was not faster than ${updates} steps in order; the machine may be busy, so try again.`,
@@ -117,6 +117,7 @@ export const en = {
       `Like NPLM's n_step, that width is built into the model. The LSTM reads all ${plural(words, 'word', 'words')} through its state.`,
     lstmColumn: (words: number) => `LSTM (${plural(words, 'word', 'words')})`,
     trigramColumn: '3-gram (2 words)',
+    noCorpus: 'This server has no sentences left to count a 3-gram model from, so there is nothing to compare with.',
     agree: (word: string) => `Both predict ${word} first.`,
     differ: (lstmTop: string, trigramOnIt: string, trigramTop: string, lstmOnIt: string) =>
       `The LSTM predicts ${lstmTop} (the 3-gram gives it ${trigramOnIt}); the 3-gram predicts ${trigramTop} (the LSTM gives it ${lstmOnIt}).`,

@@ -55,8 +55,8 @@ export const zhCN: ExplainMessages = {
       `在 ${word}（往前 ${steps} 步），h 上的梯度降到最后一步的 1/${times.toLocaleString('en')} 以下。`,
     noDrop: (steps: number) => `在这 ${steps} 步里，h 上的梯度从未低于最后一步的十分之一：这个输入上没有丢失数量级。`,
     endToEnd: (word: string, hidden: string, cell: string) => `从最后一步回到 ${word}，h 上的梯度${hidden}，c 上的梯度${cell}。`,
-    shrinks: (times: string) => `缩小了 ${times}`,
-    growsBy: (times: string) => `增大了 ${times}`,
+    shrinks: (times: string) => `缩小到 1/${times}`,
+    growsBy: (times: string) => `增大到 ${times} 倍`,
     cellKeepsMore: '细胞状态保留得更多：从一步到下一步，c 只乘以遗忘门，这正是 LSTM 对付梯度消失的办法。',
     exploding: '有些较早的步收到的梯度超过最后一步的 10 倍：这是相反的问题，梯度爆炸。',
     lesson: (clipNorm: string | null) =>
@@ -70,9 +70,9 @@ export const zhCN: ExplainMessages = {
       `刚刚在这台机器上测得（${backend} 后端），每项取 ${repeats} 次运行的中位数，单位毫秒。` +
       '*整次预测*：对一条这么长的输入做一次完整的前向计算。后两列只算 LSTM，细胞更新次数相同：*按顺序* 是对这条输入一步步算，*批量* 是把同样多个单词输入放在一步里一起算。',
     perStep: (milliseconds: string, long: number, short: number, ratio: string) =>
-      `每多一个词大约多花 ${milliseconds} 毫秒（最小二乘斜率）；${long} 个词所需时间是 ${short} 个词的 ${ratio}。`,
+      `每多一个词大约多花 ${milliseconds} 毫秒（最小二乘斜率）；${long} 个词所需时间是 ${short} 个词的 ${ratio} 倍。`,
     batchFaster: (updates: number, sequential: string, batched: string, ratio: string) =>
-      `同样 ${updates} 次细胞更新，按顺序要 ${sequential} 毫秒，批量一步只要 ${batched} 毫秒（快 ${ratio}）：第 t 步需要第 t−1 步的状态，所以同一段文字的各步无法并行。`,
+      `同样 ${updates} 次细胞更新，按顺序要 ${sequential} 毫秒，批量一步只要 ${batched} 毫秒（快 ${ratio} 倍）：第 t 步需要第 t−1 步的状态，所以同一段文字的各步无法并行。`,
     batchNotFaster: (updates: number) => `这一次批量一步并不比按顺序的 ${updates} 步快；机器可能正忙，请再试一次。`,
     lesson: (contextLength: number) =>
       '这就是 RNN 难以扩展到长文本和大语料的原因：计算量随长度增长，而各步又不能分给多个处理器同时算。' +
@@ -102,6 +102,7 @@ export const zhCN: ExplainMessages = {
       `就像 NPLM 的 n_step，这个宽度是模型结构的一部分。LSTM 则通过状态读入全部 ${words} 个词。`,
     lstmColumn: (words: number) => `LSTM（${words} 个词）`,
     trigramColumn: '三元模型（2 个词）',
+    noCorpus: '本服务器已经没有句子可以用来统计三元模型，所以无从比较。',
     agree: (word: string) => `两者都把 ${word} 排在第一。`,
     differ: (lstmTop: string, trigramOnIt: string, trigramTop: string, lstmOnIt: string) =>
       `LSTM 预测 ${lstmTop}（三元模型给它 ${trigramOnIt}）；三元模型预测 ${trigramTop}（LSTM 给它 ${lstmOnIt}）。`,

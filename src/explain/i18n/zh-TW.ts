@@ -55,8 +55,8 @@ export const zhTW: ExplainMessages = {
       `在 ${word}（往前 ${steps} 步），h 上的梯度降到最後一步的 1/${times.toLocaleString('en')} 以下。`,
     noDrop: (steps: number) => `在這 ${steps} 步裡，h 上的梯度從未低於最後一步的十分之一：這個輸入上沒有失去數量級。`,
     endToEnd: (word: string, hidden: string, cell: string) => `從最後一步回到 ${word}，h 上的梯度${hidden}，c 上的梯度${cell}。`,
-    shrinks: (times: string) => `縮小了 ${times}`,
-    growsBy: (times: string) => `增大了 ${times}`,
+    shrinks: (times: string) => `縮小到 1/${times}`,
+    growsBy: (times: string) => `增大到 ${times} 倍`,
     cellKeepsMore: '細胞狀態保留得更多：從一步到下一步，c 只乘上遺忘閘，這正是 LSTM 對付梯度消失的辦法。',
     exploding: '有些較早的步收到的梯度超過最後一步的 10 倍：這是相反的問題，梯度爆炸。',
     lesson: (clipNorm: string | null) =>
@@ -70,9 +70,9 @@ export const zhTW: ExplainMessages = {
       `剛剛在這台機器上測得（${backend} 後端），每項取 ${repeats} 次執行的中位數，單位毫秒。` +
       '*整次預測*：對一條這麼長的輸入做一次完整的前向計算。後兩欄只算 LSTM，細胞更新次數相同：*循序* 是對這條輸入一步步算，*批次* 是把同樣多個單詞輸入放在一步裡一起算。',
     perStep: (milliseconds: string, long: number, short: number, ratio: string) =>
-      `每多一個詞大約多花 ${milliseconds} 毫秒（最小平方斜率）；${long} 個詞所需時間是 ${short} 個詞的 ${ratio}。`,
+      `每多一個詞大約多花 ${milliseconds} 毫秒（最小平方斜率）；${long} 個詞所需時間是 ${short} 個詞的 ${ratio} 倍。`,
     batchFaster: (updates: number, sequential: string, batched: string, ratio: string) =>
-      `同樣 ${updates} 次細胞更新，循序要 ${sequential} 毫秒，批次一步只要 ${batched} 毫秒（快 ${ratio}）：第 t 步需要第 t−1 步的狀態，所以同一段文字的各步無法平行。`,
+      `同樣 ${updates} 次細胞更新，循序要 ${sequential} 毫秒，批次一步只要 ${batched} 毫秒（快 ${ratio} 倍）：第 t 步需要第 t−1 步的狀態，所以同一段文字的各步無法平行。`,
     batchNotFaster: (updates: number) => `這一次批次一步並沒有比循序的 ${updates} 步快；機器可能正忙，請再試一次。`,
     lesson: (contextLength: number) =>
       '這就是 RNN 難以擴展到長文本和大語料的原因：計算量隨長度成長，而各步又不能分給多個處理器同時算。' +
@@ -102,6 +102,7 @@ export const zhTW: ExplainMessages = {
       `就像 NPLM 的 n_step，這個寬度是模型結構的一部分。LSTM 則透過狀態讀入全部 ${words} 個詞。`,
     lstmColumn: (words: number) => `LSTM（${words} 個詞）`,
     trigramColumn: '三元模型（2 個詞）',
+    noCorpus: '本伺服器已經沒有句子可以用來統計三元模型，所以無從比較。',
     agree: (word: string) => `兩者都把 ${word} 排在第一。`,
     differ: (lstmTop: string, trigramOnIt: string, trigramTop: string, lstmOnIt: string) =>
       `LSTM 預測 ${lstmTop}（三元模型給它 ${trigramOnIt}）；三元模型預測 ${trigramTop}（LSTM 給它 ${lstmOnIt}）。`,

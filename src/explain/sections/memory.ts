@@ -15,10 +15,10 @@ import type { ExplainMessages } from '../i18n/index.ts';
 import { codeBlocks, type Section } from '../pages.ts';
 
 /** How many of the most recent positions are compared with the rest in the summary. */
-export const RECENT_POSITIONS = 3;
+const RECENT_POSITIONS = 3;
 
 /** The share of the summed gradient norms carried by the last `recent` positions. */
-export function recentShare(norms: readonly number[], recent: number): number {
+function recentShare(norms: readonly number[], recent: number): number {
   const total = norms.reduce((sum, norm) => sum + norm, 0);
   if (total === 0) return 0;
   return norms.slice(-recent).reduce((sum, norm) => sum + norm, 0) / total;
