@@ -156,15 +156,16 @@ export async function trainLanguageModel(
   const history: EpochMetrics[] = [];
   let stoppedEarly = false;
   let best: { loss: number; epoch: number; weights: ReturnType<LstmLanguageModel['weightValues']> } | undefined;
-  const runStart = performance.now();
+  const dropout = hp.dropout ?? 0;
   let batchesDone = 0;
-  let lastYield = performance.now();
 
   try {
     if (threads > 1 && hp.batchSize > 1) {
       const shape = { vocabSize, embeddingSize: hp.embeddingSize, hiddenSize: hp.hiddenSize };
       pool = await ParallelGradients.start(shape, Math.min(threads, hp.batchSize) - 1, currentBackend());
     }
+    const runStart = performance.now();
+    let lastYield = runStart;
     for (let epoch = 1; epoch <= hp.maxEpochs; epoch++) {
       const epochStart = performance.now();
       const order = shuffleRandom.shuffle(trainSequences.map((_, i) => i));
@@ -172,7 +173,6 @@ export async function trainLanguageModel(
       let targets = 0;
       for (let b = 0; b < batchesPerEpoch; b++) {
         const sequences = order.slice(b * hp.batchSize, (b + 1) * hp.batchSize).map((i) => trainSequences[i] as Sequence);
-        const dropout = hp.dropout ?? 0;
         const { loss, targetCount: count, gradients } =
           pool === undefined
             ? lossAndGradients(model.weights, makeBatch(sequences), dropout, dropoutRandom)

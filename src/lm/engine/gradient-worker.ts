@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend.ts';
 import { Random } from '../random.ts';
 import { sharedWeightViews, type FromGradientWorker, type ToGradientWorker } from './gradient-protocol.ts';
-import { createWeights, type NetworkWeights } from './lstm-network.ts';
+import { createWeights, type NetworkWeights, type WeightValues } from './lstm-network.ts';
 import { replaceVariable, readView } from './tensor-memory.ts';
 import { lossAndGradients } from './training-step.ts';
 
@@ -20,7 +20,7 @@ const port = parentPort;
 const post = (message: FromGradientWorker): void => port.postMessage(message);
 
 let network:
-  | { weights: NetworkWeights; sharedWeights: Record<keyof NetworkWeights, Float32Array>; sharedGradients: Record<keyof NetworkWeights, Float32Array> }
+  | { weights: NetworkWeights; sharedWeights: WeightValues; sharedGradients: WeightValues }
   | undefined;
 
 port.on('message', (message: ToGradientWorker) => {
