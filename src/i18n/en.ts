@@ -165,11 +165,6 @@ export const en = {
     more: (next: number) => `Next page: \`/sentences page:${next}\``,
   },
 
-  explain: {
-    placeholder:
-      'Coming soon: `/explain` will show which of your words weighed most on the prediction and what the model’s memory holds at each step.',
-  },
-
   console: {
     help: 'Commands (type `/name value` or `/name option:value`):',
     helpExit: '/help lists the commands, /exit leaves.',

@@ -154,10 +154,6 @@ export const zhCN: Messages = {
     more: (next) => `下一页：\`/sentences page:${next}\``,
   },
 
-  explain: {
-    placeholder: '即将推出：`/explain` 会显示你的哪些词对预测影响最大，以及模型在每一步记住了什么。',
-  },
-
   console: {
     help: '命令（输入 `/命令 值` 或 `/命令 选项:值`）：',
     helpExit: '/help 列出命令，/exit 退出。',

@@ -154,10 +154,6 @@ export const zhTW: Messages = {
     more: (next) => `下一頁：\`/sentences page:${next}\``,
   },
 
-  explain: {
-    placeholder: '即將推出：`/explain` 會顯示你的哪些詞對預測影響最大，以及模型在每一步記住了什麼。',
-  },
-
   console: {
     help: '指令（輸入 `/指令 值` 或 `/指令 選項:值`）：',
     helpExit: '/help 列出指令，/exit 離開。',

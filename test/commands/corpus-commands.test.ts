@@ -137,10 +137,3 @@ describe('/sentences', () => {
     expect((await runLine('/sentences', { services }))[0]?.text).toBe('No sentences yet.');
   });
 });
-
-describe('/explain', () => {
-  it('answers with what the explanation will show', async () => {
-    const { services } = await taught([]);
-    expect((await runLine('/explain 我 喜欢', { services }))[0]?.text).toContain('Coming soon');
-  });
-});
