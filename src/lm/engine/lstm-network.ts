@@ -112,11 +112,17 @@ export function runLstm(weights: NetworkWeights, batch: InputBatch, keepForBackw
   const G = 4 * H;
   const positions = steps * size;
   const embedded = tf.tidy(() => tf.gather(weights.embedding, tf.tensor1d(batch.inputs, 'int32')));
+  // The candidate block of every pre-activation is doubled, so that one sigmoid serves all gates.
+  const blockScale = Float32Array.from({ length: G }, (_, k) => (k >= 2 * H && k < 3 * H ? 2 : 1));
+  const scaledRecurrent = tf.tidy(() => tf.mul(weights.recurrentKernel, tf.tensor1d(blockScale)));
   const projected = tf.matMul(embedded, weights.kernel);
-  // Pre-activations from the inputs; overwritten step by step with the activated gates.
+  // (x W + b) * scale for every position; overwritten step by step with the activated gates.
   const gates = readView(projected).slice();
   projected.dispose();
-  const bias = readView(weights.bias).slice();
+  const bias = readView(weights.bias);
+  for (let p = 0; p < positions; p++) {
+    for (let k = 0, at = p * G; k < G; k++, at++) gates[at] = ((gates[at] as number) + (bias[k] as number)) * (blockScale[k] as number);
+  }
 
   const cells = new Float32Array(positions * H);
   const cellTanh = new Float32Array(positions * H);
@@ -127,25 +133,21 @@ export function runLstm(weights: NetworkWeights, batch: InputBatch, keepForBackw
   try {
     for (let t = 0; t < steps; t++) {
       const rowStart = t * size;
+      const stepGates = gates.subarray(rowStart * G, (rowStart + size) * G);
       const recurrent =
         t === 0
           ? undefined
           : tf.matMul(
               previousHidden.write((values) => values.set(hidden.subarray((rowStart - size) * H, rowStart * H))),
-              weights.recurrentKernel,
+              scaledRecurrent,
             );
-      // z = x W + h U + b, with the candidate block doubled so that one sigmoid serves all gates.
       const z = preactivation.write((values) => {
-        const fromHidden = recurrent === undefined ? undefined : readView(recurrent);
-        for (let b = 0; b < size; b++) {
-          const row = b * G;
-          const from = (rowStart + b) * G;
-          for (let k = 0; k < G; k++) {
-            let v = (gates[from + k] as number) + (bias[k] as number);
-            if (fromHidden !== undefined) v += fromHidden[row + k] as number;
-            values[row + k] = k >= 2 * H && k < 3 * H ? 2 * v : v;
-          }
+        if (recurrent === undefined) {
+          values.set(stepGates);
+          return;
         }
+        const fromHidden = readView(recurrent);
+        for (let k = 0; k < values.length; k++) values[k] = (stepGates[k] as number) + (fromHidden[k] as number);
       });
       recurrent?.dispose();
       const activated = tf.sigmoid(z);
@@ -185,6 +187,7 @@ export function runLstm(weights: NetworkWeights, batch: InputBatch, keepForBackw
       squashed.dispose();
     }
   } finally {
+    scaledRecurrent.dispose();
     previousHidden.dispose();
     preactivation.dispose();
     doubledCell.dispose();
