@@ -7,8 +7,7 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Title } from 'chart.js';
 import type { ChartConfiguration, Tick } from 'chart.js';
 import { resolveLanguage } from '../i18n/index.ts';
-import { canRenderChinese } from '../render/loss-chart.ts';
-import { CHART_COLORS, fontScale, opaqueBackground, renderChartPng } from '../render/chart-canvas.ts';
+import { CHART_COLORS, canRenderChinese, fontScale, opaqueBackground, renderChartPng } from '../render/chart-canvas.ts';
 import { explainMessagesIn } from './i18n/index.ts';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Title);

@@ -23,10 +23,39 @@ export const CHART_COLORS = {
 export const DESIGN_WIDTH = 800;
 export const DESIGN_HEIGHT = 450;
 
-/** A function giving the pixel size of a font designed at `size` for an 800 x 450 chart, never below 9 px. */
+/** Text shrinks with a smaller chart only down to three quarters, below which it gets hard to read. */
+const MIN_FONT_SCALE = 0.75;
+
+/** How much a chart of this size scales what was designed for 800 x 450 (text, padding). */
+export function chartScale(width: number, height: number): number {
+  return Math.max(MIN_FONT_SCALE, Math.min(width / DESIGN_WIDTH, height / DESIGN_HEIGHT));
+}
+
+/** A function giving the pixel size of a font designed at `size` for an 800 x 450 chart. */
 export function fontScale(width: number, height: number): (size: number) => number {
-  const scale = Math.min(width / DESIGN_WIDTH, height / DESIGN_HEIGHT);
-  return (size) => Math.max(9, Math.round(size * scale));
+  const scale = chartScale(width, height);
+  return (size) => Math.round(size * scale);
+}
+
+let cjkRenders: boolean | undefined;
+
+/**
+ * Whether the installed fonts draw Chinese: two different characters must give different
+ * pictures (a missing glyph is drawn as the same box for every character). Without such a font
+ * (a system font such as Noto Sans CJK or WenQuanYi) charts fall back to English labels.
+ */
+export function canRenderChinese(): boolean {
+  if (cjkRenders === undefined) {
+    const draw = (character: string): Buffer => {
+      const canvas = createCanvas(32, 32);
+      const context = canvas.getContext('2d');
+      context.font = '24px sans-serif';
+      context.fillText(character, 2, 26);
+      return Buffer.from(context.getImageData(0, 0, 32, 32).data);
+    };
+    cjkRenders = !draw('中').equals(draw('文'));
+  }
+  return cjkRenders;
 }
 
 /** Paints the whole canvas before chart.js draws, so the PNG has no transparent pixels. */

@@ -9,11 +9,11 @@
  *
  * @module
  */
-import { createCanvas } from '@napi-rs/canvas';
 import { Chart, Legend, LineController, LineElement, LinearScale, PointElement, Title } from 'chart.js';
-import type { ChartConfiguration, ChartItem, Plugin } from 'chart.js';
+import type { ChartConfiguration } from 'chart.js';
 import { resolveLanguage } from '../i18n/index.ts';
 import type { Language } from '../i18n/index.ts';
+import { CHART_COLORS, DESIGN_HEIGHT, DESIGN_WIDTH, canRenderChinese, chartScale, opaqueBackground, renderChartPng } from './chart-canvas.ts';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Title);
 
@@ -50,55 +50,10 @@ const LABELS: Record<Language, Labels> = {
   'zh-TW': { title: '訓練損失', epoch: '輪次', loss: '損失（交叉熵）', training: '訓練', validation: '驗證' },
 };
 
-const COLORS = {
-  background: '#ffffff',
-  text: '#1f2328',
-  grid: '#e3e5e8',
-  training: '#2563eb',
-  validation: '#ea580c',
-};
-
 /** Epochs closer than this many pixels are drawn without point markers, which would merge into a blur. */
 const MIN_PIXELS_PER_MARKER = 16;
-/** The chart size the font sizes are chosen for; other sizes scale them. */
-const DESIGN_WIDTH = 800;
-const DESIGN_HEIGHT = 450;
-/** Text shrinks with a smaller chart only down to three quarters, below which it gets hard to read. */
-const MIN_FONT_SCALE = 0.75;
 
 const CJK = /[\u3000-\u9fff\uf900-\ufaff\uff00-\uffef]/u;
-
-let cjkRenders: boolean | undefined;
-
-/**
- * Whether the installed fonts draw Chinese: two different characters must give different
- * pictures (a missing glyph is drawn as the same box for every character).
- */
-export function canRenderChinese(): boolean {
-  if (cjkRenders === undefined) {
-    const draw = (character: string): Buffer => {
-      const canvas = createCanvas(32, 32);
-      const context = canvas.getContext('2d');
-      context.font = '24px sans-serif';
-      context.fillText(character, 2, 26);
-      return Buffer.from(context.getImageData(0, 0, 32, 32).data);
-    };
-    cjkRenders = !draw('中').equals(draw('文'));
-  }
-  return cjkRenders;
-}
-
-/** Paints the whole canvas before chart.js draws, so the PNG has no transparent pixels. */
-const opaqueBackground: Plugin<'line'> = {
-  id: 'opaqueBackground',
-  beforeDraw(chart) {
-    const { ctx, width, height } = chart;
-    ctx.save();
-    ctx.fillStyle = COLORS.background;
-    ctx.fillRect(0, 0, width, height);
-    ctx.restore();
-  },
-};
 
 /** A loss that can be drawn; NaN or infinite losses (a diverged run) leave a gap instead of breaking the scale. */
 const drawable = (loss: number | undefined): number | null => (loss !== undefined && Number.isFinite(loss) ? loss : null);
@@ -112,9 +67,6 @@ const drawable = (loss: number | undefined): number | null => (loss !== undefine
 export async function renderLossChart(history: readonly LossPoint[], options: LossChartOptions = {}): Promise<Buffer> {
   const width = options.width ?? DESIGN_WIDTH;
   const height = options.height ?? DESIGN_HEIGHT;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 100 || height < 100) {
-    throw new RangeError('The chart needs integer dimensions of at least 100 pixels');
-  }
   const chinese = canRenderChinese();
   const language = chinese ? resolveLanguage(options.locale ?? 'en') : 'en';
   const labels = LABELS[language];
@@ -125,7 +77,7 @@ export async function renderLossChart(history: readonly LossPoint[], options: Lo
   const last = points[points.length - 1];
   const hasValidation = points.some((point) => drawable(point.validationLoss) !== null);
   const pointRadius = points.length * MIN_PIXELS_PER_MARKER <= width ? 3 : 0;
-  const scale = Math.max(MIN_FONT_SCALE, Math.min(width / DESIGN_WIDTH, height / DESIGN_HEIGHT));
+  const scale = chartScale(width, height);
   const font = (size: number) => ({ size: Math.round(size * scale) });
   const series = (label: string, color: string, loss: (point: LossPoint) => number | undefined) => ({
     label,
@@ -136,14 +88,14 @@ export async function renderLossChart(history: readonly LossPoint[], options: Lo
     pointRadius,
     spanGaps: true,
   });
-  const axisTitle = (text: string) => ({ display: true, text, color: COLORS.text, font: font(14) });
+  const axisTitle = (text: string) => ({ display: true, text, color: CHART_COLORS.text, font: font(14) });
 
   const configuration: ChartConfiguration<'line', { x: number; y: number | null }[]> = {
     type: 'line',
     data: {
       datasets: [
-        series(labels.training, COLORS.training, (point) => point.trainLoss),
-        ...(hasValidation ? [series(labels.validation, COLORS.validation, (point) => point.validationLoss)] : []),
+        series(labels.training, CHART_COLORS.primary, (point) => point.trainLoss),
+        ...(hasValidation ? [series(labels.validation, CHART_COLORS.secondary, (point) => point.validationLoss)] : []),
       ],
     },
     options: {
@@ -159,32 +111,24 @@ export async function renderLossChart(history: readonly LossPoint[], options: Lo
           // Start at the first epoch, not at a rounder number before it; chart.js widens a single epoch itself.
           ...(first !== undefined && last !== undefined && first.epoch < last.epoch ? { min: first.epoch, max: last.epoch } : {}),
           title: axisTitle(labels.epoch),
-          ticks: { precision: 0, color: COLORS.text, font: font(12) },
-          grid: { color: COLORS.grid },
+          ticks: { precision: 0, color: CHART_COLORS.text, font: font(12) },
+          grid: { color: CHART_COLORS.grid },
         },
         y: {
           type: 'linear',
           // Keeps the highest and lowest points off the chart border.
           grace: '5%',
           title: axisTitle(labels.loss),
-          ticks: { color: COLORS.text, font: font(12) },
-          grid: { color: COLORS.grid },
+          ticks: { color: CHART_COLORS.text, font: font(12) },
+          grid: { color: CHART_COLORS.grid },
         },
       },
       plugins: {
-        title: { display: true, text: title, color: COLORS.text, font: { ...font(18), weight: 'bold' } },
-        legend: { display: true, labels: { color: COLORS.text, usePointStyle: true, pointStyle: 'line', font: font(13) } },
+        title: { display: true, text: title, color: CHART_COLORS.text, font: { ...font(18), weight: 'bold' } },
+        legend: { display: true, labels: { color: CHART_COLORS.text, usePointStyle: true, pointStyle: 'line', font: font(13) } },
       },
     },
-    plugins: [opaqueBackground],
+    plugins: [opaqueBackground<'line'>()],
   };
-
-  const canvas = createCanvas(width, height);
-  // chart.js only needs the 2D context; the server-side canvas implements the parts it uses.
-  const chart = new Chart(canvas.getContext('2d') as unknown as ChartItem, configuration);
-  try {
-    return await canvas.encode('png');
-  } finally {
-    chart.destroy();
-  }
+  return renderChartPng(configuration, width, height);
 }

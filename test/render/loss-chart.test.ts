@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
-import { canRenderChinese, renderLossChart } from '../../src/render/loss-chart.ts';
+import { canRenderChinese } from '../../src/render/chart-canvas.ts';
+import { renderLossChart } from '../../src/render/loss-chart.ts';
 import type { LossPoint } from '../../src/render/loss-chart.ts';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
