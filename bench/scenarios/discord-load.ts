@@ -1,0 +1,539 @@
+/**
+ * Scenario `discord-load`: the bot under a burst of members. 1,000 interactions (70% `/predict`,
+ * 20% `/predict` autocomplete, 10% `/teach`) at concurrency 50 over 5 servers, while one of the
+ * servers retrains from scratch in its worker thread.
+ *
+ * The bot runs in this process, wired exactly as `npm start` wires it (`createApp` with the
+ * schedule, then `startBot`), so `perf_hooks.monitorEventLoopDelay` sees its event loop. The
+ * loopback fake Discord and the load generator run in a worker thread of their own, so their work
+ * does not show up as the bot's event-loop delay (they still share the machine's cores). Latency
+ * is measured by the fake: from dispatching INTERACTION_CREATE to the first response (the reply,
+ * the deferral or the autocomplete result), and for `/predict` also to its edit with the answer.
+ * Discord refuses acknowledgements later than 3 s; the fake does too, so a late one is a miss.
+ *
+ * @module
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { FakeDiscord, type InteractionHandle, type InteractionResponse } from '../../test/support/fake-discord.ts';
+import { MEMBER_PERMISSIONS, autocomplete, slashCommand, snowflake } from '../../test/support/interactions.ts';
+import { integerOption } from '../lib/args.ts';
+import { DEFAULT_CORPUS, displayPath, readCorpus } from '../lib/corpus.ts';
+import { markdownTable, round, whole } from '../lib/format.ts';
+import { describeMachine, loadAverage, machineLine } from '../lib/machine.ts';
+import { sampleRss } from '../lib/memory.ts';
+import { defineScenario, UsageError } from '../lib/scenario.ts';
+import { percentile } from '../lib/stats.ts';
+
+const DRIVER_ROLE = 'discord-load-driver';
+/** Discord's acknowledgement deadline. */
+const DEADLINE_MS = 3000;
+/** discord.js's own global REST limit, which also throttles the webhook edits of deferred replies. */
+const DISCORD_JS_GLOBAL_RPS = 50;
+/** How long one interaction may take to its final response before it counts as unanswered. */
+const ANSWER_TIMEOUT_MS = 60_000;
+/** How long the idle event loop is measured before the load. */
+const IDLE_BASELINE_MS = 2000;
+/**
+ * Sampling interval of the event-loop delay histogram. Node records the time between two samples,
+ * interval included; the interval is subtracted to report the delay alone.
+ */
+const LOOP_SAMPLE_MS = 10;
+const KINDS = ['predict', 'autocomplete', 'teach'] as const;
+type Kind = (typeof KINDS)[number];
+/** Share of each kind in the load. */
+const MIX: Record<Kind, number> = { predict: 0.7, autocomplete: 0.2, teach: 0.1 };
+
+/** One interaction of the load, decided in advance so runs are comparable. */
+interface PlannedInteraction {
+  kind: Kind;
+  guildId: string;
+  text: string;
+  userId: string;
+}
+
+/** What the driver measured for one interaction. */
+interface Measured {
+  kind: Kind;
+  /** Dispatch to the first accepted response, or null when none came. */
+  firstMs: number | null;
+  /** Dispatch to the response that carries the answer (the edit of a deferred reply). */
+  finalMs: number | null;
+  /** The answer showed a result rather than a refusal (table, choices, sentence learned). */
+  useful: boolean;
+}
+
+interface DriverResult {
+  measured: Measured[];
+  wallMs: number;
+  /** Responses of the bot that the fake refused, by status (e.g. 404 for a late acknowledgement). */
+  refusedStatuses: Record<string, number>;
+}
+
+type ToDriver = { type: 'load'; plan: PlannedInteraction[]; concurrency: number } | { type: 'stop' };
+type FromDriver =
+  | { type: 'listening'; apiUrl: string; token: string; applicationId: string }
+  | { type: 'result'; result: DriverResult }
+  | { type: 'stopped' };
+
+interface DriverData {
+  role: typeof DRIVER_ROLE;
+  guildIds: string[];
+}
+
+export default defineScenario({
+  summary: '1,000 interactions (70% /predict, 20% autocomplete, 10% /teach) at concurrency 50 over 5 servers while one retrains: latency, throughput, event-loop delay, RSS',
+  usage: `  --interactions N   interactions in the load (default 1000)
+  --concurrency N    interactions in flight at once (default 50)
+  --guilds N         servers, each with its share of the corpus and its own model (default 5)
+  --corpus FILE      one sentence per line, dealt round-robin to the servers (default: the bundled
+                     data/sample-corpus.txt)
+  --retrain-sentences N
+                     sentences server 1 retrains on from scratch during the load: the corpus, then
+                     numbered copies of it, so that the run outlasts the load (default 3000)
+  --rest-rps N       discord.js's global REST limit in requests per second (default 1000; discord.js
+                     uses ${DISCORD_JS_GLOBAL_RPS}, which throttles the edits of deferred replies; interaction
+                     endpoints are not subject to Discord's global limit)`,
+  options: {
+    interactions: { type: 'string' },
+    concurrency: { type: 'string' },
+    guilds: { type: 'string' },
+    corpus: { type: 'string', default: DEFAULT_CORPUS },
+    'rest-rps': { type: 'string' },
+    'retrain-sentences': { type: 'string' },
+  },
+
+  async run(values) {
+    const interactions = integerOption(values.interactions, 'interactions', 1000);
+    const concurrency = integerOption(values.concurrency, 'concurrency', 50);
+    const guildCount = integerOption(values.guilds, 'guilds', 5);
+    const restRps = integerOption(values['rest-rps'], 'rest-rps', 1000);
+    const retrainSentences = integerOption(values['retrain-sentences'], 'retrain-sentences', 3000);
+    const corpus = readCorpus(values.corpus);
+    if (corpus.length < guildCount * 5) throw new UsageError(`--corpus needs at least ${guildCount * 5} sentences for ${guildCount} servers`);
+    return runLoad({ interactions, concurrency, guildCount, restRps, corpus, retrainSentences, corpusName: displayPath(values.corpus) });
+  },
+});
+
+interface LoadOptions {
+  interactions: number;
+  concurrency: number;
+  guildCount: number;
+  restRps: number;
+  corpus: string[];
+  retrainSentences: number;
+  corpusName: string;
+}
+
+async function runLoad(options: LoadOptions) {
+  // The product's modules load tfjs: imported here so that listing the scenarios stays cheap.
+  const { createApp } = await import('../../src/app/create-app.ts');
+  const { importLines } = await import('../../src/app/corpus-import.ts');
+  const { loadConfig, requireDiscordCredentials } = await import('../../src/config.ts');
+  const { startBot } = await import('../../src/discord/bot.ts');
+  const { createLogger } = await import('../../src/log.ts');
+
+  const loadBefore = loadAverage();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-bot-discord-load-'));
+  const guildIds = Array.from({ length: options.guildCount }, () => snowflake());
+  const shares = guildIds.map((_, index) => options.corpus.filter((__, line) => line % guildIds.length === index));
+  const driver = startDriver({ role: DRIVER_ROLE, guildIds });
+  try {
+    const fake = await driver.listening;
+    // An explicit environment: a developer's .env or shell must not change the figures.
+    const config = requireDiscordCredentials(loadConfig({
+      DISCORD_TOKEN: fake.token,
+      DISCORD_CLIENT_ID: fake.applicationId,
+      DISCORD_API_URL: fake.apiUrl,
+      DB_PATH: path.join(dir, 'bot.sqlite'),
+      LOG_LEVEL: 'warn',
+      // Only the retrain this scenario starts trains during the load.
+      RETRAIN_INTERVAL_MINUTES: '600',
+      RETRAIN_MIN_NEW_SENTENCES: '100000',
+    }));
+    const logFile = path.join(dir, 'bot.log');
+    const logger = createLogger({ level: config.logLevel, destination: { file: logFile } });
+    const app = await createApp(config, logger, { schedule: true });
+    try {
+      progress(`training the first model of ${guildIds.length} servers (${shares.map((share) => share.length).join(', ')} sentences)`);
+      for (const [index, guildId] of guildIds.entries()) {
+        importLines(app.store, guildId, shares[index]!, { authorId: 'bench', source: 'import' });
+        const result = await app.services.retrain(guildId, { full: true, requestedBy: 'bench' }).done;
+        if (result.status !== 'succeeded') throw new Error(`the first model of server ${index + 1} could not be trained: ${JSON.stringify(result)}`);
+      }
+      const bot = await startBot(config, app.services, logger);
+      try {
+        bot.client.rest.options.globalRequestsPerSecond = options.restRps;
+        const retraining = guildIds[0]!;
+        const retrainCorpus = numberedCopies(options.corpus, options.retrainSentences);
+        importLines(app.store, retraining, retrainCorpus, { authorId: 'bench', source: 'import' });
+        const retrain = app.services.retrain(retraining, { full: true, requestedBy: 'bench' });
+        let retrainEnded = false;
+        void retrain.done.then(() => {
+          retrainEnded = true;
+        });
+        await new Promise<void>((resolve) => {
+          const stop = retrain.onProgress((update) => {
+            if (update.phase !== 'training') return;
+            stop();
+            resolve();
+          });
+        });
+        // A bot that has run for a while has its servers' models in memory.
+        for (const guildId of guildIds) await app.services.predict(guildId, shares[guildIds.indexOf(guildId)]![0]!, 5);
+        progress(`server 1 retrains on ${retrainCorpus.length} sentences; measuring the idle event loop, then sending ${options.interactions} interactions, ${options.concurrency} at a time`);
+        const idleDelay = await idleLoopDelay(IDLE_BASELINE_MS);
+
+        const plan = planLoad(options.interactions, guildIds, shares);
+        const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
+        const rss = sampleRss();
+        const rssBefore = process.memoryUsage.rss() / 2 ** 20;
+        const cpuBefore = process.cpuUsage();
+        loopDelay.enable();
+        const driven = await driver.load(plan, options.concurrency);
+        loopDelay.disable();
+        const cpu = process.cpuUsage(cpuBefore);
+        const peakRssMb = rss.stop();
+        const retrainOverlapped = !retrainEnded;
+        const retrainProgress = retrain.progress();
+        const logs = readLog(logFile);
+        return report({
+          options,
+          plan,
+          driven,
+          loopDelay: loopDelayOf(loopDelay),
+          memory: { beforeMb: rssBefore, peakMb: peakRssMb },
+          cpuSeconds: (cpu.user + cpu.system) / 1e6,
+          idleDelay,
+          retrain: {
+            sentences: retrainCorpus.length,
+            stillTrainingAtEnd: retrainOverlapped,
+            epochAtEnd: retrainProgress?.epoch ?? null,
+            maxEpochs: retrainProgress?.maxEpochs ?? null,
+          },
+          logs,
+          backend: app.backend,
+          loadBefore,
+        });
+      } finally {
+        await bot.stop();
+      }
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await driver.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The corpus, then copies of it with a number appended, up to `count` sentences. */
+function numberedCopies(corpus: readonly string[], count: number): string[] {
+  return Array.from({ length: count }, (_, index) => {
+    const sentence = corpus[index % corpus.length]!;
+    const copy = Math.floor(index / corpus.length);
+    return copy === 0 ? sentence : `${sentence} ${copy}`;
+  });
+}
+
+/** Event-loop delay of the bot with no interaction: what the machine and the training cost alone. */
+async function idleLoopDelay(durationMs: number): Promise<LoopDelay> {
+  const histogram = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
+  histogram.enable();
+  await new Promise((resolve) => setTimeout(resolve, durationMs));
+  histogram.disable();
+  return loopDelayOf(histogram);
+}
+
+/** Event-loop delay in milliseconds beyond the sampling interval. */
+interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+function loopDelayOf(histogram: ReturnType<typeof monitorEventLoopDelay>): LoopDelay {
+  const delay = (ns: number): number => round(Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS), 2);
+  return { p50: delay(histogram.percentile(50)), p99: delay(histogram.percentile(99)), max: delay(histogram.max) };
+}
+
+function progress(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** The interactions in a fixed pseudo-random order: exact shares of each kind, servers at random. */
+function planLoad(count: number, guildIds: readonly string[], shares: readonly string[][]): PlannedInteraction[] {
+  const next = seededRandom(20_240_611);
+  const kinds: Kind[] = [];
+  const predictCount = Math.round(count * MIX.predict);
+  const autocompleteCount = Math.round(count * MIX.autocomplete);
+  for (let i = 0; i < count; i++) kinds.push(i < predictCount ? 'predict' : i < predictCount + autocompleteCount ? 'autocomplete' : 'teach');
+  for (let i = kinds.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!];
+  }
+  return kinds.map((kind, index) => {
+    const guild = Math.floor(next() * guildIds.length);
+    const share = shares[guild]!;
+    const sentence = share[Math.floor(next() * share.length)]!;
+    const words = sentence.split(/\s+/);
+    // Members type the start of a sentence of their server; teachers add a sentence of their own.
+    const text = kind === 'teach' ? `${sentence} ${index}` : words.slice(0, 1 + Math.floor(next() * Math.min(3, words.length))).join(' ');
+    return { kind, guildId: guildIds[guild]!, text, userId: snowflake() };
+  });
+}
+
+/** mulberry32: a small deterministic generator. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Warning and error lines the bot logged during the run, by message. */
+function readLog(file: string): { warnings: number; errors: number; messages: Record<string, number> } {
+  const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((line) => line !== '') : [];
+  const messages: Record<string, number> = {};
+  let warnings = 0;
+  let errors = 0;
+  for (const raw of lines) {
+    const line = JSON.parse(raw) as { level: number; msg: string };
+    if (line.level >= 50) errors += 1;
+    else if (line.level >= 40) warnings += 1;
+    messages[line.msg] = (messages[line.msg] ?? 0) + 1;
+  }
+  return { warnings, errors, messages };
+}
+
+interface ReportInput {
+  options: LoadOptions;
+  plan: PlannedInteraction[];
+  driven: DriverResult;
+  loopDelay: LoopDelay;
+  memory: { beforeMb: number; peakMb: number };
+  cpuSeconds: number;
+  idleDelay: LoopDelay;
+  retrain: { sentences: number; stillTrainingAtEnd: boolean; epochAtEnd: number | null; maxEpochs: number | null };
+  logs: ReturnType<typeof readLog>;
+  backend: string;
+  loadBefore: number;
+}
+
+interface LatencyFigures {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+function latency(values: readonly number[]): LatencyFigures {
+  return {
+    count: values.length,
+    p50Ms: round(percentile(values, 50), 1),
+    p99Ms: round(percentile(values, 99), 1),
+    maxMs: round(values.length === 0 ? Number.NaN : Math.max(...values), 1),
+  };
+}
+
+function report(input: ReportInput) {
+  const { options, driven, loopDelay } = input;
+  const answered = driven.measured.filter((m) => m.firstMs !== null);
+  const firsts = answered.map((m) => m.firstMs!);
+  const withinDeadline = firsts.filter((ms) => ms <= DEADLINE_MS).length;
+  const byKind = Object.fromEntries(
+    KINDS.map((kind) => {
+      const ofKind = driven.measured.filter((m) => m.kind === kind);
+      return [
+        kind,
+        {
+          first: latency(ofKind.flatMap((m) => (m.firstMs === null ? [] : [m.firstMs]))),
+          final: latency(ofKind.flatMap((m) => (m.finalMs === null ? [] : [m.finalMs]))),
+          useful: ofKind.filter((m) => m.useful).length,
+        },
+      ];
+    }),
+  ) as Record<Kind, { first: LatencyFigures; final: LatencyFigures; useful: number }>;
+  const result = {
+    machine: describeMachine(input.backend as Parameters<typeof describeMachine>[0]),
+    loadAverageBefore: input.loadBefore,
+    loadAverageAfter: loadAverage(),
+    corpus: options.corpusName,
+    interactions: driven.measured.length,
+    concurrency: options.concurrency,
+    guilds: options.guildCount,
+    restGlobalRequestsPerSecond: options.restRps,
+    acknowledgedWithinDeadline: withinDeadline,
+    unanswered: driven.measured.length - answered.length,
+    firstResponse: latency(firsts),
+    byKind,
+    wallSeconds: round(driven.wallMs / 1000, 2),
+    throughputPerSecond: round(driven.measured.length / (driven.wallMs / 1000), 1),
+    eventLoopDelayMs: loopDelay,
+    idleEventLoopDelayMs: input.idleDelay,
+    rssMb: { before: round(input.memory.beforeMb, 1), peak: round(input.memory.peakMb, 1) },
+    cpuSecondsAllThreads: round(input.cpuSeconds, 2),
+    retrain: input.retrain,
+    refusedResponses: driven.refusedStatuses,
+    botLog: input.logs,
+  };
+  const rows = KINDS.map((kind) => {
+    const figures = byKind[kind];
+    return [
+      kind,
+      String(figures.first.count),
+      `${figures.first.p50Ms} / ${figures.first.p99Ms} / ${figures.first.maxMs}`,
+      kind === 'predict' ? `${figures.final.p50Ms} / ${figures.final.p99Ms} / ${figures.final.maxMs}` : 'same',
+      String(figures.useful),
+    ];
+  });
+  const text = [
+    `Discord load: ${result.interactions} interactions, ${options.concurrency} in flight, ${options.guildCount} servers, one retraining (${options.corpusName})`,
+    `machine: ${machineLine(result.machine)}; load average ${result.loadAverageBefore} before, ${result.loadAverageAfter} after`,
+    `discord.js global REST limit: ${options.restRps} requests/s (discord.js default ${DISCORD_JS_GLOBAL_RPS})`,
+    '',
+    markdownTable(['kind', 'answered', 'first response p50 / p99 / max (ms)', 'answer p50 / p99 / max (ms)', 'with a result'], rows),
+    '',
+    `acknowledged within ${DEADLINE_MS / 1000} s: ${withinDeadline} of ${result.interactions} (unanswered: ${result.unanswered})`,
+    `first response, all kinds: p50 ${result.firstResponse.p50Ms} ms, p99 ${result.firstResponse.p99Ms} ms, max ${result.firstResponse.maxMs} ms`,
+    `throughput: ${result.throughputPerSecond} interactions/s over ${result.wallSeconds} s`,
+    `bot event-loop delay: p50 ${result.eventLoopDelayMs.p50} ms, p99 ${result.eventLoopDelayMs.p99} ms, max ${result.eventLoopDelayMs.max} ms (idle, retrain running, before the load: p50 ${input.idleDelay.p50} ms, p99 ${input.idleDelay.p99} ms)`,
+    `RSS (whole process: bot, training worker, fake): ${result.rssMb.before} MB before, peak ${result.rssMb.peak} MB; CPU ${result.cpuSecondsAllThreads} s`,
+    `retrain of server 1 on ${whole(input.retrain.sentences)} sentences: ${input.retrain.stillTrainingAtEnd ? `still training at the end (epoch ${input.retrain.epochAtEnd}/${input.retrain.maxEpochs})` : 'finished before the load ended'}`,
+    `bot log: ${input.logs.warnings} warnings, ${input.logs.errors} errors${Object.keys(driven.refusedStatuses).length > 0 ? `; refused responses ${JSON.stringify(driven.refusedStatuses)}` : ''}`,
+  ].join('\n');
+  return { result, text };
+}
+
+// ------------------------------------------------------------------ the driver thread
+
+/** The driver thread, seen from the bot's side. */
+interface DriverHandle {
+  listening: Promise<{ apiUrl: string; token: string; applicationId: string }>;
+  load(plan: PlannedInteraction[], concurrency: number): Promise<DriverResult>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the fake Discord and the load generator in a worker thread. Node 20 ignores `--import`
+ * in a worker's flags, so the thread registers the TypeScript loader before loading this module.
+ */
+function startDriver(data: DriverData): DriverHandle {
+  const bootstrap = `
+    const { workerData } = require('node:worker_threads');
+    import(workerData.tsxApi).then(({ register }) => { register(); return import(workerData.entry); });
+  `;
+  const worker = new Worker(bootstrap, {
+    eval: true,
+    execArgv: [],
+    workerData: { ...data, tsxApi: import.meta.resolve('tsx/esm/api'), entry: import.meta.url },
+  });
+  const next = <T extends FromDriver['type']>(type: T): Promise<Extract<FromDriver, { type: T }>> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (message: FromDriver) => {
+        if (message.type !== type) return;
+        cleanup();
+        resolve(message as Extract<FromDriver, { type: T }>);
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        reject(error);
+      };
+      const onExit = (code: number) => {
+        cleanup();
+        reject(new Error(`the load driver thread exited with code ${code}`));
+      };
+      const cleanup = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+    });
+  const send = (message: ToDriver) => worker.postMessage(message);
+  return {
+    listening: next('listening'),
+    async load(plan, concurrency) {
+      const result = next('result');
+      send({ type: 'load', plan, concurrency });
+      return (await result).result;
+    },
+    async stop() {
+      const stopped = next('stopped').catch(() => undefined);
+      send({ type: 'stop' });
+      await stopped;
+      await worker.terminate();
+    },
+  };
+}
+
+async function runDriver(data: DriverData, port: NonNullable<typeof parentPort>): Promise<void> {
+  const fake = new FakeDiscord({ guilds: data.guildIds.map((id, index) => ({ id, name: `Server ${index + 1}` })) });
+  await fake.start();
+  const reply = (message: FromDriver) => port.postMessage(message);
+  port.on('message', (message: ToDriver) => {
+    if (message.type === 'stop') {
+      void fake.stop().finally(() => reply({ type: 'stopped' }));
+      return;
+    }
+    void drive(fake, message.plan, message.concurrency).then((result) => reply({ type: 'result', result }));
+  });
+  reply({ type: 'listening', apiUrl: fake.apiUrl, token: fake.token, applicationId: fake.applicationId });
+}
+
+/** Sends the plan with `concurrency` interactions in flight, each until its final response. */
+async function drive(fake: FakeDiscord, plan: readonly PlannedInteraction[], concurrency: number): Promise<DriverResult> {
+  const firstRequest = fake.requests.length;
+  const measured: Measured[] = new Array(plan.length);
+  let nextIndex = 0;
+  const started = performance.now();
+  const lane = async () => {
+    while (nextIndex < plan.length) {
+      const index = nextIndex++;
+      measured[index] = await interact(fake, plan[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, plan.length) }, lane));
+  const wallMs = performance.now() - started;
+  const refusedStatuses: Record<string, number> = {};
+  for (const request of fake.requests.slice(firstRequest)) {
+    if (request.status >= 400) refusedStatuses[request.status] = (refusedStatuses[request.status] ?? 0) + 1;
+  }
+  return { measured, wallMs, refusedStatuses };
+}
+
+async function interact(fake: FakeDiscord, planned: PlannedInteraction): Promise<Measured> {
+  const common = { applicationId: fake.applicationId, guildId: planned.guildId, user: { id: planned.userId }, permissions: MEMBER_PERMISSIONS };
+  let handle: InteractionHandle;
+  if (planned.kind === 'autocomplete') {
+    handle = fake.sendInteraction(autocomplete({ ...common, name: 'predict', options: { text: planned.text }, focused: 'text' }));
+  } else if (planned.kind === 'predict') {
+    handle = fake.sendInteraction(slashCommand({ ...common, name: 'predict', options: { text: planned.text } }));
+  } else {
+    handle = fake.sendInteraction(slashCommand({ ...common, name: 'teach', options: { sentence: planned.text } }));
+  }
+  const carriesAnswer = (response: InteractionResponse) => (planned.kind === 'predict' ? response.kind === 'edit' : response.kind === 'callback');
+  const final = await fake.waitFor(handle, carriesAnswer, ANSWER_TIMEOUT_MS).catch(() => null);
+  const first = handle.responses[0];
+  const content = final?.body.content ?? final?.body.data?.content ?? '';
+  const useful =
+    planned.kind === 'autocomplete'
+      ? (final?.body.data?.choices?.length ?? 0) > 0
+      : planned.kind === 'predict'
+        ? content.startsWith('**')
+        : content.startsWith('Learned');
+  return { kind: planned.kind, firstMs: first?.atMs ?? null, finalMs: final?.atMs ?? null, useful };
+}
+
+if (!isMainThread && (workerData as Partial<DriverData> | null)?.role === DRIVER_ROLE && parentPort !== null) {
+  await runDriver(workerData as DriverData, parentPort);
+}
