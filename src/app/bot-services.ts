@@ -58,7 +58,7 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
   const modelInfo = (serving: ServingModel): ModelInfo => ({
     version: serving.version,
     createdAt: serving.createdAt,
-    kind: 'lstm',
+    kind: serving.kind,
   });
 
   return {

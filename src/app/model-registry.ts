@@ -1,8 +1,10 @@
 import type { Logger } from '../log.ts';
 import type { EpochMetrics } from '../lm/train.ts';
+import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import { unpackModel } from '../lm/model-package.ts';
 import type { LstmLanguageModel } from '../lm/model.ts';
-import { lstmNextWordModel, type LanguageModel } from '../lm/predict.ts';
+import { lstmNextWordModel, type LanguageModel, type NextWordModel } from '../lm/predict.ts';
+import { kneserNeyNextWordModel, servedKindOf, type ServedKind } from '../lm/served-model.ts';
 import type { Vocabulary } from '../lm/vocabulary.ts';
 import type { ModelInfo, Store } from '../store/index.ts';
 
@@ -12,6 +14,8 @@ export interface ServingModel {
   version: number;
   createdAt: number;
   corpusSentences: number;
+  /** Which model answers predictions (`language`); explanations always take the LSTM apart. */
+  kind: ServedKind;
   lstm: LstmLanguageModel;
   vocabulary: Vocabulary;
   language: LanguageModel;
@@ -78,20 +82,35 @@ export class ModelRegistry {
       this.logger?.error({ err: error, guildId, version: info.version }, 'serving model could not be loaded');
       throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${(error as Error).message}`);
     }
+    const kind = servedKindOf(info.metrics);
     const serving: ServingModel = {
       id: info.id,
       version: info.version,
       createdAt: info.createdAt,
       corpusSentences: info.corpusSentences,
+      kind,
       lstm: unpacked.model,
       vocabulary: unpacked.vocabulary,
-      language: { model: lstmNextWordModel(unpacked.model), vocabulary: unpacked.vocabulary },
+      language: {
+        model: kind === 'kneser-ney' ? this.kneserNey(guildId, unpacked.vocabulary) : lstmNextWordModel(unpacked.model),
+        vocabulary: unpacked.vocabulary,
+      },
       history: historyOf(info.metrics),
     };
     this.evict(guildId);
     this.loaded.set(guildId, serving);
-    this.logger?.info({ guildId, version: info.version, ms: Math.round(performance.now() - started) }, 'serving model loaded');
+    this.logger?.info({ guildId, version: info.version, kind, ms: Math.round(performance.now() - started) }, 'serving model loaded');
     return serving;
+  }
+
+  /**
+   * The n-gram model of a guild, counted afresh from its current sentences with the stored
+   * vocabulary: counting takes well under a second at the corpus sizes where it serves, and
+   * sentences forgotten since training leave it at once.
+   */
+  private kneserNey(guildId: string, vocabulary: Vocabulary): NextWordModel {
+    const sentences = this.store.corpus(guildId).sentences.map((tokens) => vocabulary.encode(tokens).ids);
+    return kneserNeyNextWordModel(KneserNeyTrigram.train(sentences, vocabulary.size));
   }
 }
 

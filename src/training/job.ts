@@ -12,6 +12,7 @@ import { defaultHyperparameters, type Hyperparameters } from '../lm/hyperparamet
 import { growVocabulary, type LstmLanguageModel } from '../lm/model.ts';
 import { packModel, unpackModel, type UnpackedModel } from '../lm/model-package.ts';
 import { lstmPredictor } from '../lm/predict.ts';
+import { chooseServedModel, type ServedModelChoice } from '../lm/served-model.ts';
 import {
   TrainingAbortedError,
   trainLanguageModel,
@@ -63,6 +64,11 @@ export interface ModelMetrics {
     /** Time spent scoring both models. */
     seconds: number;
   } | null;
+  /**
+   * The LSTM against a Kneser-Ney 3-gram of the training sentences on the validation sentences,
+   * and which of them serves predictions; null without validation sentences (the LSTM serves).
+   */
+  servedModel: ServedModelChoice | null;
   backend: string;
   /** Wall time of the whole run (preparation and saving included). */
   seconds: number;
@@ -154,6 +160,16 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
       ? decidePromotion({ ...comparison, sentences: plan.validation.length })
       : { promote: true, note: `promoted: ${serving.stored ? 'no held-out sentences to compare on' : 'first model'}` };
     const bestEpoch = keptEpoch(trained.history);
+    const servedModel =
+      bestEpoch.validationLoss === undefined
+        ? null
+        : chooseServedModel(
+            bestEpoch.validationLoss,
+            encode(splitForValidation(corpus.sentences, plan.hyperparameters.validationFraction).train),
+            encode(plan.validation),
+            plan.vocabulary.size,
+          );
+    const note = servedModel?.served === 'kneser-ney' ? `${decision.note}; ${kneserNeyNote(servedModel)}` : decision.note;
     const metrics: ModelMetrics = {
       history: trained.history,
       bestEpoch: bestEpoch.epoch,
@@ -165,6 +181,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
       validationSentences: plan.validation.length,
       validationTargets: targetCount(plan.validation),
       comparison,
+      servedModel,
       backend,
       seconds: 0,
     };
@@ -182,7 +199,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
         metrics,
         corpusSentences: corpus.sentences.length,
         corpusRevision: corpus.revision,
-        note: decision.note,
+        note,
       },
       {
         promote: decision.promote,
@@ -193,7 +210,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
     const summary: RunSummary = {
       modelVersion: saved.version,
       promoted: decision.promote,
-      note: decision.note,
+      note,
       mode: plan.mode,
       modeReason: plan.modeReason,
       sentences: corpus.sentences.length,
@@ -212,7 +229,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
       runId: run.id,
       modelVersion: saved.version,
       promoted: decision.promote,
-      note: decision.note,
+      note,
       sentences: summary.sentences,
       vocabularySize: summary.vocabularySize,
       finalLoss: summary.finalLoss,
@@ -358,6 +375,12 @@ function keptEpoch(history: readonly EpochMetrics[]): EpochMetrics {
   return history.reduce((best, epoch) =>
     epoch.validationLoss !== undefined && epoch.validationLoss < (best.validationLoss ?? Infinity) ? epoch : best,
   last);
+}
+
+/** Why the n-gram model answers instead of the LSTM, for the run's note. */
+function kneserNeyNote(choice: ServedModelChoice): string {
+  const perplexity = (value: number): string => value.toFixed(1);
+  return `the n-gram model answers: held-out perplexity ${perplexity(choice.kneserNeyPerplexity)} against the LSTM's ${perplexity(choice.lstmPerplexity)}`;
 }
 
 function targetCount(sentences: readonly string[][]): number {

@@ -1,0 +1,86 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ModelRegistry } from '../../src/app/model-registry.ts';
+import { predictNextWords } from '../../src/lm/predict.ts';
+import { chooseServedModel } from '../../src/lm/served-model.ts';
+import { openStore, type Store } from '../../src/store/index.ts';
+import { runTrainingJob, type ModelMetrics, type RunSummary } from '../../src/training/job.ts';
+import type { JobSettings } from '../../src/training/job-settings.ts';
+import { TINY_CORPUS, teachSentences, templatedCorpus } from './corpus.ts';
+
+let dir: string;
+let store: Store;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'served-model-'));
+  store = openStore(path.join(dir, 'bot.sqlite'));
+});
+
+afterEach(() => {
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function trainFull(guildId: string, settings: Partial<JobSettings> = {}): Promise<RunSummary> {
+  store.enqueueRun(guildId, { kind: 'full', trigger: 'cli' });
+  const run = store.claimNextRun()!;
+  const result = await runTrainingJob(store, run, { settings: { budgetMinutes: 1, ...settings } });
+  expect(result.status).toBe('succeeded');
+  return store.getRun(run.id)!.summary as RunSummary;
+}
+
+describe('serving the better of the LSTM and the n-gram model', () => {
+  it('serves the n-gram model when it predicts the validation sentences better than the LSTM', async () => {
+    teachSentences(store, 'g', templatedCorpus());
+    // One epoch of a tiny network cannot learn the patterns a trigram counts exactly.
+    const summary = await trainFull('g', {
+      hyperparameters: { validationFraction: 0.3, maxEpochs: 1, embeddingSize: 4, hiddenSize: 4, learningRate: 0.001 },
+    });
+
+    const metrics = store.servingModel('g')!.metrics as ModelMetrics;
+    expect(metrics.servedModel?.served).toBe('kneser-ney');
+    expect(metrics.servedModel!.kneserNeyPerplexity).toBeLessThan(metrics.servedModel!.lstmPerplexity);
+    expect(metrics.servedModel!.lstmPerplexity).toBeCloseTo(Math.exp(metrics.history[0]!.validationLoss!), 6);
+    expect(summary.note).toMatch(/n-gram model answers/);
+
+    const registry = new ModelRegistry(store);
+    try {
+      const serving = (await registry.get('g'))!;
+      expect(serving.kind).toBe('kneser-ney');
+      const prediction = predictNextWords(serving.language, '他们 每天 早上', 1);
+      expect(prediction).toMatchObject({ status: 'ok', truncated: true, contextUsed: ['每天', '早上'] });
+      expect(prediction.status === 'ok' && prediction.predictions[0]?.word).toBe('喝');
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('keeps the LSTM serving when there are no validation sentences to compare on', async () => {
+    teachSentences(store, 'g', TINY_CORPUS);
+    await trainFull('g');
+
+    expect((store.servingModel('g')!.metrics as ModelMetrics).servedModel).toBeNull();
+    const registry = new ModelRegistry(store);
+    try {
+      const serving = (await registry.get('g'))!;
+      expect(serving.kind).toBe('lstm');
+      const prediction = predictNextWords(serving.language, '我 喜欢', 1);
+      expect(prediction.status === 'ok' && prediction.predictions[0]?.word).toBe('吃');
+    } finally {
+      registry.dispose();
+    }
+  });
+
+  it('chooses the LSTM when its validation loss is lower than the n-gram model’s', () => {
+    const train = [[4, 5, 6], [4, 5, 7], [4, 5, 6]];
+    const validation = [[4, 5, 6]];
+    const perfect = chooseServedModel(0.01, train, validation, 8);
+    expect(perfect.served).toBe('lstm');
+    expect(perfect.targets).toBe(4);
+    const uniform = chooseServedModel(Math.log(8), train, validation, 8);
+    expect(uniform.served).toBe('kneser-ney');
+    expect(uniform.kneserNeyPerplexity).toBeLessThan(uniform.lstmPerplexity);
+  });
+});
