@@ -71,6 +71,13 @@ export interface TrainingOptions {
    * a corpus of thousands of sentences, as each worker takes a second or two to start.
    */
   threads?: number;
+  /**
+   * Wall-clock deadline (milliseconds since the epoch, as `Date.now()`): no epoch is started once
+   * it has passed, nor when the previous epoch's duration says it would end after it. The epoch
+   * in progress is always finished, so the first epoch always runs; the weights kept are the
+   * best so far, as when training ends any other way.
+   */
+  deadline?: number;
 }
 
 /** What {@link trainLanguageModel} returns; the caller owns (and disposes) the model. */
@@ -124,7 +131,7 @@ export async function trainLanguageModel(
   hyperparameters: Hyperparameters,
   options: TrainingOptions = {},
 ): Promise<TrainingResult> {
-  const { signal, onProgress, initialModel } = options;
+  const { signal, onProgress, initialModel, deadline } = options;
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
   validateHyperparameters(hyperparameters);
@@ -167,6 +174,8 @@ export async function trainLanguageModel(
     const runStart = performance.now();
     let lastYield = runStart;
     for (let epoch = 1; epoch <= hp.maxEpochs; epoch++) {
+      const previous = history.at(-1);
+      if (previous !== undefined && deadline !== undefined && Date.now() + 1000 * previous.seconds > deadline) break;
       const epochStart = performance.now();
       const order = shuffleRandom.shuffle(trainSequences.map((_, i) => i));
       let lossSum = 0;
