@@ -34,8 +34,6 @@ export interface SpawnOptions {
   dbPath: string;
   /** Extra variables, on top of the defaults below; they win. */
   env?: Record<string, string>;
-  /** Arguments after `node --import tsx` (default: the `npm start` entry). */
-  entry?: string;
 }
 
 /**
@@ -79,7 +77,7 @@ export class BotProcess {
       DB_PATH: options.dbPath,
       ...options.env,
     };
-    this.child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? 'src/main.ts'], {
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

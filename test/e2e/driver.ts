@@ -94,9 +94,16 @@ export class Driver {
     return (await this.answer(handle, timeoutMs)).message.content ?? '';
   }
 
-  /** Teaches each sentence in `guildId` (each from its own member) and returns the replies. */
+  /**
+   * Teaches the sentences in `guildId` one after the other (so they are stored in this order),
+   * each from its own member, and returns the replies.
+   */
   async teachAll(guildId: string, sentences: readonly string[]): Promise<string[]> {
-    return Promise.all(sentences.map((sentence) => this.text(this.command(guildId, 'teach', { sentence }, { userId: snowflake() }))));
+    const replies: string[] = [];
+    for (const sentence of sentences) {
+      replies.push(await this.text(this.command(guildId, 'teach', { sentence }, { userId: snowflake() })));
+    }
+    return replies;
   }
 }
 
