@@ -86,6 +86,16 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX training_runs_by_model ON training_runs (model_id) WHERE model_id IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'training run owner and heartbeat',
+    sql: `
+      -- The process working on a running run, and when it last showed signs of life: a process
+      -- starting up fails only the runs nobody works on any more.
+      ALTER TABLE training_runs ADD COLUMN owner TEXT;
+      ALTER TABLE training_runs ADD COLUMN heartbeat_at INTEGER;
+    `,
+  },
 ];
 
 const HISTORY_TABLE = `

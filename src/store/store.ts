@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { Database as Connection } from 'better-sqlite3';
 import { StoreError } from './errors.ts';
 import { migrate } from './migrations.ts';
+import { PROCESS_RUN_OWNER, runOwnerHasEnded } from './run-owner.ts';
 import type {
   AddSentenceResult,
   AddSentencesResult,
@@ -13,6 +14,7 @@ import type {
   FinishedRunStatus,
   GuildStats,
   InterruptedRun,
+  InterruptedRunsOptions,
   ModelInfo,
   ModelInput,
   ModelStatus,
@@ -32,6 +34,13 @@ import type {
 
 /** Models kept per guild when `saveModel` is not told otherwise. */
 export const DEFAULT_KEEP_VERSIONS = 5;
+
+/**
+ * How old the heartbeat of another process's run may be before the run counts as interrupted.
+ * Training writes one at least every few seconds, but a long synchronous step (scoring a large
+ * held-out set, say) holds it back: this must exceed the longest such step.
+ */
+export const DEFAULT_STALE_RUN_MS = 10 * 60_000;
 
 /** How long a write waits for another connection's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5_000;
@@ -83,6 +92,8 @@ interface RunRow {
   error: string | null;
   model_id: number | null;
   summary: string | null;
+  owner: string | null;
+  heartbeat_at: number | null;
 }
 
 const SENTENCE_COLUMNS =
@@ -93,7 +104,7 @@ const MODEL_INFO_COLUMNS =
   'length(weights) AS weights_bytes, created_at, note';
 const RUN_COLUMNS =
   'id, guild_id, status, kind, "trigger", requested_by, created_at, started_at, finished_at, ' +
-  'progress, error, model_id, summary';
+  'progress, error, model_id, summary, owner, heartbeat_at';
 
 /**
  * Opens (creating if needed) the store at `file`, or an in-memory store for `':memory:'`.
@@ -216,6 +227,8 @@ function toRun(row: RunRow): TrainingRun {
     error: row.error,
     modelId: row.model_id,
     summary: fromJson(row.summary),
+    owner: row.owner,
+    heartbeatAt: row.heartbeat_at,
   };
 }
 
@@ -537,24 +550,36 @@ export class Store {
     }).immediate();
   }
 
-  /** Atomically moves the oldest queued run (of any guild) to running, or returns undefined. */
+  /**
+   * Atomically moves the oldest queued run (of any guild) to running, owned by this process, or
+   * returns undefined.
+   */
   claimNextRun(): TrainingRun | undefined {
-    const row = this.#sql.claimNext.get(Date.now());
+    const row = this.#sql.claimNext.get({ now: Date.now(), owner: PROCESS_RUN_OWNER });
     return row && toRun(row);
   }
 
   /**
-   * Claims one particular queued run (for an operator's command that trains one guild now).
+   * Claims one particular queued run for this process (for an operator's command that trains one
+   * guild now).
    * @returns undefined when that run is not queued any more.
    */
   claimRun(id: number): TrainingRun | undefined {
-    const row = this.#sql.claimById.get(Date.now(), id);
+    const row = this.#sql.claimById.get({ now: Date.now(), owner: PROCESS_RUN_OWNER, id });
     return row && toRun(row);
   }
 
-  /** Records a running run's progress. @returns false when the run is not running. */
+  /** Records a running run's progress (a heartbeat too). @returns false when the run is not running. */
   updateRunProgress(id: number, progress: unknown): boolean {
-    return this.#sql.updateProgress.run(toJson(progress, 'progress'), id).changes > 0;
+    return this.#sql.updateProgress.run(toJson(progress, 'progress'), Date.now(), id).changes > 0;
+  }
+
+  /**
+   * Records that a running run is still being worked on (see {@link failInterruptedRuns}).
+   * @returns false when the run is not running (finished, or failed as interrupted meanwhile).
+   */
+  heartbeatRun(id: number): boolean {
+    return this.#sql.heartbeat.run(Date.now(), id).changes > 0;
   }
 
   /**
@@ -591,17 +616,58 @@ export class Store {
   }
 
   /**
-   * For start-up: every run still marked running was cut short by a stop or crash. Marks each
-   * failed with error 'interrupted' and queues a fresh run of the same kind for its guild.
+   * Finds the runs marked running that nobody works on any more, marks each failed with error
+   * 'interrupted' and queues a fresh run of the same kind for its guild. A running run is
+   * interrupted when:
+   * - this process claimed it and it is not among `activeRunIds` (at start-up: every run this
+   *   process claimed before);
+   * - the process that claimed it ran on this host and has ended, or it has no owner (a run
+   *   claimed before owners were recorded);
+   * - another process claimed it and its heartbeat is older than `staleAfterMs` (a process on
+   *   another host, or one that hangs).
    */
-  failInterruptedRuns(): InterruptedRun[] {
-    return this.#db.transaction((): InterruptedRun[] =>
-      this.#sql.failRunning.all(Date.now()).map((row) => {
-        const interrupted = toRun(row);
-        const requeued = this.#insertQueuedRun(interrupted.guildId, interrupted);
-        return { interrupted, requeued };
-      }),
-    ).immediate();
+  failInterruptedRuns(options: InterruptedRunsOptions = {}): InterruptedRun[] {
+    const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_RUN_MS;
+    const active = new Set(options.activeRunIds ?? []);
+    const isInterrupted = (run: TrainingRun, now: number): boolean => {
+      if (run.owner === PROCESS_RUN_OWNER) return !active.has(run.id);
+      if (run.owner === null || runOwnerHasEnded(run.owner)) return true;
+      return now - (run.heartbeatAt ?? run.startedAt ?? 0) > staleAfterMs;
+    };
+    return this.#db.transaction((): InterruptedRun[] => {
+      const now = Date.now();
+      return this.#sql.runningRuns
+        .all()
+        .map(toRun)
+        .filter((run) => isInterrupted(run, now))
+        .map((run) => {
+          const row = this.#sql.failInterrupted.get(now, run.id);
+          if (row === undefined) throw new StoreError(`running run ${run.id} vanished`);
+          const interrupted = toRun(row);
+          return { interrupted, requeued: this.#insertQueuedRun(interrupted.guildId, interrupted) };
+        });
+    }).immediate();
+  }
+
+  /**
+   * Stores a run's model and finishes the run as succeeded, in one transaction: a crash leaves
+   * either both or neither. `summarize` builds the run's summary from the saved model's id and
+   * version.
+   * @throws StoreError, saving nothing, when the run is no longer active (e.g. another process
+   * found it interrupted and queued it again)
+   */
+  finishRunWithModel(
+    runId: number,
+    input: ModelInput,
+    options: SaveModelOptions,
+    summarize: (saved: { id: number; version: number }) => unknown,
+  ): { id: number; version: number } {
+    return this.#db.transaction((): { id: number; version: number } => {
+      const saved = this.saveModel(input, options);
+      const finished = this.finishRun(runId, { status: 'succeeded', modelId: saved.id, summary: summarize(saved) });
+      if (finished === undefined) throw new StoreError(`training run ${runId} is no longer active; its model was not saved`);
+      return saved;
+    }).immediate();
   }
 
   /**
@@ -785,20 +851,23 @@ function prepareStatements(db: Connection) {
        VALUES (@guildId, 'queued', @kind, @trigger, @requestedBy, @createdAt)
        RETURNING ${RUN_COLUMNS}`,
     ),
-    claimNext: db.prepare<[number], RunRow>(
+    claimNext: db.prepare<{ now: number; owner: string }, RunRow>(
       // A single statement, so no other connection can claim the same run in between.
-      `UPDATE training_runs SET status = 'running', started_at = ?
+      `UPDATE training_runs SET status = 'running', started_at = @now, heartbeat_at = @now, owner = @owner
        WHERE id = (SELECT id FROM training_runs WHERE status = 'queued'
                    ORDER BY created_at, id LIMIT 1)
        RETURNING ${RUN_COLUMNS}`,
     ),
-    claimById: db.prepare<[number, number], RunRow>(
-      `UPDATE training_runs SET status = 'running', started_at = ?
-       WHERE id = ? AND status = 'queued'
+    claimById: db.prepare<{ now: number; owner: string; id: number }, RunRow>(
+      `UPDATE training_runs SET status = 'running', started_at = @now, heartbeat_at = @now, owner = @owner
+       WHERE id = @id AND status = 'queued'
        RETURNING ${RUN_COLUMNS}`,
     ),
-    updateProgress: db.prepare<[string, number], unknown>(
-      "UPDATE training_runs SET progress = ? WHERE id = ? AND status = 'running'",
+    updateProgress: db.prepare<[string, number, number], unknown>(
+      "UPDATE training_runs SET progress = ?, heartbeat_at = ? WHERE id = ? AND status = 'running'",
+    ),
+    heartbeat: db.prepare<[number, number], unknown>(
+      "UPDATE training_runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'",
     ),
     finishRun: db.prepare<
       {
@@ -825,9 +894,10 @@ function prepareStatements(db: Connection) {
     latestRuns: db.prepare<[string, number], RunRow>(
       `SELECT ${RUN_COLUMNS} FROM training_runs WHERE guild_id = ? ORDER BY id DESC LIMIT ?`,
     ),
-    failRunning: db.prepare<[number], RunRow>(
+    runningRuns: db.prepare<[], RunRow>(`SELECT ${RUN_COLUMNS} FROM training_runs WHERE status = 'running'`),
+    failInterrupted: db.prepare<[number, number], RunRow>(
       `UPDATE training_runs SET status = 'failed', error = 'interrupted', finished_at = ?
-       WHERE status = 'running'
+       WHERE id = ? AND status = 'running'
        RETURNING ${RUN_COLUMNS}`,
     ),
     retrainCandidates: db.prepare<[number], RetrainCandidate>(

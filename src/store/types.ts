@@ -150,6 +150,10 @@ export interface TrainingRun {
   error: string | null;
   modelId: number | null;
   summary: unknown;
+  /** The process that claimed the run (`host/pid/nonce`); null before it is claimed. */
+  owner: string | null;
+  /** When the owner last reported the run alive (claim, progress or heartbeat). */
+  heartbeatAt: number | null;
 }
 
 /** Outcome of `enqueueRun`: `created` is false when the guild already had an active run. */
@@ -164,6 +168,17 @@ export interface FinishRunInput {
   error?: string | null;
   modelId?: number | null;
   summary?: unknown;
+}
+
+/** Options of `failInterruptedRuns`. */
+export interface InterruptedRunsOptions {
+  /**
+   * A run of another process counts as interrupted once its heartbeat is older than this (when
+   * that process cannot be checked directly). Default `DEFAULT_STALE_RUN_MS`.
+   */
+  staleAfterMs?: number;
+  /** Runs this process is still working on; any other run this process claimed is over. */
+  activeRunIds?: readonly number[];
 }
 
 /** A run found running at start-up, and the run queued to replace it. */
