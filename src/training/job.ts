@@ -28,7 +28,10 @@ import { decidePromotion, sharedTargetLosses } from './promotion.ts';
 import { INTERRUPTED, type JobRunner } from './runner.ts';
 
 /** The store operations a job uses. */
-export type JobStore = Pick<Store, 'corpus' | 'servingModel' | 'saveModel' | 'finishRun' | 'updateRunProgress'>;
+export type JobStore = Pick<
+  Store,
+  'corpus' | 'servingModel' | 'finishRunWithModel' | 'finishRun' | 'updateRunProgress' | 'heartbeatRun'
+>;
 
 /** Options of {@link runTrainingJob}. */
 export interface JobOptions {
@@ -47,6 +50,8 @@ export interface ModelMetrics {
   history: EpochMetrics[];
   bestEpoch: number;
   stoppedEarly: boolean;
+  /** Whether the budget's deadline ended training before its planned epochs (incremental runs). */
+  stoppedAtDeadline: boolean;
   mode: TrainingMode;
   /** Why this mode was used. */
   modeReason: string;
@@ -106,6 +111,11 @@ const VALIDATION_COST = 1 / 3;
 const BUDGET_SHARE_FOR_EPOCHS = 0.8;
 /** Progress is written to the store at most this often (the live stream is not throttled). */
 const PROGRESS_WRITE_INTERVAL_MS = 2000;
+/**
+ * The run's heartbeat is written this often besides progress, which stops while the run prepares,
+ * compares or saves: another process must not take the run for interrupted.
+ */
+const HEARTBEAT_INTERVAL_MS = 15_000;
 
 interface RunPlan {
   mode: TrainingMode;
@@ -115,6 +125,8 @@ interface RunPlan {
   train: string[][];
   validation: string[][];
   initialModel?: LstmLanguageModel;
+  /** Milliseconds of wall time from the start of the run after which no epoch starts. */
+  trainingBudgetMs?: number;
 }
 
 /**
@@ -125,8 +137,16 @@ interface RunPlan {
  */
 export async function runTrainingJob(store: JobStore, run: TrainingRun, options: JobOptions): Promise<TrainingResult> {
   const startedAt = performance.now();
+  const startedAtWallClock = Date.now();
   const report = progressReporter(store, run, options.onProgress);
   const owned: LstmLanguageModel[] = [];
+  const heartbeat = setInterval(() => {
+    try {
+      store.heartbeatRun(run.id);
+    } catch {
+      // Advisory, like progress: the next beat or progress write catches up.
+    }
+  }, HEARTBEAT_INTERVAL_MS);
   try {
     report('preparing', null, true);
     const backend = await initBackend();
@@ -146,6 +166,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
       {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(plan.initialModel ? { initialModel: plan.initialModel } : {}),
+        ...(plan.trainingBudgetMs === undefined ? {} : { deadline: startedAtWallClock + plan.trainingBudgetMs }),
         onProgress: (progress) => report('training', progress),
       },
     );
@@ -174,6 +195,8 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
       history: trained.history,
       bestEpoch: bestEpoch.epoch,
       stoppedEarly: trained.stoppedEarly,
+      stoppedAtDeadline:
+        plan.trainingBudgetMs !== undefined && !trained.stoppedEarly && trained.history.length < plan.hyperparameters.maxEpochs,
       mode: plan.mode,
       modeReason: plan.modeReason,
       trainSentences: plan.train.length,
@@ -189,26 +212,23 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
     // Last point where an abort still leaves no trace: after the commit the run has succeeded.
     throwIfAborted(options.signal);
     metrics.seconds = (performance.now() - startedAt) / 1000;
-    const saved = store.saveModel(
-      {
-        guildId: run.guildId,
-        topology: packed.topology,
-        weights: packed.weights,
-        vocabulary: packed.vocabulary,
-        hyperparameters: packed.hyperparameters,
-        metrics,
-        corpusSentences: corpus.sentences.length,
-        corpusRevision: corpus.revision,
-        note,
-      },
-      {
-        promote: decision.promote,
-        rejected: !decision.promote,
-        ...(options.settings.keepVersions === undefined ? {} : { keepVersions: options.settings.keepVersions }),
-      },
-    );
-    const summary: RunSummary = {
-      modelVersion: saved.version,
+    const modelInput = {
+      guildId: run.guildId,
+      topology: packed.topology,
+      weights: packed.weights,
+      vocabulary: packed.vocabulary,
+      hyperparameters: packed.hyperparameters,
+      metrics,
+      corpusSentences: corpus.sentences.length,
+      corpusRevision: corpus.revision,
+      note,
+    };
+    const saveOptions = {
+      promote: decision.promote,
+      rejected: !decision.promote,
+      ...(options.settings.keepVersions === undefined ? {} : { keepVersions: options.settings.keepVersions }),
+    };
+    const outcome: Omit<RunSummary, 'modelVersion'> = {
       promoted: decision.promote,
       note,
       mode: plan.mode,
@@ -223,7 +243,12 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
       seconds: metrics.seconds,
       backend,
     };
-    store.finishRun(run.id, { status: 'succeeded', modelId: saved.id, summary });
+    // One transaction: a crash in between must not leave a saved model with its run still running.
+    const saved = store.finishRunWithModel(run.id, modelInput, saveOptions, ({ version }): RunSummary => ({
+      modelVersion: version,
+      ...outcome,
+    }));
+    const summary: RunSummary = { modelVersion: saved.version, ...outcome };
     return {
       status: 'succeeded',
       runId: run.id,
@@ -248,6 +273,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
     store.finishRun(run.id, { status: 'failed', error: message });
     return { status: 'failed', runId: run.id, error: message };
   } finally {
+    clearInterval(heartbeat);
     for (const model of owned) model.dispose();
   }
 }
@@ -321,6 +347,8 @@ function planRun(run: TrainingRun, corpus: CorpusSnapshot, serving: Serving, set
     train,
     validation,
     initialModel: growVocabulary(loaded.model, vocabulary.size),
+    // The estimate above plans the epochs; the deadline makes the budget hold when it is wrong.
+    trainingBudgetMs: settings.budgetMinutes * 60_000 * BUDGET_SHARE_FOR_EPOCHS,
   };
 }
 

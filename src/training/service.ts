@@ -65,6 +65,11 @@ export interface TrainingServiceOptions {
   worker?: Omit<WorkerRunnerOptions, 'dbPath'>;
   /** Hyperparameter overrides and model retention passed to every job. */
   job?: Omit<JobSettings, 'budgetMinutes'>;
+  /**
+   * How old the heartbeat of a run another process claimed may get before that run counts as
+   * interrupted (the store's `DEFAULT_STALE_RUN_MS` by default).
+   */
+  staleRunMs?: number;
 }
 
 /** Options of {@link TrainingService.requestRetrain}. */
@@ -147,6 +152,7 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
   readonly #logger: TrainingLogger;
   readonly #runner: JobRunner;
   readonly #settings: JobSettings;
+  readonly #staleRunMs: number | undefined;
   /** Runs this process knows about (queued or running), by run id. */
   readonly #tracked = new Map<number, TrackedRun>();
   readonly #running = new Set<TrackedRun>();
@@ -164,21 +170,17 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     this.#logger = options.logger ?? silentLogger;
     this.#runner = options.runner ?? createWorkerRunner({ ...options.worker, dbPath: options.dbPath });
     this.#settings = { ...options.job, budgetMinutes: options.config.budgetMinutes };
+    this.#staleRunMs = options.staleRunMs;
   }
 
   /**
-   * Recovers from a crash (runs left 'running' are failed and queued again), starts the queued
-   * runs, looks for guilds to retrain at once and then every `intervalMinutes`.
+   * Recovers from a crash (runs left 'running' that no live process works on are failed and
+   * queued again), starts the queued runs, looks for guilds to retrain at once and then every
+   * `intervalMinutes`, recovering again each time (a run of another process that died).
    */
   start(): void {
     if (this.#started) throw new Error('the training service was already started');
     this.#started = true;
-    for (const { interrupted, requeued } of this.#store.failInterruptedRuns()) {
-      this.#logger.warn(
-        { guildId: interrupted.guildId, runId: interrupted.id, requeuedRunId: requeued.id },
-        'training run interrupted by a stop or crash; queued again',
-      );
-    }
     this.#checkAndReschedule();
   }
 
@@ -228,6 +230,7 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
 
   #checkAndReschedule(): void {
     if (this.#stopping) return;
+    this.#guarded('recovering interrupted runs', () => this.#requeueInterruptedRuns());
     this.#guarded('scheduled retrain check', () => this.#queueDueGuilds());
     this.#guarded('starting queued runs', () => this.#pump());
     const delay = this.#config.intervalMinutes * 60_000;
@@ -236,6 +239,19 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
       this.#timer = undefined;
       this.#checkAndReschedule();
     }, delay);
+  }
+
+  #requeueInterruptedRuns(): void {
+    const interruptedRuns = this.#store.failInterruptedRuns({
+      activeRunIds: [...this.#running].map((tracked) => tracked.run.id),
+      ...(this.#staleRunMs === undefined ? {} : { staleAfterMs: this.#staleRunMs }),
+    });
+    for (const { interrupted, requeued } of interruptedRuns) {
+      this.#logger.warn(
+        { guildId: interrupted.guildId, runId: interrupted.id, requeuedRunId: requeued.id },
+        'training run interrupted by a stop or crash; queued again',
+      );
+    }
   }
 
   #queueDueGuilds(): void {
