@@ -364,6 +364,8 @@ function runFigures(run: TimedRun) {
 interface ServingFigures {
   seconds: number;
   eventLoop: { p50Ms: number; p99Ms: number; maxMs: number };
+  /** The longest stalls of the main thread, with what the training run was doing then. */
+  stalls: Stall[];
   predict: { requests: number; predictions: number; withoutPredictions: number; errors: number; p50Ms: number; p99Ms: number; maxMs: number };
 }
 
@@ -383,17 +385,21 @@ async function measureIncremental(
   try {
     // The first request loads the serving model: part of a start, not of serving.
     await predictOnce(app, registry, contexts[0]!);
-    const idle = await serve(app, registry, contexts, options.predictEveryMs, sleep(options.baselineSeconds * 1000));
+    const idle = await serve(app, registry, contexts, options.predictEveryMs, sleep(options.baselineSeconds * 1000), () => 'idle');
     const memory = sampleRss();
     let retrain: Promise<TimedRun> | undefined;
+    let phase = 'starting the worker';
     const during = await serve(app, registry, contexts, options.predictEveryMs, (async () => {
       const started = performance.now();
       app.training.start();
       const handle = app.training.activeRun(GUILD);
       if (handle === null) throw new Error('the schedule did not queue a retrain for the new sentences');
+      handle.onProgress((p) => {
+        phase = p.phase === 'training' ? `training epoch ${p.epoch}/${p.maxEpochs}` : p.phase;
+      });
       retrain = timedRun(app, handle, started, 'incremental retrain');
       await retrain;
-    })());
+    })(), () => phase);
     const peakRssMb = memory.stop();
     return { retrain: await retrain!, peakRssMb, during, idle };
   } finally {
@@ -407,9 +413,40 @@ async function measureIncremental(
  */
 const EVENT_LOOP_RESOLUTION_MS = 10;
 
-/** Runs `/predict` every `everyMs` and samples the event-loop delay until `until` settles. */
-async function serve(app: App, registry: CommandRegistry, contexts: readonly string[], everyMs: number, until: Promise<unknown>): Promise<ServingFigures> {
+/** A stall of the main thread longer than {@link STALL_MS}. */
+interface Stall {
+  /** Seconds since the measurement started. */
+  atSeconds: number;
+  ms: number;
+  /** What the training run reported last. */
+  phase: string;
+}
+
+const STALL_MS = 50;
+/** Stalls listed in the result, the longest first. */
+const STALLS_KEPT = 8;
+
+/**
+ * Runs `/predict` every `everyMs` and samples the event-loop delay until `until` settles;
+ * `phase` names what the training run is doing, to place the stalls.
+ */
+async function serve(
+  app: App,
+  registry: CommandRegistry,
+  contexts: readonly string[],
+  everyMs: number,
+  until: Promise<unknown>,
+  phase: () => string,
+): Promise<ServingFigures> {
   const histogram = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+  const stalls: Stall[] = [];
+  let lastTick = performance.now();
+  const stallWatch = setInterval(() => {
+    const now = performance.now();
+    const delay = now - lastTick - EVENT_LOOP_RESOLUTION_MS;
+    if (delay > STALL_MS) stalls.push({ atSeconds: round((now - started) / 1000, 1), ms: Math.round(delay), phase: phase() });
+    lastTick = now;
+  }, EVENT_LOOP_RESOLUTION_MS);
   const latencies: number[] = [];
   const answers = { predictions: 0, withoutPredictions: 0, errors: 0 };
   let finished = false;
@@ -425,11 +462,13 @@ async function serve(app: App, registry: CommandRegistry, contexts: readonly str
     await sleep(everyMs);
   }
   histogram.disable();
+  clearInterval(stallWatch);
   await settled;
   const delayMs = (nanoseconds: number): number => round(Math.max(0, nanoseconds / 1e6 - EVENT_LOOP_RESOLUTION_MS), 1);
   return {
     seconds: round((performance.now() - started) / 1000, 1),
     eventLoop: { p50Ms: delayMs(histogram.percentile(50)), p99Ms: delayMs(histogram.percentile(99)), maxMs: delayMs(histogram.max) },
+    stalls: stalls.sort((a, b) => b.ms - a.ms).slice(0, STALLS_KEPT),
     predict: {
       requests: latencies.length,
       ...answers,
@@ -568,10 +607,11 @@ function summary(result: {
       ['full retrain', whole(quality.full.vocabularySize), quality.full.perplexity.toFixed(2), percent(quality.full.oovRate), percent(quality.full.top1), percent(quality.full.top5), quality.sharedTargets.fullPerplexity.toFixed(2)],
     ]),
     '',
-    markdownTable(['main thread', 'seconds', 'event loop p50 / p99 / max', '/predict requests', '/predict p50 / p99 / max'], [
+    markdownTable(['main thread', 'seconds', 'event-loop delay p50 / p99 / max', '/predict requests', '/predict p50 / p99 / max'], [
       ['idle', String(idle.seconds), `${idle.eventLoop.p50Ms} / ${idle.eventLoop.p99Ms} / ${idle.eventLoop.maxMs} ms`, requests(idle), `${idle.predict.p50Ms} / ${idle.predict.p99Ms} / ${idle.predict.maxMs} ms`],
       ['during retrain', String(during.seconds), `${during.eventLoop.p50Ms} / ${during.eventLoop.p99Ms} / ${during.eventLoop.maxMs} ms`, requests(during), `${during.predict.p50Ms} / ${during.predict.p99Ms} / ${during.predict.maxMs} ms`],
     ]),
+    `  longest main-thread stalls during the retrain: ${during.stalls.map((stall) => `${stall.ms} ms at ${stall.atSeconds} s (${stall.phase})`).join('; ') || 'none'}`,
     '',
     markdownTable(['target', 'required', 'measured', 'met'], [
       ['incremental retrain wall time', `<= ${REQUIRED.retrainMinutes} min`, `${(incremental.wallSeconds / 60).toFixed(2)} min`, verdict(met.retrainMinutes)],
