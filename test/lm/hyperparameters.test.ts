@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { defaultHyperparameters, MIN_SENTENCES_FOR_VALIDATION, validateHyperparameters } from '../../src/lm/hyperparameters.ts';
+import {
+  defaultHyperparameters,
+  LARGE_CORPUS_SENTENCES,
+  MIN_SENTENCES_FOR_VALIDATION,
+  validateHyperparameters,
+} from '../../src/lm/hyperparameters.ts';
 
 describe('defaultHyperparameters', () => {
   it('trains a tiny corpus whole-batch for many epochs, without validation', () => {
@@ -15,6 +20,15 @@ describe('defaultHyperparameters', () => {
     expect(hp).toMatchObject({ embeddingSize: 64, hiddenSize: 128, batchSize: 64, learningRate: 0.002, validationFraction: 0.1 });
     expect(hp.maxEpochs).toBeGreaterThanOrEqual(8);
     expect(hp.maxEpochs).toBeLessThanOrEqual(20);
+  });
+
+  it('regularises a few hundred sentences with dropout, a lower learning rate and more patience', () => {
+    const tiny = defaultHyperparameters({ sentences: MIN_SENTENCES_FOR_VALIDATION - 1, tokens: 4000, vocabularySize: 900 });
+    const small = defaultHyperparameters({ sentences: 450, tokens: 9800, vocabularySize: 2350 });
+    const large = defaultHyperparameters({ sentences: LARGE_CORPUS_SENTENCES, tokens: 45_000, vocabularySize: 5000 });
+    expect(tiny).toMatchObject({ dropout: 0, learningRate: 0.01, patience: 2 });
+    expect(small).toMatchObject({ dropout: 0.5, learningRate: 0.005, patience: 3, validationFraction: 0.1 });
+    expect(large).toMatchObject({ dropout: 0, learningRate: 0.002, patience: 2 });
   });
 
   it('holds out validation sentences only from the threshold on', () => {
