@@ -41,8 +41,14 @@ export interface CorpusSize {
 /** Below this many sentences there is no validation split: every sentence is needed for training. */
 export const MIN_SENTENCES_FOR_VALIDATION = 200;
 
-/** From this many sentences on, a corpus trains with the reference learning rate and no dropout. */
+/** From this many sentences on, a corpus trains with a lower learning rate and dropout. */
 export const LARGE_CORPUS_SENTENCES = 2000;
+
+/**
+ * Training targets a large corpus may be trained on over all its epochs: about 20 minutes of the
+ * 64 / 128 network on one core of the 2-core reference machine (~3,400 targets per second).
+ */
+export const LARGE_CORPUS_TARGET_BUDGET = 4_000_000;
 
 /**
  * Hyperparameters for a corpus, with `overrides` applied last.
@@ -56,18 +62,20 @@ export const LARGE_CORPUS_SENTENCES = 2000;
  *   (the reference setting) for large ones.
  * - `learningRate` 0.01 for corpora without a validation split (below
  *   {@link MIN_SENTENCES_FOR_VALIDATION} sentences), which need many epochs over few steps and are
- *   meant to be memorised; 0.005 up to {@link LARGE_CORPUS_SENTENCES}; 0.002 from there on (the
- *   reference setting; measured stable with batches of 64).
- * - `dropout` 0.5 from {@link MIN_SENTENCES_FOR_VALIDATION} up to {@link LARGE_CORPUS_SENTENCES}
- *   sentences, else 0. On 450-sentence samples of the English and Chinese corpora, lr 0.01 without
- *   dropout overfitted after 4-5 epochs (held-out perplexity 455 / 1,191); lr 0.005 with dropout
- *   0.5 reached 428 / 834. Tiny corpora are meant to be memorised; large ones keep the reference
- *   setting, whose few affordable epochs are bounded by early stopping.
- * - `maxEpochs` enough epochs for about 300 optimiser steps, at least 8 and at most 400: a tiny
- *   corpus (one step per epoch) needs hundreds of passes to converge, a large one is stopped early
- *   by validation long before.
+ *   meant to be memorised; 0.005 up to {@link LARGE_CORPUS_SENTENCES}; 0.004 from there on.
+ * - `dropout` 0 without a validation split (tiny corpora are meant to be memorised), 0.5 up to
+ *   {@link LARGE_CORPUS_SENTENCES} sentences, 0.4 from there on. On 450-sentence samples of the
+ *   English and Chinese corpora, lr 0.01 without dropout overfitted after 4-5 epochs (held-out
+ *   perplexity 455 / 1,191); lr 0.005 with dropout 0.5 reached 428 / 834. On the whole Chinese
+ *   corpus, lr 0.004 with dropout 0.2 was best after 7 epochs and overfitted after (training
+ *   perplexity 62 against 106 on validation), hence the stronger dropout and the longer run.
+ * - `maxEpochs` enough epochs for about 300 optimiser steps, and for a large corpus enough to
+ *   train on {@link LARGE_CORPUS_TARGET_BUDGET} targets; at least 8 and at most 400: a tiny corpus
+ *   (one step per epoch) needs hundreds of passes to converge, a large one is stopped early by
+ *   validation.
  * - `validationFraction` 0.1 from {@link MIN_SENTENCES_FOR_VALIDATION} sentences on, else 0;
- *   `patience` 3 epochs with dropout (its noisier validation loss), else 2.
+ *   `patience` 3 epochs below {@link LARGE_CORPUS_SENTENCES} sentences (small validation sets are
+ *   noisy), else 2.
  * - `contextLength` 32: covers most sentences whole (the median is ~20 words) while bounding the
  *   sequential LSTM work per batch.
  * - `clipNorm` 5, a standard safeguard against exploding LSTM gradients; `seed` 42.
@@ -83,16 +91,18 @@ export function defaultHyperparameters(corpus: CorpusSize, overrides: Partial<Hy
   const trainingSentences = Math.max(1, Math.round(sentences * (1 - validationFraction)));
   const stepsPerEpoch = Math.ceil(trainingSentences / batchSize);
   const large = sentences >= LARGE_CORPUS_SENTENCES;
-  const dropout = validationFraction > 0 && !large ? 0.5 : 0;
+  const dropout = validationFraction === 0 ? 0 : large ? 0.4 : 0.5;
+  const targetsPerEpoch = Math.max(1, corpus.tokens + sentences);
+  const budgetEpochs = large ? Math.ceil(LARGE_CORPUS_TARGET_BUDGET / targetsPerEpoch) : 0;
   const defaults: Hyperparameters = {
     embeddingSize,
     hiddenSize: 2 * embeddingSize,
-    learningRate: large ? 0.002 : validationFraction > 0 ? 0.005 : 0.01,
+    learningRate: large ? 0.004 : validationFraction > 0 ? 0.005 : 0.01,
     batchSize,
-    maxEpochs: clamp(Math.ceil(300 / stepsPerEpoch), 8, 400),
+    maxEpochs: clamp(Math.max(Math.ceil(300 / stepsPerEpoch), budgetEpochs), 8, 400),
     contextLength: 32,
     validationFraction,
-    patience: dropout > 0 ? 3 : 2,
+    patience: validationFraction > 0 && !large ? 3 : 2,
     seed: 42,
     dropout,
     clipNorm: 5,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   defaultHyperparameters,
   LARGE_CORPUS_SENTENCES,
+  LARGE_CORPUS_TARGET_BUDGET,
   MIN_SENTENCES_FOR_VALIDATION,
   validateHyperparameters,
 } from '../../src/lm/hyperparameters.ts';
@@ -17,7 +18,7 @@ describe('defaultHyperparameters', () => {
 
   it('uses the reference settings and early stopping for a large corpus', () => {
     const hp = defaultHyperparameters({ sentences: 20_000, tokens: 450_000, vocabularySize: 5000 });
-    expect(hp).toMatchObject({ embeddingSize: 64, hiddenSize: 128, batchSize: 64, learningRate: 0.002, validationFraction: 0.1 });
+    expect(hp).toMatchObject({ embeddingSize: 64, hiddenSize: 128, batchSize: 64, learningRate: 0.004, validationFraction: 0.1, dropout: 0.4 });
     expect(hp.maxEpochs).toBeGreaterThanOrEqual(8);
     expect(hp.maxEpochs).toBeLessThanOrEqual(20);
   });
@@ -28,7 +29,19 @@ describe('defaultHyperparameters', () => {
     const large = defaultHyperparameters({ sentences: LARGE_CORPUS_SENTENCES, tokens: 45_000, vocabularySize: 5000 });
     expect(tiny).toMatchObject({ dropout: 0, learningRate: 0.01, patience: 2 });
     expect(small).toMatchObject({ dropout: 0.5, learningRate: 0.005, patience: 3, validationFraction: 0.1 });
-    expect(large).toMatchObject({ dropout: 0, learningRate: 0.002, patience: 2 });
+    expect(large).toMatchObject({ dropout: 0.4, learningRate: 0.004, patience: 2 });
+  });
+
+  it('trains a large corpus on about the same number of targets whatever its size', () => {
+    const targets = (sentences: number, tokens: number): number => {
+      const hp = defaultHyperparameters({ sentences, tokens, vocabularySize: 5000 });
+      return hp.maxEpochs * (tokens + sentences);
+    };
+    const english = targets(19_538, 443_270);
+    const chinese = targets(16_073, 245_747);
+    expect(english).toBeGreaterThanOrEqual(LARGE_CORPUS_TARGET_BUDGET);
+    expect(chinese).toBeGreaterThanOrEqual(LARGE_CORPUS_TARGET_BUDGET);
+    expect(Math.max(english, chinese)).toBeLessThan(1.2 * LARGE_CORPUS_TARGET_BUDGET);
   });
 
   it('holds out validation sentences only from the threshold on', () => {
