@@ -177,7 +177,15 @@ const COMMANDS = {
     const lstm = evaluate(heldOut, lstmPredictor(serving.lstm));
     const kneserNey3 = evaluate(heldOut, KneserNeyTrigram.train(corpus, vocabulary.size));
     const figures = (result: EvaluationResult) => ({ perplexity: result.perplexity, top1: result.top1, top5: result.top5 });
-    const report = { sentences: lstm.sentences, tokens: lstm.tokens, oovRate: lstm.oovRate, lstm: figures(lstm), kneserNey3: figures(kneserNey3) };
+    const report = {
+      sentences: lstm.sentences,
+      tokens: lstm.tokens,
+      oovRate: lstm.oovRate,
+      lstm: figures(lstm),
+      kneserNey3: figures(kneserNey3),
+      // Chosen on the validation sentences when the model was trained.
+      served: serving.kind,
+    };
     if (values.json) {
       print(`${JSON.stringify(report)}\n`);
       return 0;
@@ -187,6 +195,7 @@ const COMMANDS = {
     for (const [name, result] of [[`LSTM v${serving.version}`, lstm], ['Kneser-Ney 3-gram', kneserNey3]] as const) {
       print(`${name.padEnd(17)}${result.perplexity.toFixed(2).padStart(10)}${percent(result.top1)}${percent(result.top5)}\n`);
     }
+    print(`predictions are answered by the ${serving.kind === 'lstm' ? 'LSTM' : 'Kneser-Ney 3-gram'}\n`);
     return 0;
   },
 
