@@ -103,6 +103,12 @@ export interface RunSummary {
  */
 const REPLAY_PER_NEW_SENTENCE = 4;
 const MIN_REPLAYED = 200;
+/**
+ * A warm start trains at this share of the learning rate: a fresh optimiser's first steps move
+ * every weight by about the full rate, which undoes much of what a large corpus taught when they
+ * are taken on a small selection of it.
+ */
+const WARM_START_LEARNING_RATE_SHARE = 0.1;
 /** Throughput assumed for budgeting when the serving model carries no measurement. */
 const FALLBACK_TARGETS_PER_SECOND = 1000;
 /** A validation target costs about a third of a training target (forward pass only). */
@@ -343,7 +349,7 @@ function planRun(run: TrainingRun, corpus: CorpusSnapshot, serving: Serving, set
     mode: 'incremental',
     modeReason: `${changes.added} new sentences; ${maxEpochs} epochs at most to fit the ${settings.budgetMinutes}-minute budget`,
     vocabulary,
-    hyperparameters: { ...hyperparameters, maxEpochs },
+    hyperparameters: { ...hyperparameters, maxEpochs, learningRate: hyperparameters.learningRate * WARM_START_LEARNING_RATE_SHARE },
     train,
     validation,
     initialModel: growVocabulary(loaded.model, vocabulary.size),
