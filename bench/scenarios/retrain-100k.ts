@@ -41,6 +41,7 @@ import { lstmPredictor } from '../../src/lm/predict.ts';
 import { Random } from '../../src/lm/random.ts';
 import { tokenize } from '../../src/lm/tokenizer.ts';
 import { openStore } from '../../src/store/index.ts';
+import type { Hyperparameters } from '../../src/lm/hyperparameters.ts';
 import type { ModelMetrics } from '../../src/training/job.ts';
 import { sharedTargetLosses } from '../../src/training/promotion.ts';
 import { integerOption, positiveNumberOption } from '../lib/args.ts';
@@ -305,6 +306,7 @@ interface TimedRun {
   /** From the request to the recorded outcome (worker start and model saving included). */
   wallSeconds: number;
   metrics: ModelMetrics;
+  hyperparameters: Hyperparameters;
 }
 
 /** A full training run through the training service, with every job capped at `maxEpochs`. */
@@ -333,7 +335,7 @@ async function timedRun(app: App, handle: TrainingHandle, started: number, label
   }
   const stored = app.store.getModel(GUILD, result.modelVersion);
   if (stored === undefined) throw new Error(`${label}: model version ${result.modelVersion} is not stored`);
-  return { result, wallSeconds, metrics: stored.metrics as ModelMetrics };
+  return { result, wallSeconds, metrics: stored.metrics as ModelMetrics, hyperparameters: stored.hyperparameters as Hyperparameters };
 }
 
 function runFigures(run: TimedRun) {
@@ -355,6 +357,8 @@ function runFigures(run: TimedRun) {
     trainingSeconds: round(metrics.history.reduce((sum, epoch) => sum + epoch.seconds, 0), 1),
     tokensPerSecond: Math.round(metrics.history.reduce((sum, epoch) => sum + epoch.tokensPerSecond, 0) / metrics.history.length),
     comparisonSeconds: metrics.comparison === null ? null : round(metrics.comparison.seconds, 1),
+    stoppedAtDeadline: metrics.stoppedAtDeadline,
+    hyperparameters: run.hyperparameters,
   };
 }
 
@@ -584,7 +588,8 @@ function summary(result: {
   const runRow = (name: string, run: ReturnType<typeof runFigures>): string[] => [
     name,
     `${run.wallSeconds.toFixed(1)} s`,
-    `${run.epochs}${run.stoppedEarly ? ' (stopped early)' : ''}`,
+    `${run.epochs}${run.stoppedEarly ? ' (stopped early)' : run.stoppedAtDeadline ? ' (deadline)' : ''}`,
+    `${run.hyperparameters.learningRate} / ${run.hyperparameters.dropout ?? 0}`,
     whole(run.trainSentences),
     whole(run.tokensPerSecond),
     `v${run.modelVersion}${run.promoted ? '' : ' (not promoted)'}`,
@@ -596,7 +601,7 @@ function summary(result: {
     `  machine: ${machineLine(result.machine)}; load after ${result.loadAverageAfter1m}`,
     `  incremental: ${incremental.modeReason}`,
     '',
-    markdownTable(['run', 'wall time', 'epochs', 'train sentences', 'targets/s', 'model'], [
+    markdownTable(['run', 'wall time', 'epochs', 'learning rate / dropout', 'train sentences', 'targets/s', 'model'], [
       runRow('initial full', initial),
       runRow('incremental', incremental),
       runRow('full retrain', full),
