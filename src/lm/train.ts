@@ -68,7 +68,9 @@ export interface TrainingOptions {
   /**
    * Threads computing each batch (default 1: this thread only). With n > 1, n - 1 worker threads
    * each take a share of every batch (data parallelism): worth it on a machine with free cores and
-   * a corpus of thousands of sentences, as each worker takes a second or two to start.
+   * a corpus of thousands of sentences, as each worker takes a second or two to start. Without
+   * dropout the result equals single-thread training up to float rounding; with dropout each
+   * worker draws its own masks, so the run depends on the thread count (still seeded).
    */
   threads?: number;
   /**

@@ -48,7 +48,8 @@ describe('data-parallel gradients', () => {
 
   it('train like one thread, and stop cleanly on abort', async () => {
     const sentences = corpus(220, 2);
-    const hp = defaultHyperparameters({ sentences: 220, tokens: 1300, vocabularySize: VOCAB }, { maxEpochs: 2, embeddingSize: 8, hiddenSize: 12 });
+    const hp = defaultHyperparameters({ sentences: 220, tokens: 1300, vocabularySize: VOCAB }, { maxEpochs: 2, embeddingSize: 8, hiddenSize: 12, dropout: 0 });
+    // Without dropout the split changes only the order of float sums (workers draw their own masks).
     const data = splitForValidation(sentences, hp.validationFraction, hp.seed);
     const single = await trainLanguageModel(data, VOCAB, hp);
     const parallel = await trainLanguageModel(data, VOCAB, hp, { threads: 2 });
