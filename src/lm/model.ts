@@ -108,7 +108,7 @@ export class LstmLanguageModel {
     contexts.forEach((context) => this.checkIds(context));
     const batch = contextsToBatch(contexts);
     const trace = runLstm(this.weights, batch, false);
-    const lastPositions = Int32Array.from(contexts, (context, b) => (context.length - 1) * batch.size + b);
+    const lastPositions = Int32Array.from(contexts, (context, i) => (context.length - 1) * batch.size + (batch.rowOf[i] as number));
     return this.distributionsAt(trace, lastPositions);
   }
 

@@ -47,28 +47,41 @@ export function sentenceToSequences(sentence: readonly number[], contextLength: 
   return sequences;
 }
 
-/** Pads sequences to the longest one and lays them out time-major. */
+/** Pads sequences to the longest one and lays them out time-major, longest first. */
 export function makeBatch(sequences: readonly Sequence[]): TrainingBatch {
-  const batch = contextsToBatch(sequences.map((s) => s.inputs));
+  const { rowOf, ...batch } = contextsToBatch(sequences.map((s) => s.inputs));
+  const sequenceAt = new Int32Array(sequences.length);
+  rowOf.forEach((row, index) => (sequenceAt[row] = index));
   const positions: number[] = [];
   const ids: number[] = [];
   for (let t = 0; t < batch.steps; t++) {
-    sequences.forEach((sequence, b) => {
-      const target = sequence.targets[t];
+    for (let row = 0; row < (batch.activeRows[t] as number); row++) {
+      const target = sequences[sequenceAt[row] as number]?.targets[t];
       if (target !== undefined && target !== PAD) {
-        positions.push(t * batch.size + b);
+        positions.push(t * batch.size + row);
         ids.push(target);
       }
-    });
+    }
   }
   return { ...batch, targetPositions: Int32Array.from(positions), targetIds: Int32Array.from(ids) };
 }
 
-/** Right-pads id sequences into a time-major input batch. */
-export function contextsToBatch(contexts: readonly (readonly number[])[]): InputBatch {
+/**
+ * Right-pads id sequences into a time-major input batch whose rows are sorted longest first (see
+ * `InputBatch.activeRows`); `rowOf[i]` is the row of `contexts[i]`.
+ */
+export function contextsToBatch(contexts: readonly (readonly number[])[]): InputBatch & { rowOf: Int32Array } {
   const size = contexts.length;
-  const steps = Math.max(...contexts.map((c) => c.length));
+  const order = contexts.map((_, i) => i).sort((a, b) => (contexts[b]?.length ?? 0) - (contexts[a]?.length ?? 0) || a - b);
+  const steps = contexts[order[0] as number]?.length ?? 0;
   const inputs = new Int32Array(steps * size).fill(PAD);
-  contexts.forEach((context, b) => context.forEach((id, t) => (inputs[t * size + b] = id)));
-  return { steps, size, inputs };
+  const activeRows = new Int32Array(steps);
+  const rowOf = new Int32Array(size);
+  order.forEach((index, row) => {
+    rowOf[index] = row;
+    const context = contexts[index] as readonly number[];
+    context.forEach((id, t) => (inputs[t * size + row] = id));
+    for (let t = 0; t < context.length; t++) activeRows[t] = (activeRows[t] as number) + 1;
+  });
+  return { steps, size, inputs, activeRows, rowOf };
 }

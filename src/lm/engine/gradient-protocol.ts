@@ -21,6 +21,7 @@ export type ToGradientWorker =
       steps: number;
       size: number;
       inputs: Int32Array;
+      activeRows: Int32Array;
       targetPositions: Int32Array;
       targetIds: Int32Array;
       dropout: number;

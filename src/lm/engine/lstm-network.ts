@@ -9,7 +9,7 @@
  * Gates follow the Keras order i, f, c (candidate), o, so weights load into tf.layers unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createTensor, readView, ScratchTensor } from './tensor-memory.ts';
+import { createTensor, readView } from './tensor-memory.ts';
 
 /** The trainable weights, laid out like tf.layers (the dense bias is the last row of `output`). */
 export interface NetworkWeights {
@@ -45,6 +45,12 @@ export interface InputBatch {
   size: number;
   /** [steps * size] token ids; padding positions hold any valid id (PAD). */
   inputs: Int32Array;
+  /**
+   * Sequences still running at each step. Rows are sorted longest first, so the running ones are
+   * rows 0..activeRows[t]-1: the recurrence skips padding instead of computing and discarding it
+   * (a third of the LSTM work in batches of natural sentences).
+   */
+  activeRows: Int32Array;
 }
 
 /** What the forward pass of the LSTM produced, kept for the backward pass. */
@@ -60,7 +66,9 @@ export interface LstmTrace {
   cellTanh: Float32Array;
   /** [steps * size, hidden]: the LSTM output h_t. */
   hidden: Float32Array;
-  /** [steps * size, embedding] embedded inputs, kept only when a backward pass follows. */
+  /** The positions that are not padding, in increasing order. */
+  running: Int32Array;
+  /** [running.length, embedding] embedded inputs, kept only when a backward pass follows. */
   embedded: tf.Tensor | undefined;
 }
 
@@ -99,6 +107,18 @@ export function shapeOf(weights: NetworkWeights): NetworkShape {
   return { vocabSize, embeddingSize, hiddenSize: (weights.recurrentKernel.shape[0] as number) };
 }
 
+/** Positions t * size + b of the running (non-padding) rows, in increasing order. */
+function runningPositions(batch: InputBatch): Int32Array {
+  let count = 0;
+  for (const active of batch.activeRows) count += active;
+  const running = new Int32Array(count);
+  let next = 0;
+  for (let t = 0; t < batch.steps; t++) {
+    for (let b = 0; b < (batch.activeRows[t] as number); b++) running[next++] = t * batch.size + b;
+  }
+  return running;
+}
+
 /**
  * Runs the LSTM over a batch. With `keepForBackward`, the embedded inputs tensor is returned in
  * the trace and the caller must dispose it.
@@ -111,37 +131,44 @@ export function runLstm(weights: NetworkWeights, batch: InputBatch, keepForBackw
   const { hiddenSize: H } = shapeOf(weights);
   const G = 4 * H;
   const positions = steps * size;
-  const embedded = tf.tidy(() => tf.gather(weights.embedding, tf.tensor1d(batch.inputs, 'int32')));
+  const running = runningPositions(batch);
+  const embedded = tf.tidy(() =>
+    tf.gather(weights.embedding, tf.tensor1d(Int32Array.from(running, (p) => batch.inputs[p] as number), 'int32')),
+  );
   // The candidate block of every pre-activation is doubled, so that one sigmoid serves all gates.
   const blockScale = Float32Array.from({ length: G }, (_, k) => (k >= 2 * H && k < 3 * H ? 2 : 1));
   const scaledRecurrent = tf.tidy(() => tf.mul(weights.recurrentKernel, tf.tensor1d(blockScale)));
   const projected = tf.matMul(embedded, weights.kernel);
-  // (x W + b) * scale for every position; overwritten step by step with the activated gates.
-  const gates = readView(projected).slice();
-  projected.dispose();
+  // (x W + b) * scale at every running position (zero at padding); overwritten step by step with
+  // the activated gates.
+  const gates = new Float32Array(positions * G);
+  const inputPart = readView(projected);
   const bias = readView(weights.bias);
-  for (let p = 0; p < positions; p++) {
-    for (let k = 0, at = p * G; k < G; k++, at++) gates[at] = ((gates[at] as number) + (bias[k] as number)) * (blockScale[k] as number);
-  }
+  running.forEach((p, row) => {
+    for (let k = 0; k < G; k++) {
+      gates[p * G + k] = ((inputPart[row * G + k] as number) + (bias[k] as number)) * (blockScale[k] as number);
+    }
+  });
+  projected.dispose();
 
   const cells = new Float32Array(positions * H);
   const cellTanh = new Float32Array(positions * H);
   const hidden = new Float32Array(positions * H);
-  const previousHidden = new ScratchTensor([size, H]);
-  const preactivation = new ScratchTensor([size, G]);
-  const doubledCell = new ScratchTensor([size, H]);
   try {
     for (let t = 0; t < steps; t++) {
       const rowStart = t * size;
-      const stepGates = gates.subarray(rowStart * G, (rowStart + size) * G);
+      const active = batch.activeRows[t] as number;
+      const stepGates = gates.subarray(rowStart * G, (rowStart + active) * G);
       const recurrent =
         t === 0
           ? undefined
-          : tf.matMul(
-              previousHidden.write((values) => values.set(hidden.subarray((rowStart - size) * H, rowStart * H))),
-              scaledRecurrent,
+          : tf.tidy(() =>
+              tf.matMul(
+                createTensor([active, H], (values) => values.set(hidden.subarray((rowStart - size) * H, (rowStart - size + active) * H))),
+                scaledRecurrent,
+              ),
             );
-      const z = preactivation.write((values) => {
+      const z = createTensor([active, G], (values) => {
         if (recurrent === undefined) {
           values.set(stepGates);
           return;
@@ -151,9 +178,10 @@ export function runLstm(weights: NetworkWeights, batch: InputBatch, keepForBackw
       });
       recurrent?.dispose();
       const activated = tf.sigmoid(z);
-      const twoC = doubledCell.write((values) => {
+      z.dispose();
+      const twoC = createTensor([active, H], (values) => {
         const s = readView(activated);
-        for (let b = 0; b < size; b++) {
+        for (let b = 0; b < active; b++) {
           const row = b * G;
           const g0 = (rowStart + b) * G;
           const c0 = (rowStart + b) * H;
@@ -174,8 +202,9 @@ export function runLstm(weights: NetworkWeights, batch: InputBatch, keepForBackw
       });
       activated.dispose();
       const squashed = tf.sigmoid(twoC);
+      twoC.dispose();
       const s = readView(squashed);
-      for (let b = 0; b < size; b++) {
+      for (let b = 0; b < active; b++) {
         const g0 = (rowStart + b) * G;
         const c0 = (rowStart + b) * H;
         for (let j = 0; j < H; j++) {
@@ -188,12 +217,9 @@ export function runLstm(weights: NetworkWeights, batch: InputBatch, keepForBackw
     }
   } finally {
     scaledRecurrent.dispose();
-    previousHidden.dispose();
-    preactivation.dispose();
-    doubledCell.dispose();
     if (!keepForBackward) embedded.dispose();
   }
-  return { steps, size, hiddenSize: H, gates, cells, cellTanh, hidden, embedded: keepForBackward ? embedded : undefined };
+  return { steps, size, hiddenSize: H, gates, cells, cellTanh, hidden, running, embedded: keepForBackward ? embedded : undefined };
 }
 
 /**
@@ -214,12 +240,13 @@ export function backpropLstm(
   const positions = steps * size;
   const gateGradient = new Float32Array(positions * G);
   const recurrentTransposed = tf.transpose(weights.recurrentKernel);
-  const stepGradient = new ScratchTensor([size, G]);
-  let hiddenCarry = new Float32Array(size * H);
+  // Carries from step t + 1 to step t; rows that were padding at t + 1 carry nothing (zero).
+  const hiddenCarry = new Float32Array(size * H);
   const cellCarry = new Float32Array(size * H);
   for (let t = steps - 1; t >= 0; t--) {
     const rowStart = t * size;
-    for (let b = 0; b < size; b++) {
+    const active = batch.activeRows[t] as number;
+    for (let b = 0; b < active; b++) {
       const z = (rowStart + b) * G;
       const s = (rowStart + b) * H;
       const carry = b * H;
@@ -241,27 +268,36 @@ export function backpropLstm(
       }
     }
     if (t > 0) {
-      const step = stepGradient.write((values) => values.set(gateGradient.subarray(rowStart * G, (rowStart + size) * G)));
-      const product = tf.matMul(step, recurrentTransposed);
-      hiddenCarry = readView(product).slice();
+      const product = tf.tidy(() =>
+        tf.matMul(
+          createTensor([active, G], (values) => values.set(gateGradient.subarray(rowStart * G, (rowStart + active) * G))),
+          recurrentTransposed,
+        ),
+      );
+      hiddenCarry.set(readView(product));
       product.dispose();
     }
   }
   recurrentTransposed.dispose();
-  stepGradient.dispose();
 
-  const gateGradientTensor = createTensor([positions, G], (values) => values.set(gateGradient));
-  // h_{t-1} for every position: the hidden states shifted one step, zeros at t = 0.
-  const previousHidden = createTensor([positions, H], (values) => {
-    values.fill(0, 0, size * H);
-    values.set(hidden.subarray(0, (positions - size) * H), size * H);
+  // The weight gradients are sums over running positions only: padding contributes nothing.
+  const { running } = trace;
+  const gateGradientTensor = createTensor([running.length, G], (values) => {
+    running.forEach((p, row) => values.set(gateGradient.subarray(p * G, (p + 1) * G), row * G));
+  });
+  // h_{t-1} for every running position, zero at t = 0.
+  const previousHidden = createTensor([running.length, H], (values) => {
+    running.forEach((p, row) => {
+      if (p < size) values.fill(0, row * H, (row + 1) * H);
+      else values.set(hidden.subarray((p - size) * H, (p - size + 1) * H), row * H);
+    });
   });
   const kernel = tf.matMul(embedded, gateGradientTensor, true, false);
   const recurrentKernel = tf.matMul(previousHidden, gateGradientTensor, true, false);
   const embeddedGradient = tf.matMul(gateGradientTensor, weights.kernel, false, true);
   const bias = createTensor([G], (values) => {
     values.fill(0);
-    for (let p = 0; p < positions; p++) {
+    for (const p of running) {
       const z = p * G;
       for (let k = 0; k < G; k++) values[k] = (values[k] as number) + (gateGradient[z + k] as number);
     }
@@ -269,11 +305,11 @@ export function backpropLstm(
   const embedding = createTensor([vocabSize, E], (values) => {
     values.fill(0);
     const rows = readView(embeddedGradient);
-    for (let p = 0; p < positions; p++) {
+    running.forEach((p, row) => {
       const to = (batch.inputs[p] as number) * E;
-      const from = p * E;
+      const from = row * E;
       for (let k = 0; k < E; k++) values[to + k] = (values[to + k] as number) + (rows[from + k] as number);
-    }
+    });
   });
   tf.dispose([gateGradientTensor, previousHidden, embeddedGradient, embedded]);
   trace.embedded = undefined;

@@ -39,34 +39,6 @@ export function createTensor(shape: number[], fill: (values: Float32Array) => vo
 
 
 /**
- * A float32 tensor rewritten at every use, for the small per-step inputs of a recurrence: on wasm
- * one allocation is reused and written in place, elsewhere each write makes a new tensor. Never
- * pass it as the right-hand operand of a matMul: wasm caches that operand, packed, by tensor id.
- */
-export class ScratchTensor {
-  private current: tf.Tensor | undefined;
-
-  constructor(private readonly shape: number[]) {}
-
-  /** Writes new values; the returned tensor is valid until the next write or dispose. */
-  write(fill: (values: Float32Array) => void): tf.Tensor {
-    const wasm = wasmBackend();
-    if (wasm !== undefined && this.current !== undefined) {
-      fill(wasm.typedArrayFromHeap(this.current) as Float32Array);
-      return this.current;
-    }
-    this.current?.dispose();
-    this.current = createTensor(this.shape, fill);
-    return this.current;
-  }
-
-  dispose(): void {
-    this.current?.dispose();
-    this.current = undefined;
-  }
-}
-
-/**
  * Gives a variable new values computed from its current ones: `compute(current, next)` fills
  * `next`. The values go to a fresh tensor (no copy on wasm) that the variable then adopts; writing
  * into the variable's own memory would be wrong on wasm, which caches the packed right-hand
