@@ -25,6 +25,26 @@ export interface LoggerOptions {
 /** Secrets that must never reach a log line, wherever they are nested one level deep. */
 const REDACTED_PATHS = ['token', '*.token', 'discordToken', '*.discordToken', 'headers.authorization'];
 
+/**
+ * Interaction replies go to `/interactions/{id}/{token}/…` and follow-ups to
+ * `/webhooks/{application}/{token}/…`: such a token lets anyone answer in the member's name for
+ * 15 minutes, and discord.js errors carry the URL in their message and fields.
+ */
+const URL_TOKEN = /(\/(?:interactions|webhooks)\/\d+\/)[^/?\s"']+/g;
+
+/** `text` with interaction and webhook tokens in URLs replaced. */
+export function withoutUrlTokens(text: string): string {
+  return text.replace(URL_TOKEN, '$1[redacted]');
+}
+
+/** pino's error serializer, with every string field cleared of URL tokens. */
+function serializeError(error: Error): Record<string, unknown> {
+  const serialized = pino.stdSerializers.err(error) as unknown as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.entries(serialized).map(([key, value]) => [key, typeof value === 'string' ? withoutUrlTokens(value) : value]),
+  );
+}
+
 /** Creates the application logger. */
 export function createLogger({ level, destination = 'stdout' }: LoggerOptions): Logger {
   const stream =
@@ -33,5 +53,5 @@ export function createLogger({ level, destination = 'stdout' }: LoggerOptions): 
       : destination === 'stderr'
         ? pino.destination({ dest: 2, sync: true })
         : pino.destination({ dest: destination.file, mkdir: true, append: true, sync: true });
-  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, stream);
+  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: { err: serializeError } }, stream);
 }
