@@ -8,6 +8,7 @@ import type { Hyperparameters } from './hyperparameters.ts';
 import { contextsToBatch } from './engine/batches.ts';
 import { createWeights, outputInputs, outputLogits, runLstm, WEIGHT_KEYS, type NetworkWeights, type WeightValues } from './engine/lstm-network.ts';
 import { softmaxRows } from './engine/softmax-cross-entropy.ts';
+import { copyEmbeddingToOutput } from './engine/tied-weights.ts';
 import { createTensor, readView } from './engine/tensor-memory.ts';
 
 /** A model as `tf.io` saves it: topology JSON, weight manifest and the weight bytes. */
@@ -60,17 +61,16 @@ export class LstmLanguageModel {
     if (!Number.isInteger(vocabSize) || vocabSize < 2) throw new RangeError(`vocabSize must be an integer >= 2, got ${vocabSize}`);
     const { embeddingSize: E, hiddenSize: H } = hyperparameters;
     const random = new Random(hyperparameters.seed).fork('weights');
-    return LstmLanguageModel.fromWeightValues(
-      {
-        embedding: initialEmbedding(random, vocabSize, E),
-        kernel: initialLstmMatrix(random, E, H),
-        recurrentKernel: initialLstmMatrix(random, H, H),
-        bias: initialLstmBias(random, H),
-        output: initialOutput(random, H, vocabSize),
-      },
-      vocabSize,
-      hyperparameters,
-    );
+    const tied = hyperparameters.tiedWeights === true;
+    const values: WeightValues = {
+      embedding: initialEmbedding(random, vocabSize, E, tied),
+      kernel: initialLstmMatrix(random, E, H),
+      recurrentKernel: initialLstmMatrix(random, H, H),
+      bias: initialLstmBias(random, H),
+      output: initialOutput(random, H, vocabSize),
+    };
+    if (tied) copyEmbeddingToOutput(values.embedding, values.output, vocabSize, E);
+    return LstmLanguageModel.fromWeightValues(values, vocabSize, hyperparameters);
   }
 
   /** A model holding copies of raw weight values in the {@link NetworkWeights} layout. */
@@ -323,18 +323,23 @@ export function growVocabulary(model: LstmLanguageModel, newVocabSize: number): 
   const { embeddingSize: E, hiddenSize: H, hyperparameters } = model;
   const values = model.weightValues();
   const random = new Random(hyperparameters.seed).fork(`grow-${newVocabSize}`);
-  const embedding = initialEmbedding(random, newVocabSize, E);
+  const tied = hyperparameters.tiedWeights === true;
+  const embedding = initialEmbedding(random, newVocabSize, E, tied);
   embedding.set(values.embedding);
   const output = initialOutput(random, H, newVocabSize);
   for (let row = 0; row <= H; row++) output.set(values.output.subarray(row * V, (row + 1) * V), row * newVocabSize);
+  if (tied) copyEmbeddingToOutput(embedding, output, newVocabSize, E);
   return LstmLanguageModel.fromWeightValues({ ...values, embedding, output }, newVocabSize, hyperparameters);
 }
 
 // Initialisation follows PyTorch's defaults, which the reference measurements were made with:
 // embeddings N(0, 1); LSTM and output weights U(-1/sqrt(H), 1/sqrt(H)). The forget-gate bias
 // starts at 1 (as Keras' unitForgetBias) so that the cell keeps its memory early in training.
-function initialEmbedding(random: Random, vocabSize: number, E: number): Float32Array {
-  return random.normalArray(vocabSize * E);
+// A tied embedding is also the output kernel, so it starts at the output layer's scale.
+function initialEmbedding(random: Random, vocabSize: number, E: number, tied: boolean): Float32Array {
+  if (!tied) return random.normalArray(vocabSize * E);
+  const bound = 1 / Math.sqrt(E);
+  return random.uniformArray(vocabSize * E, -bound, bound);
 }
 
 function initialLstmMatrix(random: Random, rows: number, H: number): Float32Array {

@@ -13,6 +13,10 @@ import type { BackendName } from './backend.ts';
 import type { NetworkGradients, NetworkWeights } from './engine/lstm-network.ts';
 import { readView } from './engine/tensor-memory.ts';
 import { AdamOptimizer } from './engine/adam.ts';
+import { syncOutputToEmbedding, tieGradients } from './engine/tied-weights.ts';
+
+/** The learning rate is multiplied by this after each epoch that does not improve validation loss. */
+export const PLATEAU_LEARNING_RATE_FACTOR = 0.5;
 
 /** Sentences as word-id arrays, without BOS/EOS (the trainer adds them). */
 export interface TrainingData {
@@ -147,7 +151,12 @@ export async function trainLanguageModel(
   const hp: Hyperparameters =
     initialModel === undefined
       ? { ...hyperparameters }
-      : { ...hyperparameters, embeddingSize: initialModel.embeddingSize, hiddenSize: initialModel.hiddenSize };
+      : {
+          ...hyperparameters,
+          embeddingSize: initialModel.embeddingSize,
+          hiddenSize: initialModel.hiddenSize,
+          tiedWeights: initialModel.hyperparameters.tiedWeights === true,
+        };
   const toSequences = (sentences: number[][]): Sequence[] =>
     sentences.flatMap((sentence) => sentenceToSequences(sentence, hp.contextLength));
   const trainSequences = toSequences(data.train);
@@ -233,6 +242,11 @@ export async function trainLanguageModel(
         } else if (epoch - best.epoch >= hp.patience) {
           stoppedEarly = epoch < hp.maxEpochs;
           break;
+        } else {
+          // A plateau: go back to the best weights and take smaller steps from there, which
+          // usually finds a lower validation loss than stopping or carrying on at full rate.
+          model.setWeightValues(best.weights);
+          optimizer.learningRate *= PLATEAU_LEARNING_RATE_FACTOR;
         }
       }
     }
@@ -272,8 +286,10 @@ function applyGradients(
     if (!Number.isFinite(loss)) {
       throw new TrainingDivergedError(`the training loss became ${loss}: lower the learning rate or check the data`);
     }
+    if (hp.tiedWeights === true) gradients = tieGradients(weights, gradients);
     const scale = hp.clipNorm === undefined ? 1 : Math.min(1, hp.clipNorm / globalNorm(gradients));
     optimizer.step(weights, gradients, scale);
+    if (hp.tiedWeights === true) syncOutputToEmbedding(weights);
   } finally {
     tf.dispose(Object.values(gradients));
   }

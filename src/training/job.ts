@@ -328,9 +328,10 @@ function planRun(run: TrainingRun, corpus: CorpusSnapshot, serving: Serving, set
   const hyperparameters = defaultHyperparameters(size(vocabulary.size), settings.hyperparameters);
   if (
     hyperparameters.embeddingSize !== loaded.model.embeddingSize ||
-    hyperparameters.hiddenSize !== loaded.model.hiddenSize
+    hyperparameters.hiddenSize !== loaded.model.hiddenSize ||
+    (hyperparameters.tiedWeights === true) !== (loaded.model.hyperparameters.tiedWeights === true)
   ) {
-    return full('the corpus has outgrown the serving model: its size changes');
+    return full("the serving model's architecture differs from the one this corpus now gets");
   }
 
   const firstNew = corpus.sentences.length - changes.added;

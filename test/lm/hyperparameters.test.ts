@@ -16,9 +16,9 @@ describe('defaultHyperparameters', () => {
     expect(hp.embeddingSize).toBeLessThan(hp.hiddenSize);
   });
 
-  it('uses the reference settings and early stopping for a large corpus', () => {
+  it('uses the reference width, tied weights and early stopping for a large corpus', () => {
     const hp = defaultHyperparameters({ sentences: 20_000, tokens: 450_000, vocabularySize: 5000 });
-    expect(hp).toMatchObject({ embeddingSize: 64, hiddenSize: 128, batchSize: 64, learningRate: 0.004, validationFraction: 0.1, dropout: 0.4 });
+    expect(hp).toMatchObject({ embeddingSize: 128, hiddenSize: 128, tiedWeights: true, batchSize: 64, learningRate: 0.004, validationFraction: 0.1, dropout: 0.3 });
     expect(hp.maxEpochs).toBeGreaterThanOrEqual(8);
     expect(hp.maxEpochs).toBeLessThanOrEqual(20);
   });
@@ -29,7 +29,7 @@ describe('defaultHyperparameters', () => {
     const large = defaultHyperparameters({ sentences: LARGE_CORPUS_SENTENCES, tokens: 45_000, vocabularySize: 5000 });
     expect(tiny).toMatchObject({ dropout: 0, learningRate: 0.01, patience: 2 });
     expect(small).toMatchObject({ dropout: 0.5, learningRate: 0.005, patience: 3, validationFraction: 0.1 });
-    expect(large).toMatchObject({ dropout: 0.4, learningRate: 0.004, patience: 2 });
+    expect(large).toMatchObject({ dropout: 0.3, learningRate: 0.004, patience: 2 });
   });
 
   it('trains a large corpus on about the same number of targets whatever its size', () => {
@@ -59,6 +59,19 @@ describe('defaultHyperparameters', () => {
       expect(sizes[i]?.batchSize).toBeGreaterThanOrEqual(sizes[i - 1]?.batchSize as number);
       expect(sizes[i]?.embeddingSize).toBeGreaterThanOrEqual(sizes[i - 1]?.embeddingSize as number);
     }
+  });
+
+  it('ties the output layer to the embedding only when a validation split guards against overfitting', () => {
+    const tiny = defaultHyperparameters({ sentences: MIN_SENTENCES_FOR_VALIDATION - 1, tokens: 4000, vocabularySize: 900 });
+    const small = defaultHyperparameters({ sentences: MIN_SENTENCES_FOR_VALIDATION, tokens: 4000, vocabularySize: 900 });
+    expect(tiny.tiedWeights).toBe(false);
+    expect(small).toMatchObject({ tiedWeights: true, embeddingSize: small.hiddenSize });
+  });
+
+  it('unties the layers when overrides give them different sizes, and refuses tying them then', () => {
+    const corpus = { sentences: 20_000, tokens: 450_000, vocabularySize: 5000 };
+    expect(defaultHyperparameters(corpus, { embeddingSize: 64 })).toMatchObject({ embeddingSize: 64, hiddenSize: 128, tiedWeights: false });
+    expect(() => defaultHyperparameters(corpus, { embeddingSize: 64, tiedWeights: true })).toThrow(/tiedWeights/);
   });
 
   it('applies overrides last and ignores undefined ones', () => {

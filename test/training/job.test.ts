@@ -137,6 +137,17 @@ describe('training job', () => {
     expect(tokens).toContain('猫');
   });
 
+  it('retrains from scratch when the corpus now gets another architecture than the serving model', async () => {
+    teachSentences(store, 'g', TINY_CORPUS);
+    await train('g', 'full', { settings: { budgetMinutes: 1, hyperparameters: { embeddingSize: 32, hiddenSize: 32 } } });
+    teachSentences(store, 'g', ['猫 喜欢 吃 鱼 。']);
+
+    const tied = { embeddingSize: 32, hiddenSize: 32, tiedWeights: true };
+    const { run } = await train('g', 'incremental', { settings: { budgetMinutes: 1, hyperparameters: tied } });
+    expect(run.summary as RunSummary).toMatchObject({ mode: 'full', modeReason: "the serving model's architecture differs from the one this corpus now gets" });
+    expect(store.servingModel('g')!.hyperparameters).toMatchObject(tied);
+  });
+
   it('saves nothing and records the run interrupted when aborted during training', async () => {
     teachSentences(store, 'g', TINY_CORPUS);
     await train('g', 'full');

@@ -15,7 +15,8 @@ export class AdamOptimizer {
   private readonly secondMoment = new Map<keyof NetworkWeights, Float32Array>();
   private steps = 0;
 
-  constructor(private readonly learningRate: number) {}
+  /** The step size; training lowers it when validation stops improving. */
+  constructor(public learningRate: number) {}
 
   /** One update of every weight with `gradients * gradientScale`. */
   step(weights: NetworkWeights, gradients: NetworkGradients, gradientScale = 1): void {

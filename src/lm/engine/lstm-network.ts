@@ -68,8 +68,10 @@ export interface LstmTrace {
   hidden: Float32Array;
   /** The positions that are not padding, in increasing order. */
   running: Int32Array;
-  /** [running.length, embedding] embedded inputs, kept only when a backward pass follows. */
+  /** [running.length, embedding] embedded inputs (dropout applied), kept only when a backward pass follows. */
   embedded: tf.Tensor | undefined;
+  /** The input dropout mask the forward pass applied, [running.length * embedding]. */
+  inputMask: Float32Array | undefined;
 }
 
 /** The weight names, in tf.layers order. */
@@ -121,20 +123,28 @@ function runningPositions(batch: InputBatch): Int32Array {
 
 /**
  * Runs the LSTM over a batch. With `keepForBackward`, the embedded inputs tensor is returned in
- * the trace and the caller must dispose it.
+ * the trace and the caller must dispose it. `inputMask(count)`, when given, returns the dropout
+ * mask (already divided by the keep probability) of the `count` embedding values fed to the LSTM.
  *
  * Every activation is a logistic sigmoid computed by the wasm kernel (vectorised, ~1 ns per value,
  * where JavaScript's exp costs 10-20 ns and wasm's tanh more): tanh(x) = 2 * sigmoid(2x) - 1.
  */
-export function runLstm(weights: NetworkWeights, batch: InputBatch, keepForBackward: boolean): LstmTrace {
+export function runLstm(
+  weights: NetworkWeights,
+  batch: InputBatch,
+  keepForBackward: boolean,
+  inputMask?: (count: number) => Float32Array,
+): LstmTrace {
   const { steps, size } = batch;
-  const { hiddenSize: H } = shapeOf(weights);
+  const { embeddingSize: E, hiddenSize: H } = shapeOf(weights);
   const G = 4 * H;
   const positions = steps * size;
   const running = runningPositions(batch);
-  const embedded = tf.tidy(() =>
-    tf.gather(weights.embedding, tf.tensor1d(Int32Array.from(running, (p) => batch.inputs[p] as number), 'int32')),
-  );
+  const mask = inputMask?.(running.length * E);
+  const embedded = tf.tidy(() => {
+    const rows = tf.gather(weights.embedding, tf.tensor1d(Int32Array.from(running, (p) => batch.inputs[p] as number), 'int32'));
+    return mask === undefined ? rows : tf.mul(rows, tf.tensor2d(mask, [running.length, E]));
+  });
   // The candidate block of every pre-activation is doubled, so that one sigmoid serves all gates.
   const blockScale = Float32Array.from({ length: G }, (_, k) => (k >= 2 * H && k < 3 * H ? 2 : 1));
   const scaledRecurrent = tf.tidy(() => tf.mul(weights.recurrentKernel, tf.tensor1d(blockScale)));
@@ -219,7 +229,18 @@ export function runLstm(weights: NetworkWeights, batch: InputBatch, keepForBackw
     scaledRecurrent.dispose();
     if (!keepForBackward) embedded.dispose();
   }
-  return { steps, size, hiddenSize: H, gates, cells, cellTanh, hidden, running, embedded: keepForBackward ? embedded : undefined };
+  return {
+    steps,
+    size,
+    hiddenSize: H,
+    gates,
+    cells,
+    cellTanh,
+    hidden,
+    running,
+    embedded: keepForBackward ? embedded : undefined,
+    inputMask: keepForBackward ? mask : undefined,
+  };
 }
 
 /**
@@ -233,7 +254,7 @@ export function backpropLstm(
   batch: InputBatch,
   hiddenGradient: Float32Array,
 ): Omit<NetworkGradients, 'output'> {
-  const { steps, size, hiddenSize: H, gates, cells, cellTanh, hidden, embedded } = trace;
+  const { steps, size, hiddenSize: H, gates, cells, cellTanh, hidden, embedded, inputMask } = trace;
   if (embedded === undefined) throw new Error('backpropLstm needs a trace run with keepForBackward');
   const { vocabSize, embeddingSize: E } = shapeOf(weights);
   const G = 4 * H;
@@ -308,7 +329,10 @@ export function backpropLstm(
     running.forEach((p, row) => {
       const to = (batch.inputs[p] as number) * E;
       const from = row * E;
-      for (let k = 0; k < E; k++) values[to + k] = (values[to + k] as number) + (rows[from + k] as number);
+      for (let k = 0; k < E; k++) {
+        const g = rows[from + k] as number;
+        values[to + k] = (values[to + k] as number) + (inputMask === undefined ? g : g * (inputMask[from + k] as number));
+      }
     });
   });
   tf.dispose([gateGradientTensor, previousHidden, embeddedGradient, embedded]);

@@ -27,7 +27,9 @@ export interface BatchScore {
 
 /**
  * Mean cross-entropy of the batch and its gradient with respect to every weight. With `dropout`
- * > 0, units of the LSTM output are dropped (inverted dropout) on their way to the output layer.
+ * > 0, the non-recurrent connections are dropped (inverted dropout, as Zaremba et al. regularise
+ * LSTM language models): embedding values on their way into the LSTM and LSTM output units on
+ * their way to the output layer. The recurrence itself is left intact so memory is not disturbed.
  */
 export function lossAndGradients(
   weights: NetworkWeights,
@@ -37,7 +39,7 @@ export function lossAndGradients(
 ): BatchGradients {
   const count = batch.targetPositions.length;
   if (count === 0) throw new Error('a training batch needs at least one target');
-  const trace = runLstm(weights, batch, true);
+  const trace = runLstm(weights, batch, true, dropout > 0 ? (size) => dropoutMask(size, dropout, random) : undefined);
   const H = trace.hiddenSize;
   const mask = dropout > 0 ? dropoutMask(count * H, dropout, random) : undefined;
   const inputs = outputInputs(trace, batch.targetPositions, mask);
