@@ -42,6 +42,7 @@ export default defineScenario({
   --max-len N           longest training sequence; longer sentences become windows (default 32)
   --lr X                Adam learning rate (default 0.002)
   --seed N              initialisation and shuffling seed (default 42)
+  --threads N           threads computing each batch (default 1; see trainLanguageModel's threads)
   --backend NAME        node, wasm or cpu (default: the product's choice)
   --with-reference      then run the PyTorch reference on the same corpus and compare
   --reference FILE      path of torch-reference.py (required with --with-reference)
@@ -56,6 +57,7 @@ export default defineScenario({
     'max-len': { type: 'string' },
     lr: { type: 'string' },
     seed: { type: 'string' },
+    threads: { type: 'string' },
     backend: { type: 'string' },
     'with-reference': { type: 'boolean', default: false },
     reference: { type: 'string' },
@@ -72,6 +74,7 @@ export default defineScenario({
       maxLen: integerOption(values['max-len'], 'max-len', 32, 2),
       lr: positiveNumberOption(values.lr, 'lr', 0.002),
       seed: integerOption(values.seed, 'seed', 42, 0),
+      threads: integerOption(values.threads, 'threads', 1),
     };
     if (values['with-reference'] && values.reference === undefined) {
       throw new UsageError('--with-reference needs --reference PATH/torch-reference.py');
@@ -104,6 +107,7 @@ export default defineScenario({
     const trainingStart = performance.now();
     const cpuStart = process.cpuUsage();
     const { model, history } = await trainLanguageModel({ train, validation: [] }, vocabulary.size, hyperparameters, {
+      threads: settings.threads,
       onProgress: (progress) =>
         report(
           () =>
