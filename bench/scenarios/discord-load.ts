@@ -17,7 +17,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { startTypeScriptWorker } from '../../src/threads/start-worker.ts';
 import { FakeDiscord, type InteractionHandle, type InteractionResponse } from '../../test/support/fake-discord.ts';
 import { MEMBER_PERMISSIONS, autocomplete, slashCommand, snowflake } from '../../test/support/interactions.ts';
 import { integerOption } from '../lib/args.ts';
@@ -421,20 +422,9 @@ interface DriverHandle {
   stop(): Promise<void>;
 }
 
-/**
- * Starts the fake Discord and the load generator in a worker thread. Node 20 ignores `--import`
- * in a worker's flags, so the thread registers the TypeScript loader before loading this module.
- */
+/** Starts the fake Discord and the load generator in a worker thread running this module. */
 function startDriver(data: DriverData): DriverHandle {
-  const bootstrap = `
-    const { workerData } = require('node:worker_threads');
-    import(workerData.tsxApi).then(({ register }) => { register(); return import(workerData.entry); });
-  `;
-  const worker = new Worker(bootstrap, {
-    eval: true,
-    execArgv: [],
-    workerData: { ...data, tsxApi: import.meta.resolve('tsx/esm/api'), entry: import.meta.url },
-  });
+  const worker = startTypeScriptWorker(new URL(import.meta.url), { workerData: data });
   const next = <T extends FromDriver['type']>(type: T): Promise<Extract<FromDriver, { type: T }>> =>
     new Promise((resolve, reject) => {
       const onMessage = (message: FromDriver) => {

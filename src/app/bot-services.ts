@@ -1,5 +1,4 @@
 import { buildExplanation } from '../explain/explanation.ts';
-import { FixedWindowCache } from '../explain/fixed-window-cache.ts';
 import type { Logger } from '../log.ts';
 import { predictNextWords, sampleContinuation } from '../lm/predict.ts';
 import { Random } from '../lm/random.ts';
@@ -48,7 +47,6 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
   const { store, models, training, settings } = dependencies;
   const now = dependencies.now ?? Date.now;
   const cooldown = new Cooldown(settings.teachCooldownPerMinute, 60_000, now);
-  const fixedWindows = new FixedWindowCache();
 
   const noModel = (guildId: string) => {
     const sentences = store.countSentences(guildId);
@@ -183,14 +181,17 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
     async explain(guildId: string, { text, topic, locale }: ExplainRequest): Promise<ExplainOutcome> {
       const serving = await models.get(guildId);
       if (serving === null) return noModel(guildId);
-      const { sentences } = store.corpus(guildId);
+      const { digest, trigram } = await serving.corpus();
+      // The examples were sampled when the model first read the corpus: a sentence deleted since
+      // must not be shown.
+      const present = store.presentSentenceIds(guildId, digest.examples.map((example) => example.id));
       const { pages, chart } = await buildExplanation({
         serving,
-        corpusSentences: sentences,
+        corpus: { ...digest, examples: digest.examples.filter((example) => present.has(example.id)) },
         text,
         topic,
         locale,
-        trigram: () => fixedWindows.get(serving.lstm, serving.vocabulary, sentences),
+        trigram: () => trigram,
       });
       return { status: 'ok', pages, ...(chart === undefined ? {} : { chart }), model: modelInfo(serving) };
     },

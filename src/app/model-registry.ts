@@ -1,3 +1,4 @@
+import type { CorpusDigest } from '../explain/corpus-digest.ts';
 import type { Logger } from '../log.ts';
 import type { EpochMetrics } from '../lm/train.ts';
 import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
@@ -7,6 +8,7 @@ import { lstmNextWordModel, type LanguageModel, type NextWordModel } from '../lm
 import { kneserNeyNextWordModel, servedKindOf, type ServedKind } from '../lm/served-model.ts';
 import type { Vocabulary } from '../lm/vocabulary.ts';
 import type { ModelInfo, Store } from '../store/index.ts';
+import { digestGuildCorpus } from './corpus-digester.ts';
 
 /** The model serving a guild, loaded in memory. */
 export interface ServingModel {
@@ -20,6 +22,18 @@ export interface ServingModel {
   vocabulary: Vocabulary;
   language: LanguageModel;
   history: EpochMetrics[];
+  /**
+   * The guild's corpus in this model's vocabulary, read once per model (at load when the n-gram
+   * serves, else at first use) and off the main thread; a failed read is retried at the next call.
+   */
+  corpus(): Promise<ServingCorpus>;
+}
+
+/** A guild's corpus as one serving model sees it. */
+export interface ServingCorpus {
+  digest: CorpusDigest;
+  /** The digest's 3-gram. */
+  trigram: KneserNeyTrigram;
 }
 
 /** Why a guild's model could not be loaded. */
@@ -83,6 +97,16 @@ export class ModelRegistry {
       throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${(error as Error).message}`);
     }
     const kind = servedKindOf(info.metrics);
+    const corpus = servingCorpus(() => digestGuildCorpus(this.store, guildId, unpacked.vocabulary));
+    let model: NextWordModel;
+    try {
+      // Sentences forgotten since training leave the n-gram at once: it is counted afresh.
+      model = kind === 'kneser-ney' ? kneserNeyNextWordModel((await corpus()).trigram) : lstmNextWordModel(unpacked.model);
+    } catch (error) {
+      unpacked.model.dispose();
+      this.logger?.error({ err: error, guildId, version: info.version }, 'serving n-gram model could not be counted');
+      throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${(error as Error).message}`);
+    }
     const serving: ServingModel = {
       id: info.id,
       version: info.version,
@@ -91,26 +115,14 @@ export class ModelRegistry {
       kind,
       lstm: unpacked.model,
       vocabulary: unpacked.vocabulary,
-      language: {
-        model: kind === 'kneser-ney' ? this.kneserNey(guildId, unpacked.vocabulary) : lstmNextWordModel(unpacked.model),
-        vocabulary: unpacked.vocabulary,
-      },
+      language: { model, vocabulary: unpacked.vocabulary },
       history: historyOf(info.metrics),
+      corpus,
     };
     this.evict(guildId);
     this.loaded.set(guildId, serving);
     this.logger?.info({ guildId, version: info.version, kind, ms: Math.round(performance.now() - started) }, 'serving model loaded');
     return serving;
-  }
-
-  /**
-   * The n-gram model of a guild, counted afresh from its current sentences with the stored
-   * vocabulary: counting takes well under a second at the corpus sizes where it serves, and
-   * sentences forgotten since training leave it at once.
-   */
-  private kneserNey(guildId: string, vocabulary: Vocabulary): NextWordModel {
-    const sentences = this.store.corpus(guildId).sentences.map((tokens) => vocabulary.encode(tokens).ids);
-    return kneserNeyNextWordModel(KneserNeyTrigram.train(sentences, vocabulary.size));
   }
 }
 
@@ -118,4 +130,17 @@ export class ModelRegistry {
 export function historyOf(metrics: unknown): EpochMetrics[] {
   const history = (metrics as { history?: unknown } | null)?.history;
   return Array.isArray(history) ? (history as EpochMetrics[]) : [];
+}
+
+/** {@link ServingModel.corpus} from its digest: computed once, and again only after a failure. */
+function servingCorpus(digest: () => Promise<CorpusDigest>): () => Promise<ServingCorpus> {
+  let pending: Promise<ServingCorpus> | undefined;
+  return () =>
+    (pending ??= digest().then(
+      (read) => ({ digest: read, trigram: KneserNeyTrigram.fromState(read.trigram) }),
+      (error: unknown) => {
+        pending = undefined;
+        throw error;
+      },
+    ));
 }

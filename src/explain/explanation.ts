@@ -12,14 +12,14 @@ import { compareWithFixedWindow } from '../lm/explain/fixed-window.ts';
 import { stepGradients, type StepGradients } from '../lm/explain/gradients.ts';
 import { contextIds, explainedInput, type ExplainedInput } from '../lm/explain/input.ts';
 import { occlusion, type Occlusion } from '../lm/explain/occlusion.ts';
-import { rareAndUnknownWords, unknownShare } from '../lm/explain/rare-words.ts';
+import { rareAndUnknownWords } from '../lm/explain/rare-words.ts';
 import { timeForwardPasses } from '../lm/explain/timing.ts';
-import type { KneserNeyTrigram } from '../lm/kneser-ney.ts';
+import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import type { LstmLanguageModel } from '../lm/model.ts';
 import { tokenize } from '../lm/tokenizer.ts';
 import { Vocabulary } from '../lm/vocabulary.ts';
 import { renderInfluenceChart } from './chart.ts';
-import { trainFixedWindowModel } from './fixed-window-cache.ts';
+import { MIN_EXAMPLE_WORDS, type CorpusDigest, type CorpusSentence } from './corpus-digest.ts';
 import { positionLabel, wordNumbers } from './format.ts';
 import { explainMessages } from './i18n/index.ts';
 import { paginate, type Section } from './pages.ts';
@@ -41,17 +41,17 @@ export interface ExplainedModel {
 /** What {@link buildExplanation} explains. */
 export interface ExplanationRequest {
   serving: ExplainedModel;
-  /** The server's sentences, tokenized: for the 3-gram, corpus counts and the live example. */
-  corpusSentences: readonly (readonly string[])[];
+  /** The server's corpus in the serving vocabulary: for the 3-gram, corpus counts and the live example. */
+  corpus: CorpusDigest;
   /** The member's words; without them, an example from the corpus is explained. */
   text?: string;
   /** One section only; default: every section that applies to the text (an overview without text). */
   topic?: ExplainTopic;
   /** Discord locale of the member. */
   locale: string;
-  /** The 3-gram over the serving vocabulary (e.g. from a {@link FixedWindowCache}); default: built from the corpus now. */
+  /** The 3-gram over the serving vocabulary (e.g. kept with the serving model); default: built from `corpus` now. */
   trigram?: () => KneserNeyTrigram;
-  /** Picks the corpus example, uniform in [0, 1); default `Math.random`. */
+  /** Picks the example among `corpus.examples`, uniform in [0, 1); default `Math.random`. */
   random?: () => number;
   /** Whether to render the influence chart when the memory section is shown; default true. */
   chart?: boolean;
@@ -75,23 +75,23 @@ const NEEDS_PREDICTION: readonly ExplainTopic[] = ['memory', 'vanishing', 'windo
  * the cost (a few hundred milliseconds on a 5,000-word model).
  */
 export async function buildExplanation(request: ExplanationRequest): Promise<Explanation> {
-  const { serving, corpusSentences, locale } = request;
+  const { serving, corpus, locale } = request;
   const { lstm, vocabulary } = serving;
   const m = explainMessages(locale);
   const random = request.random ?? Math.random;
-  const trigram = once(request.trigram ?? (() => trainFixedWindowModel(vocabulary, corpusSentences)));
+  const trigram = once(request.trigram ?? (() => KneserNeyTrigram.fromState(corpus.trigram)));
   const footer = m.footer(serving.version);
   const typed = tokenize(request.text ?? '').tokens;
   const notes: string[] = [];
 
   let tokens = typed;
   if (typed.length === 0) {
-    const example = pickExample(corpusSentences, vocabulary, lstm.hyperparameters.contextLength, random);
+    const example = pickExample(corpus.examples, vocabulary, lstm.hyperparameters.contextLength, random);
     if (request.topic === undefined || example === null) {
-      const section = overviewSection(m, vocabulary, example === null ? null : measureExample(example, lstm, vocabulary, corpusSentences, trigram), {
+      const section = overviewSection(m, vocabulary, example === null ? null : measureExample(example, lstm, vocabulary, corpus, trigram), {
         contextLength: lstm.hyperparameters.contextLength,
         vocabularyWords: vocabulary.size - Vocabulary.specialCount,
-        unknownShare: corpusUnknownShare(vocabulary, corpusSentences),
+        unknownShare: corpus.tokens === 0 ? null : unknownTokens(corpus) / corpus.tokens,
       });
       return { pages: paginate([section], footer), topics: [] };
     }
@@ -130,12 +130,12 @@ export async function buildExplanation(request: ExplanationRequest): Promise<Exp
           weak,
           rareBelow: RARE_BELOW,
           vocabularyWords: vocabulary.size - Vocabulary.specialCount,
-          corpusUnknown: unknownShare(vocabulary, corpusSentences),
-          corpusCounts: corpusCounts(corpusSentences, new Set(weak.words.filter((word) => word.kind === 'unknown').map((word) => word.token))),
+          corpusUnknown: { unknown: unknownTokens(corpus), total: corpus.tokens },
+          corpusCounts: corpus.unknownCounts,
         });
       case 'window':
         // A 3-gram of no sentences would only show its uniform floor.
-        if (corpusSentences.length === 0) return { title: m.titles.window, blocks: [m.window.noCorpus] };
+        if (corpus.sentences === 0) return { title: m.titles.window, blocks: [m.window.noCorpus] };
         return windowSection(m, input!, compareWithFixedWindow(lstm, trigram(), vocabulary, contextIds(input!), 3));
     }
   });
@@ -154,24 +154,13 @@ interface Example {
   actualNext: string;
 }
 
-/** The shortest example worth taking apart: enough words for memory and gradients to show something. */
-const MIN_EXAMPLE_WORDS = 3;
-
 /**
- * A random example from the corpus: a sentence whose words before the cut are all known, cut in
- * its second half so the example has some length, within the model's context.
+ * A random example from the corpus's example sentences, cut in its second half so the example
+ * has some length, within the model's context, before a word the model does not know.
  */
-function pickExample(
-  sentences: readonly (readonly string[])[],
-  vocabulary: Vocabulary,
-  contextLength: number,
-  random: () => number,
-): Example | null {
-  const candidates = sentences.filter(
-    (sentence) => sentence.length > MIN_EXAMPLE_WORDS && sentence.slice(0, MIN_EXAMPLE_WORDS).every((token) => vocabulary.has(token)),
-  );
+function pickExample(candidates: readonly CorpusSentence[], vocabulary: Vocabulary, contextLength: number, random: () => number): Example | null {
   if (candidates.length === 0) return null;
-  const sentence = candidates[Math.floor(random() * candidates.length)]!;
+  const sentence = candidates[Math.floor(random() * candidates.length)]!.tokens;
   const usable = Math.min(sentence.length - 1, contextLength - 1);
   let known = MIN_EXAMPLE_WORDS;
   while (known < usable && vocabulary.has(sentence[known]!)) known += 1;
@@ -184,7 +173,7 @@ function measureExample(
   example: Example,
   lstm: LstmLanguageModel,
   vocabulary: Vocabulary,
-  corpusSentences: readonly (readonly string[])[],
+  corpus: CorpusDigest,
   trigram: () => KneserNeyTrigram,
 ): OverviewExample | null {
   const input = explainedInput(lstm, vocabulary, example.tokens);
@@ -195,7 +184,7 @@ function measureExample(
     actualNext: example.actualNext,
     occlusion: occlusion(lstm, ids, input.targetId),
     gradients: stepGradients(lstm, ids, input.targetId),
-    ...(corpusSentences.length === 0 ? {} : { comparison: compareWithFixedWindow(lstm, trigram(), vocabulary, ids, 3) }),
+    ...(corpus.sentences === 0 ? {} : { comparison: compareWithFixedWindow(lstm, trigram(), vocabulary, ids, 3) }),
   };
 }
 
@@ -219,19 +208,11 @@ function influenceChart(
   );
 }
 
-function corpusUnknownShare(vocabulary: Vocabulary, sentences: readonly (readonly string[])[]): number | null {
-  const { unknown, total } = unknownShare(vocabulary, sentences);
-  return total === 0 ? null : unknown / total;
-}
-
-/** How often each of `words` occurs in the corpus. */
-function corpusCounts(sentences: readonly (readonly string[])[], words: ReadonlySet<string>): Map<string, number> {
-  const counts = new Map<string, number>();
-  if (words.size === 0) return counts;
-  for (const sentence of sentences) {
-    for (const token of sentence) if (words.has(token)) counts.set(token, (counts.get(token) ?? 0) + 1);
-  }
-  return counts;
+/** Occurrences of words the vocabulary does not know in the corpus. */
+function unknownTokens(corpus: CorpusDigest): number {
+  let unknown = 0;
+  for (const count of corpus.unknownCounts.values()) unknown += count;
+  return unknown;
 }
 
 /** A function that runs `compute` on its first call and returns that result from then on. */

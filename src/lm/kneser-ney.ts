@@ -49,16 +49,6 @@ export interface KneserNeyOptions {
 /** Discounts of one level, subtracted from counts of 1, 2, and 3 or more. */
 export type Discounts = readonly [number, number, number];
 
-/** Serialised form of a {@link KneserNeyTrigram}: its trigram counts, everything else derives. */
-export interface KneserNeyJSON {
-  format: 'kneser-ney-trigram';
-  version: 1;
-  vocabSize: number;
-  discounts: DiscountVariant;
-  /** Distinct trigrams of the padded training sentences as flat quadruples `u, v, w, count`. */
-  trigrams: number[];
-}
-
 /** The discount used at a level whose counts of counts allow no estimate (no singleton or no doubleton). */
 export const FALLBACK_DISCOUNT = 0.5;
 
@@ -66,23 +56,46 @@ export const FALLBACK_DISCOUNT = 0.5;
 const MAX_VOCAB_SIZE = Math.floor(Math.cbrt(Number.MAX_SAFE_INTEGER));
 
 /** Continuations of every seen context of one level, with their discounted probabilities. */
-interface Level {
+export interface KneserNeyLevel {
   discounts: Discounts;
   /** Seen contexts, sorted; context `c` is `contextKeys[c]`. */
-  contextKeys: Float64Array;
+  contextKeys: Float64Array<ArrayBuffer>;
   /** Continuations of context `c` are entries `start[c] .. start[c + 1] - 1`, sorted by word. */
-  start: Int32Array;
-  words: Int32Array;
+  start: Int32Array<ArrayBuffer>;
+  words: Int32Array<ArrayBuffer>;
   /** `(count - D(count)) / total` of each entry. */
-  discounted: Float64Array;
+  discounted: Float64Array<ArrayBuffer>;
   /** Interpolation weight `γ` of the lower level, per context. */
-  backoff: Float64Array;
+  backoff: Float64Array<ArrayBuffer>;
+}
+
+/**
+ * Everything a trained {@link KneserNeyTrigram} consists of, as plain data and typed arrays: what
+ * {@link KneserNeyTrigram.toState} gives and {@link KneserNeyTrigram.fromState} takes, so a model
+ * trained in one thread can serve in another without being computed again.
+ */
+export interface KneserNeyState {
+  /** Ids run from 0 to `vocabSize - 1`. */
+  vocabSize: number;
+  bigram: KneserNeyLevel;
+  trigram: KneserNeyLevel;
+  /** Unigram level interpolated with the floor: the distribution after an unseen bigram context. */
+  unigramDistribution: Float64Array<ArrayBuffer>;
+  /** The discounts of the unigram level (those of the others are in their levels). */
+  unigramDiscounts: Discounts;
+}
+
+/** The buffers of a state's arrays: transfer them to post the state without copying it. */
+export function stateBuffers(state: KneserNeyState): ArrayBuffer[] {
+  const levelBuffers = (level: KneserNeyLevel): ArrayBuffer[] =>
+    [level.contextKeys, level.start, level.words, level.discounted, level.backoff].map((array) => array.buffer);
+  return [...levelBuffers(state.bigram), ...levelBuffers(state.trigram), state.unigramDistribution.buffer];
 }
 
 /** Counts of one level, one entry per (context, word), sorted by context key then word. */
 interface LevelCounts {
   contextKeys: Float64Array;
-  words: Int32Array;
+  words: Int32Array<ArrayBuffer>;
   counts: Float64Array;
 }
 
@@ -99,7 +112,7 @@ function lowerBound(sorted: ArrayLike<number>, value: number, from = 0, to = sor
 }
 
 /** Distinct values of a sorted array and how often each occurs. */
-function runLengths(sorted: Float64Array): { keys: Float64Array; counts: Float64Array } {
+function runLengths(sorted: Float64Array): { keys: Float64Array<ArrayBuffer>; counts: Float64Array<ArrayBuffer> } {
   let distinct = 0;
   for (let index = 0; index < sorted.length; index++) if (index === 0 || sorted[index] !== sorted[index - 1]) distinct += 1;
   const keys = new Float64Array(distinct);
@@ -141,7 +154,7 @@ export function estimateDiscounts(counts: ArrayLike<number>, variant: DiscountVa
 }
 
 /** Builds one level from its counts: discounted probabilities and interpolation weights. */
-function buildLevel({ contextKeys, words, counts }: LevelCounts, variant: DiscountVariant): Level {
+function buildLevel({ contextKeys, words, counts }: LevelCounts, variant: DiscountVariant): KneserNeyLevel {
   const discounts = estimateDiscounts(counts, variant);
   const discountOf = (count: number): number => discounts[Math.min(count, 3) - 1]!;
   const { keys: distinctContexts, counts: continuations } = runLengths(contextKeys);
@@ -167,88 +180,151 @@ function buildLevel({ contextKeys, words, counts }: LevelCounts, variant: Discou
   return { discounts, contextKeys: distinctContexts, start, words, discounted, backoff };
 }
 
+/** Whether an id may appear inside a training sentence: a word or `UNK`. */
+function isWordId(id: number, vocabSize: number): boolean {
+  return Number.isInteger(id) && id >= 0 && id < vocabSize && id !== PAD && id !== BOS && id !== EOS;
+}
+
+function checkVocabSize(vocabSize: number): void {
+  if (!Number.isInteger(vocabSize) || vocabSize < FIRST_WORD_ID || vocabSize > MAX_VOCAB_SIZE) {
+    throw new RangeError(`The vocabulary size must be an integer from ${FIRST_WORD_ID} to ${MAX_VOCAB_SIZE}`);
+  }
+}
+
+function checkDiscounts(discounts: Discounts): void {
+  if (discounts.length !== 3 || !discounts.every((discount, index) => discount > 0 && discount <= index + 1)) {
+    throw new RangeError(`Discounts ${String(discounts)} are not three discounts`);
+  }
+}
+
+/**
+ * Throws unless a level's arrays fit together the way {@link buildLevel} makes them. Entries are
+ * not checked one by one: that would cost tens of milliseconds on a large model, and a state only
+ * comes from {@link KneserNeyTrigram.toState} of this code.
+ */
+function checkLevel(level: KneserNeyLevel): void {
+  checkDiscounts(level.discounts);
+  const { contextKeys, start, words, discounted, backoff } = level;
+  const contexts = contextKeys.length;
+  const fits =
+    start.length === contexts + 1 &&
+    backoff.length === contexts &&
+    discounted.length === words.length &&
+    start[0] === 0 &&
+    start[contexts] === words.length;
+  if (!fits) throw new RangeError('The arrays of a Kneser-Ney level do not fit together');
+}
+
+/**
+ * The distinct trigrams of sentences of ids, each padded as `BOS BOS w1 .. wn EOS`, as packed
+ * keys, increasing, and their counts. Throws as {@link KneserNeyTrigram.train} documents.
+ */
+function countTrigrams(sentences: readonly (readonly number[])[], vocabSize: number): { keys: Float64Array; counts: Float64Array } {
+  let positions = 0;
+  for (const sentence of sentences) positions += sentence.length + 1;
+  const keys = new Float64Array(positions);
+  let position = 0;
+  for (const sentence of sentences) {
+    let u = BOS;
+    let v = BOS;
+    for (let i = 0; i <= sentence.length; i++) {
+      const w = i < sentence.length ? sentence[i]! : EOS;
+      if (i < sentence.length && !isWordId(w, vocabSize)) {
+        throw new RangeError(`Id ${w} cannot be a word of a training sentence (vocabulary size ${vocabSize})`);
+      }
+      keys[position++] = (u * vocabSize + v) * vocabSize + w;
+      u = v;
+      v = w;
+    }
+  }
+  return runLengths(keys.sort());
+}
+
+/** Estimates every level from the distinct trigrams of the training sentences and their counts. */
+function buildState(vocabSize: number, variant: DiscountVariant, trigramKeys: Float64Array, trigramCounts: Float64Array): KneserNeyState {
+  const size = vocabSize;
+  // Trigrams after `BOS BOS` only repeat the bigrams `BOS w`, whose raw counts they are (nothing
+  // precedes the start of a sentence): they form the bigram context BOS, not a trigram level
+  // that would discount the same counts twice.
+  const startFrom = lowerBound(trigramKeys, (BOS * size + BOS) * size);
+  const startTo = lowerBound(trigramKeys, (BOS * size + BOS + 1) * size);
+  const innerRanges = [
+    [0, startFrom],
+    [startTo, trigramKeys.length],
+  ] as const;
+  const innerCount = trigramKeys.length - (startTo - startFrom);
+  const trigramLevel: LevelCounts = { contextKeys: new Float64Array(innerCount), words: new Int32Array(innerCount), counts: new Float64Array(innerCount) };
+  // Bigram continuation counts N1+(· v w): how many distinct trigram types end in `v w`.
+  const suffixes = new Float64Array(innerCount);
+  let inner = 0;
+  for (const [from, to] of innerRanges) {
+    for (let entry = from; entry < to; entry++) {
+      const { v, w, context } = unpack(trigramKeys[entry]!, size);
+      trigramLevel.contextKeys[inner] = context;
+      trigramLevel.words[inner] = w;
+      trigramLevel.counts[inner] = trigramCounts[entry]!;
+      suffixes[inner] = v * size + w;
+      inner += 1;
+    }
+  }
+  const trigram = buildLevel(trigramLevel, variant);
+
+  const continued = runLengths(suffixes.sort());
+  const bigramSize = continued.keys.length + startTo - startFrom;
+  const bigramLevel: LevelCounts = { contextKeys: new Float64Array(bigramSize), words: new Int32Array(bigramSize), counts: new Float64Array(bigramSize) };
+  let appended = 0;
+  const append = (key: number, count: number): void => {
+    const w = key % size;
+    bigramLevel.contextKeys[appended] = (key - w) / size;
+    bigramLevel.words[appended] = w;
+    bigramLevel.counts[appended] = count;
+    appended += 1;
+  };
+  // The raw counts after BOS go where context BOS sorts among the continuation counts.
+  const insertAt = lowerBound(continued.keys, BOS * size);
+  for (let entry = 0; entry < insertAt; entry++) append(continued.keys[entry]!, continued.counts[entry]!);
+  for (let entry = startFrom; entry < startTo; entry++) append(BOS * size + (trigramKeys[entry]! % size), trigramCounts[entry]!);
+  for (let entry = insertAt; entry < continued.keys.length; entry++) append(continued.keys[entry]!, continued.counts[entry]!);
+  const bigram = buildLevel(bigramLevel, variant);
+
+  // Unigram continuation counts N1+(· w): how many distinct bigram types end in `w`.
+  const unigramContinuations = new Float64Array(size);
+  for (const w of bigramLevel.words) unigramContinuations[w]! += 1;
+  const seenWords = Int32Array.from(unigramContinuations.keys()).filter((id) => unigramContinuations[id]! > 0);
+  const unigram = buildLevel(
+    {
+      contextKeys: new Float64Array(seenWords.length),
+      words: seenWords,
+      counts: Float64Array.from(seenWords, (id) => unigramContinuations[id]!),
+    },
+    variant,
+  );
+  const floorWeight = seenWords.length === 0 ? 1 : unigram.backoff[0]!;
+  const unigramDistribution = new Float64Array(size).fill(floorWeight / (size - 2));
+  unigramDistribution[PAD] = 0;
+  unigramDistribution[BOS] = 0;
+  seenWords.forEach((id, entry) => {
+    unigramDistribution[id]! += unigram.discounted[entry]!;
+  });
+  return { vocabSize, bigram, trigram, unigramDistribution, unigramDiscounts: unigram.discounts };
+}
+
 /** An interpolated Kneser-Ney 3-gram model over a fixed vocabulary; see the module documentation. */
 export class KneserNeyTrigram implements NextTokenPredictor {
+  /** Ids run from 0 to `vocabSize - 1`. */
+  readonly vocabSize: number;
   /** The discounts of the unigram, bigram and trigram levels, in that order. */
   readonly discounts: readonly [Discounts, Discounts, Discounts];
-  private readonly bigram: Level;
-  private readonly trigram: Level;
-  /** Unigram level interpolated with the floor: the distribution after an unseen bigram context. */
+  private readonly bigram: KneserNeyLevel;
+  private readonly trigram: KneserNeyLevel;
   private readonly unigramDistribution: Float64Array;
 
-  private constructor(
-    /** Ids run from 0 to `vocabSize - 1`. */
-    readonly vocabSize: number,
-    private readonly variant: DiscountVariant,
-    /** Distinct trigram keys, sorted, and their counts: everything the model learned. */
-    private readonly trigramKeys: Float64Array,
-    private readonly trigramCounts: Float64Array,
-  ) {
-    const size = vocabSize;
-    // Trigrams after `BOS BOS` only repeat the bigrams `BOS w`, whose raw counts they are (nothing
-    // precedes the start of a sentence): they form the bigram context BOS, not a trigram level
-    // that would discount the same counts twice.
-    const startFrom = lowerBound(trigramKeys, (BOS * size + BOS) * size);
-    const startTo = lowerBound(trigramKeys, (BOS * size + BOS + 1) * size);
-    const innerRanges = [
-      [0, startFrom],
-      [startTo, trigramKeys.length],
-    ] as const;
-    const innerCount = trigramKeys.length - (startTo - startFrom);
-    const trigramLevel: LevelCounts = { contextKeys: new Float64Array(innerCount), words: new Int32Array(innerCount), counts: new Float64Array(innerCount) };
-    // Bigram continuation counts N1+(· v w): how many distinct trigram types end in `v w`.
-    const suffixes = new Float64Array(innerCount);
-    let inner = 0;
-    for (const [from, to] of innerRanges) {
-      for (let entry = from; entry < to; entry++) {
-        const { v, w, context } = unpack(trigramKeys[entry]!, size);
-        trigramLevel.contextKeys[inner] = context;
-        trigramLevel.words[inner] = w;
-        trigramLevel.counts[inner] = trigramCounts[entry]!;
-        suffixes[inner] = v * size + w;
-        inner += 1;
-      }
-    }
-    this.trigram = buildLevel(trigramLevel, variant);
-
-    const continued = runLengths(suffixes.sort());
-    const bigramSize = continued.keys.length + startTo - startFrom;
-    const bigramLevel: LevelCounts = { contextKeys: new Float64Array(bigramSize), words: new Int32Array(bigramSize), counts: new Float64Array(bigramSize) };
-    let bigram = 0;
-    const append = (key: number, count: number): void => {
-      const w = key % size;
-      bigramLevel.contextKeys[bigram] = (key - w) / size;
-      bigramLevel.words[bigram] = w;
-      bigramLevel.counts[bigram] = count;
-      bigram += 1;
-    };
-    // The raw counts after BOS go where context BOS sorts among the continuation counts.
-    const insertAt = lowerBound(continued.keys, BOS * size);
-    for (let entry = 0; entry < insertAt; entry++) append(continued.keys[entry]!, continued.counts[entry]!);
-    for (let entry = startFrom; entry < startTo; entry++) append(BOS * size + (trigramKeys[entry]! % size), trigramCounts[entry]!);
-    for (let entry = insertAt; entry < continued.keys.length; entry++) append(continued.keys[entry]!, continued.counts[entry]!);
-    this.bigram = buildLevel(bigramLevel, variant);
-
-    // Unigram continuation counts N1+(· w): how many distinct bigram types end in `w`.
-    const unigramContinuations = new Float64Array(size);
-    for (const w of bigramLevel.words) unigramContinuations[w]! += 1;
-    const seenWords = Int32Array.from(unigramContinuations.keys()).filter((id) => unigramContinuations[id]! > 0);
-    const unigram = buildLevel(
-      {
-        contextKeys: new Float64Array(seenWords.length),
-        words: seenWords,
-        counts: Float64Array.from(seenWords, (id) => unigramContinuations[id]!),
-      },
-      variant,
-    );
-    const floorWeight = seenWords.length === 0 ? 1 : unigram.backoff[0]!;
-    this.unigramDistribution = new Float64Array(size).fill(floorWeight / (size - 2));
-    this.unigramDistribution[PAD] = 0;
-    this.unigramDistribution[BOS] = 0;
-    seenWords.forEach((id, entry) => {
-      this.unigramDistribution[id]! += unigram.discounted[entry]!;
-    });
-    this.discounts = [unigram.discounts, this.bigram.discounts, this.trigram.discounts];
+  private constructor(private readonly state: KneserNeyState) {
+    this.vocabSize = state.vocabSize;
+    this.bigram = state.bigram;
+    this.trigram = state.trigram;
+    this.unigramDistribution = state.unigramDistribution;
+    this.discounts = [state.unigramDiscounts, state.bigram.discounts, state.trigram.discounts];
   }
 
   /**
@@ -259,74 +335,33 @@ export class KneserNeyTrigram implements NextTokenPredictor {
    *   sentence, or a vocabulary too large for the packed trigram keys.
    */
   static train(sentences: readonly (readonly number[])[], vocabSize: number, options: KneserNeyOptions = {}): KneserNeyTrigram {
-    KneserNeyTrigram.checkVocabSize(vocabSize);
-    let positions = 0;
-    for (const sentence of sentences) positions += sentence.length + 1;
-    const keys = new Float64Array(positions);
-    let position = 0;
-    for (const sentence of sentences) {
-      let u = BOS;
-      let v = BOS;
-      for (let i = 0; i <= sentence.length; i++) {
-        const w = i < sentence.length ? sentence[i]! : EOS;
-        if (i < sentence.length && !KneserNeyTrigram.isWordId(w, vocabSize)) {
-          throw new RangeError(`Id ${w} cannot be a word of a training sentence (vocabulary size ${vocabSize})`);
-        }
-        keys[position++] = (u * vocabSize + v) * vocabSize + w;
-        u = v;
-        v = w;
-      }
-    }
-    const distinct = runLengths(keys.sort());
-    return new KneserNeyTrigram(vocabSize, options.discounts ?? 'modified', distinct.keys, distinct.counts);
+    checkVocabSize(vocabSize);
+    const { keys, counts } = countTrigrams(sentences, vocabSize);
+    return new KneserNeyTrigram(buildState(vocabSize, options.discounts ?? 'modified', keys, counts));
   }
 
-  /** Restores a model saved with {@link toJSON}; throws on a malformed payload. */
-  static fromJSON(json: unknown): KneserNeyTrigram {
-    const candidate = json as Partial<KneserNeyJSON> | null;
-    const vocabSize = candidate?.vocabSize;
-    const trigrams = candidate?.trigrams;
-    const variant = candidate?.discounts;
-    if (
-      candidate?.format !== 'kneser-ney-trigram' ||
-      candidate.version !== 1 ||
-      typeof vocabSize !== 'number' ||
-      (variant !== 'modified' && variant !== 'standard') ||
-      !Array.isArray(trigrams) ||
-      trigrams.length % 4 !== 0
-    ) {
-      throw new TypeError('The stored Kneser-Ney model is malformed');
-    }
-    KneserNeyTrigram.checkVocabSize(vocabSize);
-    const entries = trigrams.length / 4;
-    const keys = new Float64Array(entries);
-    const counts = new Float64Array(entries);
-    const isId = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0 && (value as number) < vocabSize;
-    for (let entry = 0; entry < entries; entry++) {
-      const u: unknown = trigrams[entry * 4];
-      const v: unknown = trigrams[entry * 4 + 1];
-      const w: unknown = trigrams[entry * 4 + 2];
-      const count: unknown = trigrams[entry * 4 + 3];
-      if (!isId(u) || !isId(v) || !isId(w) || !Number.isInteger(count) || (count as number) <= 0) {
-        throw new TypeError('The stored Kneser-Ney model is malformed');
-      }
-      keys[entry] = (u * vocabSize + v) * vocabSize + w;
-      counts[entry] = count as number;
-      // The trainer writes distinct trigrams in increasing order; anything else was not written by it.
-      if (entry > 0 && keys[entry]! <= keys[entry - 1]!) throw new TypeError('The stored Kneser-Ney model is malformed');
-    }
-    return new KneserNeyTrigram(vocabSize, variant, keys, counts);
+  /**
+   * The model a state from {@link toState} describes (e.g. trained in another thread), sharing
+   * its arrays: no computation, so it takes no time whatever the model's size.
+   *
+   * @throws RangeError on a state whose arrays do not fit together, or a vocabulary size that
+   *   {@link train} would refuse.
+   */
+  static fromState(state: KneserNeyState): KneserNeyTrigram {
+    checkVocabSize(state.vocabSize);
+    if (state.unigramDistribution.length !== state.vocabSize) throw new RangeError('The unigram distribution does not cover the vocabulary');
+    checkDiscounts(state.unigramDiscounts);
+    checkLevel(state.bigram);
+    checkLevel(state.trigram);
+    return new KneserNeyTrigram(state);
   }
 
-  /** Whether an id may appear inside a training sentence: a word or `UNK`. */
-  private static isWordId(id: number, vocabSize: number): boolean {
-    return Number.isInteger(id) && id >= 0 && id < vocabSize && id !== PAD && id !== BOS && id !== EOS;
-  }
-
-  private static checkVocabSize(vocabSize: number): void {
-    if (!Number.isInteger(vocabSize) || vocabSize < FIRST_WORD_ID || vocabSize > MAX_VOCAB_SIZE) {
-      throw new RangeError(`The vocabulary size must be an integer from ${FIRST_WORD_ID} to ${MAX_VOCAB_SIZE}`);
-    }
+  /**
+   * Everything this model consists of, for {@link fromState}. The arrays are the model's own, not
+   * copies: transferring them to another thread leaves this model unusable.
+   */
+  toState(): KneserNeyState {
+    return this.state;
   }
 
   /**
@@ -362,17 +397,8 @@ export class KneserNeyTrigram implements NextTokenPredictor {
     return distributions;
   }
 
-  toJSON(): KneserNeyJSON {
-    const trigrams: number[] = [];
-    this.trigramKeys.forEach((key, entry) => {
-      const { u, v, w } = unpack(key, this.vocabSize);
-      trigrams.push(u, v, w, this.trigramCounts[entry]!);
-    });
-    return { format: 'kneser-ney-trigram', version: 1, vocabSize: this.vocabSize, discounts: this.variant, trigrams };
-  }
-
   /** `lower` interpolated into one level at one context, for a single id. */
-  private interpolateOne(level: Level, contextKey: number, next: number, lower: number): number {
+  private interpolateOne(level: KneserNeyLevel, contextKey: number, next: number, lower: number): number {
     const context = KneserNeyTrigram.findContext(level, contextKey);
     if (context === undefined) return lower;
     const end = level.start[context + 1]!;
@@ -382,7 +408,7 @@ export class KneserNeyTrigram implements NextTokenPredictor {
   }
 
   /** A lower-level distribution interpolated, in place, into one level at one context. */
-  private interpolateAll(level: Level, contextKey: number, distribution: Float64Array): void {
+  private interpolateAll(level: KneserNeyLevel, contextKey: number, distribution: Float64Array): void {
     const context = KneserNeyTrigram.findContext(level, contextKey);
     if (context === undefined) return;
     const weight = level.backoff[context]!;
@@ -393,7 +419,7 @@ export class KneserNeyTrigram implements NextTokenPredictor {
   }
 
   /** The index of a context in a level, `undefined` when the context was never seen. */
-  private static findContext(level: Level, contextKey: number): number | undefined {
+  private static findContext(level: KneserNeyLevel, contextKey: number): number | undefined {
     const context = lowerBound(level.contextKeys, contextKey);
     return level.contextKeys[context] === contextKey ? context : undefined;
   }

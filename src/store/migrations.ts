@@ -148,3 +148,15 @@ export function migrate(db: Database, steps: readonly Migration[] = migrations):
   }
   return applied;
 }
+
+/**
+ * Throws unless every step has been applied: a read-only connection cannot apply them, so it
+ * only opens a database that a writable connection has brought up to date.
+ */
+export function assertMigrated(db: Database, steps: readonly Migration[] = migrations): void {
+  const latest = steps.at(-1)?.version ?? 0;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version !== latest) {
+    throw new StoreError(`database schema version ${version} is not the version this code uses (${latest})`);
+  }
+}

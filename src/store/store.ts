@@ -3,11 +3,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Connection } from 'better-sqlite3';
 import { StoreError } from './errors.ts';
-import { migrate } from './migrations.ts';
+import { assertMigrated, migrate } from './migrations.ts';
 import { PROCESS_RUN_OWNER, runOwnerHasEnded } from './run-owner.ts';
 import type {
   AddSentenceResult,
   AddSentencesResult,
+  CorpusEntry,
   CorpusSnapshot,
   EnqueueResult,
   FinishRunInput,
@@ -106,18 +107,32 @@ const RUN_COLUMNS =
   'id, guild_id, status, kind, "trigger", requested_by, created_at, started_at, finished_at, ' +
   'progress, error, model_id, summary, owner, heartbeat_at';
 
+/** Options of {@link openStore}. */
+export interface OpenStoreOptions {
+  /**
+   * Open an existing, up-to-date database file for reading only (e.g. from a worker thread that
+   * only reads): nothing is created, migrated or written. Default false.
+   */
+  readOnly?: boolean;
+}
+
 /**
  * Opens (creating if needed) the store at `file`, or an in-memory store for `':memory:'`.
  * Creates the parent folder, enables WAL, foreign keys, secure deletion and a busy timeout,
  * and applies pending schema migrations.
  *
- * @throws StoreError when the file is not a SQLite database, its schema is newer than this code,
- * or it cannot be opened at all
+ * @throws StoreError when the file is not a SQLite database, its schema is newer than this code
+ * (or, read-only, not exactly this code's), or it cannot be opened at all
  */
-export function openStore(file: string): Store {
+export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   const inMemory = file === ':memory:';
   let db: Connection | undefined;
   try {
+    if (options.readOnly) {
+      db = new Database(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+      assertMigrated(db);
+      return new Store(db);
+    }
     if (!inMemory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
     // Touch the file before changing anything, so a foreign file is reported as such.
@@ -246,6 +261,14 @@ export class Store {
   constructor(db: Connection) {
     this.#db = db;
     this.#sql = prepareStatements(db);
+  }
+
+  /**
+   * The database file, which another connection (e.g. in a worker thread) may open too; null for
+   * an in-memory store, which only this connection can see.
+   */
+  get file(): string | null {
+    return this.#db.memory ? null : this.#db.name;
   }
 
   /** Closes the connection; the store cannot be used afterwards. */
@@ -398,6 +421,16 @@ export class Store {
         sentences: this.#sql.corpus.all(guildId).map((tokens) => JSON.parse(tokens) as string[]),
       }),
     )();
+  }
+
+  /** The guild's sentences as ids and tokens, in insertion order. */
+  corpusEntries(guildId: string): CorpusEntry[] {
+    return this.#sql.corpusEntries.all(guildId).map((row) => ({ id: row.id, tokens: JSON.parse(row.tokens) as string[] }));
+  }
+
+  /** Which of `ids` are still sentences of the guild (members may have deleted the others). */
+  presentSentenceIds(guildId: string, ids: readonly number[]): Set<number> {
+    return new Set(this.#sql.presentSentenceIds.all(guildId, JSON.stringify(ids)));
   }
 
   /**
@@ -764,6 +797,12 @@ function prepareStatements(db: Connection) {
     corpus: db
       .prepare<[string], string>('SELECT tokens FROM sentences WHERE guild_id = ? ORDER BY id')
       .pluck(),
+    corpusEntries: db.prepare<[string], { id: number; tokens: string }>(
+      'SELECT id, tokens FROM sentences WHERE guild_id = ? ORDER BY id',
+    ),
+    presentSentenceIds: db.prepare<[string, string], number>(
+      'SELECT id FROM sentences WHERE guild_id = ? AND id IN (SELECT value FROM json_each(?))',
+    ).pluck(),
     search: db.prepare<
       { guildId: string; authorId: string | null; prefix: string; contains: string; limit: number },
       SentenceRow

@@ -62,6 +62,12 @@ export interface CorpusSnapshot {
   sentences: string[][];
 }
 
+/** A stored sentence's id and tokens: what reading a whole corpus needs of it. */
+export interface CorpusEntry {
+  id: number;
+  tokens: string[];
+}
+
 /** Life-cycle state of a stored model. */
 export type ModelStatus = 'serving' | 'archived' | 'rejected';
 

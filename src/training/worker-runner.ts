@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { TrainingResult } from '../app/services.ts';
+import { startTypeScriptWorker } from '../threads/start-worker.ts';
 import type { FromWorker, ToWorker, WorkerInput } from './protocol.ts';
 import { INTERRUPTED, type JobRunner } from './runner.ts';
 
@@ -25,7 +26,7 @@ export interface WorkerRunnerOptions {
   onWorker?: (worker: Worker, runId: number) => void;
 }
 
-const WORKER_URL = new URL('./worker-bootstrap.mjs', import.meta.url);
+const WORKER_URL = new URL('./worker.ts', import.meta.url);
 const DEFAULT_ABORT_GRACE_MS = 15_000;
 
 /**
@@ -39,10 +40,7 @@ export function createWorkerRunner(options: WorkerRunnerOptions): JobRunner {
     new Promise<TrainingResult>((resolve) => {
       const runId = request.run.id;
       const input: WorkerInput = { dbPath: options.dbPath, runId, settings: request.settings };
-      const worker = new Worker(WORKER_URL, {
-        // The bootstrap registers the TypeScript loader itself (Node 20 ignores `--import` in a
-        // worker's execArgv); start from clean flags so it is registered exactly once.
-        execArgv: [],
+      const worker = startTypeScriptWorker(WORKER_URL, {
         workerData: input,
         ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       });

@@ -1,7 +1,7 @@
 /**
- * The training worker thread (started through `worker-bootstrap.mjs` by `worker-runner.ts`):
- * opens its own connection to the database, runs one job, streams its progress and reports
- * the result, then ends so that everything the run allocated is released with the thread.
+ * The training worker thread (started by `worker-runner.ts`): opens its own connection to the
+ * database, runs one job, streams its progress and reports the result, then ends so that
+ * everything the run allocated is released with the thread.
  *
  * @module
  */

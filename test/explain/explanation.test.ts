@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { percent } from '../../src/commands/render.ts';
 import { buildExplanation, type ExplanationRequest } from '../../src/explain/explanation.ts';
-import { FixedWindowCache } from '../../src/explain/fixed-window-cache.ts';
+import { digestCorpus, type CorpusDigest } from '../../src/explain/corpus-digest.ts';
 import { codeBlocks, MESSAGE_LIMIT, paginate } from '../../src/explain/pages.ts';
 import { initBackend } from '../../src/lm/backend.ts';
 import { contextIds, explainedInput } from '../../src/lm/explain/input.ts';
@@ -10,10 +10,14 @@ import { occlusion } from '../../src/lm/explain/occlusion.ts';
 import { corpusSentences, trainFixture, type TrainedFixture } from './fixture.ts';
 
 let fixture: TrainedFixture;
+let corpus: CorpusDigest;
+let emptyCorpus: CorpusDigest;
 
 beforeAll(async () => {
   await initBackend('wasm');
   fixture = await trainFixture();
+  corpus = digestCorpus(corpusSentences.map((tokens, id) => ({ id, tokens })), fixture.vocabulary);
+  emptyCorpus = digestCorpus([], fixture.vocabulary);
 });
 
 afterAll(() => fixture.model.dispose());
@@ -21,7 +25,7 @@ afterAll(() => fixture.model.dispose());
 function request(overrides: Partial<ExplanationRequest>): ExplanationRequest {
   return {
     serving: { lstm: fixture.model, vocabulary: fixture.vocabulary, version: 7 },
-    corpusSentences,
+    corpus,
     locale: 'en-US',
     chart: false,
     ...overrides,
@@ -105,12 +109,12 @@ describe('buildExplanation', () => {
   });
 
   it('gives an overview without an example when the corpus has no usable sentence', async () => {
-    const { pages } = await buildExplanation(request({ corpusSentences: [] }));
+    const { pages } = await buildExplanation(request({ corpus: emptyCorpus }));
     expect(pages[0]).toContain('no sentence long enough');
   });
 
   it('has no 3-gram to compare with when the corpus is empty', async () => {
-    const { pages } = await buildExplanation(request({ text: LONG_TEXT, topic: 'window', corpusSentences: [] }));
+    const { pages } = await buildExplanation(request({ text: LONG_TEXT, topic: 'window', corpus: emptyCorpus }));
     expect(pages[0]).toContain('no sentences left');
     expect(pages[0]).not.toContain('│');
   });
@@ -129,15 +133,6 @@ describe('buildExplanation', () => {
     await buildExplanation(request({ text: LONG_TEXT, chart: true }));
     await buildExplanation(request({}));
     expect(tf.memory().numTensors).toBe(before);
-  });
-});
-
-describe('the 3-gram cache', () => {
-  it('builds the 3-gram once per serving model', () => {
-    const cache = new FixedWindowCache();
-    const first = cache.get(fixture.model, fixture.vocabulary, corpusSentences);
-    expect(cache.get(fixture.model, fixture.vocabulary, [['something', 'else']])).toBe(first);
-    expect(first.vocabSize).toBe(fixture.vocabulary.size);
   });
 });
 

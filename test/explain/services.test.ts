@@ -72,6 +72,14 @@ describe('BotServices.explain', () => {
     expect(corpusSentences.some((sentence) => sentence.join(' ').startsWith(example!))).toBe(true);
   });
 
+  it('never shows as an example a sentence deleted after the corpus was read', async () => {
+    expect((await services.explain(GUILD, { locale: 'en' })).status).toBe('ok');
+    store.deleteSentencesByAuthor(GUILD, '1');
+    const outcome = await services.explain(GUILD, { locale: 'en' });
+    if (outcome.status !== 'ok') throw new Error(`expected an explanation, got ${outcome.status}`);
+    expect(outcome.pages[0]).toContain('no sentence long enough');
+  });
+
   it('reports a guild without a model and how many sentences it still needs', async () => {
     expect(await services.explain(EMPTY_GUILD, { text: 'the cat', locale: 'en' })).toEqual({ status: 'no_model', sentences: 0, sentencesNeeded: 5 });
   });

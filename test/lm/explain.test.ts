@@ -6,7 +6,7 @@ import { compareWithFixedWindow } from '../../src/lm/explain/fixed-window.ts';
 import { magnitudeDrops, stepGradients } from '../../src/lm/explain/gradients.ts';
 import { contextIds, explainedInput, type ExplainedInput } from '../../src/lm/explain/input.ts';
 import { occlusion } from '../../src/lm/explain/occlusion.ts';
-import { rareAndUnknownWords, unknownShare } from '../../src/lm/explain/rare-words.ts';
+import { rareAndUnknownWords } from '../../src/lm/explain/rare-words.ts';
 import { timeForwardPasses } from '../../src/lm/explain/timing.ts';
 import { BOS, UNK } from '../../src/lm/special-tokens.ts';
 import { corpusSentences, trainFixture, type TrainedFixture } from '../explain/fixture.ts';
@@ -190,10 +190,6 @@ describe('rare and unknown words', () => {
     expect(allWeak.words.map((word) => word.kind)).toEqual(['unknown', 'unknown']);
     expect(allWeak.withThem).toEqual([]);
     expect(allWeak.withoutThem).toBeNull();
-  });
-
-  it('counts the corpus tokens the vocabulary does not know', () => {
-    expect(unknownShare(fixture.vocabulary, [['the', 'zebra'], ['okapi']])).toEqual({ unknown: 2, total: 3 });
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BOS, EOS, PAD, UNK } from '../../src/lm/special-tokens.ts';
-import { FALLBACK_DISCOUNT, KneserNeyTrigram, estimateDiscounts } from '../../src/lm/kneser-ney.ts';
+import { FALLBACK_DISCOUNT, KneserNeyTrigram, estimateDiscounts, type KneserNeyState } from '../../src/lm/kneser-ney.ts';
 
 // Words of the tiny corpus; ids 0-3 are the special tokens.
 const A = 4;
@@ -92,19 +92,27 @@ describe('KneserNeyTrigram', () => {
     expect(withUnknown.probability([A, UNK], EOS)).toBeGreaterThan(0.5);
   });
 
-  it('restores an identical model from its JSON form', () => {
-    const restored = KneserNeyTrigram.fromJSON(JSON.parse(JSON.stringify(model)));
+  it('restores an identical model from its state, copied as between threads', () => {
+    const restored = KneserNeyTrigram.fromState(structuredClone(model.toState()));
     for (const context of [[], [A, B], [C, A]]) {
       expect(restored.distribution(context)).toEqual(model.distribution(context));
     }
     expect(restored.discounts).toEqual(model.discounts);
   });
 
-  it('rejects malformed stored models and invalid training ids', () => {
-    const json = model.toJSON();
-    expect(() => KneserNeyTrigram.fromJSON({ ...json, trigrams: [A, B, C] })).toThrow(TypeError);
-    expect(() => KneserNeyTrigram.fromJSON({ ...json, trigrams: [A, B, SIZE, 1] })).toThrow(TypeError);
-    expect(() => KneserNeyTrigram.fromJSON({ ...json, trigrams: [A, B, C, 1, A, B, A, 1] })).toThrow(TypeError);
+  it('rejects states whose arrays do not fit together, and invalid training ids', () => {
+    const state = model.toState();
+    const broken = (change: (copy: KneserNeyState) => void): KneserNeyState => {
+      const copy = structuredClone(state);
+      change(copy);
+      return copy;
+    };
+    expect(() => KneserNeyTrigram.fromState(broken((copy) => (copy.vocabSize = 2)))).toThrow(RangeError);
+    expect(() => KneserNeyTrigram.fromState(broken((copy) => (copy.unigramDistribution = new Float64Array(SIZE + 1))))).toThrow(RangeError);
+    expect(() => KneserNeyTrigram.fromState(broken((copy) => (copy.unigramDiscounts = [0, 1, 1])))).toThrow(RangeError);
+    expect(() => KneserNeyTrigram.fromState(broken((copy) => (copy.bigram.discounted = copy.bigram.discounted.subarray(1))))).toThrow(RangeError);
+    expect(() => KneserNeyTrigram.fromState(broken((copy) => (copy.trigram.start = copy.trigram.start.subarray(1))))).toThrow(RangeError);
+    expect(() => KneserNeyTrigram.fromState(broken((copy) => (copy.bigram.backoff = new Float64Array(0))))).toThrow(RangeError);
     expect(() => KneserNeyTrigram.train([[A, BOS]], SIZE)).toThrow(RangeError);
     expect(() => KneserNeyTrigram.train([[A, SIZE]], SIZE)).toThrow(RangeError);
     expect(() => model.probability([A], SIZE)).toThrow(RangeError);

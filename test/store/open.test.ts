@@ -140,6 +140,26 @@ describe('migrate', () => {
     sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL) STRICT;',
   };
 
+  it('opens an up-to-date file read-only beside a writable connection, and nothing else', () => {
+    const file = path.join(tempDir(), 'bot.sqlite');
+    const writer = open(file);
+    writer.addSentences([sentence('g', 'u1', 'the cat sleeps'), sentence('g', 'u2', 'a dog barks')]);
+    const reader = openStore(file, { readOnly: true });
+    try {
+      expect(reader.file).toBe(file);
+      expect(reader.corpusEntries('g').map((entry) => entry.tokens)).toEqual([['the', 'cat', 'sleeps'], ['a', 'dog', 'barks']]);
+      expect(() => reader.addSentence(sentence('g', 'u1', 'no writes here'))).toThrow(/readonly/);
+    } finally {
+      reader.close();
+    }
+    expect(open(':memory:').file).toBeNull();
+
+    expect(() => openStore(path.join(tempDir(), 'missing.sqlite'), { readOnly: true })).toThrow(StoreError);
+    const stale = path.join(tempDir(), 'stale.sqlite');
+    new Database(stale).close();
+    expect(() => openStore(stale, { readOnly: true })).toThrow(StoreError);
+  });
+
   it('applies only the steps newer than the database, in order', () => {
     const db = new Database(':memory:');
     expect(migrate(db, [createNotes])).toEqual([1]);

@@ -96,6 +96,18 @@ describe('sentences', () => {
     expect(store.corpus('g1')).toEqual({ revision: 7, sentences: [['four', 'five', 'six']] });
   });
 
+  it('tells which of some sentence ids are still sentences of the guild', () => {
+    const store = open();
+    const [kept, deleted] = ['one two', 'three four'].map((text) => {
+      const added = store.addSentence(sentence('g', 'u1', text));
+      return added.status === 'added' ? added.id : -1;
+    }) as [number, number];
+    const other = store.addSentence(sentence('h', 'u1', 'five six'));
+    store.deleteSentence('g', deleted);
+    expect(store.presentSentenceIds('g', [kept, deleted, other.status === 'added' ? other.id : -1, 999])).toEqual(new Set([kept]));
+    expect(store.presentSentenceIds('g', [])).toEqual(new Set());
+  });
+
   it('lets a member delete only their own sentences', () => {
     const store = open();
     const mine = store.addSentence(sentence('g1', 'alice', 'alice wrote this'));

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../src/app/model-registry.ts';
+import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
 import { predictNextWords } from '../../src/lm/predict.ts';
 import { chooseServedModel } from '../../src/lm/served-model.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
@@ -45,15 +46,19 @@ describe('serving the better of the LSTM and the n-gram model', () => {
     expect(metrics.servedModel!.lstmPerplexity).toBeCloseTo(Math.exp(metrics.history[0]!.validationLoss!), 6);
     expect(summary.note).toMatch(/n-gram model answers/);
 
-    const registry = new ModelRegistry(store);
+    await expectServedNgram(store);
+  });
+
+  it('serves the n-gram model of an in-memory store, counted in this thread', async () => {
+    const inMemory = openStore(':memory:');
     try {
-      const serving = (await registry.get('g'))!;
-      expect(serving.kind).toBe('kneser-ney');
-      const prediction = predictNextWords(serving.language, '他们 每天 早上', 1);
-      expect(prediction).toMatchObject({ status: 'ok', truncated: true, contextUsed: ['每天', '早上'] });
-      expect(prediction.status === 'ok' && prediction.predictions[0]?.word).toBe('喝');
+      teachSentences(inMemory, 'g', templatedCorpus());
+      inMemory.enqueueRun('g', { kind: 'full', trigger: 'cli' });
+      const settings = { budgetMinutes: 1, hyperparameters: { validationFraction: 0.3, maxEpochs: 1, embeddingSize: 4, hiddenSize: 4, learningRate: 0.001 } };
+      expect((await runTrainingJob(inMemory, inMemory.claimNextRun()!, { settings })).status).toBe('succeeded');
+      await expectServedNgram(inMemory);
     } finally {
-      registry.dispose();
+      inMemory.close();
     }
   });
 
@@ -84,3 +89,28 @@ describe('serving the better of the LSTM and the n-gram model', () => {
     expect(uniform.kneserNeyPerplexity).toBeLessThan(uniform.lstmPerplexity);
   });
 });
+
+/** The registry serves the guild's n-gram: the 3-gram of its current sentences, counted once per model. */
+async function expectServedNgram(source: Store): Promise<void> {
+  const registry = new ModelRegistry(source);
+  try {
+    const serving = (await registry.get('g'))!;
+    expect(serving.kind).toBe('kneser-ney');
+    const prediction = predictNextWords(serving.language, '他们 每天 早上', 1);
+    expect(prediction).toMatchObject({ status: 'ok', truncated: true, contextUsed: ['每天', '早上'] });
+    expect(prediction.status === 'ok' && prediction.predictions[0]?.word).toBe('喝');
+
+    const { vocabulary } = serving;
+    const encoded = source.corpus('g').sentences.map((tokens) => vocabulary.encode(tokens).ids);
+    const trained = KneserNeyTrigram.train(encoded, vocabulary.size);
+    for (const context of [[], ...encoded.map((ids) => ids.slice(0, 2)), ...encoded.map((ids) => ids.slice(2, 4))]) {
+      expect(serving.language.model.nextDistribution(context)).toEqual(trained.distribution(context));
+    }
+    // `/explain` compares with the very model that serves, without reading the corpus again.
+    const corpus = await serving.corpus();
+    expect(await serving.corpus()).toBe(corpus);
+    expect(corpus.trigram.distribution([])).toEqual(trained.distribution([]));
+  } finally {
+    registry.dispose();
+  }
+}

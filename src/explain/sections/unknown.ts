@@ -19,7 +19,7 @@ export interface UnknownWordFacts {
   vocabularyWords: number;
   /** Corpus tokens outside the vocabulary, and all corpus tokens. */
   corpusUnknown: { unknown: number; total: number };
-  /** Occurrences of each unknown input word in the server's current corpus. */
+  /** Occurrences of unknown words in the server's corpus (absent: none). */
   corpusCounts: ReadonlyMap<string, number>;
 }
 

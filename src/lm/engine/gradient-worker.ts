@@ -1,8 +1,7 @@
 /**
- * A gradient worker thread (started through `gradient-worker-bootstrap.mjs` by
- * `parallel-gradients.ts`): holds its own copy of the network on its own backend and, for each
- * part of a batch it receives, loads the current weights from shared memory and writes the part's
- * gradients back to shared memory.
+ * A gradient worker thread (started by `parallel-gradients.ts`): holds its own copy of the network
+ * on its own backend and, for each part of a batch it receives, loads the current weights from
+ * shared memory and writes the part's gradients back to shared memory.
  *
  * @module
  */

@@ -7,8 +7,9 @@
  * Weights go to the workers and gradients come back through shared memory (a few MB per step,
  * copied in about a millisecond); messages carry only the batch parts and the totals.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { startTypeScriptWorker } from '../../threads/start-worker.ts';
 import type { BackendName } from '../backend.ts';
 import { Random } from '../random.ts';
 import { makeBatch, type Sequence } from './batches.ts';
@@ -17,7 +18,7 @@ import { WEIGHT_KEYS, type NetworkGradients, type NetworkShape, type NetworkWeig
 import { createTensor, readView } from './tensor-memory.ts';
 import { lossAndGradients, type BatchGradients } from './training-step.ts';
 
-const WORKER_URL = new URL('./gradient-worker-bootstrap.mjs', import.meta.url);
+const WORKER_URL = new URL('./gradient-worker.ts', import.meta.url);
 
 interface Helper {
   worker: Worker;
@@ -43,8 +44,7 @@ export class ParallelGradients {
     const helpers = Array.from({ length: workers }, (): Helper => {
       const gradientsBuffer = sharedBufferFor(shape);
       const helper: Helper = {
-        // Clean flags: the bootstrap registers the TypeScript loader itself.
-        worker: new Worker(WORKER_URL, { execArgv: [] }),
+        worker: startTypeScriptWorker(WORKER_URL),
         gradients: sharedWeightViews(shape, gradientsBuffer),
         pending: undefined,
         failure: undefined,

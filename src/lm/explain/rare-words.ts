@@ -64,16 +64,3 @@ export function rareAndUnknownWords(
     withoutThem: remaining.length > 0 && words.length > 0 ? predict(remaining) : null,
   };
 }
-
-/** Share of corpus tokens that the vocabulary does not know: how often the model met the unknown token. */
-export function unknownShare(vocabulary: Vocabulary, sentences: readonly (readonly string[])[]): { unknown: number; total: number } {
-  let unknown = 0;
-  let total = 0;
-  for (const sentence of sentences) {
-    for (const token of sentence) {
-      total += 1;
-      if (!vocabulary.has(token)) unknown += 1;
-    }
-  }
-  return { unknown, total };
-}
