@@ -7,7 +7,7 @@ import { LstmLanguageModel } from './model.ts';
 import { validateHyperparameters, type Hyperparameters } from './hyperparameters.ts';
 import { Random } from './random.ts';
 import { makeBatch, sentenceToSequences, type Sequence, type TrainingBatch } from './engine/batches.ts';
-import { lossAndGradients, scoreBatch } from './engine/training-step.ts';
+import { lossAndGradients, scoreBatch, type DropoutRates } from './engine/training-step.ts';
 import { ParallelGradients } from './engine/parallel-gradients.ts';
 import type { BackendName } from './backend.ts';
 import type { NetworkGradients, NetworkWeights } from './engine/lstm-network.ts';
@@ -174,7 +174,7 @@ export async function trainLanguageModel(
   const history: EpochMetrics[] = [];
   let stoppedEarly = false;
   let best: { loss: number; epoch: number; weights: ReturnType<LstmLanguageModel['weightValues']> } | undefined;
-  const dropout = hp.dropout ?? 0;
+  const dropout: DropoutRates = { embedding: hp.embeddingDropout ?? 0, output: hp.dropout ?? 0 };
   let batchesDone = 0;
 
   try {

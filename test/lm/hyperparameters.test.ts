@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   defaultHyperparameters,
+  EMBEDDING_DROPOUT_EPOCHS,
   LARGE_CORPUS_SENTENCES,
   LARGE_CORPUS_TARGET_BUDGET,
   MIN_SENTENCES_FOR_VALIDATION,
@@ -61,6 +62,22 @@ describe('defaultHyperparameters', () => {
     }
   });
 
+  it('drops embeddings of a large corpus only when its budget allows enough epochs to overfit', () => {
+    const { from, full } = EMBEDDING_DROPOUT_EPOCHS;
+    const withBudgetEpochs = (epochs: number) => {
+      const sentences = 20_000;
+      const tokens = Math.ceil(LARGE_CORPUS_TARGET_BUDGET / epochs) - sentences;
+      return defaultHyperparameters({ sentences, tokens, vocabularySize: 5000 });
+    };
+    expect(withBudgetEpochs(from - 2)).toMatchObject({ maxEpochs: from - 2, embeddingDropout: 0 });
+    expect(withBudgetEpochs(full + 3)).toMatchObject({ maxEpochs: full + 3, embeddingDropout: 0.3 });
+    const between = withBudgetEpochs(Math.round((from + full) / 2)).embeddingDropout!;
+    expect(between).toBeGreaterThan(0);
+    expect(between).toBeLessThan(0.3);
+    const small = defaultHyperparameters({ sentences: 450, tokens: 9800, vocabularySize: 2350 });
+    expect(small.embeddingDropout).toBe(small.dropout);
+  });
+
   it('ties the output layer to the embedding only when a validation split guards against overfitting', () => {
     const tiny = defaultHyperparameters({ sentences: MIN_SENTENCES_FOR_VALIDATION - 1, tokens: 4000, vocabularySize: 900 });
     const small = defaultHyperparameters({ sentences: MIN_SENTENCES_FOR_VALIDATION, tokens: 4000, vocabularySize: 900 });
@@ -85,6 +102,7 @@ describe('defaultHyperparameters', () => {
     expect(() => validateHyperparameters({ ...base, batchSize: 0 })).toThrow(/batchSize/);
     expect(() => validateHyperparameters({ ...base, learningRate: -1 })).toThrow(/learningRate/);
     expect(() => validateHyperparameters({ ...base, dropout: 1 })).toThrow(/dropout/);
+    expect(() => validateHyperparameters({ ...base, embeddingDropout: -0.1 })).toThrow(/embeddingDropout/);
     expect(() => validateHyperparameters({ ...base, contextLength: 1 })).toThrow(/contextLength/);
     expect(() => defaultHyperparameters({ sentences: 3, tokens: 9, vocabularySize: 11 }, { embeddingSize: 2.5 })).toThrow(/embeddingSize/);
   });

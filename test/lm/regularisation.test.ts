@@ -11,6 +11,8 @@ import { lossAndGradients } from '../../src/lm/engine/training-step.ts';
 import { trainLanguageModel } from '../../src/lm/train.ts';
 
 const VOCAB = 17;
+const NO_DROPOUT = { embedding: 0, output: 0 };
+const HALF_DROPOUT = { embedding: 0.5, output: 0.5 };
 const SENTENCES = [[4, 5, 6, 7, 8, 9], [10, 11], [12, 13, 14, 15, 16]];
 
 function tinyHyperparameters(overrides: Partial<Hyperparameters>): Hyperparameters {
@@ -64,12 +66,12 @@ describe('dropout on the non-recurrent connections', () => {
     // The same seed draws the same masks, so the dropped-out loss is a function of the weights.
     const lossAt = (values: WeightValues): number => {
       model.setWeightValues(values);
-      const { loss, gradients } = lossAndGradients(model.weights, batch, 0.5, new Random(1));
+      const { loss, gradients } = lossAndGradients(model.weights, batch, HALF_DROPOUT, new Random(1));
       tf.dispose(Object.values(gradients));
       return loss;
     };
     model.setWeightValues(base);
-    const { gradients } = lossAndGradients(model.weights, batch, 0.5, new Random(1));
+    const { gradients } = lossAndGradients(model.weights, batch, HALF_DROPOUT, new Random(1));
     for (const key of ['embedding', 'kernel', 'output'] as const) {
       expectDirectionalDerivative(lossAt, base, key, gradients[key].dataSync() as Float32Array, shifted);
     }
@@ -79,13 +81,22 @@ describe('dropout on the non-recurrent connections', () => {
 
   it('drops embedding values: with dropout, unused embedding rows still get no gradient', () => {
     const model = LstmLanguageModel.create(VOCAB, tinyHyperparameters({}));
-    const { gradients } = lossAndGradients(model.weights, batchOf([[4, 5, 6]]), 0.5, new Random(2));
+    const { gradients } = lossAndGradients(model.weights, batchOf([[4, 5, 6]]), HALF_DROPOUT, new Random(2));
     const embedding = gradients.embedding.dataSync();
     const rowNorm = (id: number): number => Math.hypot(...Array.from(embedding.subarray(id * 6, (id + 1) * 6)));
     expect(rowNorm(12)).toBe(0);
     // Half the values of an input row are dropped on average: some, but not all, are zero.
     const inputRow = Array.from(embedding.subarray(5 * 6, 6 * 6));
     expect(inputRow.some((g) => g === 0) && inputRow.some((g) => g !== 0)).toBe(true);
+    tf.dispose(Object.values(gradients));
+    model.dispose();
+  });
+
+  it('leaves embedding values whole when only the outputs are dropped', () => {
+    const model = LstmLanguageModel.create(VOCAB, tinyHyperparameters({}));
+    const { gradients } = lossAndGradients(model.weights, batchOf([[4, 5, 6]]), { embedding: 0, output: 0.5 }, new Random(2));
+    const inputRow = Array.from(gradients.embedding.dataSync().subarray(5 * 6, 6 * 6));
+    expect(inputRow.every((g) => g !== 0)).toBe(true);
     tf.dispose(Object.values(gradients));
     model.dispose();
   });
@@ -116,7 +127,7 @@ describe('tied weights', () => {
     const base = model.weightValues();
     const lossAt = (values: WeightValues): number => {
       model.setWeightValues(values);
-      const { loss, gradients } = lossAndGradients(model.weights, batch, 0, new Random(1));
+      const { loss, gradients } = lossAndGradients(model.weights, batch, NO_DROPOUT, new Random(1));
       tf.dispose(Object.values(gradients));
       return loss;
     };
@@ -128,7 +139,7 @@ describe('tied weights', () => {
       return { ...next, output };
     };
     model.setWeightValues(base);
-    const untied = lossAndGradients(model.weights, batch, 0, new Random(1));
+    const untied = lossAndGradients(model.weights, batch, NO_DROPOUT, new Random(1));
     const gradients = tieGradients(model.weights, untied.gradients);
     expectDirectionalDerivative(lossAt, base, 'embedding', gradients.embedding.dataSync() as Float32Array, shiftedTied);
     tf.dispose(Object.values(gradients));

@@ -67,7 +67,7 @@ describe('hand-written gradients', () => {
     const sentences = [[4, 5, 6, 7, 8, 9], [10, 11], [12, 13, 14, 15]];
     // A context window shorter than the first sentence adds a window with context-only steps.
     const batch = makeBatch(sentences.flatMap((s) => sentenceToSequences(s, 5)));
-    const { loss, gradients } = lossAndGradients(model.weights, batch, dropout, new Random(1));
+    const { loss, gradients } = lossAndGradients(model.weights, batch, { embedding: dropout, output: dropout }, new Random(1));
 
     // Reference: the same loss through tfjs autodiff on the tf-ops forward pass.
     const { steps, size } = batch;

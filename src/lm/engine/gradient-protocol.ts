@@ -4,6 +4,7 @@
  */
 import type { BackendName } from '../backend.ts';
 import { WEIGHT_KEYS, weightShapes, type NetworkShape, type WeightValues } from './lstm-network.ts';
+import type { DropoutRates } from './training-step.ts';
 
 /** Training thread -> worker. */
 export type ToGradientWorker =
@@ -24,7 +25,7 @@ export type ToGradientWorker =
       activeRows: Int32Array;
       targetPositions: Int32Array;
       targetIds: Int32Array;
-      dropout: number;
+      dropout: DropoutRates;
       dropoutSeed: number;
     };
 

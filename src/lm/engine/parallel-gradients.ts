@@ -16,7 +16,7 @@ import { makeBatch, type Sequence } from './batches.ts';
 import { sharedBufferFor, sharedWeightViews, type FromGradientWorker, type ToGradientWorker } from './gradient-protocol.ts';
 import { WEIGHT_KEYS, type NetworkGradients, type NetworkShape, type NetworkWeights, type WeightValues } from './lstm-network.ts';
 import { createTensor, readView } from './tensor-memory.ts';
-import { lossAndGradients, type BatchGradients } from './training-step.ts';
+import { lossAndGradients, type BatchGradients, type DropoutRates } from './training-step.ts';
 
 const WORKER_URL = new URL('./gradient-worker.ts', import.meta.url);
 
@@ -79,7 +79,7 @@ export class ParallelGradients {
    * Mean loss over all targets of `sequences` and its gradient, the batch split into one part per
    * thread. Dropout masks of the workers' parts are drawn from seeds taken from `random`.
    */
-  async lossAndGradients(weights: NetworkWeights, sequences: readonly Sequence[], dropout: number, random: Random): Promise<BatchGradients> {
+  async lossAndGradients(weights: NetworkWeights, sequences: readonly Sequence[], dropout: DropoutRates, random: Random): Promise<BatchGradients> {
     const parts = splitEvenly(sequences, this.helpers.length + 1);
     for (const key of WEIGHT_KEYS) this.sharedWeights[key].set(readView(weights[key]));
     const working = this.helpers.slice(0, parts.length - 1);

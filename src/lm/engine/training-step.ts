@@ -26,22 +26,28 @@ export interface BatchScore {
 }
 
 /**
- * Mean cross-entropy of the batch and its gradient with respect to every weight. With `dropout`
- * > 0, the non-recurrent connections are dropped (inverted dropout, as Zaremba et al. regularise
- * LSTM language models): embedding values on their way into the LSTM and LSTM output units on
- * their way to the output layer. The recurrence itself is left intact so memory is not disturbed.
+ * Shares of units dropped on the non-recurrent connections (inverted dropout, as Zaremba et al.
+ * regularise LSTM language models); the recurrence itself is left intact so memory is not disturbed.
  */
+export interface DropoutRates {
+  /** Embedding values on their way into the LSTM. */
+  embedding: number;
+  /** LSTM output units on their way to the output layer. */
+  output: number;
+}
+
+/** Mean cross-entropy of the batch and its gradient with respect to every weight, with dropout. */
 export function lossAndGradients(
   weights: NetworkWeights,
   batch: TrainingBatch,
-  dropout: number,
+  dropout: DropoutRates,
   random: Random,
 ): BatchGradients {
   const count = batch.targetPositions.length;
   if (count === 0) throw new Error('a training batch needs at least one target');
-  const trace = runLstm(weights, batch, true, dropout > 0 ? (size) => dropoutMask(size, dropout, random) : undefined);
+  const trace = runLstm(weights, batch, true, dropout.embedding > 0 ? (size) => dropoutMask(size, dropout.embedding, random) : undefined);
   const H = trace.hiddenSize;
-  const mask = dropout > 0 ? dropoutMask(count * H, dropout, random) : undefined;
+  const mask = dropout.output > 0 ? dropoutMask(count * H, dropout.output, random) : undefined;
   const inputs = outputInputs(trace, batch.targetPositions, mask);
   const logits = outputLogits(weights, inputs);
   const { lossSum, gradient } = crossEntropyWithGradient(logits, batch.targetIds);
