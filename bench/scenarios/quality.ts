@@ -20,6 +20,7 @@ import { unpackModel } from '../../src/lm/model-package.ts';
 import { lstmPredictor } from '../../src/lm/predict.ts';
 import { tokenize } from '../../src/lm/tokenizer.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
+import type { ServedKind } from '../../src/lm/served-model.ts';
 import { runTrainingJob, type ModelMetrics } from '../../src/training/job.ts';
 import { choiceOption, integerOption } from '../lib/args.ts';
 import { DEFAULT_CORPUS, displayPath, holdOutEveryTenth, readCorpus, sampleEvenly } from '../lib/corpus.ts';
@@ -61,6 +62,8 @@ interface QualityRow {
   epochs: number;
   bestEpoch: number;
   stoppedEarly: boolean;
+  /** The model the training job chose to answer predictions, on its own validation split. */
+  served: ServedKind;
   trainingSeconds: number;
   /** Peak resident memory while this corpus was trained and evaluated (sampled). */
   peakRssMb: number;
@@ -134,6 +137,7 @@ async function measureCorpus(corpus: string, lines: readonly string[]): Promise<
         epochs: metrics.history.length,
         bestEpoch: metrics.bestEpoch,
         stoppedEarly: metrics.stoppedEarly,
+        served: metrics.servedModel?.served ?? 'lstm',
         trainingSeconds: round(trainingSeconds, 1),
         peakRssMb: round(memory.stop(), 1),
       };
@@ -173,7 +177,7 @@ function figures(result: EvaluationResult): ModelQuality {
 
 function table(rows: readonly QualityRow[]): string {
   return markdownTable(
-    ['corpus', 'sentences', 'held out', 'tokens', 'OOV', 'LSTM ppl', 'LSTM top-1', 'LSTM top-5', 'KN-3 ppl', 'KN-3 top-1', 'KN-3 top-5', 'training'],
+    ['corpus', 'sentences', 'held out', 'tokens', 'OOV', 'LSTM ppl', 'LSTM top-1', 'LSTM top-5', 'KN-3 ppl', 'KN-3 top-1', 'KN-3 top-5', 'serves', 'training'],
     rows.map((row) => [
       row.corpus,
       whole(row.sentences),
@@ -186,6 +190,7 @@ function table(rows: readonly QualityRow[]): string {
       row.kneserNey3.perplexity.toFixed(1),
       percent(row.kneserNey3.top1),
       percent(row.kneserNey3.top5),
+      row.served,
       `${whole(row.trainingSeconds)} s, ${row.epochs} epochs (E${row.hyperparameters.embeddingSize}/H${row.hyperparameters.hiddenSize})`,
     ]),
   );

@@ -75,14 +75,14 @@ describe('defaultHyperparameters', () => {
     expect(between).toBeGreaterThan(0);
     expect(between).toBeLessThan(0.3);
     const small = defaultHyperparameters({ sentences: 450, tokens: 9800, vocabularySize: 2350 });
-    expect(small.embeddingDropout).toBe(small.dropout);
+    expect(small.embeddingDropout).toBe(0);
   });
 
-  it('ties the output layer to the embedding only when a validation split guards against overfitting', () => {
-    const tiny = defaultHyperparameters({ sentences: MIN_SENTENCES_FOR_VALIDATION - 1, tokens: 4000, vocabularySize: 900 });
-    const small = defaultHyperparameters({ sentences: MIN_SENTENCES_FOR_VALIDATION, tokens: 4000, vocabularySize: 900 });
-    expect(tiny.tiedWeights).toBe(false);
-    expect(small).toMatchObject({ tiedWeights: true, embeddingSize: small.hiddenSize });
+  it('ties the output layer to the embedding from a large corpus on', () => {
+    const small = defaultHyperparameters({ sentences: LARGE_CORPUS_SENTENCES - 1, tokens: 40_000, vocabularySize: 3000 });
+    const large = defaultHyperparameters({ sentences: LARGE_CORPUS_SENTENCES, tokens: 40_000, vocabularySize: 3000 });
+    expect(small).toMatchObject({ tiedWeights: false, embeddingSize: small.hiddenSize / 2 });
+    expect(large).toMatchObject({ tiedWeights: true, embeddingSize: large.hiddenSize });
   });
 
   it('unties the layers when overrides give them different sizes, and refuses tying them then', () => {
