@@ -45,11 +45,18 @@ export type Prediction =
   | { status: 'empty_input' }
   | { status: 'all_unknown'; tokens: string[]; unknown: string[] };
 
-/** The ids fed to the model for a context: BOS first when the whole input fits. */
-export function contextWindow(ids: readonly number[], contextLength: number): { context: number[]; truncated: boolean } {
-  if (ids.length + 1 <= contextLength) return { context: [BOS, ...ids], truncated: false };
+/**
+ * The ids fed to the model for a context: BOS first (`withStart`) when the whole input fits.
+ * `truncated` says whether words of the input were left out (leaving out only BOS is not worth
+ * telling a member).
+ */
+export function contextWindow(
+  ids: readonly number[],
+  contextLength: number,
+): { context: number[]; withStart: boolean; truncated: boolean } {
+  if (ids.length + 1 <= contextLength) return { context: [BOS, ...ids], withStart: true, truncated: false };
   // Training windows after the first start mid-sentence without BOS, so a long input is read the same way.
-  return { context: ids.slice(ids.length - contextLength), truncated: true };
+  return { context: ids.slice(ids.length - contextLength), withStart: false, truncated: ids.length > contextLength };
 }
 
 /** Wraps the LSTM as a {@link NextWordModel}. */

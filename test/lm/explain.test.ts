@@ -48,6 +48,15 @@ describe('the explained input', () => {
     expect(input.positions.map((p) => p.token)).toEqual(long.slice(-contextLength));
   });
 
+  it('reads every word of an input exactly as long as the context, without a start marker and not truncated', () => {
+    const { contextLength } = fixture.model.hyperparameters;
+    const exact = Array.from({ length: contextLength }, (_, i) => CAT_CONTEXT[i % CAT_CONTEXT.length] as string);
+    const input = explain(exact);
+    expect(input.truncated).toBe(false);
+    expect(input.positions.some((p) => p.start)).toBe(false);
+    expect(input.positions.map((p) => p.token)).toEqual(exact);
+  });
+
   it('marks unknown words and has nothing to explain when every word is unknown', () => {
     const input = explain(['the', 'zebra', 'runs']);
     expect(input.unknown).toEqual(['zebra']);

@@ -98,6 +98,8 @@ async function expectServedNgram(source: Store): Promise<void> {
     expect(serving.kind).toBe('kneser-ney');
     const prediction = predictNextWords(serving.language, '他们 每天 早上', 1);
     expect(prediction).toMatchObject({ status: 'ok', truncated: true, contextUsed: ['每天', '早上'] });
+    // Two words fill the trigram's window: nothing of the input is left out.
+    expect(predictNextWords(serving.language, '每天 早上', 1)).toMatchObject({ status: 'ok', truncated: false, contextUsed: ['每天', '早上'] });
     expect(prediction.status === 'ok' && prediction.predictions[0]?.word).toBe('喝');
 
     const { vocabulary } = serving;

@@ -43,11 +43,11 @@ export interface ExplainedInput {
 export function explainedInput(model: LstmLanguageModel, vocabulary: Vocabulary, tokens: readonly string[]): ExplainedInput | null {
   const { ids, unknown } = vocabulary.encode(tokens);
   if (ids.every((id) => id === UNK)) return null;
-  const { context, truncated } = contextWindow(ids, model.hyperparameters.contextLength);
-  const readTokens = tokens.slice(tokens.length - (truncated ? context.length : context.length - 1));
+  const { context, withStart, truncated } = contextWindow(ids, model.hyperparameters.contextLength);
+  const readTokens = tokens.slice(tokens.length - (withStart ? context.length - 1 : context.length));
   const positions: ContextPosition[] = context.map((id, index) => {
-    const start = !truncated && index === 0;
-    return { token: start ? vocabulary.tokenOf(BOS) : (readTokens[truncated ? index : index - 1] as string), id, start, unknown: id === UNK };
+    const start = withStart && index === 0;
+    return { token: start ? vocabulary.tokenOf(BOS) : (readTokens[withStart ? index - 1 : index] as string), id, start, unknown: id === UNK };
   });
   const [top] = topWords(vocabulary, model.nextDistribution(context), 1);
   if (top === undefined) return null;
