@@ -181,7 +181,7 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
     async explain(guildId: string, { text, topic, locale }: ExplainRequest): Promise<ExplainOutcome> {
       const serving = await models.get(guildId);
       if (serving === null) return noModel(guildId);
-      const { digest, trigram } = await serving.corpus();
+      const digest = await serving.corpus();
       // The examples were sampled when the model first read the corpus: a sentence deleted since
       // must not be shown.
       const present = store.presentSentenceIds(guildId, digest.examples.map((example) => example.id));
@@ -191,7 +191,6 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
         text,
         topic,
         locale,
-        trigram: () => trigram,
       });
       return { status: 'ok', pages, ...(chart === undefined ? {} : { chart }), model: modelInfo(serving) };
     },

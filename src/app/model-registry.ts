@@ -26,14 +26,7 @@ export interface ServingModel {
    * The guild's corpus in this model's vocabulary, read once per model (at load when the n-gram
    * serves, else at first use) and off the main thread; a failed read is retried at the next call.
    */
-  corpus(): Promise<ServingCorpus>;
-}
-
-/** A guild's corpus as one serving model sees it. */
-export interface ServingCorpus {
-  digest: CorpusDigest;
-  /** The digest's 3-gram. */
-  trigram: KneserNeyTrigram;
+  corpus(): Promise<CorpusDigest>;
 }
 
 /** Why a guild's model could not be loaded. */
@@ -101,7 +94,7 @@ export class ModelRegistry {
     let model: NextWordModel;
     try {
       // Sentences forgotten since training leave the n-gram at once: it is counted afresh.
-      model = kind === 'kneser-ney' ? kneserNeyNextWordModel((await corpus()).trigram) : lstmNextWordModel(unpacked.model);
+      model = kind === 'kneser-ney' ? kneserNeyNextWordModel(KneserNeyTrigram.fromState((await corpus()).trigram)) : lstmNextWordModel(unpacked.model);
     } catch (error) {
       unpacked.model.dispose();
       this.logger?.error({ err: error, guildId, version: info.version }, 'serving n-gram model could not be counted');
@@ -132,15 +125,12 @@ export function historyOf(metrics: unknown): EpochMetrics[] {
   return Array.isArray(history) ? (history as EpochMetrics[]) : [];
 }
 
-/** {@link ServingModel.corpus} from its digest: computed once, and again only after a failure. */
-function servingCorpus(digest: () => Promise<CorpusDigest>): () => Promise<ServingCorpus> {
-  let pending: Promise<ServingCorpus> | undefined;
+/** {@link ServingModel.corpus}: digested once, and again only after a failure. */
+function servingCorpus(digest: () => Promise<CorpusDigest>): () => Promise<CorpusDigest> {
+  let pending: Promise<CorpusDigest> | undefined;
   return () =>
-    (pending ??= digest().then(
-      (read) => ({ digest: read, trigram: KneserNeyTrigram.fromState(read.trigram) }),
-      (error: unknown) => {
-        pending = undefined;
-        throw error;
-      },
-    ));
+    (pending ??= digest().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    }));
 }

@@ -49,8 +49,6 @@ export interface ExplanationRequest {
   topic?: ExplainTopic;
   /** Discord locale of the member. */
   locale: string;
-  /** The 3-gram over the serving vocabulary (e.g. kept with the serving model); default: built from `corpus` now. */
-  trigram?: () => KneserNeyTrigram;
   /** Picks the example among `corpus.examples`, uniform in [0, 1); default `Math.random`. */
   random?: () => number;
   /** Whether to render the influence chart when the memory section is shown; default true. */
@@ -79,7 +77,7 @@ export async function buildExplanation(request: ExplanationRequest): Promise<Exp
   const { lstm, vocabulary } = serving;
   const m = explainMessages(locale);
   const random = request.random ?? Math.random;
-  const trigram = once(request.trigram ?? (() => KneserNeyTrigram.fromState(corpus.trigram)));
+  const trigram = once(() => KneserNeyTrigram.fromState(corpus.trigram));
   const footer = m.footer(serving.version);
   const typed = tokenize(request.text ?? '').tokens;
   const notes: string[] = [];

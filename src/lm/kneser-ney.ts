@@ -317,9 +317,9 @@ export class KneserNeyTrigram implements NextTokenPredictor {
   readonly discounts: readonly [Discounts, Discounts, Discounts];
   private readonly bigram: KneserNeyLevel;
   private readonly trigram: KneserNeyLevel;
-  private readonly unigramDistribution: Float64Array;
+  private readonly unigramDistribution: Float64Array<ArrayBuffer>;
 
-  private constructor(private readonly state: KneserNeyState) {
+  private constructor(state: KneserNeyState) {
     this.vocabSize = state.vocabSize;
     this.bigram = state.bigram;
     this.trigram = state.trigram;
@@ -361,7 +361,8 @@ export class KneserNeyTrigram implements NextTokenPredictor {
    * copies: transferring them to another thread leaves this model unusable.
    */
   toState(): KneserNeyState {
-    return this.state;
+    const { vocabSize, bigram, trigram, unigramDistribution } = this;
+    return { vocabSize, bigram, trigram, unigramDistribution, unigramDiscounts: this.discounts[0] };
   }
 
   /**
