@@ -11,6 +11,12 @@ export interface Hyperparameters {
   hiddenSize: number;
   /** Adam step size. */
   learningRate: number;
+  /**
+   * From this share of the planned steps (`maxEpochs`) on, snapshots of the weights are averaged,
+   * and the average replaces the best epoch's weights when it validates better (undefined = no
+   * averaging).
+   */
+  weightAveragingStart?: number;
   /** Sentences (windows) per optimiser step. */
   batchSize: number;
   /** Upper bound on passes over the training sentences. */
@@ -65,6 +71,12 @@ export const EMBEDDING_DROPOUT_EPOCHS = { from: 15, full: 20 } as const;
 export const LARGE_CORPUS_TARGET_BUDGET = 6_000_000;
 
 /**
+ * Share of a large corpus's budget after which its weights are averaged: the constant learning
+ * rate keeps the weights moving around a minimum, and their average sits closer to it.
+ */
+export const LARGE_CORPUS_WEIGHT_AVERAGING_START = 0.75;
+
+/**
  * Hyperparameters for a corpus, with `overrides` applied last.
  *
  * - `hiddenSize` 32 / 64 / 128 for vocabularies below 100 / below 2,000 / larger: enough capacity
@@ -81,6 +93,12 @@ export const LARGE_CORPUS_TARGET_BUDGET = 6_000_000;
  * - `learningRate` 0.01 for corpora without a validation split, which need many epochs over few
  *   steps; 0.005 up to {@link LARGE_CORPUS_SENTENCES}; 0.004 from there on. Training halves it and
  *   goes back to the best weights after each epoch that does not improve validation loss.
+ * - `weightAveragingStart` {@link LARGE_CORPUS_WEIGHT_AVERAGING_START} for a large corpus: the
+ *   average of four weight snapshots per epoch over the last quarter of the budget serves when it
+ *   validates better than the best epoch. Held-out perplexity / top-5 with it, English
+ *   72.1 / 43.6% (73.6 / 43.3% without), Chinese 79.3 / 37.8% (79.9 / 37.8%). Annealing the rate
+ *   along a cosine to a tenth instead overfitted: 77.6 / 42.3% and 83.6 / 36.5%. Smaller corpora,
+ *   stopped by validation at an epoch nobody can plan, are not averaged.
  * - `dropout` (LSTM outputs) 0 without a validation split, 0.5 up to
  *   {@link LARGE_CORPUS_SENTENCES} sentences, 0.3 from there on. On 450-sentence samples of the
  *   English and Chinese corpora, lr 0.01 without dropout overfitted after 4-5 epochs (held-out
@@ -126,6 +144,7 @@ export function defaultHyperparameters(corpus: CorpusSize, overrides: Partial<Hy
     embeddingSize: tiedWeights ? hiddenSize : hiddenSize / 2,
     hiddenSize,
     learningRate: large ? 0.004 : validationFraction > 0 ? 0.005 : 0.01,
+    ...(large ? { weightAveragingStart: LARGE_CORPUS_WEIGHT_AVERAGING_START } : {}),
     batchSize,
     maxEpochs: clamp(Math.max(Math.ceil(300 / stepsPerEpoch), budgetEpochs), 8, 400),
     contextLength: 32,
@@ -165,6 +184,10 @@ export function validateHyperparameters(hp: Hyperparameters): void {
   }
   if (!(hp.validationFraction >= 0 && hp.validationFraction < 1)) {
     throw new RangeError(`validationFraction must be in [0, 1), got ${hp.validationFraction}`);
+  }
+  const start = hp.weightAveragingStart;
+  if (start !== undefined && !(start >= 0 && start < 1)) {
+    throw new RangeError(`weightAveragingStart must be in [0, 1), got ${start}`);
   }
   for (const key of ['dropout', 'embeddingDropout'] as const) {
     const rate = hp[key];

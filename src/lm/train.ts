@@ -10,13 +10,16 @@ import { makeBatch, sentenceToSequences, type Sequence, type TrainingBatch } fro
 import { lossAndGradients, scoreBatch, type DropoutRates } from './engine/training-step.ts';
 import { ParallelGradients } from './engine/parallel-gradients.ts';
 import type { BackendName } from './backend.ts';
-import type { NetworkGradients, NetworkWeights } from './engine/lstm-network.ts';
+import type { NetworkGradients, NetworkWeights, WeightValues } from './engine/lstm-network.ts';
 import { readView } from './engine/tensor-memory.ts';
 import { AdamOptimizer } from './engine/adam.ts';
 import { syncOutputToEmbedding, tieGradients } from './engine/tied-weights.ts';
 
 /** The learning rate is multiplied by this after each epoch that does not improve validation loss. */
 export const PLATEAU_LEARNING_RATE_FACTOR = 0.5;
+
+/** Snapshots an epoch adds to the weight average (see `Hyperparameters.weightAveragingStart`). */
+export const AVERAGED_SNAPSHOTS_PER_EPOCH = 4;
 
 /** Sentences as word-id arrays, without BOS/EOS (the trainer adds them). */
 export interface TrainingData {
@@ -54,6 +57,8 @@ export interface EpochMetrics {
   validationAccuracy?: number;
   /** Training targets per second (validation time excluded). */
   tokensPerSecond: number;
+  /** The learning rate of the epoch's last step (after plateau halvings). */
+  learningRate: number;
   /** Wall time of the epoch, validation included. */
   seconds: number;
 }
@@ -93,6 +98,14 @@ export interface TrainingResult {
   history: EpochMetrics[];
   /** Whether validation loss stopped improving before `maxEpochs`. */
   stoppedEarly: boolean;
+  /** With `weightAveragingStart`: the average of the weight snapshots, and whether it was kept. */
+  weightAverage?: {
+    snapshots: number;
+    /** Its validation loss (when there is validation). */
+    validationLoss?: number;
+    /** Whether the model holds the average: it validated better than the best epoch (or there is no validation). */
+    kept: boolean;
+  };
 }
 
 /** Training was aborted through its signal; nothing is left allocated. */
@@ -176,6 +189,10 @@ export async function trainLanguageModel(
   let best: { loss: number; epoch: number; weights: ReturnType<LstmLanguageModel['weightValues']> } | undefined;
   const dropout: DropoutRates = { embedding: hp.embeddingDropout ?? 0, output: hp.dropout ?? 0 };
   let batchesDone = 0;
+  const averageFromStep =
+    hp.weightAveragingStart === undefined ? Number.POSITIVE_INFINITY : Math.floor(hp.weightAveragingStart * hp.maxEpochs * batchesPerEpoch);
+  const snapshotInterval = Math.max(1, Math.ceil(batchesPerEpoch / AVERAGED_SNAPSHOTS_PER_EPOCH));
+  let average: WeightAverage | undefined;
 
   try {
     if (threads > 1 && hp.batchSize > 1) {
@@ -201,6 +218,9 @@ export async function trainLanguageModel(
         lossSum += loss * count;
         targets += count;
         batchesDone++;
+        if (batchesDone >= averageFromStep && (batchesDone - averageFromStep) % snapshotInterval === 0) {
+          (average ??= new WeightAverage()).add(model.weightValues());
+        }
         if (onProgress !== undefined) {
           const elapsed = (performance.now() - epochStart) / 1000;
           const perBatch = (performance.now() - runStart) / 1000 / batchesDone;
@@ -226,6 +246,7 @@ export async function trainLanguageModel(
         epoch,
         trainLoss: lossSum / targets,
         tokensPerSecond: targets / Math.max(trainSeconds, 1e-9),
+        learningRate: optimizer.learningRate,
         seconds: 0,
       };
       if (validationBatches.length > 0) {
@@ -250,14 +271,51 @@ export async function trainLanguageModel(
         }
       }
     }
-    if (best !== undefined && best.epoch !== history.length) model.setWeightValues(best.weights);
-    return { model, history, stoppedEarly };
+    const weightAverage = average === undefined ? undefined : keepAverageIfBetter(model, average, best, validationBatches);
+    // The average, when not kept, was left in the model: the best epoch's weights go back even if it was the last.
+    const modelHoldsBest = weightAverage === undefined && best?.epoch === history.length;
+    if (weightAverage?.kept !== true && best !== undefined && !modelHoldsBest) model.setWeightValues(best.weights);
+    return { model, history, stoppedEarly, ...(weightAverage === undefined ? {} : { weightAverage }) };
   } catch (error) {
     model.dispose();
     throw error;
   } finally {
     await pool?.dispose();
   }
+}
+
+/** A running mean of weight snapshots (stochastic weight averaging, Izmailov et al. 2018). */
+class WeightAverage {
+  #sums: Record<string, Float64Array> = {};
+  count = 0;
+
+  add(values: WeightValues): void {
+    for (const [key, array] of Object.entries(values)) {
+      const sum = (this.#sums[key] ??= new Float64Array(array.length));
+      for (let i = 0; i < array.length; i++) sum[i]! += array[i]!;
+    }
+    this.count += 1;
+  }
+
+  mean(): WeightValues {
+    return Object.fromEntries(Object.entries(this.#sums).map(([key, sum]) => [key, Float32Array.from(sum, (value) => value / this.count)])) as WeightValues;
+  }
+}
+
+/**
+ * Puts the averaged weights in the model and says whether to keep them: they validate better
+ * than the best epoch's, or there is no validation to ask.
+ */
+function keepAverageIfBetter(
+  model: LstmLanguageModel,
+  average: WeightAverage,
+  best: { loss: number } | undefined,
+  validationBatches: readonly TrainingBatch[],
+): NonNullable<TrainingResult['weightAverage']> {
+  model.setWeightValues(average.mean());
+  if (validationBatches.length === 0) return { snapshots: average.count, kept: true };
+  const { loss } = evaluate(model.weights, validationBatches);
+  return { snapshots: average.count, validationLoss: loss, kept: best === undefined || loss < best.loss };
 }
 
 /** Mean validation loss and top-1 accuracy over batches. */

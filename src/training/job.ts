@@ -350,7 +350,13 @@ function planRun(run: TrainingRun, corpus: CorpusSnapshot, serving: Serving, set
     mode: 'incremental',
     modeReason: `${changes.added} new sentences; ${maxEpochs} epochs at most to fit the ${settings.budgetMinutes}-minute budget`,
     vocabulary,
-    hyperparameters: { ...hyperparameters, maxEpochs, learningRate: hyperparameters.learningRate * WARM_START_LEARNING_RATE_SHARE },
+    // A warm start's few epochs at a small rate are not averaged: its last weights carry the new sentences most.
+    hyperparameters: {
+      ...hyperparameters,
+      maxEpochs,
+      learningRate: hyperparameters.learningRate * WARM_START_LEARNING_RATE_SHARE,
+      weightAveragingStart: undefined,
+    },
     train,
     validation,
     initialModel: growVocabulary(loaded.model, vocabulary.size),

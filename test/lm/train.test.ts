@@ -8,6 +8,7 @@ import { Random } from '../../src/lm/random.ts';
 import { makeBatch, sentenceToSequences } from '../../src/lm/engine/batches.ts';
 import { lossAndGradients } from '../../src/lm/engine/training-step.ts';
 import {
+  AVERAGED_SNAPSHOTS_PER_EPOCH,
   splitForValidation,
   trainLanguageModel,
   TrainingAbortedError,
@@ -31,6 +32,19 @@ function patternCorpus(sentences: number, seed: number): number[][] {
     const length = 3 + random.int(6);
     return Array.from({ length }, (_, k) => 4 + ((start - 4 + 2 * k) % 20));
   });
+}
+
+/** Mean cross-entropy of a model over sentences, each read whole from BOS to EOS. */
+function meanLoss(model: LstmLanguageModel, sentences: readonly number[][]): number {
+  let lossSum = 0;
+  let count = 0;
+  for (const sentence of sentences) {
+    const targets = [...sentence, EOS];
+    const distributions = model.sequenceDistributions([BOS, ...sentence]);
+    targets.forEach((target, t) => (lossSum -= Math.log(distributions[t]?.[target] as number)));
+    count += targets.length;
+  }
+  return lossSum / count;
 }
 
 beforeAll(async () => {
@@ -179,16 +193,26 @@ describe('trainLanguageModel', () => {
     const bestEpoch = losses.indexOf(Math.min(...losses));
     expect(result.history.length - 1 - bestEpoch).toBe(2);
     // The returned model has the best epoch's validation loss, not the last one's.
-    let lossSum = 0;
-    let count = 0;
-    for (const sentence of odd.validation) {
-      const ids = [BOS, ...sentence];
-      const targets = [...sentence, EOS];
-      const distributions = result.model.sequenceDistributions(ids);
-      targets.forEach((target, t) => (lossSum -= Math.log(distributions[t]?.[target] as number)));
-      count += targets.length;
-    }
-    expect(lossSum / count).toBeCloseTo(losses[bestEpoch] as number, 4);
+    expect(meanLoss(result.model, odd.validation)).toBeCloseTo(losses[bestEpoch] as number, 4);
+    expect(result.weightAverage).toBeUndefined();
+    result.model.dispose();
+  });
+
+  it.each([
+    { case: 'lags behind a model still improving fast (small rate)', learningRate: 0.005, kept: false },
+    { case: 'beats the noisy last steps of a large rate', learningRate: 0.1, kept: true },
+  ])('keeps the weight average over the end of the budget only when it validates better: it $case', async ({ learningRate, kept }) => {
+    const result = await trainLanguageModel(data, 24, { ...hp, maxEpochs: 4, learningRate, weightAveragingStart: 0.5 });
+    const batchesPerEpoch = Math.ceil(data.train.length / hp.batchSize);
+    const steps = 4 * batchesPerEpoch;
+    const interval = Math.ceil(batchesPerEpoch / AVERAGED_SNAPSHOTS_PER_EPOCH);
+    expect(result.weightAverage?.snapshots).toBe(Math.floor((steps - Math.floor(0.5 * steps)) / interval) + 1);
+    const bestEpochLoss = Math.min(...result.history.map((m) => m.validationLoss as number));
+    const averageLoss = result.weightAverage?.validationLoss as number;
+    expect(result.weightAverage?.kept).toBe(kept);
+    expect(averageLoss < bestEpochLoss).toBe(kept);
+    // The model holds whichever validated better, also when the best epoch is the last one.
+    expect(meanLoss(result.model, data.validation)).toBeCloseTo(Math.min(averageLoss, bestEpochLoss), 4);
     result.model.dispose();
   });
 
