@@ -271,10 +271,8 @@ export async function trainLanguageModel(
         }
       }
     }
-    const weightAverage = average === undefined ? undefined : keepAverageIfBetter(model, average, best, validationBatches);
-    // The average, when not kept, was left in the model: the best epoch's weights go back even if it was the last.
-    const modelHoldsBest = weightAverage === undefined && best?.epoch === history.length;
-    if (weightAverage?.kept !== true && best !== undefined && !modelHoldsBest) model.setWeightValues(best.weights);
+    if (best !== undefined && best.epoch !== history.length) model.setWeightValues(best.weights);
+    const weightAverage = average === undefined ? undefined : keepAverageIfBetter(model, average, best?.loss, validationBatches);
     return { model, history, stoppedEarly, ...(weightAverage === undefined ? {} : { weightAverage }) };
   } catch (error) {
     model.dispose();
@@ -303,19 +301,22 @@ class WeightAverage {
 }
 
 /**
- * Puts the averaged weights in the model and says whether to keep them: they validate better
- * than the best epoch's, or there is no validation to ask.
+ * Replaces the model's weights with the average when it validates better than `bestLoss` (or when
+ * there is no validation to ask); otherwise leaves them as they were.
  */
 function keepAverageIfBetter(
   model: LstmLanguageModel,
   average: WeightAverage,
-  best: { loss: number } | undefined,
+  bestLoss: number | undefined,
   validationBatches: readonly TrainingBatch[],
 ): NonNullable<TrainingResult['weightAverage']> {
+  const previous = model.weightValues();
   model.setWeightValues(average.mean());
   if (validationBatches.length === 0) return { snapshots: average.count, kept: true };
   const { loss } = evaluate(model.weights, validationBatches);
-  return { snapshots: average.count, validationLoss: loss, kept: best === undefined || loss < best.loss };
+  const kept = bestLoss === undefined || loss < bestLoss;
+  if (!kept) model.setWeightValues(previous);
+  return { snapshots: average.count, validationLoss: loss, kept };
 }
 
 /** Mean validation loss and top-1 accuracy over batches. */
