@@ -101,8 +101,9 @@ export interface TrainingResult {
   /** With `weightAveragingStart`: the average of the weight snapshots, and whether it was kept. */
   weightAverage?: {
     snapshots: number;
-    /** Its validation loss (when there is validation). */
+    /** Its validation loss and top-1 accuracy (when there is validation). */
     validationLoss?: number;
+    validationAccuracy?: number;
     /** Whether the model holds the average: it validated better than the best epoch (or there is no validation). */
     kept: boolean;
   };
@@ -313,10 +314,10 @@ function keepAverageIfBetter(
   const previous = model.weightValues();
   model.setWeightValues(average.mean());
   if (validationBatches.length === 0) return { snapshots: average.count, kept: true };
-  const { loss } = evaluate(model.weights, validationBatches);
+  const { loss, accuracy } = evaluate(model.weights, validationBatches);
   const kept = bestLoss === undefined || loss < bestLoss;
   if (!kept) model.setWeightValues(previous);
-  return { snapshots: average.count, validationLoss: loss, kept };
+  return { snapshots: average.count, validationLoss: loss, validationAccuracy: accuracy, kept };
 }
 
 /** Mean validation loss and top-1 accuracy over batches. */

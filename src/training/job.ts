@@ -18,6 +18,7 @@ import {
   trainLanguageModel,
   type EpochMetrics,
   type TrainingProgress as TrainerProgress,
+  type TrainingResult as TrainerResult,
 } from '../lm/train.ts';
 import { Vocabulary } from '../lm/vocabulary.ts';
 import type { Store } from '../store/store.ts';
@@ -46,9 +47,11 @@ export type TrainingMode = 'full' | 'incremental';
 
 /** The `metrics` JSON stored with every model version. */
 export interface ModelMetrics {
-  /** Per-epoch figures of the run (the kept weights are those of {@link bestEpoch}). */
+  /** Per-epoch figures of the run (the kept weights are those of {@link bestEpoch}, unless averaged). */
   history: EpochMetrics[];
   bestEpoch: number;
+  /** The weight average of a large corpus's run, and whether the model holds it instead of {@link bestEpoch}'s weights. */
+  weightAverage?: TrainerResult['weightAverage'];
   stoppedEarly: boolean;
   /** Whether the budget's deadline ended training before its planned epochs (incremental runs). */
   stoppedAtDeadline: boolean;
@@ -187,11 +190,12 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
       ? decidePromotion({ ...comparison, sentences: plan.validation.length })
       : { promote: true, note: `promoted: ${serving.stored ? 'no held-out sentences to compare on' : 'first model'}` };
     const bestEpoch = keptEpoch(trained.history);
+    const kept = trained.weightAverage?.kept === true ? trained.weightAverage : bestEpoch;
     const servedModel =
-      bestEpoch.validationLoss === undefined
+      kept.validationLoss === undefined
         ? null
         : chooseServedModel(
-            bestEpoch.validationLoss,
+            kept.validationLoss,
             encode(splitForValidation(corpus.sentences, plan.hyperparameters.validationFraction).train),
             encode(plan.validation),
             plan.vocabulary.size,
@@ -200,6 +204,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
     const metrics: ModelMetrics = {
       history: trained.history,
       bestEpoch: bestEpoch.epoch,
+      ...(trained.weightAverage === undefined ? {} : { weightAverage: trained.weightAverage }),
       stoppedEarly: trained.stoppedEarly,
       stoppedAtDeadline:
         plan.trainingBudgetMs !== undefined && !trained.stoppedEarly && trained.history.length < plan.hyperparameters.maxEpochs,
@@ -244,8 +249,8 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
       epochs: trained.history.length,
       stoppedEarly: trained.stoppedEarly,
       finalLoss: bestEpoch.trainLoss,
-      ...(bestEpoch.validationLoss === undefined ? {} : { validationLoss: bestEpoch.validationLoss }),
-      ...(bestEpoch.validationAccuracy === undefined ? {} : { validationAccuracy: bestEpoch.validationAccuracy }),
+      ...(kept.validationLoss === undefined ? {} : { validationLoss: kept.validationLoss }),
+      ...(kept.validationAccuracy === undefined ? {} : { validationAccuracy: kept.validationAccuracy }),
       seconds: metrics.seconds,
       backend,
     };

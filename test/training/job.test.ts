@@ -77,6 +77,20 @@ describe('training job', () => {
     expect(await predictAfter('g', ['他', '每天', '早上'])).toBe('喝');
   });
 
+  it('records the weight average and reports the validation loss of the weights it keeps', async () => {
+    teachSentences(store, 'g', templatedCorpus());
+    const averaged = { validationFraction: 0.25, maxEpochs: 6, learningRate: 0.05, weightAveragingStart: 0.5 };
+    const { run } = await train('g', 'full', { settings: { budgetMinutes: 1, hyperparameters: averaged } });
+    const metrics = store.servingModel('g')!.metrics as ModelMetrics;
+    const average = metrics.weightAverage!;
+    expect(average.snapshots).toBeGreaterThan(1);
+    const bestEpochLoss = metrics.history[metrics.bestEpoch - 1]!.validationLoss!;
+    // A large rate leaves the last epochs noisy, so their average validates better than any of them.
+    expect(average.validationLoss).toBeLessThan(bestEpochLoss);
+    expect(average.kept).toBe(true);
+    expect((run.summary as RunSummary).validationLoss).toBe(average.validationLoss);
+  });
+
   it('keeps a clearly worse model as a rejected version and leaves the serving one', async () => {
     teachSentences(store, 'g', templatedCorpus());
     const heldOut = { validationFraction: 0.25 };
