@@ -187,7 +187,7 @@ export async function trainLanguageModel(
   const dropoutRandom = random.fork('dropout');
   const history: EpochMetrics[] = [];
   let stoppedEarly = false;
-  let best: { loss: number; epoch: number; weights: ReturnType<LstmLanguageModel['weightValues']> } | undefined;
+  let best: { loss: number; epoch: number; weights: WeightValues } | undefined;
   const dropout: DropoutRates = { embedding: hp.embeddingDropout ?? 0, output: hp.dropout ?? 0 };
   let batchesDone = 0;
   const averageFromStep =
