@@ -14,7 +14,6 @@ function statsFields(stats: GuildStats, locale: string, now: number): EmbedField
   const m = messagesFor(locale);
   const { fields } = m.stats;
   const model = stats.model;
-  const last = model?.history.at(-1);
   const result: EmbedField[] = [
     { name: fields.sentences, value: String(stats.sentences), inline: true },
     { name: fields.contributors, value: String(stats.contributors), inline: true },
@@ -27,14 +26,15 @@ function statsFields(stats: GuildStats, locale: string, now: number): EmbedField
           : m.stats.model(model.version, m.common.kinds[model.kind], formatRelativeTime(model.createdAt, now, locale), model.corpusSentences),
     },
   ];
-  if (last !== undefined && model !== null) {
+  const kept = model?.keptWeights;
+  if (kept != null) {
+    const epochs = model?.history.length ?? 0;
     result.push({
       name: fields.metrics,
       value: m.stats.metrics(
-        last.trainLoss.toFixed(3),
-        last.validationLoss?.toFixed(3) ?? '–',
-        last.validationAccuracy === undefined ? '–' : `${(last.validationAccuracy * 100).toFixed(1)}%`,
-        model.history.length,
+        kept.validationLoss?.toFixed(3) ?? '–',
+        kept.validationAccuracy === undefined ? '–' : `${(kept.validationAccuracy * 100).toFixed(1)}%`,
+        kept.source === 'average' ? m.stats.keptAverage(kept.snapshots, epochs) : m.stats.keptEpoch(kept.epoch, epochs),
       ),
     });
   }

@@ -127,7 +127,7 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
         model:
           serving === null
             ? null
-            : { ...modelInfo(serving), history: serving.history, corpusSentences: serving.corpusSentences },
+            : { ...modelInfo(serving), history: serving.history, keptWeights: serving.keptWeights, corpusSentences: serving.corpusSentences },
         changesSinceModel: stats.changesSinceServing,
         nextRetrainAt: training.nextCheckAt(),
         retrainThreshold: settings.retrainMinNewSentences,

@@ -1,6 +1,6 @@
 import type { CorpusDigest } from '../explain/corpus-digest.ts';
 import type { Logger } from '../log.ts';
-import type { EpochMetrics } from '../lm/train.ts';
+import type { EpochMetrics, TrainingResult } from '../lm/train.ts';
 import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import { unpackModel } from '../lm/model-package.ts';
 import type { LstmLanguageModel } from '../lm/model.ts';
@@ -9,6 +9,7 @@ import { kneserNeyNextWordModel, servedKindOf, type ServedKind } from '../lm/ser
 import type { Vocabulary } from '../lm/vocabulary.ts';
 import type { ModelInfo, Store } from '../store/index.ts';
 import { digestGuildCorpus } from './corpus-digester.ts';
+import type { KeptWeights } from './services.ts';
 
 /** The model serving a guild, loaded in memory. */
 export interface ServingModel {
@@ -22,6 +23,8 @@ export interface ServingModel {
   vocabulary: Vocabulary;
   language: LanguageModel;
   history: EpochMetrics[];
+  /** The weights the LSTM holds; null when its metrics do not say (no recorded history). */
+  keptWeights: KeptWeights | null;
   /**
    * The guild's corpus in this model's vocabulary, read once per model (at load when the n-gram
    * serves, else at first use) and off the main thread; a failed read is retried at the next call.
@@ -110,6 +113,7 @@ export class ModelRegistry {
       vocabulary: unpacked.vocabulary,
       language: { model, vocabulary: unpacked.vocabulary },
       history: historyOf(info.metrics),
+      keptWeights: keptWeightsOf(info.metrics),
       corpus,
     };
     this.evict(guildId);
@@ -123,6 +127,26 @@ export class ModelRegistry {
 export function historyOf(metrics: unknown): EpochMetrics[] {
   const history = (metrics as { history?: unknown } | null)?.history;
   return Array.isArray(history) ? (history as EpochMetrics[]) : [];
+}
+
+/**
+ * The weights recorded as kept in a model's metrics (`ModelMetrics` of the training job): the
+ * weight average when it was kept, else the epoch named `bestEpoch`, else the last one.
+ */
+export function keptWeightsOf(metrics: unknown): KeptWeights | null {
+  const history = historyOf(metrics);
+  const { bestEpoch, weightAverage } = (metrics ?? {}) as { bestEpoch?: unknown; weightAverage?: TrainingResult['weightAverage'] };
+  if (weightAverage?.kept === true) {
+    const { snapshots, validationLoss, validationAccuracy } = weightAverage;
+    return { source: 'average', snapshots, ...definedFigures(validationLoss, validationAccuracy) };
+  }
+  const epoch = history.find((entry) => entry.epoch === bestEpoch) ?? history.at(-1);
+  if (epoch === undefined) return null;
+  return { source: 'epoch', epoch: epoch.epoch, ...definedFigures(epoch.validationLoss, epoch.validationAccuracy) };
+}
+
+function definedFigures(validationLoss?: number, validationAccuracy?: number): Pick<KeptWeights, 'validationLoss' | 'validationAccuracy'> {
+  return { ...(validationLoss === undefined ? {} : { validationLoss }), ...(validationAccuracy === undefined ? {} : { validationAccuracy }) };
 }
 
 /** {@link ServingModel.corpus}: digested once, and again only after a failure. */

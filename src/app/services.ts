@@ -118,6 +118,15 @@ export interface EpochSummary {
   validationAccuracy?: number;
 }
 
+/**
+ * The weights a model holds, with their validation figures: the best epoch's, or the average of
+ * weight snapshots taken over the last epochs when that validated better.
+ */
+export type KeptWeights = { validationLoss?: number; validationAccuracy?: number } & (
+  | { source: 'epoch'; epoch: number }
+  | { source: 'average'; snapshots: number }
+);
+
 /** Live progress of a training run. */
 export interface TrainingProgress {
   runId: number;
@@ -170,7 +179,7 @@ export interface GuildStats {
   sentences: number;
   contributors: number;
   vocabularySize: number | null;
-  model: (ModelInfo & { history: EpochSummary[]; corpusSentences: number }) | null;
+  model: (ModelInfo & { history: EpochSummary[]; keptWeights: KeptWeights | null; corpusSentences: number }) | null;
   changesSinceModel: number;
   /** When the scheduler will look at this server next, null when it is not due. */
   nextRetrainAt: number | null;

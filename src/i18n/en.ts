@@ -139,8 +139,11 @@ export const en = {
     noModel: 'none yet',
     model: (version: number, kind: string, age: string, corpus: number) =>
       `v${version} (${kind}), trained ${age} on ${plural(corpus, 'sentence', 'sentences')}`,
-    metrics: (loss: string, validationLoss: string, accuracy: string, epochs: number) =>
-      `loss ${loss}, validation loss ${validationLoss}, accuracy ${accuracy} after ${plural(epochs, 'epoch', 'epochs')}`,
+    metrics: (validationLoss: string, accuracy: string, weights: string) =>
+      `validation loss ${validationLoss}, accuracy ${accuracy} (${weights})`,
+    keptEpoch: (epoch: number, epochs: number) => `weights of epoch ${epoch} of ${epochs}`,
+    keptAverage: (snapshots: number, epochs: number) =>
+      `average of ${plural(snapshots, 'weight snapshot', 'weight snapshots')} over the last epochs of ${epochs}`,
     notDue: (changes: number, threshold: number) =>
       `not due: ${changes} of ${threshold} new sentences since the last model`,
     lastRun: (status: string, when: string) => `${status}, ${when}`,

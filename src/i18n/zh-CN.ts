@@ -130,8 +130,9 @@ export const zhCN: Messages = {
     },
     noModel: '暂无',
     model: (version, kind, age, corpus) => `v${version}（${kind}），${age}用 ${corpus} 句训练`,
-    metrics: (loss, validationLoss, accuracy, epochs) =>
-      `${epochs} 轮后：损失 ${loss}，验证损失 ${validationLoss}，准确率 ${accuracy}`,
+    metrics: (validationLoss, accuracy, weights) => `验证损失 ${validationLoss}，准确率 ${accuracy}（${weights}）`,
+    keptEpoch: (epoch, epochs) => `共 ${epochs} 轮，取第 ${epoch} 轮的权重`,
+    keptAverage: (snapshots, epochs) => `共 ${epochs} 轮，取最后几轮 ${snapshots} 个权重快照的平均`,
     notDue: (changes, threshold) => `暂不需要：自上个模型以来新增 ${changes}/${threshold} 句`,
     lastRun: (status, when) => `${status}，${when}`,
     lastRunError: (error) => `错误：${error}`,

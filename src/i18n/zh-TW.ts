@@ -130,8 +130,9 @@ export const zhTW: Messages = {
     },
     noModel: '尚無',
     model: (version, kind, age, corpus) => `v${version}（${kind}），${age}用 ${corpus} 句訓練`,
-    metrics: (loss, validationLoss, accuracy, epochs) =>
-      `${epochs} 輪後：損失 ${loss}，驗證損失 ${validationLoss}，準確率 ${accuracy}`,
+    metrics: (validationLoss, accuracy, weights) => `驗證損失 ${validationLoss}，準確率 ${accuracy}（${weights}）`,
+    keptEpoch: (epoch, epochs) => `共 ${epochs} 輪，取第 ${epoch} 輪的權重`,
+    keptAverage: (snapshots, epochs) => `共 ${epochs} 輪，取最後幾輪 ${snapshots} 個權重快照的平均`,
     notDue: (changes, threshold) => `暫不需要：自上個模型以來新增 ${changes}/${threshold} 句`,
     lastRun: (status, when) => `${status}，${when}`,
     lastRunError: (error) => `錯誤：${error}`,

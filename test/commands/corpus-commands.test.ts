@@ -55,6 +55,26 @@ describe('/stats', () => {
     expect(services.chartRequests[0]?.locale).toBe('zh-CN');
   });
 
+  const history = [1, 2, 3].map((epoch) => ({ epoch, trainLoss: 3 - epoch / 10, validationLoss: [2.9, 2.8, 2.85][epoch - 1], validationAccuracy: epoch / 10 }));
+  it.each([
+    ['the best epoch’s after validation stopped improving', { history, bestEpoch: 2 }, 'validation loss 2.800, accuracy 20.0% (weights of epoch 2 of 3)'],
+    [
+      'their average when it was kept',
+      { history, bestEpoch: 2, weightAverage: { snapshots: 8, validationLoss: 2.75, validationAccuracy: 0.21, kept: true } },
+      'validation loss 2.750, accuracy 21.0% (average of 8 weight snapshots over the last epochs of 3)',
+    ],
+    [
+      'the best epoch’s when the average was not kept',
+      { history, bestEpoch: 2, weightAverage: { snapshots: 8, validationLoss: 2.95, validationAccuracy: 0.19, kept: false } },
+      'validation loss 2.800, accuracy 20.0% (weights of epoch 2 of 3)',
+    ],
+  ])('gives the validation figures of the weights the model holds: %s', async (_, metrics, expected) => {
+    const { services } = await taught([[ALICE.id, 'a b'], [ALICE.id, 'b c'], [BOB.id, 'c d']]);
+    services.modelMetrics = metrics;
+    const [answer] = await runLine('/stats', { services });
+    expect(answer?.text).toContain(`Last training: ${expected}`);
+  });
+
   it('shows the last run’s error when it failed', async () => {
     const { services } = await taught([[ALICE.id, 'a b']]);
     services.retrain(GUILD, { full: false, requestedBy: ALICE.id });

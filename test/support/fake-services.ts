@@ -21,7 +21,9 @@ import type {
   TrainingResult,
   WordProbability,
 } from '../../src/app/services.ts';
+import { keptWeightsOf } from '../../src/app/model-registry.ts';
 import { dedupeKey, tokenize } from '../../src/lm/tokenizer.ts';
+import type { ModelMetrics } from '../../src/training/job.ts';
 
 /** Limits of the fake, small so tests can reach them. */
 export interface FakeServicesOptions {
@@ -120,6 +122,11 @@ export class FakeServices implements BotServices {
   readonly sentences = new Map<number, StoredSentence>();
   readonly runs: FakeTrainingRun[] = [];
   readonly chartRequests: { history: EpochSummary[]; locale: string }[] = [];
+  /** The training metrics recorded with the model `/stats` describes (`ModelMetrics` of the job). */
+  modelMetrics: { history: EpochSummary[] } & Pick<ModelMetrics, 'bestEpoch' | 'weightAverage'> = {
+    history: [{ epoch: 1, trainLoss: 2.5, validationLoss: 2.7, validationAccuracy: 0.25 }],
+    bestEpoch: 1,
+  };
   readonly explainRequests: { guildId: string; request: ExplainRequest }[] = [];
   private nextId = 1;
   private readonly teachTimes = new Map<string, number[]>();
@@ -257,7 +264,12 @@ export class FakeServices implements BotServices {
       model:
         model === null
           ? null
-          : { ...model, corpusSentences: corpus.length, history: [{ epoch: 1, trainLoss: 2.5, validationLoss: 2.7, validationAccuracy: 0.25 }] },
+          : {
+              ...model,
+              corpusSentences: corpus.length,
+              history: this.modelMetrics.history,
+              keptWeights: keptWeightsOf(this.modelMetrics),
+            },
       changesSinceModel: 0,
       nextRetrainAt: null,
       retrainThreshold: this.options.retrainThreshold,

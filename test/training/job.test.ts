@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { keptWeightsOf } from '../../src/app/model-registry.ts';
 import type { TrainingProgress } from '../../src/app/services.ts';
 import { unpackModel } from '../../src/lm/model-package.ts';
 import { BOS } from '../../src/lm/special-tokens.ts';
@@ -89,6 +90,12 @@ describe('training job', () => {
     expect(average.validationLoss).toBeLessThan(bestEpochLoss);
     expect(average.kept).toBe(true);
     expect((run.summary as RunSummary).validationLoss).toBe(average.validationLoss);
+    expect(keptWeightsOf(metrics)).toEqual({
+      source: 'average',
+      snapshots: average.snapshots,
+      validationLoss: average.validationLoss,
+      validationAccuracy: average.validationAccuracy,
+    });
   });
 
   it('keeps a clearly worse model as a rejected version and leaves the serving one', async () => {
