@@ -6,6 +6,7 @@
  * @module
  */
 import dotenv from 'dotenv';
+import { DEFAULT_FULL_BUDGET_MINUTES } from './training/job-settings.ts';
 
 /** The log levels pino knows, quietest last. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -35,6 +36,7 @@ export interface Config {
   retrainMinNewSentences: number;
   trainingConcurrency: number;
   retrainBudgetMinutes: number;
+  fullRetrainBudgetMinutes: number;
   teachCooldownPerMinute: number;
   modelVersionsKept: number;
   /** Forced backend; null lets the engine pick the fastest available. */
@@ -168,6 +170,7 @@ export function loadConfig(env: Environment = process.env): Config {
     retrainMinNewSentences: read.positiveInteger('RETRAIN_MIN_NEW_SENTENCES', 5),
     trainingConcurrency: read.positiveInteger('TRAINING_CONCURRENCY', 1),
     retrainBudgetMinutes: read.positiveNumber('RETRAIN_BUDGET_MINUTES', 5),
+    fullRetrainBudgetMinutes: read.positiveNumber('FULL_RETRAIN_BUDGET_MINUTES', DEFAULT_FULL_BUDGET_MINUTES),
     teachCooldownPerMinute: read.positiveInteger('TEACH_COOLDOWN_PER_MINUTE', 10),
     modelVersionsKept: read.positiveInteger('MODEL_VERSIONS_KEPT', 5),
     tfBackend: read.oneOf('TF_BACKEND', TF_BACKENDS, null),

@@ -43,6 +43,7 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
       minNewSentences: config.retrainMinNewSentences,
       concurrency: config.trainingConcurrency,
       budgetMinutes: config.retrainBudgetMinutes,
+      fullBudgetMinutes: config.fullRetrainBudgetMinutes,
     },
     logger,
     ...options.training,

@@ -34,7 +34,7 @@ export async function runTrainCommand(app: App, guildId: string, options: TrainC
   try {
     const runner = createWorkerRunner({ dbPath: app.config.dbPath });
     result = await runner(
-      { run, settings: { budgetMinutes: app.config.retrainBudgetMinutes, keepVersions: app.config.modelVersionsKept, hyperparameters } },
+      { run, settings: { budgetMinutes: app.config.retrainBudgetMinutes, fullBudgetMinutes: app.config.fullRetrainBudgetMinutes, keepVersions: app.config.modelVersionsKept, hyperparameters } },
       { signal: controller.signal, onProgress: line.update },
     ).catch((error: unknown): TrainingResult => ({ status: 'failed', runId: run.id, error: String(error) }));
   } finally {

@@ -10,6 +10,8 @@ import type { VocabularyOptions } from '../lm/vocabulary.ts';
 export interface JobSettings {
   /** Wall-clock budget of an incremental run, in minutes. */
   budgetMinutes: number;
+  /** Wall-clock budget of a full run, in minutes ({@link DEFAULT_FULL_BUDGET_MINUTES} when absent). */
+  fullBudgetMinutes?: number;
   /** Overrides applied on top of the corpus-scaled hyperparameter defaults (tests, benchmarks). */
   hyperparameters?: Partial<Hyperparameters>;
   /** Overrides of {@link DEFAULT_VOCABULARY}. */
@@ -17,6 +19,13 @@ export interface JobSettings {
   /** Model versions kept per guild (the store's default when absent). */
   keepVersions?: number;
 }
+
+/**
+ * A full retrain stops starting epochs when the next would end past this budget: the corpus-scaled
+ * defaults plan about 25 minutes for a large corpus on the 2-core reference machine, and a slower
+ * or busier machine still gets its model within the half hour.
+ */
+export const DEFAULT_FULL_BUDGET_MINUTES = 30;
 
 /**
  * Every word seen at least once, up to 5,000 entries (the most frequent words win): a guild's

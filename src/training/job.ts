@@ -24,7 +24,7 @@ import { Vocabulary } from '../lm/vocabulary.ts';
 import type { Store } from '../store/store.ts';
 import type { CorpusSnapshot, StoredModel, TrainingRun } from '../store/types.ts';
 import { corpusChanges, extendVocabulary, incrementalSelection, splitForValidation } from './data.ts';
-import { DEFAULT_VOCABULARY, type JobSettings } from './job-settings.ts';
+import { DEFAULT_FULL_BUDGET_MINUTES, DEFAULT_VOCABULARY, type JobSettings } from './job-settings.ts';
 import { decidePromotion, sharedTargetLosses } from './promotion.ts';
 import { INTERRUPTED, type JobRunner } from './runner.ts';
 
@@ -53,7 +53,7 @@ export interface ModelMetrics {
   /** The weight average of a large corpus's run, and whether the model holds it instead of {@link bestEpoch}'s weights. */
   weightAverage?: TrainerResult['weightAverage'];
   stoppedEarly: boolean;
-  /** Whether the budget's deadline ended training before its planned epochs (incremental runs). */
+  /** Whether the budget's deadline ended training before its planned epochs. */
   stoppedAtDeadline: boolean;
   mode: TrainingMode;
   /** Why this mode was used. */
@@ -116,8 +116,9 @@ const WARM_START_LEARNING_RATE_SHARE = 0.1;
 const FALLBACK_TARGETS_PER_SECOND = 1000;
 /** A validation target costs about a third of a training target (forward pass only). */
 const VALIDATION_COST = 1 / 3;
-/** Share of the budget planned for epochs; the rest covers loading, comparing and saving. */
-const BUDGET_SHARE_FOR_EPOCHS = 0.8;
+/** Share of a budget kept for loading, comparing and saving after the epochs, up to {@link MAX_RESERVE_MS}. */
+const RESERVE_SHARE = 0.2;
+const MAX_RESERVE_MS = 60_000;
 /** Progress is written to the store at most this often (the live stream is not throttled). */
 const PROGRESS_WRITE_INTERVAL_MS = 2000;
 /**
@@ -134,8 +135,8 @@ interface RunPlan {
   train: string[][];
   validation: string[][];
   initialModel?: LstmLanguageModel;
-  /** Milliseconds of wall time from the start of the run after which no epoch starts. */
-  trainingBudgetMs?: number;
+  /** Milliseconds of wall time from the start of the run by which the epochs must end. */
+  trainingBudgetMs: number;
 }
 
 /**
@@ -175,7 +176,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
       {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(plan.initialModel ? { initialModel: plan.initialModel } : {}),
-        ...(plan.trainingBudgetMs === undefined ? {} : { deadline: startedAtWallClock + plan.trainingBudgetMs }),
+        deadline: startedAtWallClock + plan.trainingBudgetMs,
         onProgress: (progress) => report('training', progress),
       },
     );
@@ -206,8 +207,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
       bestEpoch: bestEpoch.epoch,
       ...(trained.weightAverage === undefined ? {} : { weightAverage: trained.weightAverage }),
       stoppedEarly: trained.stoppedEarly,
-      stoppedAtDeadline:
-        plan.trainingBudgetMs !== undefined && !trained.stoppedEarly && trained.history.length < plan.hyperparameters.maxEpochs,
+      stoppedAtDeadline: !trained.stoppedEarly && trained.history.length < plan.hyperparameters.maxEpochs,
       mode: plan.mode,
       modeReason: plan.modeReason,
       trainSentences: plan.train.length,
@@ -318,7 +318,14 @@ function planRun(run: TrainingRun, corpus: CorpusSnapshot, serving: Serving, set
   const full = (modeReason: string): RunPlan => {
     const vocabulary = Vocabulary.build(corpus.sentences, vocabularyOptions);
     const hyperparameters = defaultHyperparameters(size(vocabulary.size), settings.hyperparameters);
-    return { mode: 'full', modeReason, vocabulary, hyperparameters, ...trainingSplit(corpus.sentences, hyperparameters) };
+    return {
+      mode: 'full',
+      modeReason,
+      vocabulary,
+      hyperparameters,
+      ...trainingSplit(corpus.sentences, hyperparameters),
+      trainingBudgetMs: epochBudgetMs(settings.fullBudgetMinutes ?? DEFAULT_FULL_BUDGET_MINUTES),
+    };
   };
 
   if (run.kind === 'full') return full('a full retrain was requested');
@@ -366,8 +373,14 @@ function planRun(run: TrainingRun, corpus: CorpusSnapshot, serving: Serving, set
     validation,
     initialModel: growVocabulary(loaded.model, vocabulary.size),
     // The estimate above plans the epochs; the deadline makes the budget hold when it is wrong.
-    trainingBudgetMs: settings.budgetMinutes * 60_000 * BUDGET_SHARE_FOR_EPOCHS,
+    trainingBudgetMs: epochBudgetMs(settings.budgetMinutes),
   };
+}
+
+/** The part of a budget epochs may take. */
+function epochBudgetMs(budgetMinutes: number): number {
+  const budgetMs = budgetMinutes * 60_000;
+  return budgetMs - Math.min(RESERVE_SHARE * budgetMs, MAX_RESERVE_MS);
 }
 
 /** The hash-based split; every sentence trains when the split would leave nothing to train on. */
@@ -388,7 +401,7 @@ function affordableEpochs(serving: StoredModel, trainTargets: number, validation
     .filter((value) => Number.isFinite(value) && value > 0);
   const targetsPerSecond = measured.length > 0 ? Math.min(...measured) : FALLBACK_TARGETS_PER_SECOND;
   const epochSeconds = (trainTargets + VALIDATION_COST * validationTargets) / targetsPerSecond;
-  return Math.max(1, Math.floor((budgetMinutes * 60 * BUDGET_SHARE_FOR_EPOCHS) / epochSeconds));
+  return Math.max(1, Math.floor(epochBudgetMs(budgetMinutes) / 1000 / epochSeconds));
 }
 
 function compareWithServing(

@@ -41,6 +41,8 @@ export interface TrainingConfig {
   concurrency: number;
   /** Wall-clock budget of an incremental retrain, in minutes. */
   budgetMinutes: number;
+  /** Wall-clock budget of a full retrain, in minutes (the job's default when absent). */
+  fullBudgetMinutes?: number;
 }
 
 /** The subset of a pino logger the service writes to. */
@@ -64,7 +66,7 @@ export interface TrainingServiceOptions {
   /** Options of the default worker runner (ignored with `runner`). */
   worker?: Omit<WorkerRunnerOptions, 'dbPath'>;
   /** Hyperparameter overrides and model retention passed to every job. */
-  job?: Omit<JobSettings, 'budgetMinutes'>;
+  job?: Omit<JobSettings, 'budgetMinutes' | 'fullBudgetMinutes'>;
   /**
    * How old the heartbeat of a run another process claimed may get before that run counts as
    * interrupted (the store's `DEFAULT_STALE_RUN_MS` by default).
@@ -169,7 +171,8 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#runner = options.runner ?? createWorkerRunner({ ...options.worker, dbPath: options.dbPath });
-    this.#settings = { ...options.job, budgetMinutes: options.config.budgetMinutes };
+    const { budgetMinutes, fullBudgetMinutes } = options.config;
+    this.#settings = { ...options.job, budgetMinutes, ...(fullBudgetMinutes === undefined ? {} : { fullBudgetMinutes }) };
     this.#staleRunMs = options.staleRunMs;
   }
 
@@ -380,7 +383,7 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
 function validateConfig(config: TrainingConfig): void {
   const positive = (name: keyof TrainingConfig, integer: boolean): void => {
     const value = config[name];
-    if (!(value > 0) || (integer && !Number.isInteger(value))) {
+    if (value === undefined || !(value > 0) || (integer && !Number.isInteger(value))) {
       throw new RangeError(`training config ${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`);
     }
   };
@@ -388,6 +391,7 @@ function validateConfig(config: TrainingConfig): void {
   positive('minNewSentences', true);
   positive('concurrency', true);
   positive('budgetMinutes', false);
+  if (config.fullBudgetMinutes !== undefined) positive('fullBudgetMinutes', false);
 }
 
 function describe(error: unknown): string {

@@ -54,6 +54,7 @@ function config(overrides: { devGuildId?: string | null } = {}) {
     retrainMinNewSentences: 5,
     trainingConcurrency: 1,
     retrainBudgetMinutes: 5,
+    fullRetrainBudgetMinutes: 30,
     teachCooldownPerMinute: 10,
     modelVersionsKept: 5,
     tfBackend: null,

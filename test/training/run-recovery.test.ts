@@ -48,7 +48,27 @@ async function train(kind: 'full' | 'incremental', settings: Parameters<typeof r
   return { result, run: store.getRun(run.id)! };
 }
 
+/** Asserts that the deadline, not the planned epochs, ended the run that trained this model version. */
+function expectStoppedAtDeadline(version: number, budgetMinutes: number): void {
+  const metrics = store.getModel('g', version)!.metrics as ModelMetrics;
+  expect(metrics.stoppedAtDeadline).toBe(true);
+  expect(metrics.history.length).toBeGreaterThan(1);
+  const trainingSeconds = metrics.history.reduce((sum, epoch) => sum + epoch.seconds, 0);
+  // Four fifths of a short budget are for epochs; the last one started only if it looked like fitting.
+  expect(trainingSeconds).toBeLessThanOrEqual(budgetMinutes * 60 * 0.8 + metrics.history.at(-1)!.seconds);
+}
+
+const UNBOUNDED_EPOCHS = { maxEpochs: 100_000, patience: 100_000 };
+
 describe('the training budget', () => {
+  it('ends a full run at its deadline when the planned epochs would overrun it', async () => {
+    teachSentences(store, 'g', TINY_CORPUS);
+    const fullBudgetMinutes = 0.05;
+    const { result } = await train('full', { budgetMinutes: 1, fullBudgetMinutes, hyperparameters: UNBOUNDED_EPOCHS });
+    expect(result).toMatchObject({ status: 'succeeded', modelVersion: 1 });
+    expectStoppedAtDeadline(1, fullBudgetMinutes);
+  });
+
   it('ends an incremental run at its deadline when the planned epochs would overrun it', async () => {
     teachSentences(store, 'g', TINY_CORPUS);
     await train('full', { budgetMinutes: 1 });
@@ -57,15 +77,10 @@ describe('the training budget', () => {
     teachSentences(store, 'g', ['猫 喜欢 吃 鱼 。']);
 
     const budgetMinutes = 0.05;
-    const { result } = await train('incremental', { budgetMinutes, hyperparameters: { maxEpochs: 100_000, patience: 100_000 } });
+    const { result } = await train('incremental', { budgetMinutes, hyperparameters: UNBOUNDED_EPOCHS });
     expect(result).toMatchObject({ status: 'succeeded', modelVersion: 2 });
-    const metrics = store.getModel('g', 2)!.metrics as ModelMetrics;
-    expect(metrics.modeReason).toMatch(/100000 epochs at most/);
-    expect(metrics.stoppedAtDeadline).toBe(true);
-    expect(metrics.history.length).toBeGreaterThan(1);
-    const trainingSeconds = metrics.history.reduce((sum, epoch) => sum + epoch.seconds, 0);
-    // Four fifths of the budget are for epochs; the last one started only if it looked like fitting.
-    expect(trainingSeconds).toBeLessThanOrEqual(budgetMinutes * 60 * 0.8 + metrics.history.at(-1)!.seconds);
+    expect((store.getModel('g', 2)!.metrics as ModelMetrics).modeReason).toMatch(/100000 epochs at most/);
+    expectStoppedAtDeadline(2, budgetMinutes);
   });
 });
 
