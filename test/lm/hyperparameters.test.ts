@@ -17,9 +17,9 @@ describe('defaultHyperparameters', () => {
     expect(hp.embeddingSize).toBeLessThan(hp.hiddenSize);
   });
 
-  it('uses the reference width, tied weights and early stopping for a large corpus', () => {
+  it('uses the reference width, tied weights, batches of 32 and early stopping for a large corpus', () => {
     const hp = defaultHyperparameters({ sentences: 20_000, tokens: 450_000, vocabularySize: 5000 });
-    expect(hp).toMatchObject({ embeddingSize: 128, hiddenSize: 128, tiedWeights: true, batchSize: 64, learningRate: 0.004, validationFraction: 0.1, dropout: 0.3 });
+    expect(hp).toMatchObject({ embeddingSize: 128, hiddenSize: 128, tiedWeights: true, batchSize: 32, learningRate: 0.004, validationFraction: 0.1, dropout: 0.3 });
     expect(hp.maxEpochs).toBeGreaterThanOrEqual(8);
     expect(hp.maxEpochs).toBeLessThanOrEqual(20);
   });
