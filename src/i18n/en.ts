@@ -143,7 +143,7 @@ export const en = {
       `validation loss ${validationLoss}, accuracy ${accuracy} (${weights})`,
     keptEpoch: (epoch: number, epochs: number) => `weights of epoch ${epoch} of ${epochs}`,
     keptAverage: (snapshots: number, epochs: number) =>
-      `average of ${plural(snapshots, 'weight snapshot', 'weight snapshots')} over the last epochs of ${epochs}`,
+      `average of ${plural(snapshots, 'weight snapshot', 'weight snapshots')} from the last of ${plural(epochs, 'epoch', 'epochs')}`,
     notDue: (changes: number, threshold: number) =>
       `not due: ${changes} of ${threshold} new sentences since the last model`,
     lastRun: (status: string, when: string) => `${status}, ${when}`,

@@ -93,8 +93,8 @@ export const LARGE_CORPUS_WEIGHT_AVERAGING_START = 0.75;
  * - `batchSize` the power of two nearest to sentences / 16, within 8..32, and never more than the
  *   corpus: whole-corpus steps for tiny corpora, many noisy steps for larger ones. 32 rather than
  *   the reference's 64 for large corpora: twice the optimiser steps for about a tenth more time per
- *   target, which the budget-bound large corpora need (held-out perplexity / top-5 with the same
- *   budget: English 70.0 / 44.3% against 72.1 / 43.6%, Chinese 78.8 / 37.9% against 79.3 / 37.8%).
+ *   target, which the budget-bound large corpora need (held-out perplexity / top-5 in about the same
+ *   time: English 69.8 / 44.2% against 72.1 / 43.6%, Chinese 78.8 / 37.9% against 79.3 / 37.8%).
  * - `learningRate` 0.01 for corpora without a validation split, which need many epochs over few
  *   steps; 0.005 up to {@link LARGE_CORPUS_SENTENCES}; 0.004 from there on. Training halves it and
  *   goes back to the best weights after each epoch that does not improve validation loss.

@@ -61,7 +61,7 @@ describe('/stats', () => {
     [
       'their average when it was kept',
       { history, bestEpoch: 2, weightAverage: { snapshots: 8, validationLoss: 2.75, validationAccuracy: 0.21, kept: true } },
-      'validation loss 2.750, accuracy 21.0% (average of 8 weight snapshots over the last epochs of 3)',
+      'validation loss 2.750, accuracy 21.0% (average of 8 weight snapshots from the last of 3 epochs)',
     ],
     [
       'the best epoch’s when the average was not kept',
