@@ -82,9 +82,11 @@ export const LARGE_CORPUS_WEIGHT_AVERAGING_START = 0.75;
  *
  * - `hiddenSize` 32 / 64 / 128 for vocabularies below 100 / below 2,000 / larger: enough capacity
  *   to memorise a handful of sentences, and for a 5,000-word vocabulary the width of the PyTorch
- *   reference. Wider states cost training time roughly in proportion: a 192-wide network on the
- *   Chinese corpus, its budget cut to the same time (15 epochs), reached 79.8 / 38.3% (held-out
- *   perplexity / top-5) against 78.8 / 37.9%, stopped early by overfitting.
+ *   reference. Wider states cost training time roughly in proportion. A 192-wide network planned
+ *   for about the same time (3.7 million targets) did better but does not fit the 30 minutes here:
+ *   held-out perplexity / top-5 English 66.8 / 44.6% (7 of 8 epochs before the time budget) against
+ *   69.8 / 44.2%, Chinese 77.5 / 38.6% with embedding dropout 0.3 (11 of 15 epochs) against
+ *   78.8 / 37.9%, and 79.8 / 38.3% without it (overfitting from epoch 9).
  * - `tiedWeights` from {@link LARGE_CORPUS_SENTENCES} sentences on, with `embeddingSize` equal to
  *   `hiddenSize`: the output layer reuses the embedding (Press & Wolf; Inan et al.), which halves
  *   the parameters that grow with the vocabulary and lets rare words learn from both ends. Smaller
