@@ -9,7 +9,7 @@ import { kneserNeyNextWordModel, servedKindOf, type ServedKind } from '../lm/ser
 import type { Vocabulary } from '../lm/vocabulary.ts';
 import type { ModelInfo, Store } from '../store/index.ts';
 import { digestGuildCorpus } from './corpus-digester.ts';
-import type { KeptWeights } from './services.ts';
+import { keptWeights, type KeptWeights } from '../training/job.ts';
 
 /** The model serving a guild, loaded in memory. */
 export interface ServingModel {
@@ -136,17 +136,8 @@ export function historyOf(metrics: unknown): EpochMetrics[] {
 export function keptWeightsOf(metrics: unknown): KeptWeights | null {
   const history = historyOf(metrics);
   const { bestEpoch, weightAverage } = (metrics ?? {}) as { bestEpoch?: unknown; weightAverage?: TrainingResult['weightAverage'] };
-  if (weightAverage?.kept === true) {
-    const { snapshots, validationLoss, validationAccuracy } = weightAverage;
-    return { source: 'average', snapshots, ...definedFigures(validationLoss, validationAccuracy) };
-  }
   const epoch = history.find((entry) => entry.epoch === bestEpoch) ?? history.at(-1);
-  if (epoch === undefined) return null;
-  return { source: 'epoch', epoch: epoch.epoch, ...definedFigures(epoch.validationLoss, epoch.validationAccuracy) };
-}
-
-function definedFigures(validationLoss?: number, validationAccuracy?: number): Pick<KeptWeights, 'validationLoss' | 'validationAccuracy'> {
-  return { ...(validationLoss === undefined ? {} : { validationLoss }), ...(validationAccuracy === undefined ? {} : { validationAccuracy }) };
+  return epoch === undefined ? null : keptWeights(epoch, weightAverage);
 }
 
 /** {@link ServingModel.corpus}: digested once, and again only after a failure. */

@@ -12,8 +12,9 @@ import type { ExplainTopic } from '../explain/topics.ts';
 import type { PredictedWord, Prediction } from '../lm/predict.ts';
 
 import type { SentenceSource } from '../store/index.ts';
+import type { KeptWeights } from '../training/job.ts';
 
-export type { SentenceSource };
+export type { KeptWeights, SentenceSource };
 
 /** Why a sentence was refused by {@link BotServices.teach}. */
 export type TeachRefusal =
@@ -117,15 +118,6 @@ export interface EpochSummary {
   validationLoss?: number;
   validationAccuracy?: number;
 }
-
-/**
- * The weights a model holds, with their validation figures: the best epoch's, or the average of
- * weight snapshots taken over the last epochs when that validated better.
- */
-export type KeptWeights = { validationLoss?: number; validationAccuracy?: number } & (
-  | { source: 'epoch'; epoch: number }
-  | { source: 'average'; snapshots: number }
-);
 
 /** Live progress of a training run. */
 export interface TrainingProgress {

@@ -191,7 +191,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
       ? decidePromotion({ ...comparison, sentences: plan.validation.length })
       : { promote: true, note: `promoted: ${serving.stored ? 'no held-out sentences to compare on' : 'first model'}` };
     const bestEpoch = keptEpoch(trained.history);
-    const kept = trained.weightAverage?.kept === true ? trained.weightAverage : bestEpoch;
+    const kept = keptWeights(bestEpoch, trained.weightAverage);
     const servedModel =
       kept.validationLoss === undefined
         ? null
@@ -428,6 +428,30 @@ function compareWithServing(
 }
 
 /** The epoch whose weights the trainer kept: the best validation loss, else the last epoch. */
+/**
+ * The weights a model holds, with their validation figures: the best epoch's, or the average of
+ * weight snapshots taken over the last epochs when that validated better.
+ */
+export type KeptWeights = { validationLoss?: number; validationAccuracy?: number } & (
+  | { source: 'epoch'; epoch: number }
+  | { source: 'average'; snapshots: number }
+);
+
+/** The weight average when the run kept it, else the best epoch's weights. */
+export function keptWeights(
+  bestEpoch: Pick<EpochMetrics, 'epoch' | 'validationLoss' | 'validationAccuracy'>,
+  weightAverage: TrainerResult['weightAverage'],
+): KeptWeights {
+  const figures = (validationLoss?: number, validationAccuracy?: number) => ({
+    ...(validationLoss === undefined ? {} : { validationLoss }),
+    ...(validationAccuracy === undefined ? {} : { validationAccuracy }),
+  });
+  if (weightAverage?.kept === true) {
+    return { source: 'average', snapshots: weightAverage.snapshots, ...figures(weightAverage.validationLoss, weightAverage.validationAccuracy) };
+  }
+  return { source: 'epoch', epoch: bestEpoch.epoch, ...figures(bestEpoch.validationLoss, bestEpoch.validationAccuracy) };
+}
+
 function keptEpoch(history: readonly EpochMetrics[]): EpochMetrics {
   const last = history.at(-1);
   if (!last) throw new Error('training finished without a single epoch');
