@@ -61,15 +61,16 @@ export const LARGE_CORPUS_SENTENCES = 2000;
  * Budget epochs below which a large corpus's embeddings are not dropped out, and from which they
  * are at the full `dropout` rate (linearly in between); see {@link defaultHyperparameters}.
  */
-export const EMBEDDING_DROPOUT_EPOCHS = { from: 15, full: 20 } as const;
+export const EMBEDDING_DROPOUT_EPOCHS = { from: 10, full: 15 } as const;
 
 /**
- * Training targets a large corpus may be trained on over all its epochs: about 27 minutes of the
- * tied 128 / 128 network in batches of 32 when two trainings share the 2-core reference machine
- * (~3,400 targets per second each, which varies by a tenth from day to day), inside the 30 minutes
- * a full retrain may take by default (its wall-clock budget stops the epochs on a slower machine).
+ * Training targets a large corpus may be trained on over all its epochs: 22 to 25 minutes of the
+ * tied 192 / 192 network in batches of 32 training alone on the 2-core reference machine (about
+ * 2,500 targets per second, validation included, which varies by a tenth from day to day), inside
+ * the 30 minutes a full retrain may take by default (its wall-clock budget stops the epochs on a
+ * slower or busier machine: two trainings at once each run about a third slower there).
  */
-export const LARGE_CORPUS_TARGET_BUDGET = 5_500_000;
+export const LARGE_CORPUS_TARGET_BUDGET = 3_700_000;
 
 /**
  * Share of a large corpus's budget after which its weights are averaged: the constant learning
@@ -82,11 +83,11 @@ export const LARGE_CORPUS_WEIGHT_AVERAGING_START = 0.75;
  *
  * - `hiddenSize` 32 / 64 / 128 for vocabularies below 100 / below 2,000 / larger: enough capacity
  *   to memorise a handful of sentences, and for a 5,000-word vocabulary the width of the PyTorch
- *   reference. Wider states cost training time roughly in proportion. A 192-wide network planned
- *   for about the same time (3.7 million targets) did better but does not fit the 30 minutes here:
- *   held-out perplexity / top-5 English 66.8 / 44.6% (7 of 8 epochs before the time budget) against
- *   69.8 / 44.2%, Chinese 77.5 / 38.6% with embedding dropout 0.3 (11 of 15 epochs) against
- *   78.8 / 37.9%, and 79.8 / 38.3% without it (overfitting from epoch 9).
+ *   reference; 192 for a large corpus ({@link LARGE_CORPUS_SENTENCES} sentences) with 2,000 words
+ *   or more. The 192-wide network costs about 1.8x the time per target, and in the same 30 minutes
+ *   it still predicts held-out text better (perplexity / top-5): English 66.2 / 44.8% on 8 epochs
+ *   against 69.8 / 44.2% on 12, Chinese 76.6 / 38.8% on 15 against 78.8 / 37.9% on 20. The 128-wide
+ *   network had saturated: 6 million targets instead of 5.5 gave the same figures.
  * - `tiedWeights` from {@link LARGE_CORPUS_SENTENCES} sentences on, with `embeddingSize` equal to
  *   `hiddenSize`: the output layer reuses the embedding (Press & Wolf; Inan et al.), which halves
  *   the parameters that grow with the vocabulary and lets rare words learn from both ends. Smaller
@@ -95,14 +96,15 @@ export const LARGE_CORPUS_WEIGHT_AVERAGING_START = 0.75;
  * - `batchSize` the power of two nearest to sentences / 16, within 8..32, and never more than the
  *   corpus: whole-corpus steps for tiny corpora, many noisy steps for larger ones. 32 rather than
  *   the reference's 64 for large corpora: twice the optimiser steps for about a tenth more time per
- *   target, which the budget-bound large corpora need (held-out perplexity / top-5 in about the same
- *   time: English 69.8 / 44.2% against 72.1 / 43.6%, Chinese 78.8 / 37.9% against 79.3 / 37.8%).
+ *   target, which the budget-bound large corpora need (held-out perplexity / top-5 of the 128-wide
+ *   network in about the same time: English 69.8 / 44.2% against 72.1 / 43.6%, Chinese
+ *   78.8 / 37.9% against 79.3 / 37.8%).
  * - `learningRate` 0.01 for corpora without a validation split, which need many epochs over few
  *   steps; 0.005 up to {@link LARGE_CORPUS_SENTENCES}; 0.004 from there on. Training halves it and
  *   goes back to the best weights after each epoch that does not improve validation loss.
  * - `weightAveragingStart` {@link LARGE_CORPUS_WEIGHT_AVERAGING_START} for a large corpus: the
  *   average of four weight snapshots per epoch over the last quarter of the budget serves when it
- *   validates better than the best epoch. Held-out perplexity / top-5 with it (batches of 64), English
+ *   validates better than the best epoch. Held-out perplexity / top-5 with it (128-wide, batches of 64), English
  *   72.1 / 43.6% (73.6 / 43.3% without), Chinese 79.3 / 37.8% (79.9 / 37.8%). Annealing the rate
  *   along a cosine to a tenth instead overfitted: 77.6 / 42.3% and 83.6 / 36.5%. Smaller corpora,
  *   stopped by validation at an epoch nobody can plan, are not averaged.
@@ -111,13 +113,15 @@ export const LARGE_CORPUS_WEIGHT_AVERAGING_START = 0.75;
  *   English and Chinese corpora, lr 0.01 without dropout overfitted after 4-5 epochs (held-out
  *   perplexity 455 / 1,191); lr 0.005 with dropout 0.5 reached 428 / 834.
  * - `embeddingDropout` 0 below {@link LARGE_CORPUS_SENTENCES} sentences (on the 500-sentence
- *   samples it did not help: 443 / 860 with it at 0.5). A large corpus is trained for as many epochs as the budget allows, and whether it then overfits
- *   depends on that number: under {@link EMBEDDING_DROPOUT_EPOCHS}`.from` budget epochs its
+ *   samples it did not help: 443 / 860 with it at 0.5). A large corpus is trained for as many
+ *   epochs as the budget allows, and whether it then overfits depends on that number: under {@link EMBEDDING_DROPOUT_EPOCHS}`.from` budget epochs its
  *   embeddings are not dropped, from `.full` on they are at the `dropout` rate, linearly in
- *   between. Measured with the tied 128 / 128 network and dropout 0.3 (held-out perplexity):
- *   the English corpus (13 budget epochs, still improving at the end) 73.6 without embedding
- *   dropout and 87.1 with it; the Chinese one (23 budget epochs) 86.5 without it, stopped early
- *   by overfitting, and 79.9 with it. The untied 64 / 128 network with dropout 0.4 on the outputs
+ *   between. With the tied 192 / 192 network and dropout 0.3 (held-out perplexity / top-5), the
+ *   Chinese corpus (15 budget epochs) reached 76.6 / 38.8% with embedding dropout and 79.8 / 38.3%
+ *   without it, overfitting from epoch 9; the English one (8 budget epochs) 66.2 / 44.8% without
+ *   it. Earlier, with the tied 128 / 128 network: English (13 budget epochs, still improving at the
+ *   end) 73.6 without embedding dropout and 87.1 with it; Chinese (23 budget epochs) 86.5 without
+ *   it, stopped early by overfitting, and 79.9 with it. The untied 64 / 128 network with dropout 0.4 on the outputs
  *   only had reached 82.4 and 88.0.
  * - `maxEpochs` enough epochs for about 300 optimiser steps, and for a large corpus enough to
  *   train on {@link LARGE_CORPUS_TARGET_BUDGET} targets; at least 8 and at most 400: a tiny corpus
@@ -135,12 +139,12 @@ export const LARGE_CORPUS_WEIGHT_AVERAGING_START = 0.75;
  */
 export function defaultHyperparameters(corpus: CorpusSize, overrides: Partial<Hyperparameters> = {}): Hyperparameters {
   const sentences = Math.max(1, corpus.sentences);
-  const hiddenSize = corpus.vocabularySize < 100 ? 32 : corpus.vocabularySize < 2000 ? 64 : 128;
+  const large = sentences >= LARGE_CORPUS_SENTENCES;
+  const hiddenSize = corpus.vocabularySize < 100 ? 32 : corpus.vocabularySize < 2000 ? 64 : large ? 192 : 128;
   const validationFraction = sentences >= MIN_SENTENCES_FOR_VALIDATION ? 0.1 : 0;
   const batchSize = Math.min(sentences, clamp(2 ** Math.round(Math.log2(sentences / 16)), 8, 32));
   const trainingSentences = Math.max(1, Math.round(sentences * (1 - validationFraction)));
   const stepsPerEpoch = Math.ceil(trainingSentences / batchSize);
-  const large = sentences >= LARGE_CORPUS_SENTENCES;
   const tiedWeights = large;
   const dropout = validationFraction === 0 ? 0 : large ? 0.3 : 0.5;
   const targetsPerEpoch = Math.max(1, corpus.tokens + sentences);

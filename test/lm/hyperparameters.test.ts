@@ -17,9 +17,9 @@ describe('defaultHyperparameters', () => {
     expect(hp.embeddingSize).toBeLessThan(hp.hiddenSize);
   });
 
-  it('uses the reference width, tied weights, batches of 32 and early stopping for a large corpus', () => {
+  it('uses a 192-wide tied network, batches of 32 and early stopping for a large corpus', () => {
     const hp = defaultHyperparameters({ sentences: 20_000, tokens: 450_000, vocabularySize: 5000 });
-    expect(hp).toMatchObject({ embeddingSize: 128, hiddenSize: 128, tiedWeights: true, batchSize: 32, learningRate: 0.004, validationFraction: 0.1, dropout: 0.3 });
+    expect(hp).toMatchObject({ embeddingSize: 192, hiddenSize: 192, tiedWeights: true, batchSize: 32, learningRate: 0.004, validationFraction: 0.1, dropout: 0.3 });
     expect(hp.maxEpochs).toBeGreaterThanOrEqual(8);
     expect(hp.maxEpochs).toBeLessThanOrEqual(20);
   });
@@ -59,6 +59,7 @@ describe('defaultHyperparameters', () => {
     for (let i = 1; i < sizes.length; i++) {
       expect(sizes[i]?.batchSize).toBeGreaterThanOrEqual(sizes[i - 1]?.batchSize as number);
       expect(sizes[i]?.embeddingSize).toBeGreaterThanOrEqual(sizes[i - 1]?.embeddingSize as number);
+      expect(sizes[i]?.hiddenSize).toBeGreaterThanOrEqual(sizes[i - 1]?.hiddenSize as number);
     }
   });
 
@@ -78,6 +79,15 @@ describe('defaultHyperparameters', () => {
     expect(small.embeddingDropout).toBe(0);
   });
 
+  it('widens the state beyond the reference only for a large corpus', () => {
+    const below = defaultHyperparameters({ sentences: LARGE_CORPUS_SENTENCES - 1, tokens: 45_000, vocabularySize: 5000 });
+    const at = defaultHyperparameters({ sentences: LARGE_CORPUS_SENTENCES, tokens: 45_000, vocabularySize: 5000 });
+    const fewWords = defaultHyperparameters({ sentences: LARGE_CORPUS_SENTENCES, tokens: 45_000, vocabularySize: 1500 });
+    expect(below.hiddenSize).toBe(128);
+    expect(at.hiddenSize).toBe(192);
+    expect(fewWords.hiddenSize).toBe(64);
+  });
+
   it('ties the output layer to the embedding from a large corpus on', () => {
     const small = defaultHyperparameters({ sentences: LARGE_CORPUS_SENTENCES - 1, tokens: 40_000, vocabularySize: 3000 });
     const large = defaultHyperparameters({ sentences: LARGE_CORPUS_SENTENCES, tokens: 40_000, vocabularySize: 3000 });
@@ -87,7 +97,7 @@ describe('defaultHyperparameters', () => {
 
   it('unties the layers when overrides give them different sizes, and refuses tying them then', () => {
     const corpus = { sentences: 20_000, tokens: 450_000, vocabularySize: 5000 };
-    expect(defaultHyperparameters(corpus, { embeddingSize: 64 })).toMatchObject({ embeddingSize: 64, hiddenSize: 128, tiedWeights: false });
+    expect(defaultHyperparameters(corpus, { embeddingSize: 64 })).toMatchObject({ embeddingSize: 64, hiddenSize: 192, tiedWeights: false });
     expect(() => defaultHyperparameters(corpus, { embeddingSize: 64, tiedWeights: true })).toThrow(/tiedWeights/);
   });
 
