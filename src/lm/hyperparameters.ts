@@ -104,10 +104,11 @@ export const LARGE_CORPUS_WEIGHT_AVERAGING_START = 0.75;
  *   goes back to the best weights after each epoch that does not improve validation loss.
  * - `weightAveragingStart` {@link LARGE_CORPUS_WEIGHT_AVERAGING_START} for a large corpus: the
  *   average of four weight snapshots per epoch over the last quarter of the budget serves when it
- *   validates better than the best epoch. Held-out perplexity / top-5 with it (128-wide, batches of 64), English
- *   72.1 / 43.6% (73.6 / 43.3% without), Chinese 79.3 / 37.8% (79.9 / 37.8%). Annealing the rate
- *   along a cosine to a tenth instead overfitted: 77.6 / 42.3% and 83.6 / 36.5%. Smaller corpora,
- *   stopped by validation at an epoch nobody can plan, are not averaged.
+ *   validates better than the best epoch. Held-out perplexity / top-5 with it (128-wide, batches
+ *   of 64), English 72.1 / 43.6% (73.6 / 43.3% without), Chinese 79.3 / 37.8% (79.9 / 37.8%).
+ *   Annealing the rate along a cosine to a tenth instead overfitted: 77.6 / 42.3% and
+ *   83.6 / 36.5%. Smaller corpora, stopped by validation at an epoch nobody can plan, are not
+ *   averaged.
  * - `dropout` (LSTM outputs) 0 without a validation split, 0.5 up to
  *   {@link LARGE_CORPUS_SENTENCES} sentences, 0.3 from there on. On 450-sentence samples of the
  *   English and Chinese corpora, lr 0.01 without dropout overfitted after 4-5 epochs (held-out
@@ -117,15 +118,15 @@ export const LARGE_CORPUS_WEIGHT_AVERAGING_START = 0.75;
  *   outputs) and 77.8 / 38.7% (0.2 on the embeddings), against 76.6 / 38.8%.
  * - `embeddingDropout` 0 below {@link LARGE_CORPUS_SENTENCES} sentences (on the 500-sentence
  *   samples it did not help: 443 / 860 with it at 0.5). A large corpus is trained for as many
- *   epochs as the budget allows, and whether it then overfits depends on that number: under {@link EMBEDDING_DROPOUT_EPOCHS}`.from` budget epochs its
- *   embeddings are not dropped, from `.full` on they are at the `dropout` rate, linearly in
- *   between. With the tied 192 / 192 network and dropout 0.3 (held-out perplexity / top-5), the
+ *   epochs as the budget allows, and whether it then overfits depends on that number: under
+ *   {@link EMBEDDING_DROPOUT_EPOCHS}`.from` budget epochs its embeddings are not dropped, from
+ *   `.full` on they are at the `dropout` rate, linearly in between. With the tied 192 / 192 network and dropout 0.3 (held-out perplexity / top-5), the
  *   Chinese corpus (15 budget epochs) reached 76.6 / 38.8% with embedding dropout and 79.8 / 38.3%
  *   without it, overfitting from epoch 9; the English one (8 budget epochs) 66.2 / 44.8% without
  *   it. Earlier, with the tied 128 / 128 network: English (13 budget epochs, still improving at the
  *   end) 73.6 without embedding dropout and 87.1 with it; Chinese (23 budget epochs) 86.5 without
- *   it, stopped early by overfitting, and 79.9 with it. The untied 64 / 128 network with dropout 0.4 on the outputs
- *   only had reached 82.4 and 88.0.
+ *   it, stopped early by overfitting, and 79.9 with it. The untied 64 / 128 network with dropout
+ *   0.4 on the outputs only had reached 82.4 and 88.0.
  * - `maxEpochs` enough epochs for about 300 optimiser steps, and for a large corpus enough to
  *   train on {@link LARGE_CORPUS_TARGET_BUDGET} targets; at least 8 and at most 400: a tiny corpus
  *   (one step per epoch) needs hundreds of passes to converge, a large one is stopped early by
