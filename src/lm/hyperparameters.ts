@@ -120,13 +120,14 @@ export const LARGE_CORPUS_WEIGHT_AVERAGING_START = 0.75;
  *   samples it did not help: 443 / 860 with it at 0.5). A large corpus is trained for as many
  *   epochs as the budget allows, and whether it then overfits depends on that number: under
  *   {@link EMBEDDING_DROPOUT_EPOCHS}`.from` budget epochs its embeddings are not dropped, from
- *   `.full` on they are at the `dropout` rate, linearly in between. With the tied 192 / 192 network and dropout 0.3 (held-out perplexity / top-5), the
- *   Chinese corpus (15 budget epochs) reached 76.6 / 38.8% with embedding dropout and 79.8 / 38.3%
- *   without it, overfitting from epoch 9; the English one (8 budget epochs) 66.2 / 44.8% without
- *   it. Earlier, with the tied 128 / 128 network: English (13 budget epochs, still improving at the
- *   end) 73.6 without embedding dropout and 87.1 with it; Chinese (23 budget epochs) 86.5 without
- *   it, stopped early by overfitting, and 79.9 with it. The untied 64 / 128 network with dropout
- *   0.4 on the outputs only had reached 82.4 and 88.0.
+ *   `.full` on they are at the `dropout` rate, linearly in between. With the tied 192 / 192
+ *   network and dropout 0.3 (held-out perplexity / top-5), the Chinese corpus (15 budget epochs)
+ *   reached 76.6 / 38.8% with embedding dropout and 79.8 / 38.3% without it, overfitting from
+ *   epoch 9; the English one (8 budget epochs) 66.2 / 44.8% without it. Earlier, with the tied
+ *   128 / 128 network: English (13 budget epochs, still improving at the end) 73.6 without
+ *   embedding dropout and 87.1 with it; Chinese (23 budget epochs) 86.5 without it, stopped early
+ *   by overfitting, and 79.9 with it. The untied 64 / 128 network with dropout 0.4 on the outputs
+ *   only had reached 82.4 and 88.0.
  * - `maxEpochs` enough epochs for about 300 optimiser steps, and for a large corpus enough to
  *   train on {@link LARGE_CORPUS_TARGET_BUDGET} targets; at least 8 and at most 400: a tiny corpus
  *   (one step per epoch) needs hundreds of passes to converge, a large one is stopped early by

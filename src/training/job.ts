@@ -427,7 +427,6 @@ function compareWithServing(
   };
 }
 
-/** The epoch whose weights the trainer kept: the best validation loss, else the last epoch. */
 /**
  * The weights a model holds, with their validation figures: the best epoch's, or the average of
  * weight snapshots taken over the last epochs when that validated better.
@@ -452,6 +451,7 @@ export function keptWeights(
   return { source: 'epoch', epoch: bestEpoch.epoch, ...figures(bestEpoch.validationLoss, bestEpoch.validationAccuracy) };
 }
 
+/** The epoch whose weights the trainer kept: the best validation loss, else the last epoch. */
 function keptEpoch(history: readonly EpochMetrics[]): EpochMetrics {
   const last = history.at(-1);
   if (!last) throw new Error('training finished without a single epoch');
