@@ -40,6 +40,11 @@ export interface Hyperparameters {
    * `embeddingSize === hiddenSize`.
    */
   tiedWeights?: boolean;
+  /**
+   * Distinct vocabulary ids each training step scores its targets against (sampled softmax); the
+   * whole vocabulary when undefined or when this is half the vocabulary or more.
+   */
+  sampledSoftmaxSize?: number;
 }
 
 /** Size of the corpus the defaults adapt to. */
@@ -211,6 +216,10 @@ export function validateHyperparameters(hp: Hyperparameters): void {
   }
   if (hp.clipNorm !== undefined && !(hp.clipNorm > 0)) {
     throw new RangeError(`clipNorm must be positive, got ${hp.clipNorm}`);
+  }
+  const sampled = hp.sampledSoftmaxSize;
+  if (sampled !== undefined && (!Number.isInteger(sampled) || sampled < 1)) {
+    throw new RangeError(`sampledSoftmaxSize must be a positive integer, got ${sampled}`);
   }
   if (hp.tiedWeights === true && hp.embeddingSize !== hp.hiddenSize) {
     throw new RangeError(`tiedWeights needs embeddingSize === hiddenSize, got ${hp.embeddingSize} and ${hp.hiddenSize}`);

@@ -13,6 +13,8 @@ import type { BackendName } from './backend.ts';
 import type { NetworkGradients, NetworkWeights, WeightValues } from './engine/lstm-network.ts';
 import { readView } from './engine/tensor-memory.ts';
 import { AdamOptimizer } from './engine/adam.ts';
+import { CandidateSampler } from './engine/sampled-softmax.ts';
+import { PAD } from './special-tokens.ts';
 import { syncOutputToEmbedding, tieGradients } from './engine/tied-weights.ts';
 
 /** The learning rate is multiplied by this after each epoch that does not improve validation loss. */
@@ -189,6 +191,8 @@ export async function trainLanguageModel(
   let stoppedEarly = false;
   let best: { loss: number; epoch: number; weights: WeightValues } | undefined;
   const dropout: DropoutRates = { embedding: hp.embeddingDropout ?? 0, output: hp.dropout ?? 0 };
+  const candidateSampler = sampledSoftmaxFor(hp, vocabSize, trainSequences);
+  const candidateRandom = random.fork('candidates');
   let batchesDone = 0;
   const averageFromStep =
     hp.weightAveragingStart === undefined ? Number.POSITIVE_INFINITY : Math.floor(hp.weightAveragingStart * hp.maxEpochs * batchesPerEpoch);
@@ -211,10 +215,11 @@ export async function trainLanguageModel(
       let targets = 0;
       for (let b = 0; b < batchesPerEpoch; b++) {
         const sequences = order.slice(b * hp.batchSize, (b + 1) * hp.batchSize).map((i) => trainSequences[i] as Sequence);
+        const candidates = candidateSampler?.draw(candidateRandom);
         const { loss, targetCount: count, gradients } =
           pool === undefined
-            ? lossAndGradients(model.weights, makeBatch(sequences), dropout, dropoutRandom)
-            : await pool.lossAndGradients(model.weights, sequences, dropout, dropoutRandom);
+            ? lossAndGradients(model.weights, makeBatch(sequences), dropout, dropoutRandom, candidates)
+            : await pool.lossAndGradients(model.weights, sequences, dropout, dropoutRandom, candidates);
         applyGradients(model.weights, gradients, loss, hp, optimizer);
         lossSum += loss * count;
         targets += count;
@@ -353,6 +358,18 @@ function applyGradients(
   } finally {
     tf.dispose(Object.values(gradients));
   }
+}
+
+/**
+ * The sampler of a sampled softmax over the training targets' frequencies, or undefined for the
+ * full softmax: sampling pays only when it leaves out most of the vocabulary.
+ */
+function sampledSoftmaxFor(hp: Hyperparameters, vocabSize: number, sequences: readonly Sequence[]): CandidateSampler | undefined {
+  const size = hp.sampledSoftmaxSize;
+  if (size === undefined || size >= vocabSize / 2) return undefined;
+  const counts = new Float64Array(vocabSize);
+  for (const { targets } of sequences) for (const id of targets) if (id !== PAD) counts[id] = (counts[id] as number) + 1;
+  return new CandidateSampler(counts, size);
 }
 
 /** The backend this thread runs on, for worker threads to run on the same. */

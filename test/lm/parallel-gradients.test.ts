@@ -6,6 +6,7 @@ import { LstmLanguageModel } from '../../src/lm/model.ts';
 import { Random } from '../../src/lm/random.ts';
 import { makeBatch, sentenceToSequences } from '../../src/lm/engine/batches.ts';
 import { ParallelGradients } from '../../src/lm/engine/parallel-gradients.ts';
+import { CandidateSampler } from '../../src/lm/engine/sampled-softmax.ts';
 import { lossAndGradients } from '../../src/lm/engine/training-step.ts';
 import { splitForValidation, trainLanguageModel, TrainingAbortedError } from '../../src/lm/train.ts';
 
@@ -22,15 +23,18 @@ describe('data-parallel gradients', () => {
     await initBackend('wasm');
   });
 
-  it('equal the gradients of the whole batch on one thread', async () => {
+  it.each([
+    ['the full softmax', undefined],
+    ['a sampled softmax', new CandidateSampler(new Float64Array(VOCAB).fill(3), 9).draw(new Random(4))],
+  ])('equal the gradients of the whole batch on one thread, with %s', async (_, candidates) => {
     const hp = defaultHyperparameters({ sentences: 50, tokens: 300, vocabularySize: VOCAB }, { embeddingSize: 8, hiddenSize: 12 });
     const model = LstmLanguageModel.create(VOCAB, hp);
     const sequences = corpus(13, 1).flatMap((s) => sentenceToSequences(s, 8));
     const shape = { vocabSize: VOCAB, embeddingSize: 8, hiddenSize: 12 };
     const pool = await ParallelGradients.start(shape, 2, 'wasm');
     try {
-      const whole = lossAndGradients(model.weights, makeBatch(sequences), NO_DROPOUT, new Random(1));
-      const split = await pool.lossAndGradients(model.weights, sequences, NO_DROPOUT, new Random(1));
+      const whole = lossAndGradients(model.weights, makeBatch(sequences), NO_DROPOUT, new Random(1), candidates);
+      const split = await pool.lossAndGradients(model.weights, sequences, NO_DROPOUT, new Random(1), candidates);
       expect(split.targetCount).toBe(whole.targetCount);
       expect(split.loss).toBeCloseTo(whole.loss, 5);
       for (const key of Object.keys(whole.gradients) as (keyof typeof whole.gradients)[]) {

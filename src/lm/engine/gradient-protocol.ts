@@ -4,6 +4,7 @@
  */
 import type { BackendName } from '../backend.ts';
 import { WEIGHT_KEYS, weightShapes, type NetworkShape, type WeightValues } from './lstm-network.ts';
+import type { SampledCandidates } from './sampled-softmax.ts';
 import type { DropoutRates } from './training-step.ts';
 
 /** Training thread -> worker. */
@@ -27,6 +28,7 @@ export type ToGradientWorker =
       targetIds: Int32Array;
       dropout: DropoutRates;
       dropoutSeed: number;
+      candidates?: SampledCandidates;
     };
 
 /** Worker -> training thread. */

@@ -43,7 +43,7 @@ async function handle(message: ToGradientWorker): Promise<void> {
   for (const key of Object.keys(weights) as (keyof NetworkWeights)[]) {
     replaceVariable(weights[key], (_, next) => next.set(sharedWeights[key]));
   }
-  const { loss, targetCount, gradients } = lossAndGradients(weights, message, message.dropout, new Random(message.dropoutSeed));
+  const { loss, targetCount, gradients } = lossAndGradients(weights, message, message.dropout, new Random(message.dropoutSeed), message.candidates);
   for (const key of Object.keys(gradients) as (keyof NetworkWeights)[]) sharedGradients[key].set(readView(gradients[key]));
   tf.dispose(Object.values(gradients));
   post({ type: 'done', lossSum: loss * targetCount, targetCount });

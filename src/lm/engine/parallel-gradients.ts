@@ -16,6 +16,7 @@ import { makeBatch, type Sequence } from './batches.ts';
 import { sharedBufferFor, sharedWeightViews, type FromGradientWorker, type ToGradientWorker } from './gradient-protocol.ts';
 import { WEIGHT_KEYS, type NetworkGradients, type NetworkShape, type NetworkWeights, type WeightValues } from './lstm-network.ts';
 import { createTensor, readView } from './tensor-memory.ts';
+import type { SampledCandidates } from './sampled-softmax.ts';
 import { lossAndGradients, type BatchGradients, type DropoutRates } from './training-step.ts';
 
 const WORKER_URL = new URL('./gradient-worker.ts', import.meta.url);
@@ -77,9 +78,16 @@ export class ParallelGradients {
 
   /**
    * Mean loss over all targets of `sequences` and its gradient, the batch split into one part per
-   * thread. Dropout masks of the workers' parts are drawn from seeds taken from `random`.
+   * thread. Dropout masks of the workers' parts are drawn from seeds taken from `random`; all parts
+   * share the `candidates` of a sampled softmax.
    */
-  async lossAndGradients(weights: NetworkWeights, sequences: readonly Sequence[], dropout: DropoutRates, random: Random): Promise<BatchGradients> {
+  async lossAndGradients(
+    weights: NetworkWeights,
+    sequences: readonly Sequence[],
+    dropout: DropoutRates,
+    random: Random,
+    candidates?: SampledCandidates,
+  ): Promise<BatchGradients> {
     const parts = splitEvenly(sequences, this.helpers.length + 1);
     for (const key of WEIGHT_KEYS) this.sharedWeights[key].set(readView(weights[key]));
     const working = this.helpers.slice(0, parts.length - 1);
@@ -90,6 +98,7 @@ export class ParallelGradients {
         ...batch,
         dropout,
         dropoutSeed: random.int(2 ** 31),
+        ...(candidates === undefined ? {} : { candidates }),
       } satisfies ToGradientWorker);
       return this.reply(helper);
     });
@@ -97,7 +106,7 @@ export class ParallelGradients {
     const settled = Promise.allSettled(replies);
     let own: BatchGradients;
     try {
-      own = lossAndGradients(weights, makeBatch(parts[0] as Sequence[]), dropout, random);
+      own = lossAndGradients(weights, makeBatch(parts[0] as Sequence[]), dropout, random, candidates);
     } finally {
       await settled;
     }

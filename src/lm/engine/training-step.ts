@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../random.ts';
 import type { TrainingBatch } from './batches.ts';
 import { backpropLstm, outputInputs, outputLogits, runLstm, type NetworkGradients, type NetworkWeights } from './lstm-network.ts';
-import { crossEntropyScore, crossEntropyWithGradient } from './softmax-cross-entropy.ts';
+import { outputLayerGradients, type SampledCandidates } from './sampled-softmax.ts';
+import { crossEntropyScore } from './softmax-cross-entropy.ts';
 import { readView } from './tensor-memory.ts';
 
 /** Loss and gradients of a batch; the caller disposes the gradients. */
@@ -36,12 +37,16 @@ export interface DropoutRates {
   output: number;
 }
 
-/** Mean cross-entropy of the batch and its gradient with respect to every weight, with dropout. */
+/**
+ * Mean cross-entropy of the batch and its gradient with respect to every weight, with dropout;
+ * over a sample of the vocabulary when `candidates` are given (see `sampled-softmax.ts`).
+ */
 export function lossAndGradients(
   weights: NetworkWeights,
   batch: TrainingBatch,
   dropout: DropoutRates,
   random: Random,
+  candidates?: SampledCandidates,
 ): BatchGradients {
   const count = batch.targetPositions.length;
   if (count === 0) throw new Error('a training batch needs at least one target');
@@ -49,14 +54,12 @@ export function lossAndGradients(
   const H = trace.hiddenSize;
   const mask = dropout.output > 0 ? dropoutMask(count * H, dropout.output, random) : undefined;
   const inputs = outputInputs(trace, batch.targetPositions, mask);
-  const logits = outputLogits(weights, inputs);
-  const { lossSum, gradient } = crossEntropyWithGradient(logits, batch.targetIds);
-  logits.dispose();
+  const { lossSum, output: outputGradient, inputs: inputsGradient } = outputLayerGradients(weights.output, inputs, batch.targetIds, candidates);
+  inputs.dispose();
   // The loss is a mean over targets: 1 / count scales every gradient.
   const scale = 1 / count;
-  const output = tf.tidy(() => tf.mul(tf.matMul(inputs, gradient, true, false), scale));
-  const inputsGradient = tf.matMul(gradient, weights.output, false, true);
-  tf.dispose([inputs, gradient]);
+  const output = tf.tidy(() => tf.mul(outputGradient, scale));
+  outputGradient.dispose();
 
   const hiddenGradient = new Float32Array(trace.hidden.length);
   const rows = readView(inputsGradient);
