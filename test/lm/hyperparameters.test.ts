@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   defaultHyperparameters,
   EMBEDDING_DROPOUT_EPOCHS,
+  LARGE_CORPUS_SAMPLED_SOFTMAX_SIZE,
   LARGE_CORPUS_SENTENCES,
   LARGE_CORPUS_TARGET_BUDGET,
   MIN_SENTENCES_FOR_VALIDATION,
@@ -17,9 +18,10 @@ describe('defaultHyperparameters', () => {
     expect(hp.embeddingSize).toBeLessThan(hp.hiddenSize);
   });
 
-  it('uses a 192-wide tied network, batches of 32 and early stopping for a large corpus', () => {
+  it('uses a 256-wide tied network, a sampled softmax, batches of 32 and early stopping for a large corpus', () => {
     const hp = defaultHyperparameters({ sentences: 20_000, tokens: 450_000, vocabularySize: 5000 });
-    expect(hp).toMatchObject({ embeddingSize: 192, hiddenSize: 192, tiedWeights: true, batchSize: 32, learningRate: 0.004, validationFraction: 0.1, dropout: 0.3 });
+    expect(hp).toMatchObject({ embeddingSize: 256, hiddenSize: 256, tiedWeights: true, batchSize: 32, learningRate: 0.004, validationFraction: 0.1, dropout: 0.3 });
+    expect(hp.sampledSoftmaxSize).toBe(LARGE_CORPUS_SAMPLED_SOFTMAX_SIZE);
     expect(hp.maxEpochs).toBeGreaterThanOrEqual(8);
     expect(hp.maxEpochs).toBeLessThanOrEqual(20);
   });
@@ -84,8 +86,9 @@ describe('defaultHyperparameters', () => {
     const at = defaultHyperparameters({ sentences: LARGE_CORPUS_SENTENCES, tokens: 45_000, vocabularySize: 5000 });
     const fewWords = defaultHyperparameters({ sentences: LARGE_CORPUS_SENTENCES, tokens: 45_000, vocabularySize: 1500 });
     expect(below.hiddenSize).toBe(128);
-    expect(at.hiddenSize).toBe(192);
+    expect(at.hiddenSize).toBe(256);
     expect(fewWords.hiddenSize).toBe(64);
+    expect(below.sampledSoftmaxSize).toBeUndefined();
   });
 
   it('ties the output layer to the embedding from a large corpus on', () => {
@@ -97,7 +100,7 @@ describe('defaultHyperparameters', () => {
 
   it('unties the layers when overrides give them different sizes, and refuses tying them then', () => {
     const corpus = { sentences: 20_000, tokens: 450_000, vocabularySize: 5000 };
-    expect(defaultHyperparameters(corpus, { embeddingSize: 64 })).toMatchObject({ embeddingSize: 64, hiddenSize: 192, tiedWeights: false });
+    expect(defaultHyperparameters(corpus, { embeddingSize: 64 })).toMatchObject({ embeddingSize: 64, hiddenSize: 256, tiedWeights: false });
     expect(() => defaultHyperparameters(corpus, { embeddingSize: 64, tiedWeights: true })).toThrow(/tiedWeights/);
   });
 
@@ -114,6 +117,7 @@ describe('defaultHyperparameters', () => {
     expect(() => validateHyperparameters({ ...base, dropout: 1 })).toThrow(/dropout/);
     expect(() => validateHyperparameters({ ...base, embeddingDropout: -0.1 })).toThrow(/embeddingDropout/);
     expect(() => validateHyperparameters({ ...base, contextLength: 1 })).toThrow(/contextLength/);
+    expect(() => validateHyperparameters({ ...base, sampledSoftmaxSize: 0 })).toThrow(/sampledSoftmaxSize/);
     expect(() => defaultHyperparameters({ sentences: 3, tokens: 9, vocabularySize: 11 }, { embeddingSize: 2.5 })).toThrow(/embeddingSize/);
   });
 });
