@@ -43,6 +43,8 @@ export default defineScenario({
   --lr X                Adam learning rate (default 0.002)
   --seed N              initialisation and shuffling seed (default 42)
   --threads N           threads computing each batch (default 1; see trainLanguageModel's threads)
+  --sampled N           score each target against N sampled ids (sampled softmax, as the product
+                        trains large corpora) instead of the whole vocabulary (the reference's)
   --backend NAME        node, wasm or cpu (default: the product's choice)
   --with-reference      then run the PyTorch reference on the same corpus and compare
   --reference FILE      path of torch-reference.py (required with --with-reference)
@@ -58,6 +60,7 @@ export default defineScenario({
     lr: { type: 'string' },
     seed: { type: 'string' },
     threads: { type: 'string' },
+    sampled: { type: 'string' },
     backend: { type: 'string' },
     'with-reference': { type: 'boolean', default: false },
     reference: { type: 'string' },
@@ -75,6 +78,7 @@ export default defineScenario({
       lr: positiveNumberOption(values.lr, 'lr', 0.002),
       seed: integerOption(values.seed, 'seed', 42, 0),
       threads: integerOption(values.threads, 'threads', 1),
+      sampled: values.sampled === undefined ? undefined : integerOption(values.sampled, 'sampled', 1024),
     };
     if (values['with-reference'] && values.reference === undefined) {
       throw new UsageError('--with-reference needs --reference PATH/torch-reference.py');
@@ -101,6 +105,7 @@ export default defineScenario({
       patience: 1,
       seed: settings.seed,
       dropout: 0,
+      ...(settings.sampled === undefined ? {} : { sampledSoftmaxSize: settings.sampled }),
     };
 
     const report = throttledProgress();
@@ -164,7 +169,8 @@ export default defineScenario({
         ...(reference === undefined ? {} : { reference: { command: reference.command, seconds: round(reference.seconds, 2), ...reference.result } }),
         checks,
       };
-      return { result, text: summary(displayPath(values.corpus), machine.backend, settings.epochs, ours, reference, checks, machineLine(machine)) };
+      const softmax = settings.sampled === undefined ? '' : `, sampled softmax of ${settings.sampled}`;
+      return { result, text: summary(`${displayPath(values.corpus)}${softmax}`, machine.backend, settings.epochs, ours, reference, checks, machineLine(machine)) };
     } finally {
       model.dispose();
     }
