@@ -66,17 +66,17 @@ export const LARGE_CORPUS_SENTENCES = 2000;
  * Budget epochs below which a large corpus's embeddings are not dropped out, and from which they
  * are at the full `dropout` rate (linearly in between); see {@link defaultHyperparameters}.
  */
-export const EMBEDDING_DROPOUT_EPOCHS = { from: 10, full: 15 } as const;
+export const EMBEDDING_DROPOUT_EPOCHS = { from: 6, full: 10 } as const;
 
 /**
- * Training targets a large corpus may be trained on over all its epochs: 25 to 27 minutes of the
- * tied 256 / 256 network with a sampled softmax in batches of 32 training alone on the 2-core
- * reference machine (2,300 to 2,600 targets per second, validation included, which varies by a
+ * Training targets a large corpus may be trained on over all its epochs: 24 to 27 minutes of the
+ * tied 320 / 320 network with a sampled softmax in batches of 32 training alone on the 2-core
+ * reference machine (2,000 to 2,250 targets per second, validation included, which varies by a
  * tenth from day to day), inside the 30 minutes a full retrain may take by default (its wall-clock
  * budget stops the epochs on a slower or busier machine: two trainings at once each run about a
  * third slower there).
  */
-export const LARGE_CORPUS_TARGET_BUDGET = 3_700_000;
+export const LARGE_CORPUS_TARGET_BUDGET = 2_850_000;
 
 /**
  * Share of a large corpus's budget after which its weights are averaged: the constant learning
@@ -92,19 +92,20 @@ export const LARGE_CORPUS_SAMPLED_SOFTMAX_SIZE = 1024;
  *
  * - `hiddenSize` 32 / 64 / 128 for vocabularies below 100 / below 2,000 / larger: enough capacity
  *   to memorise a handful of sentences, and for a 5,000-word vocabulary the width of the PyTorch
- *   reference; 256 for a large corpus ({@link LARGE_CORPUS_SENTENCES} sentences) with 2,000 words
+ *   reference; 320 for a large corpus ({@link LARGE_CORPUS_SENTENCES} sentences) with 2,000 words
  *   or more. Wider predicts held-out text better in the same 30 minutes (perplexity / top-5):
- *   Chinese 76.4 / 39.05% at 256 (sampled softmax, 15 epochs) against 76.6 / 38.8% at 192 and
- *   78.8 / 37.9% at 128 (full softmax, 15 and 20 epochs); English 65.4 / 45.3% at 256 against
- *   66.2 / 44.8% at 192 and 69.8 / 44.2% at 128 (8, 8 and 12 epochs). The 128-wide network had
- *   saturated: 6 million targets instead of 5.5 gave the same figures.
+ *   Chinese 75.8 / 39.47% at 320 and 76.4 / 39.05% at 256 (sampled softmax, 12 and 15 epochs)
+ *   against 76.6 / 38.8% at 192 and 78.8 / 37.9% at 128 (full softmax, 15 and 20 epochs); English
+ *   64.2 / 45.6% at 320 and 65.4 / 45.3% at 256 against 66.2 / 44.8% at 192 and 69.8 / 44.2% at
+ *   128 (7, 8, 8 and 12 epochs). The 128-wide network had saturated: 6 million targets instead of
+ *   5.5 gave the same figures.
  * - `sampledSoftmaxSize` {@link LARGE_CORPUS_SAMPLED_SOFTMAX_SIZE} for a large corpus: each
  *   training step scores its targets against that many ids drawn by frequency instead of the whole
  *   vocabulary (validation and prediction keep the full softmax). At 5,000 words the output layer
  *   is most of a step's arithmetic; sampling made an epoch of the 256-wide network 1.45x faster
  *   (97 s against 140 s on the Chinese corpus) for the same validation loss epoch by epoch (4.526
  *   against 4.521 after 7 epochs), which pays for the width: the full softmax at 256 fits only
- *   11 epochs (75.7 / 39.05%, 27 minutes). A vocabulary of less than twice the sample keeps the
+ *   11 epochs (75.7 / 39.05%, 27 minutes) against 15 sampled. A vocabulary of less than twice the sample keeps the
  *   full softmax.
  * - `tiedWeights` from {@link LARGE_CORPUS_SENTENCES} sentences on, with `embeddingSize` equal to
  *   `hiddenSize`: the output layer reuses the embedding (Press & Wolf; Inan et al.), which halves
@@ -145,11 +146,14 @@ export const LARGE_CORPUS_SAMPLED_SOFTMAX_SIZE = 1024;
  *   128 / 128 network: English (13 budget epochs, still improving at the end) 73.6 without
  *   embedding dropout and 87.1 with it; Chinese (23 budget epochs) 86.5 without it, stopped early
  *   by overfitting, and 79.9 with it. The untied 64 / 128 network with dropout 0.4 on the outputs
- *   only had reached 82.4 and 88.0.
- * - `maxEpochs` enough epochs for about 300 optimiser steps, and for a large corpus enough to
- *   train on {@link LARGE_CORPUS_TARGET_BUDGET} targets; at least 8 and at most 400: a tiny corpus
- *   (one step per epoch) needs hundreds of passes to converge, a large one is stopped early by
- *   validation.
+ *   only had reached 82.4 and 88.0. A wider network overfits after fewer epochs: the ramp was 10 to
+ *   15 budget epochs up to 256 wide, and moved to 6 to 10 at 320, which gives the Chinese corpus
+ *   (12 budget epochs) the full rate that was best at 192 and the English one (7) a quarter of it.
+ * - `maxEpochs` enough epochs for about 300 optimiser steps, at least 8 and at most 400, below
+ *   {@link LARGE_CORPUS_SENTENCES} sentences: a tiny corpus (one step per epoch) needs hundreds of
+ *   passes to converge, a larger one is stopped early by validation. A large corpus gets the epochs
+ *   that train on {@link LARGE_CORPUS_TARGET_BUDGET} targets (at least one), however few: an eighth
+ *   epoch of the English corpus would not fit in the 30 minutes.
  * - `validationFraction` 0.1 from {@link MIN_SENTENCES_FOR_VALIDATION} sentences on, else 0;
  *   `patience` 3 epochs below {@link LARGE_CORPUS_SENTENCES} sentences (small validation sets are
  *   noisy), else 2.
@@ -163,7 +167,7 @@ export const LARGE_CORPUS_SAMPLED_SOFTMAX_SIZE = 1024;
 export function defaultHyperparameters(corpus: CorpusSize, overrides: Partial<Hyperparameters> = {}): Hyperparameters {
   const sentences = Math.max(1, corpus.sentences);
   const large = sentences >= LARGE_CORPUS_SENTENCES;
-  const hiddenSize = corpus.vocabularySize < 100 ? 32 : corpus.vocabularySize < 2000 ? 64 : large ? 256 : 128;
+  const hiddenSize = corpus.vocabularySize < 100 ? 32 : corpus.vocabularySize < 2000 ? 64 : large ? 320 : 128;
   const validationFraction = sentences >= MIN_SENTENCES_FOR_VALIDATION ? 0.1 : 0;
   const batchSize = Math.min(sentences, clamp(2 ** Math.round(Math.log2(sentences / 16)), 8, 32));
   const trainingSentences = Math.max(1, Math.round(sentences * (1 - validationFraction)));
@@ -180,7 +184,7 @@ export function defaultHyperparameters(corpus: CorpusSize, overrides: Partial<Hy
     learningRate: large ? 0.004 : validationFraction > 0 ? 0.005 : 0.01,
     ...(large ? { weightAveragingStart: LARGE_CORPUS_WEIGHT_AVERAGING_START } : {}),
     batchSize,
-    maxEpochs: clamp(Math.max(Math.ceil(300 / stepsPerEpoch), budgetEpochs), 8, 400),
+    maxEpochs: large ? Math.min(budgetEpochs, 400) : clamp(Math.ceil(300 / stepsPerEpoch), 8, 400),
     contextLength: 32,
     validationFraction,
     patience: validationFraction > 0 && !large ? 3 : 2,

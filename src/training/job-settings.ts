@@ -22,7 +22,7 @@ export interface JobSettings {
 
 /**
  * A full retrain stops starting epochs when the next would end past this budget: the corpus-scaled
- * defaults plan 25 to 27 minutes for a large corpus on the 2-core reference machine, and a slower
+ * defaults plan 24 to 27 minutes for a large corpus on the 2-core reference machine, and a slower
  * or busier machine still gets its model within the half hour.
  */
 export const DEFAULT_FULL_BUDGET_MINUTES = 30;

@@ -18,12 +18,18 @@ describe('defaultHyperparameters', () => {
     expect(hp.embeddingSize).toBeLessThan(hp.hiddenSize);
   });
 
-  it('uses a 256-wide tied network, a sampled softmax, batches of 32 and early stopping for a large corpus', () => {
+  it('uses a 320-wide tied network, a sampled softmax, batches of 32 and early stopping for a large corpus', () => {
     const hp = defaultHyperparameters({ sentences: 20_000, tokens: 450_000, vocabularySize: 5000 });
-    expect(hp).toMatchObject({ embeddingSize: 256, hiddenSize: 256, tiedWeights: true, batchSize: 32, learningRate: 0.004, validationFraction: 0.1, dropout: 0.3 });
+    expect(hp).toMatchObject({ embeddingSize: 320, hiddenSize: 320, tiedWeights: true, batchSize: 32, learningRate: 0.004, validationFraction: 0.1, dropout: 0.3 });
     expect(hp.sampledSoftmaxSize).toBe(LARGE_CORPUS_SAMPLED_SOFTMAX_SIZE);
-    expect(hp.maxEpochs).toBeGreaterThanOrEqual(8);
+    expect(hp.maxEpochs).toBeGreaterThanOrEqual(5);
     expect(hp.maxEpochs).toBeLessThanOrEqual(20);
+  });
+
+  it('plans as many epochs as the target budget allows for a large corpus, at least one', () => {
+    const epochs = (tokens: number) => defaultHyperparameters({ sentences: 100_000, tokens, vocabularySize: 5000 }).maxEpochs;
+    expect(epochs(LARGE_CORPUS_TARGET_BUDGET / 2 - 100_000)).toBe(2);
+    expect(epochs(10 * LARGE_CORPUS_TARGET_BUDGET)).toBe(1);
   });
 
   it('regularises a few hundred sentences with dropout, a lower learning rate and more patience', () => {
@@ -86,7 +92,7 @@ describe('defaultHyperparameters', () => {
     const at = defaultHyperparameters({ sentences: LARGE_CORPUS_SENTENCES, tokens: 45_000, vocabularySize: 5000 });
     const fewWords = defaultHyperparameters({ sentences: LARGE_CORPUS_SENTENCES, tokens: 45_000, vocabularySize: 1500 });
     expect(below.hiddenSize).toBe(128);
-    expect(at.hiddenSize).toBe(256);
+    expect(at.hiddenSize).toBe(320);
     expect(fewWords.hiddenSize).toBe(64);
     expect(below.sampledSoftmaxSize).toBeUndefined();
   });
@@ -100,7 +106,7 @@ describe('defaultHyperparameters', () => {
 
   it('unties the layers when overrides give them different sizes, and refuses tying them then', () => {
     const corpus = { sentences: 20_000, tokens: 450_000, vocabularySize: 5000 };
-    expect(defaultHyperparameters(corpus, { embeddingSize: 64 })).toMatchObject({ embeddingSize: 64, hiddenSize: 256, tiedWeights: false });
+    expect(defaultHyperparameters(corpus, { embeddingSize: 64 })).toMatchObject({ embeddingSize: 64, hiddenSize: 320, tiedWeights: false });
     expect(() => defaultHyperparameters(corpus, { embeddingSize: 64, tiedWeights: true })).toThrow(/tiedWeights/);
   });
 
