@@ -102,7 +102,9 @@ const SENTENCE_COLUMNS =
   'created_at';
 const MODEL_INFO_COLUMNS =
   'id, guild_id, version, status, hyperparameters, metrics, corpus_sentences, corpus_revision, ' +
-  'length(weights) AS weights_bytes, created_at, note';
+  '(SELECT length(weights) FROM model_payloads WHERE model_id = models.id) AS weights_bytes, created_at, note';
+const SELECT_MODELS_WITH_PAYLOADS = `SELECT ${MODEL_INFO_COLUMNS}, topology, weights, vocabulary
+  FROM models JOIN model_payloads ON model_id = models.id`;
 const RUN_COLUMNS =
   'id, guild_id, status, kind, "trigger", requested_by, created_at, started_at, finished_at, ' +
   'progress, error, model_id, summary, owner, heartbeat_at';
@@ -504,12 +506,14 @@ export class Store {
       : options.rejected
         ? 'rejected'
         : 'archived';
-    const row = {
-      guildId: input.guildId,
-      status,
+    const payload = {
       topology: toJson(input.topology, 'topology'),
       weights: toBuffer(input.weights),
       vocabulary: toJson(input.vocabulary, 'vocabulary'),
+    };
+    const row = {
+      guildId: input.guildId,
+      status,
       hyperparameters: toJson(input.hyperparameters, 'hyperparameters'),
       metrics: toJson(input.metrics, 'metrics'),
       corpusSentences: input.corpusSentences,
@@ -524,6 +528,7 @@ export class Store {
       if (options.promote) this.#sql.archiveServing.run(input.guildId);
       const id = this.#sql.insertModel.get({ ...row, version });
       if (id === undefined) throw new StoreError('model insert returned no id');
+      this.#sql.insertModelPayload.run({ modelId: id, ...payload });
       this.#sql.pruneModels.run({ guildId: input.guildId, keep: keepVersions, savedId: id });
       return { id, version };
     }).immediate();
@@ -829,9 +834,6 @@ function prepareStatements(db: Connection) {
         guildId: string;
         version: number;
         status: ModelStatus;
-        topology: string;
-        weights: Buffer;
-        vocabulary: string;
         hyperparameters: string;
         metrics: string;
         corpusSentences: number;
@@ -841,13 +843,16 @@ function prepareStatements(db: Connection) {
       },
       number
     >(
-      `INSERT INTO models (guild_id, version, status, topology, weights, vocabulary,
-                           hyperparameters, metrics, corpus_sentences, corpus_revision,
-                           created_at, note)
-       VALUES (@guildId, @version, @status, @topology, @weights, @vocabulary, @hyperparameters,
-               @metrics, @corpusSentences, @corpusRevision, @createdAt, @note)
+      `INSERT INTO models (guild_id, version, status, hyperparameters, metrics, corpus_sentences,
+                           corpus_revision, created_at, note)
+       VALUES (@guildId, @version, @status, @hyperparameters, @metrics, @corpusSentences,
+               @corpusRevision, @createdAt, @note)
        RETURNING id`,
     ).pluck(),
+    insertModelPayload: db.prepare<{ modelId: number; topology: string; weights: Buffer; vocabulary: string }, unknown>(
+      `INSERT INTO model_payloads (model_id, topology, weights, vocabulary)
+       VALUES (@modelId, @topology, @weights, @vocabulary)`,
+    ),
     pruneModels: db.prepare<{ guildId: string; keep: number; savedId: number }, unknown>(
       // The serving model and the one just saved always stay and use up part of `keep`; of
       // the others, only the newest that still fit are kept.
@@ -859,15 +864,13 @@ function prepareStatements(db: Connection) {
                                           AND (status = 'serving' OR id = @savedId))))`,
     ),
     servingModel: db.prepare<[string], ModelRow>(
-      `SELECT ${MODEL_INFO_COLUMNS}, topology, weights, vocabulary FROM models
-       WHERE guild_id = ? AND status = 'serving'`,
+      `${SELECT_MODELS_WITH_PAYLOADS} WHERE guild_id = ? AND status = 'serving'`,
     ),
     servingModelInfo: db.prepare<[string], ModelInfoRow>(
       `SELECT ${MODEL_INFO_COLUMNS} FROM models WHERE guild_id = ? AND status = 'serving'`,
     ),
     modelByVersion: db.prepare<[string, number], ModelRow>(
-      `SELECT ${MODEL_INFO_COLUMNS}, topology, weights, vocabulary FROM models
-       WHERE guild_id = ? AND version = ?`,
+      `${SELECT_MODELS_WITH_PAYLOADS} WHERE guild_id = ? AND version = ?`,
     ),
     modelInfoByVersion: db.prepare<[string, number], ModelInfoRow>(
       `SELECT ${MODEL_INFO_COLUMNS} FROM models WHERE guild_id = ? AND version = ?`,

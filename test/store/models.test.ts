@@ -1,9 +1,12 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/store/errors.ts';
+import { migrate, migrations } from '../../src/store/migrations.ts';
 import type { StoredModel } from '../../src/store/types.ts';
 import { model, useTempStores } from './helpers.ts';
 
-const { open } = useTempStores();
+const { open, tempDir } = useTempStores();
 
 function weightBytes(stored: StoredModel | undefined): number[] {
   if (!stored) throw new Error('expected a stored model');
@@ -134,6 +137,35 @@ describe('models', () => {
 
     expect(store.getModel('g1', 1)).toBeUndefined();
     expect(store.getRun(run.id)).toMatchObject({ status: 'succeeded', modelId: null });
+  });
+
+  it('keeps payloads out of the metadata rows, and moves those of a database from before', () => {
+    const file = path.join(tempDir(), 'bot.sqlite');
+    const old = new Database(file);
+    migrate(old, migrations.filter((step) => step.version <= 2));
+    old.prepare("INSERT INTO guilds (id, last_model_version, created_at) VALUES ('g1', 1, 0)").run();
+    old
+      .prepare(
+        `INSERT INTO models (guild_id, version, status, topology, weights, vocabulary, hyperparameters,
+                             metrics, corpus_sentences, corpus_revision, created_at)
+         VALUES ('g1', 1, 'serving', '{"layers":1}', ?, '["<pad>","<unk>","hi"]', '{}', '{}', 4, 4, 0)`,
+      )
+      .run(Buffer.from([1, 2, 3, 4]));
+    old.close();
+
+    const store = open(file);
+    expect(store.servingModel('g1')).toMatchObject({ version: 1, topology: { layers: 1 }, vocabulary: ['<pad>', '<unk>', 'hi'], weightsBytes: 4 });
+    expect(weightBytes(store.servingModel('g1'))).toEqual([1, 2, 3, 4]);
+    store.saveModel(model('g1', 2), { promote: true, keepVersions: 1 });
+    store.close();
+
+    const db = new Database(file, { readonly: true });
+    const columns = db.prepare("SELECT name FROM pragma_table_info('models')").pluck().all();
+    expect(columns).not.toEqual(expect.arrayContaining(['weights']));
+    expect(columns).not.toEqual(expect.arrayContaining(['topology']));
+    // Pruning version 1 took its payload with it.
+    expect(db.prepare('SELECT count(*) FROM model_payloads').pluck().get()).toBe(1);
+    db.close();
   });
 
   it('refuses contradictory or invalid save options', () => {
