@@ -71,7 +71,7 @@ export const EMBEDDING_DROPOUT_EPOCHS = { from: 6, full: 10 } as const;
 /**
  * Training targets a large corpus may be trained on over all its epochs: 24 to 27 minutes of the
  * tied 320 / 320 network with a sampled softmax in batches of 32 training alone on the 2-core
- * reference machine (2,000 to 2,250 targets per second, validation included, which varies by a
+ * reference machine (1,850 to 2,250 targets per second, validation included, which varies by a
  * tenth from day to day), inside the 30 minutes a full retrain may take by default (its wall-clock
  * budget stops the epochs on a slower or busier machine: two trainings at once each run about a
  * third slower there).
@@ -94,7 +94,7 @@ export const LARGE_CORPUS_SAMPLED_SOFTMAX_SIZE = 1024;
  *   to memorise a handful of sentences, and for a 5,000-word vocabulary the width of the PyTorch
  *   reference; 320 for a large corpus ({@link LARGE_CORPUS_SENTENCES} sentences) with 2,000 words
  *   or more. Wider predicts held-out text better in the same 30 minutes (perplexity / top-5):
- *   Chinese 75.8 / 39.47% at 320 and 76.4 / 39.05% at 256 (sampled softmax, 12 and 15 epochs)
+ *   Chinese 75.6 / 39.40% at 320 and 76.4 / 39.05% at 256 (sampled softmax, 11 and 15 epochs)
  *   against 76.6 / 38.8% at 192 and 78.8 / 37.9% at 128 (full softmax, 15 and 20 epochs); English
  *   64.2 / 45.6% at 320 and 65.4 / 45.3% at 256 against 66.2 / 44.8% at 192 and 69.8 / 44.2% at
  *   128 (7, 8, 8 and 12 epochs). The 128-wide network had saturated: 6 million targets instead of
@@ -148,7 +148,7 @@ export const LARGE_CORPUS_SAMPLED_SOFTMAX_SIZE = 1024;
  *   by overfitting, and 79.9 with it. The untied 64 / 128 network with dropout 0.4 on the outputs
  *   only had reached 82.4 and 88.0. A wider network overfits after fewer epochs: the ramp was 10 to
  *   15 budget epochs up to 256 wide, and moved to 6 to 10 at 320, which gives the Chinese corpus
- *   (12 budget epochs) the full rate that was best at 192 and the English one (7) a quarter of it.
+ *   (11 budget epochs) the full rate that was best at 192 and the English one (7) a quarter of it.
  * - `maxEpochs` enough epochs for about 300 optimiser steps, at least 8 and at most 400, below
  *   {@link LARGE_CORPUS_SENTENCES} sentences: a tiny corpus (one step per epoch) needs hundreds of
  *   passes to converge, a larger one is stopped early by validation. A large corpus gets the epochs
