@@ -105,8 +105,8 @@ export const LARGE_CORPUS_SAMPLED_SOFTMAX_SIZE = 1024;
  *   is most of a step's arithmetic; sampling made an epoch of the 256-wide network 1.45x faster
  *   (97 s against 140 s on the Chinese corpus) for the same validation loss epoch by epoch (4.526
  *   against 4.521 after 7 epochs), which pays for the width: the full softmax at 256 fits only
- *   11 epochs (75.7 / 39.05%, 27 minutes) against 15 sampled. A vocabulary of less than twice the sample keeps the
- *   full softmax.
+ *   11 epochs (75.7 / 39.05%, 27 minutes) against 15 sampled. A vocabulary of less than twice the
+ *   sample keeps the full softmax.
  * - `tiedWeights` from {@link LARGE_CORPUS_SENTENCES} sentences on, with `embeddingSize` equal to
  *   `hiddenSize`: the output layer reuses the embedding (Press & Wolf; Inan et al.), which halves
  *   the parameters that grow with the vocabulary and lets rare words learn from both ends. Smaller
