@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.ts';
 import type { CorpusDigest } from '../explain/corpus-digest.ts';
 import type { Logger } from '../log.ts';
 import type { EpochMetrics, TrainingResult } from '../lm/train.ts';
@@ -90,7 +91,7 @@ export class ModelRegistry {
       unpacked = await unpackModel(stored);
     } catch (error) {
       this.logger?.error({ err: error, guildId, version: info.version }, 'serving model could not be loaded');
-      throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${(error as Error).message}`);
+      throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${errorMessage(error)}`);
     }
     const kind = servedKindOf(info.metrics);
     const corpus = servingCorpus(() => digestGuildCorpus(this.store, guildId, unpacked.vocabulary));
@@ -101,7 +102,7 @@ export class ModelRegistry {
     } catch (error) {
       unpacked.model.dispose();
       this.logger?.error({ err: error, guildId, version: info.version }, 'serving n-gram model could not be counted');
-      throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${(error as Error).message}`);
+      throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${errorMessage(error)}`);
     }
     const serving: ServingModel = {
       id: info.id,

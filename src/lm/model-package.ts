@@ -6,6 +6,7 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs';
+import { errorMessage } from '../errors.ts';
 import type { Hyperparameters } from './hyperparameters.ts';
 import { LstmLanguageModel, ModelFormatError } from './model.ts';
 import { Vocabulary, type VocabularyJSON } from './vocabulary.ts';
@@ -60,7 +61,7 @@ export async function unpackModel(stored: {
   try {
     vocabulary = Vocabulary.fromJSON(stored.vocabulary);
   } catch (error) {
-    throw new ModelFormatError(error instanceof Error ? error.message : String(error));
+    throw new ModelFormatError(errorMessage(error));
   }
   const model = await LstmLanguageModel.deserialize(
     { modelTopology: topology.modelTopology, weightSpecs: topology.weightSpecs, weightData: stored.weights },

@@ -7,6 +7,7 @@
  * @module
  */
 import type { EpochSummary, TrainingProgress, TrainingResult } from '../app/services.ts';
+import { errorMessage } from '../errors.ts';
 import { initBackend } from '../lm/backend.ts';
 import { defaultHyperparameters, type Hyperparameters } from '../lm/hyperparameters.ts';
 import { growVocabulary, type LstmLanguageModel } from '../lm/model.ts';
@@ -275,12 +276,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
       history: trained.history.map(toEpochSummary),
     };
   } catch (error) {
-    const message =
-      options.signal?.aborted || error instanceof TrainingAbortedError
-        ? INTERRUPTED
-        : error instanceof Error
-          ? error.message
-          : String(error);
+    const message = options.signal?.aborted || error instanceof TrainingAbortedError ? INTERRUPTED : errorMessage(error);
     store.finishRun(run.id, { status: 'failed', error: message });
     return { status: 'failed', runId: run.id, error: message };
   } finally {
@@ -303,7 +299,7 @@ async function loadServing(stored: StoredModel | undefined): Promise<Serving> {
     return { stored, loaded: await unpackModel(stored) };
   } catch (error) {
     // A serving model that no longer loads must not block retraining: train from scratch.
-    return { stored, loaded: undefined, loadError: error instanceof Error ? error.message : String(error) };
+    return { stored, loaded: undefined, loadError: errorMessage(error) };
   }
 }
 

@@ -11,6 +11,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { TrainingHandle, TrainingProgress, TrainingResult } from '../app/services.ts';
+import { errorMessage } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import type { RunKind, RunTrigger, TrainingRun } from '../store/types.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
@@ -314,7 +315,7 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
       outcome = Promise.reject(error);
     }
     tracked.settled = outcome
-      .catch((error: unknown): TrainingResult => ({ status: 'failed', runId: run.id, error: describe(error) }))
+      .catch((error: unknown): TrainingResult => ({ status: 'failed', runId: run.id, error: errorMessage(error) }))
       .then((result) => this.#finish(tracked, result, controller.signal.aborted));
   }
 
@@ -375,7 +376,7 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     try {
       action();
     } catch (error) {
-      this.#logger.error({ error: describe(error) }, `training service: ${what} failed`);
+      this.#logger.error({ error: errorMessage(error) }, `training service: ${what} failed`);
     }
   }
 }
@@ -392,10 +393,6 @@ function validateConfig(config: TrainingConfig): void {
   positive('concurrency', true);
   positive('budgetMinutes', false);
   if (config.fullBudgetMinutes !== undefined) positive('fullBudgetMinutes', false);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Creates a (not yet started) training service. */
