@@ -42,7 +42,7 @@ import { Random } from '../../src/lm/random.ts';
 import { tokenize } from '../../src/lm/tokenizer.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { Hyperparameters } from '../../src/lm/hyperparameters.ts';
-import type { ModelMetrics } from '../../src/training/job.ts';
+import type { ModelMetrics } from '../../src/training/metrics.ts';
 import { sharedTargetLosses } from '../../src/training/promotion.ts';
 import { integerOption, positiveNumberOption } from '../lib/args.ts';
 import { displayPath, holdOutEveryTenth, readCorpus } from '../lib/corpus.ts';

@@ -1,7 +1,7 @@
 import { errorMessage } from '../errors.ts';
 import type { CorpusDigest } from '../explain/corpus-digest.ts';
 import type { Logger } from '../log.ts';
-import type { EpochMetrics, TrainingResult } from '../lm/train.ts';
+import type { EpochMetrics } from '../lm/train.ts';
 import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import { unpackModel } from '../lm/model-package.ts';
 import type { LstmLanguageModel } from '../lm/model.ts';
@@ -10,7 +10,7 @@ import { kneserNeyNextWordModel, servedKindOf, type ServedKind } from '../lm/ser
 import type { Vocabulary } from '../lm/vocabulary.ts';
 import type { ModelInfo, Store } from '../store/index.ts';
 import { digestGuildCorpus } from './corpus-digester.ts';
-import { keptWeights, type KeptWeights } from '../training/job.ts';
+import { historyOf, keptWeightsOf, type KeptWeights } from '../training/metrics.ts';
 
 /** The model serving a guild, loaded in memory. */
 export interface ServingModel {
@@ -122,23 +122,6 @@ export class ModelRegistry {
     this.logger?.info({ guildId, version: info.version, kind, ms: Math.round(performance.now() - started) }, 'serving model loaded');
     return serving;
   }
-}
-
-/** The per-epoch history recorded with a model, or none when its metrics hold no history. */
-export function historyOf(metrics: unknown): EpochMetrics[] {
-  const history = (metrics as { history?: unknown } | null)?.history;
-  return Array.isArray(history) ? (history as EpochMetrics[]) : [];
-}
-
-/**
- * The weights recorded as kept in a model's metrics (`ModelMetrics` of the training job): the
- * weight average when it was kept, else the epoch named `bestEpoch`, else the last one.
- */
-export function keptWeightsOf(metrics: unknown): KeptWeights | null {
-  const history = historyOf(metrics);
-  const { bestEpoch, weightAverage } = (metrics ?? {}) as { bestEpoch?: unknown; weightAverage?: TrainingResult['weightAverage'] };
-  const epoch = history.find((entry) => entry.epoch === bestEpoch) ?? history.at(-1);
-  return epoch === undefined ? null : keptWeights(epoch, weightAverage);
 }
 
 /** {@link ServingModel.corpus}: digested once, and again only after a failure. */

@@ -12,9 +12,11 @@ import type { ExplainTopic } from '../explain/topics.ts';
 import type { PredictedWord, Prediction } from '../lm/predict.ts';
 
 import type { SentenceSource } from '../store/index.ts';
-import type { KeptWeights } from '../training/job.ts';
+import type { KeptWeights } from '../training/metrics.ts';
+import type { EpochSummary, TrainingHandle } from '../training/types.ts';
 
 export type { KeptWeights, SentenceSource };
+export type { EpochSummary, TrainingHandle, TrainingProgress, TrainingResult } from '../training/types.ts';
 
 /** Why a sentence was refused by {@link BotServices.teach}. */
 export type TeachRefusal =
@@ -109,61 +111,6 @@ export interface SentencePage {
   total: number;
   page: number;
   pageCount: number;
-}
-
-/** Per-epoch training figures. */
-export interface EpochSummary {
-  epoch: number;
-  trainLoss: number;
-  validationLoss?: number;
-  validationAccuracy?: number;
-}
-
-/** Live progress of a training run. */
-export interface TrainingProgress {
-  runId: number;
-  guildId: string;
-  phase: 'queued' | 'preparing' | 'training' | 'saving';
-  epoch: number;
-  maxEpochs: number;
-  batch: number;
-  batchesPerEpoch: number;
-  loss: number | null;
-  tokensPerSecond: number | null;
-  etaSeconds: number | null;
-}
-
-/** How a training run ended. */
-export type TrainingResult =
-  | {
-      status: 'succeeded';
-      runId: number;
-      modelVersion: number;
-      promoted: boolean;
-      /** Why a finished model was kept but not promoted (e.g. clearly worse validation loss). */
-      note?: string;
-      sentences: number;
-      vocabularySize: number;
-      finalLoss: number;
-      validationLoss?: number;
-      validationAccuracy?: number;
-      seconds: number;
-      history: EpochSummary[];
-    }
-  | { status: 'failed'; runId: number; error: string }
-  | { status: 'cancelled'; runId: number };
-
-/** A handle on a queued or running training run. */
-export interface TrainingHandle {
-  runId: number;
-  /** True when this request joined a run that was already queued or running. */
-  alreadyActive: boolean;
-  /** Latest progress, if any. */
-  progress(): TrainingProgress | null;
-  /** Subscribes to progress; returns the unsubscribe function. */
-  onProgress(listener: (progress: TrainingProgress) => void): () => void;
-  /** Resolves when the run ends, whoever started it. */
-  done: Promise<TrainingResult>;
 }
 
 /** What `/stats` shows. */

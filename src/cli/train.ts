@@ -1,5 +1,5 @@
 import type { App } from '../app/create-app.ts';
-import type { TrainingProgress, TrainingResult } from '../app/services.ts';
+import type { TrainingProgress, TrainingResult } from '../training/types.ts';
 import { createWorkerRunner } from '../training/worker-runner.ts';
 
 /** Options of the `train` command. */

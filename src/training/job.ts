@@ -6,7 +6,6 @@
  *
  * @module
  */
-import type { EpochSummary, TrainingProgress, TrainingResult } from '../app/services.ts';
 import { errorMessage } from '../errors.ts';
 import { initBackend } from '../lm/backend.ts';
 import { defaultHyperparameters, type Hyperparameters } from '../lm/hyperparameters.ts';
@@ -19,15 +18,16 @@ import {
   trainLanguageModel,
   type EpochMetrics,
   type TrainingProgress as TrainerProgress,
-  type TrainingResult as TrainerResult,
 } from '../lm/train.ts';
 import { Vocabulary } from '../lm/vocabulary.ts';
 import type { Store } from '../store/store.ts';
 import type { CorpusSnapshot, StoredModel, TrainingRun } from '../store/types.ts';
 import { corpusChanges, extendVocabulary, incrementalSelection, splitForValidation } from './data.ts';
 import { DEFAULT_FULL_BUDGET_MINUTES, DEFAULT_VOCABULARY, type JobSettings } from './job-settings.ts';
+import { keptEpoch, keptWeights, type ModelMetrics } from './metrics.ts';
 import { decidePromotion, sharedTargetLosses } from './promotion.ts';
 import { INTERRUPTED, type JobRunner } from './runner.ts';
+import type { EpochSummary, TrainingMode, TrainingProgress, TrainingResult } from './types.ts';
 
 /** The store operations a job uses. */
 export type JobStore = Pick<
@@ -41,46 +41,6 @@ export interface JobOptions {
   /** Aborting ends the run as failed 'interrupted' unless its model is already committed. */
   signal?: AbortSignal;
   onProgress?(progress: TrainingProgress): void;
-}
-
-/** How a model was trained. */
-export type TrainingMode = 'full' | 'incremental';
-
-/** The `metrics` JSON stored with every model version. */
-export interface ModelMetrics {
-  /** Per-epoch figures of the run (the kept weights are those of {@link bestEpoch}, unless averaged). */
-  history: EpochMetrics[];
-  bestEpoch: number;
-  /** The weight average of a large corpus's run, and whether the model holds it instead of {@link bestEpoch}'s weights. */
-  weightAverage?: TrainerResult['weightAverage'];
-  stoppedEarly: boolean;
-  /** Whether the budget's deadline ended training before its planned epochs. */
-  stoppedAtDeadline: boolean;
-  mode: TrainingMode;
-  /** Why this mode was used. */
-  modeReason: string;
-  trainSentences: number;
-  /** Targets per training epoch (each word plus one end of sentence per sentence). */
-  trainTargets: number;
-  validationSentences: number;
-  validationTargets: number;
-  /** Comparison with the model serving when the run started, on the same held-out sentences. */
-  comparison: {
-    servingVersion: number;
-    newLoss: number;
-    servingLoss: number;
-    targets: number;
-    /** Time spent scoring both models. */
-    seconds: number;
-  } | null;
-  /**
-   * The LSTM against a Kneser-Ney 3-gram of the training sentences on the validation sentences,
-   * and which of them serves predictions; null without validation sentences (the LSTM serves).
-   */
-  servedModel: ServedModelChoice | null;
-  backend: string;
-  /** Wall time of the whole run (preparation and saving included). */
-  seconds: number;
 }
 
 /** The `summary` JSON recorded on a finished run. */
@@ -421,39 +381,6 @@ function compareWithServing(
     targets,
     seconds: (performance.now() - started) / 1000,
   };
-}
-
-/**
- * The weights a model holds, with their validation figures: the best epoch's, or the average of
- * weight snapshots taken over the last epochs when that validated better.
- */
-export type KeptWeights = { validationLoss?: number; validationAccuracy?: number } & (
-  | { source: 'epoch'; epoch: number }
-  | { source: 'average'; snapshots: number }
-);
-
-/** The weight average when the run kept it, else the best epoch's weights. */
-export function keptWeights(
-  bestEpoch: Pick<EpochMetrics, 'epoch' | 'validationLoss' | 'validationAccuracy'>,
-  weightAverage: TrainerResult['weightAverage'],
-): KeptWeights {
-  const figures = (validationLoss?: number, validationAccuracy?: number) => ({
-    ...(validationLoss === undefined ? {} : { validationLoss }),
-    ...(validationAccuracy === undefined ? {} : { validationAccuracy }),
-  });
-  if (weightAverage?.kept === true) {
-    return { source: 'average', snapshots: weightAverage.snapshots, ...figures(weightAverage.validationLoss, weightAverage.validationAccuracy) };
-  }
-  return { source: 'epoch', epoch: bestEpoch.epoch, ...figures(bestEpoch.validationLoss, bestEpoch.validationAccuracy) };
-}
-
-/** The epoch whose weights the trainer kept: the best validation loss, else the last epoch. */
-function keptEpoch(history: readonly EpochMetrics[]): EpochMetrics {
-  const last = history.at(-1);
-  if (!last) throw new Error('training finished without a single epoch');
-  return history.reduce((best, epoch) =>
-    epoch.validationLoss !== undefined && epoch.validationLoss < (best.validationLoss ?? Infinity) ? epoch : best,
-  last);
 }
 
 /** Why the n-gram model answers instead of the LSTM, for the run's note. */

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { TrainingProgress, TrainingResult } from '../app/services.ts';
 import type { JobSettings } from './job-settings.ts';
+import type { TrainingProgress, TrainingResult } from './types.ts';
 
 /** What the worker is started with (`workerData`). */
 export interface WorkerInput {

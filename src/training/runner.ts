@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { TrainingProgress, TrainingResult } from '../app/services.ts';
 import type { TrainingRun } from '../store/types.ts';
 import type { JobSettings } from './job-settings.ts';
+import type { TrainingProgress, TrainingResult } from './types.ts';
 
 /** One claimed run to execute. Plain data, so it can cross a thread boundary. */
 export interface JobRequest {

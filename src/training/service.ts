@@ -10,13 +10,13 @@
  * @module
  */
 import { EventEmitter } from 'node:events';
-import type { TrainingHandle, TrainingProgress, TrainingResult } from '../app/services.ts';
 import { errorMessage } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import type { RunKind, RunTrigger, TrainingRun } from '../store/types.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import type { JobSettings } from './job-settings.ts';
 import { INTERRUPTED, type JobRunner } from './runner.ts';
+import type { TrainingHandle, TrainingProgress, TrainingResult } from './types.ts';
 import { createWorkerRunner, type WorkerRunnerOptions } from './worker-runner.ts';
 
 /** The store operations the service relies on. */

@@ -6,10 +6,10 @@
  * @module
  */
 import type { ResourceLimits, Worker } from 'node:worker_threads';
-import type { TrainingResult } from '../app/services.ts';
 import { startTypeScriptWorker } from '../threads/start-worker.ts';
 import type { FromWorker, ToWorker, WorkerInput } from './protocol.ts';
 import { INTERRUPTED, type JobRunner } from './runner.ts';
+import type { TrainingResult } from './types.ts';
 
 /** Options of {@link createWorkerRunner}. */
 export interface WorkerRunnerOptions {

@@ -21,9 +21,8 @@ import type {
   TrainingResult,
   WordProbability,
 } from '../../src/app/services.ts';
-import { keptWeightsOf } from '../../src/app/model-registry.ts';
 import { dedupeKey, tokenize } from '../../src/lm/tokenizer.ts';
-import type { ModelMetrics } from '../../src/training/job.ts';
+import { keptWeightsOf, type ModelMetrics } from '../../src/training/metrics.ts';
 
 /** Limits of the fake, small so tests can reach them. */
 export interface FakeServicesOptions {

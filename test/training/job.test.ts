@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { keptWeightsOf } from '../../src/app/model-registry.ts';
 import type { TrainingProgress } from '../../src/app/services.ts';
 import { unpackModel } from '../../src/lm/model-package.ts';
 import { BOS } from '../../src/lm/special-tokens.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import type { RunKind } from '../../src/store/types.ts';
-import { runTrainingJob, type JobOptions, type ModelMetrics, type RunSummary } from '../../src/training/job.ts';
+import { runTrainingJob, type JobOptions, type RunSummary } from '../../src/training/job.ts';
+import { keptWeightsOf, type ModelMetrics } from '../../src/training/metrics.ts';
 import { TINY_CORPUS, teachSentences, templatedCorpus } from './corpus.ts';
 
 let dir: string;

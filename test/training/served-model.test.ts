@@ -7,7 +7,8 @@ import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
 import { predictNextWords } from '../../src/lm/predict.ts';
 import { chooseServedModel } from '../../src/lm/served-model.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
-import { runTrainingJob, type ModelMetrics, type RunSummary } from '../../src/training/job.ts';
+import { runTrainingJob, type RunSummary } from '../../src/training/job.ts';
+import type { ModelMetrics } from '../../src/training/metrics.ts';
 import type { JobSettings } from '../../src/training/job-settings.ts';
 import { TINY_CORPUS, teachSentences, templatedCorpus } from './corpus.ts';
 
