@@ -29,7 +29,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { importLines } from '../../src/app/corpus-import.ts';
 import { createApp, type App, type CreateAppOptions } from '../../src/app/create-app.ts';
-import type { TrainingHandle, TrainingResult } from '../../src/app/services.ts';
+import type { RunHandle, RunResult } from '../../src/app/services.ts';
 import { createRegistry, runCommand, type CommandRegistry } from '../../src/commands/dispatch.ts';
 import { loadCommands } from '../../src/commands/loader.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -302,7 +302,7 @@ function wordOf(rank: number): string {
 
 /** A run as the benchmark saw it from the main thread. */
 interface TimedRun {
-  result: Extract<TrainingResult, { status: 'succeeded' }>;
+  result: Extract<RunResult, { status: 'succeeded' }>;
   /** From the request to the recorded outcome (worker start and model saving included). */
   wallSeconds: number;
   metrics: ModelMetrics;
@@ -322,7 +322,7 @@ async function trainFull(config: Config, maxEpochs: number, label: string): Prom
   }
 }
 
-async function timedRun(app: App, handle: TrainingHandle, started: number, label: string): Promise<TimedRun> {
+async function timedRun(app: App, handle: RunHandle, started: number, label: string): Promise<TimedRun> {
   const report = throttledProgress();
   const unsubscribe = handle.onProgress((p) =>
     report(() => `${label}: ${p.phase} epoch ${p.epoch}/${p.maxEpochs} batch ${p.batch}/${p.batchesPerEpoch}${p.loss === null ? '' : ` loss ${p.loss.toFixed(3)}`}`),

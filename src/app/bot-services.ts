@@ -20,14 +20,14 @@ import type {
   SentenceSummary,
   TeachInput,
   TeachOutcome,
-  TrainingHandle,
+  RunHandle,
 } from './services.ts';
 import { Cooldown, checkSentence } from './teach-policy.ts';
 
 /** Settings the use cases depend on. */
 export interface BotServicesSettings {
-  /** Changes since the serving model before the scheduler retrains (also the size of a first corpus). */
-  retrainMinNewSentences: number;
+  /** Changes since the newest model before the scheduler retrains (also the size of a first corpus). */
+  retrainMinChanges: number;
   /** Sentences a member may teach per minute. */
   teachCooldownPerMinute: number;
 }
@@ -50,7 +50,7 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
 
   const noModel = (guildId: string) => {
     const sentences = store.countSentences(guildId);
-    return { status: 'no_model' as const, sentences, sentencesNeeded: Math.max(0, settings.retrainMinNewSentences - sentences) };
+    return { status: 'no_model' as const, sentences, sentencesNeeded: Math.max(0, settings.retrainMinChanges - sentences) };
   };
 
   const modelInfo = (serving: ServingModel): ModelInfo => ({
@@ -80,13 +80,13 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
         cooldown.refund(cooldownKey);
         return { status: 'duplicate', existingId: added.existingId };
       }
-      const { changesSinceServing } = store.stats(input.guildId);
+      const { changesSinceModel } = store.stats(input.guildId);
       return {
         status: 'added',
         id: added.id,
         tokens: checked.tokens,
         removedMarkup: checked.removedMarkup,
-        untilRetrain: Math.max(0, settings.retrainMinNewSentences - changesSinceServing),
+        untilRetrain: Math.max(0, settings.retrainMinChanges - changesSinceModel),
       };
     },
 
@@ -128,9 +128,9 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
           serving === null
             ? null
             : { ...modelInfo(serving), history: serving.history, keptWeights: serving.keptWeights, corpusSentences: serving.corpusSentences },
-        changesSinceModel: stats.changesSinceServing,
+        changesSinceModel: stats.changesSinceModel,
         nextRetrainAt: training.nextCheckAt(),
-        retrainThreshold: settings.retrainMinNewSentences,
+        retrainMinChanges: settings.retrainMinChanges,
         lastRun:
           lastRun === undefined
             ? null
@@ -166,11 +166,11 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
       return store.searchSentences(guildId, authorId, query, limit).map(summarize);
     },
 
-    retrain(guildId: string, options: { full: boolean; requestedBy: string }): TrainingHandle {
+    retrain(guildId: string, options: { full: boolean; requestedBy: string }): RunHandle {
       return training.requestRetrain(guildId, options);
     },
 
-    activeTraining(guildId: string): TrainingHandle | null {
+    activeTraining(guildId: string): RunHandle | null {
       return training.activeRun(guildId);
     },
 

@@ -8,7 +8,7 @@ import type { LstmLanguageModel } from '../lm/model.ts';
 import { lstmNextWordModel, type LanguageModel, type NextWordModel } from '../lm/predict.ts';
 import { kneserNeyNextWordModel, servedKindOf, type ServedKind } from '../lm/served-model.ts';
 import type { Vocabulary } from '../lm/vocabulary.ts';
-import type { ModelInfo, Store } from '../store/index.ts';
+import type { ModelRecord, Store } from '../store/index.ts';
 import { digestGuildCorpus } from './corpus-digester.ts';
 import { historyOf, keptWeightsOf, type KeptWeights } from '../training/metrics.ts';
 
@@ -82,7 +82,7 @@ export class ModelRegistry {
     for (const guildId of [...this.loaded.keys()]) this.evict(guildId);
   }
 
-  private async load(guildId: string, info: ModelInfo): Promise<ServingModel> {
+  private async load(guildId: string, info: ModelRecord): Promise<ServingModel> {
     const stored = this.store.getModel(guildId, info.version);
     if (stored === undefined) throw new ModelUnavailableError(`Model version ${info.version} disappeared while loading`);
     const started = performance.now();

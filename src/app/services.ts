@@ -13,10 +13,10 @@ import type { PredictedWord, Prediction } from '../lm/predict.ts';
 
 import type { SentenceSource } from '../store/index.ts';
 import type { KeptWeights } from '../training/metrics.ts';
-import type { EpochSummary, TrainingHandle } from '../training/types.ts';
+import type { EpochSummary, RunHandle } from '../training/types.ts';
 
 export type { KeptWeights, SentenceSource };
-export type { EpochSummary, TrainingHandle, TrainingProgress, TrainingResult } from '../training/types.ts';
+export type { EpochSummary, RunHandle, RunProgress, RunResult } from '../training/types.ts';
 
 /** Why a sentence was refused by {@link BotServices.teach}. */
 export type TeachRefusal =
@@ -119,10 +119,12 @@ export interface GuildStats {
   contributors: number;
   vocabularySize: number | null;
   model: (ModelInfo & { history: EpochSummary[]; keptWeights: KeptWeights | null; corpusSentences: number }) | null;
+  /** Sentences added or removed since the serving model's corpus (all of them without one). */
   changesSinceModel: number;
   /** When the scheduler will look at this server next, null when it is not due. */
   nextRetrainAt: number | null;
-  retrainThreshold: number;
+  /** Changes the scheduler waits for before it retrains. */
+  retrainMinChanges: number;
   lastRun: { status: string; finishedAt: number | null; error: string | null; note: string | null } | null;
 }
 
@@ -145,9 +147,9 @@ export interface BotServices {
   /** Autocomplete over a member's own sentences (or all, for moderators). */
   searchSentences(guildId: string, query: string, authorId: string | undefined, limit: number): Promise<SentenceSummary[]>;
   /** Queues a retrain now, or joins the one already queued or running. */
-  retrain(guildId: string, options: { full: boolean; requestedBy: string }): TrainingHandle;
+  retrain(guildId: string, options: { full: boolean; requestedBy: string }): RunHandle;
   /** The run queued or running for this guild, if any. */
-  activeTraining(guildId: string): TrainingHandle | null;
+  activeTraining(guildId: string): RunHandle | null;
   /** Renders a PNG of a loss history. */
   lossChart(history: EpochSummary[], locale: string): Promise<Buffer>;
   /** The limitations of RNNs, measured on the serving model for the member's words. */

@@ -13,10 +13,10 @@ import type {
   EnqueueResult,
   FinishRunInput,
   FinishedRunStatus,
-  GuildStats,
+  GuildStatsRecord,
   InterruptedRun,
   InterruptedRunsOptions,
-  ModelInfo,
+  ModelRecord,
   ModelInput,
   ModelStatus,
   RetrainCandidate,
@@ -26,7 +26,7 @@ import type {
   RunTrigger,
   SaveModelOptions,
   SentenceInput,
-  SentencePage,
+  SentenceRecordPage,
   SentenceRecord,
   SentenceSource,
   StoredModel,
@@ -203,7 +203,7 @@ function toSentence(row: SentenceRow): SentenceRecord {
   };
 }
 
-function toModelInfo(row: ModelInfoRow): ModelInfo {
+function toModelInfo(row: ModelInfoRow): ModelRecord {
   return {
     id: row.id,
     guildId: row.guild_id,
@@ -291,8 +291,8 @@ export class Store {
   }
 
   /** Counts, serving model, pending changes and runs of a guild, read in one snapshot. */
-  stats(guildId: string): GuildStats {
-    return this.#db.transaction((): GuildStats => {
+  stats(guildId: string): GuildStatsRecord {
+    return this.#db.transaction((): GuildStatsRecord => {
       const corpusRevision = this.corpusRevision(guildId);
       const servingModel = this.servingModelInfo(guildId);
       return {
@@ -301,7 +301,7 @@ export class Store {
         sentences: this.countSentences(guildId),
         contributors: this.countContributors(guildId),
         servingModel,
-        changesSinceServing: corpusRevision - (servingModel?.corpusRevision ?? 0),
+        changesSinceModel: corpusRevision - (servingModel?.corpusRevision ?? 0),
         activeRun: this.activeRun(guildId),
         lastRun: this.latestRuns(guildId, 1)[0],
       };
@@ -360,7 +360,7 @@ export class Store {
   listSentences(
     guildId: string,
     options: { authorId?: string; limit: number; offset?: number },
-  ): SentencePage {
+  ): SentenceRecordPage {
     const params = {
       guildId,
       authorId: options.authorId ?? null,
@@ -368,7 +368,7 @@ export class Store {
       offset: Math.max(0, Math.floor(options.offset ?? 0)),
     };
     return this.#db.transaction(
-      (): SentencePage => ({
+      (): SentenceRecordPage => ({
         total: this.#sql.countMatching.get(params) ?? 0,
         sentences: this.#sql.pageOfSentences.all(params).map(toSentence),
       }),
@@ -541,7 +541,7 @@ export class Store {
   }
 
   /** Metadata of the guild's serving model, without loading its payloads. */
-  servingModelInfo(guildId: string): ModelInfo | undefined {
+  servingModelInfo(guildId: string): ModelRecord | undefined {
     const row = this.#sql.servingModelInfo.get(guildId);
     return row && toModelInfo(row);
   }
@@ -553,7 +553,7 @@ export class Store {
   }
 
   /** Metadata of the guild's stored models, newest version first. */
-  listModels(guildId: string): ModelInfo[] {
+  listModels(guildId: string): ModelRecord[] {
     return this.#sql.listModels.all(guildId).map(toModelInfo);
   }
 
@@ -562,8 +562,8 @@ export class Store {
    * model becomes archived.
    * @returns the promoted model's metadata, or undefined when the version does not exist
    */
-  promoteVersion(guildId: string, version: number): ModelInfo | undefined {
-    return this.#db.transaction((): ModelInfo | undefined => {
+  promoteVersion(guildId: string, version: number): ModelRecord | undefined {
+    return this.#db.transaction((): ModelRecord | undefined => {
       const target = this.#sql.modelInfoByVersion.get(guildId, version);
       if (!target) return undefined;
       if (target.status !== 'serving') {
@@ -709,16 +709,16 @@ export class Store {
   }
 
   /**
-   * Guilds with at least `minChanges` sentence additions/removals since their newest stored
+   * Guilds with at least `retrainMinChanges` sentence additions/removals since their newest stored
    * model (whatever its status) and no queued or running run. Measuring from the newest model
    * rather than the serving one means a model rejected by a quality check, or a deliberate
    * rollback, does not make the scheduler retrain on unchanged data again and again.
    */
-  guildsNeedingRetrain(minChanges: number): RetrainCandidate[] {
-    if (!(minChanges >= 1)) {
-      throw new StoreError(`minChanges must be at least 1, got ${minChanges}`);
+  guildsNeedingRetrain(retrainMinChanges: number): RetrainCandidate[] {
+    if (!(retrainMinChanges >= 1)) {
+      throw new StoreError(`retrainMinChanges must be at least 1, got ${retrainMinChanges}`);
     }
-    return this.#sql.retrainCandidates.all(minChanges);
+    return this.#sql.retrainCandidates.all(retrainMinChanges);
   }
 
   #insertQueuedRun(guildId: string, request: RunRequest): TrainingRun {

@@ -17,7 +17,7 @@ import {
   TrainingAbortedError,
   trainLanguageModel,
   type EpochMetrics,
-  type TrainingProgress as TrainerProgress,
+  type TrainerProgress,
 } from '../lm/train.ts';
 import { Vocabulary } from '../lm/vocabulary.ts';
 import type { Store } from '../store/store.ts';
@@ -27,7 +27,7 @@ import { DEFAULT_FULL_BUDGET_MINUTES, DEFAULT_VOCABULARY, type JobSettings } fro
 import { keptEpoch, keptWeights, type ModelMetrics } from './metrics.ts';
 import { decidePromotion, sharedTargetLosses } from './promotion.ts';
 import { INTERRUPTED, type JobRunner } from './runner.ts';
-import type { EpochSummary, TrainingMode, TrainingProgress, TrainingResult } from './types.ts';
+import type { EpochSummary, TrainingMode, RunProgress, RunResult } from './types.ts';
 
 /** The store operations a job uses. */
 export type JobStore = Pick<
@@ -40,7 +40,7 @@ export interface JobOptions {
   settings: JobSettings;
   /** Aborting ends the run as failed 'interrupted' unless its model is already committed. */
   signal?: AbortSignal;
-  onProgress?(progress: TrainingProgress): void;
+  onProgress?(progress: RunProgress): void;
 }
 
 /** The `summary` JSON recorded on a finished run. */
@@ -106,7 +106,7 @@ interface RunPlan {
  * {@link RunSummary}; on any failure the run finished 'failed' with the error ('interrupted'
  * when aborted) and nothing saved, so the previous model keeps serving.
  */
-export async function runTrainingJob(store: JobStore, run: TrainingRun, options: JobOptions): Promise<TrainingResult> {
+export async function runTrainingJob(store: JobStore, run: TrainingRun, options: JobOptions): Promise<RunResult> {
   const startedAt = performance.now();
   const startedAtWallClock = Date.now();
   const report = progressReporter(store, run, options.onProgress);
@@ -411,10 +411,10 @@ function progressReporter(
   store: JobStore,
   run: TrainingRun,
   listener: JobOptions['onProgress'],
-): (phase: TrainingProgress['phase'], trainer: TrainerProgress | null, force?: boolean) => void {
+): (phase: RunProgress['phase'], trainer: TrainerProgress | null, force?: boolean) => void {
   let lastWrite = 0;
   return (phase, trainer, force = false) => {
-    const progress: TrainingProgress = {
+    const progress: RunProgress = {
       runId: run.id,
       guildId: run.guildId,
       phase,

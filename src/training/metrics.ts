@@ -5,7 +5,7 @@
  * @module
  */
 import type { ServedModelChoice } from '../lm/served-model.ts';
-import type { EpochMetrics, TrainingResult as TrainerResult } from '../lm/train.ts';
+import type { EpochMetrics, TrainerResult } from '../lm/train.ts';
 import type { TrainingMode } from './types.ts';
 
 /** The `metrics` JSON stored with every model version. */

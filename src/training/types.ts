@@ -14,7 +14,7 @@ export interface EpochSummary {
 }
 
 /** Live progress of a training run. */
-export interface TrainingProgress {
+export interface RunProgress {
   runId: number;
   guildId: string;
   phase: 'queued' | 'preparing' | 'training' | 'saving';
@@ -28,7 +28,7 @@ export interface TrainingProgress {
 }
 
 /** How a training run ended. */
-export type TrainingResult =
+export type RunResult =
   | {
       status: 'succeeded';
       runId: number;
@@ -48,16 +48,16 @@ export type TrainingResult =
   | { status: 'cancelled'; runId: number };
 
 /** A handle on a queued or running training run. */
-export interface TrainingHandle {
+export interface RunHandle {
   runId: number;
   /** True when this request joined a run that was already queued or running. */
   alreadyActive: boolean;
   /** Latest progress, if any. */
-  progress(): TrainingProgress | null;
+  progress(): RunProgress | null;
   /** Subscribes to progress; returns the unsubscribe function. */
-  onProgress(listener: (progress: TrainingProgress) => void): () => void;
+  onProgress(listener: (progress: RunProgress) => void): () => void;
   /** Resolves when the run ends, whoever started it. */
-  done: Promise<TrainingResult>;
+  done: Promise<RunResult>;
 }
 
 /** How a model was trained. */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TrainingProgress } from '../../src/app/services.ts';
+import type { RunProgress } from '../../src/app/services.ts';
 import { unpackModel } from '../../src/lm/model-package.ts';
 import { BOS } from '../../src/lm/special-tokens.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
@@ -51,8 +51,8 @@ async function predictAfter(guildId: string, words: string[]): Promise<string> {
 describe('training job', () => {
   it('trains a first model from scratch, promotes it and records the run', async () => {
     teachSentences(store, 'g', TINY_CORPUS);
-    const phases = new Set<TrainingProgress['phase']>();
-    let lastTraining: TrainingProgress | undefined;
+    const phases = new Set<RunProgress['phase']>();
+    let lastTraining: RunProgress | undefined;
     const { result, run } = await train('g', 'full', {
       onProgress: (progress) => {
         phases.add(progress.phase);

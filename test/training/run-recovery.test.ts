@@ -114,7 +114,7 @@ describe('the training service', () => {
     service = createTrainingService({
       store,
       dbPath,
-      config: { intervalMinutes: 10, minNewSentences: 3, concurrency: 1, budgetMinutes: 5 },
+      config: { intervalMinutes: 10, retrainMinChanges: 3, concurrency: 1, budgetMinutes: 5 },
       clock,
       runner: scripted.runner,
       staleRunMs: 5 * MINUTE,
