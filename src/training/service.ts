@@ -16,6 +16,7 @@ import type { RunKind, RunTrigger, TrainingRun } from '../store/types.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import type { JobSettings } from './job-settings.ts';
 import { INTERRUPTED, type JobRunner } from './runner.ts';
+import { TrackedRun } from './tracked-run.ts';
 import type { RunHandle, RunProgress, RunResult } from './types.ts';
 import { createWorkerRunner, type WorkerRunnerOptions } from './worker-runner.ts';
 
@@ -98,51 +99,6 @@ export interface TrainingServiceEvents {
 }
 
 const silentLogger: TrainingLogger = { debug() {}, info() {}, warn() {}, error() {} };
-
-/** Everything known in this process about one queued or running run. */
-class TrackedRun {
-  progress: RunProgress | null = null;
-  readonly listeners = new Set<(progress: RunProgress) => void>();
-  readonly done: Promise<RunResult>;
-  resolve!: (result: RunResult) => void;
-  controller: AbortController | undefined;
-  /** Resolves once the run's outcome has been recorded and announced. */
-  settled: Promise<void> | undefined;
-
-  constructor(public run: TrainingRun) {
-    this.done = new Promise((resolve) => {
-      this.resolve = resolve;
-    });
-  }
-
-  queuedProgress(): RunProgress {
-    return {
-      runId: this.run.id,
-      guildId: this.run.guildId,
-      phase: 'queued',
-      epoch: 0,
-      maxEpochs: 0,
-      batch: 0,
-      batchesPerEpoch: 0,
-      loss: null,
-      tokensPerSecond: null,
-      etaSeconds: null,
-    };
-  }
-
-  handle(alreadyActive: boolean): RunHandle {
-    return {
-      runId: this.run.id,
-      alreadyActive,
-      progress: () => this.progress ?? (this.run.status === 'queued' ? this.queuedProgress() : null),
-      onProgress: (listener) => {
-        this.listeners.add(listener);
-        return () => this.listeners.delete(listener);
-      },
-      done: this.done,
-    };
-  }
-}
 
 /**
  * Schedules and runs per-guild training. Create it with {@link createTrainingService}, attach

@@ -7,7 +7,8 @@ import { unpackModel } from '../../src/lm/model-package.ts';
 import { BOS } from '../../src/lm/special-tokens.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import type { RunKind } from '../../src/store/types.ts';
-import { runTrainingJob, type JobOptions, type RunSummary } from '../../src/training/job.ts';
+import { runTrainingJob, type JobOptions } from '../../src/training/job.ts';
+import type { RunSummary } from '../../src/training/run-summary.ts';
 import { keptWeightsOf, type ModelMetrics } from '../../src/training/metrics.ts';
 import { TINY_CORPUS, teachSentences, templatedCorpus } from './corpus.ts';
 
