@@ -41,8 +41,8 @@ import { lstmPredictor } from '../../src/lm/predict.ts';
 import { Random } from '../../src/lm/random.ts';
 import { tokenize } from '../../src/lm/tokenizer.ts';
 import { openStore } from '../../src/store/index.ts';
-import type { Hyperparameters } from '../../src/lm/hyperparameters.ts';
-import type { ModelMetrics } from '../../src/training/metrics.ts';
+import { readHyperparameters, type Hyperparameters } from '../../src/lm/hyperparameters.ts';
+import { readModelMetrics, type ModelMetrics } from '../../src/training/metrics.ts';
 import { sharedTargetLosses } from '../../src/training/promotion.ts';
 import { integerOption, positiveNumberOption } from '../lib/args.ts';
 import { displayPath, holdOutEveryTenth, readCorpus } from '../lib/corpus.ts';
@@ -335,7 +335,7 @@ async function timedRun(app: App, handle: RunHandle, started: number, label: str
   }
   const stored = app.store.getModel(GUILD, result.modelVersion);
   if (stored === undefined) throw new Error(`${label}: model version ${result.modelVersion} is not stored`);
-  return { result, wallSeconds, metrics: stored.metrics as ModelMetrics, hyperparameters: stored.hyperparameters as Hyperparameters };
+  return { result, wallSeconds, metrics: readModelMetrics(stored.metrics), hyperparameters: readHyperparameters(stored.hyperparameters) };
 }
 
 function runFigures(run: TimedRun) {
@@ -356,7 +356,7 @@ function runFigures(run: TimedRun) {
     validationSentences: metrics.validationSentences,
     trainingSeconds: round(metrics.history.reduce((sum, epoch) => sum + epoch.seconds, 0), 1),
     tokensPerSecond: Math.round(metrics.history.reduce((sum, epoch) => sum + epoch.tokensPerSecond, 0) / metrics.history.length),
-    comparisonSeconds: metrics.comparison === null ? null : round(metrics.comparison.seconds, 1),
+    comparisonSeconds: metrics.comparison?.seconds === undefined ? null : round(metrics.comparison.seconds, 1),
     stoppedAtDeadline: metrics.stoppedAtDeadline,
     hyperparameters: run.hyperparameters,
   };

@@ -5,6 +5,7 @@ import { Random } from '../lm/random.ts';
 import { dedupeKey, tokenize } from '../lm/tokenizer.ts';
 import { renderLossChart } from '../render/loss-chart.ts';
 import type { SentenceRecord, Store } from '../store/index.ts';
+import { readRunSummary } from '../training/run-summary.ts';
 import type { TrainingService } from '../training/service.ts';
 import type { ModelRegistry, ServingModel } from './model-registry.ts';
 import type {
@@ -138,7 +139,7 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
                 status: lastRun.status,
                 finishedAt: lastRun.finishedAt,
                 error: lastRun.error,
-                note: (lastRun.summary as { note?: string } | null)?.note ?? null,
+                note: lastRun.summary === null ? null : readRunSummary(lastRun.summary).note,
               },
       };
     },

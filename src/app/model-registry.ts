@@ -1,16 +1,15 @@
 import { errorMessage } from '../errors.ts';
 import type { CorpusDigest } from '../explain/corpus-digest.ts';
 import type { Logger } from '../log.ts';
-import type { EpochMetrics } from '../lm/train.ts';
 import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import { unpackModel } from '../lm/model-package.ts';
 import type { LstmLanguageModel } from '../lm/model.ts';
 import { lstmNextWordModel, type LanguageModel, type NextWordModel } from '../lm/predict.ts';
-import { kneserNeyNextWordModel, servedKindOf, type ServedKind } from '../lm/served-model.ts';
+import { kneserNeyNextWordModel, type ServedKind } from '../lm/served-model.ts';
 import type { Vocabulary } from '../lm/vocabulary.ts';
 import type { ModelRecord, Store } from '../store/index.ts';
+import { keptWeightsOf, readModelMetrics, type KeptWeights, type ModelMetrics, type RecordedEpoch } from '../training/metrics.ts';
 import { digestGuildCorpus } from './corpus-digester.ts';
-import { historyOf, keptWeightsOf, type KeptWeights } from '../training/metrics.ts';
 
 /** The model serving a guild, loaded in memory. */
 export interface ServingModel {
@@ -23,7 +22,7 @@ export interface ServingModel {
   lstm: LstmLanguageModel;
   vocabulary: Vocabulary;
   language: LanguageModel;
-  history: EpochMetrics[];
+  history: RecordedEpoch[];
   /** The weights the LSTM holds; null when its metrics do not say (no recorded history). */
   keptWeights: KeptWeights | null;
   /**
@@ -93,7 +92,8 @@ export class ModelRegistry {
       this.logger?.error({ err: error, guildId, version: info.version }, 'serving model could not be loaded');
       throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${errorMessage(error)}`);
     }
-    const kind = servedKindOf(info.metrics);
+    const metrics = this.readMetrics(guildId, info);
+    const kind = metrics?.servedModel?.served ?? 'lstm';
     const corpus = servingCorpus(() => digestGuildCorpus(this.store, guildId, unpacked.vocabulary));
     let model: NextWordModel;
     try {
@@ -113,14 +113,27 @@ export class ModelRegistry {
       lstm: unpacked.model,
       vocabulary: unpacked.vocabulary,
       language: { model, vocabulary: unpacked.vocabulary },
-      history: historyOf(info.metrics),
-      keptWeights: keptWeightsOf(info.metrics),
+      history: metrics?.history ?? [],
+      keptWeights: metrics && keptWeightsOf(metrics),
       corpus,
     };
     this.evict(guildId);
     this.loaded.set(guildId, serving);
     this.logger?.info({ guildId, version: info.version, kind, ms: Math.round(performance.now() - started) }, 'serving model loaded');
     return serving;
+  }
+
+  /**
+   * The model's metrics, or null when they do not read: the weights still answer (as the LSTM,
+   * without a history in `/stats`), which beats refusing a model over its record.
+   */
+  private readMetrics(guildId: string, info: ModelRecord): ModelMetrics | null {
+    try {
+      return readModelMetrics(info.metrics);
+    } catch (error) {
+      this.logger?.warn({ err: error, guildId, version: info.version }, 'serving model metrics could not be read; the LSTM answers');
+      return null;
+    }
   }
 }
 

@@ -17,7 +17,7 @@ import type { Store } from '../store/store.ts';
 import type { CorpusSnapshot, StoredModel, TrainingRun } from '../store/types.ts';
 import { splitForValidation } from './data.ts';
 import type { JobSettings } from './job-settings.ts';
-import { historyOf, keptEpoch, keptWeights, type KeptWeights, type ModelMetrics } from './metrics.ts';
+import { keptEpoch, keptWeights, readModelMetrics, type KeptWeights, type ModelMetrics } from './metrics.ts';
 import { planRun, targetCount, type RunPlan, type ServingModelSummary } from './plan.ts';
 import { ProgressReporter } from './progress.ts';
 import { decidePromotion, sharedTargetLosses, type PromotionDecision } from './promotion.ts';
@@ -138,13 +138,17 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
   }
 }
 
-/** The serving model as stored and, when it loads, as a model; else why it did not load. */
-type Serving = { stored: StoredModel } & ({ loaded: UnpackedModel; loadError?: never } | { loaded?: never; loadError: string });
+/** The serving model as stored and, when it loads, as a model with its metrics; else why it did not load. */
+type Serving = { stored: StoredModel } & (
+  | { loaded: UnpackedModel; metrics: ModelMetrics; loadError?: never }
+  | { loaded?: never; metrics?: never; loadError: string }
+);
 
 async function loadServing(stored: StoredModel | undefined): Promise<Serving | undefined> {
   if (!stored) return undefined;
   try {
-    return { stored, loaded: await unpackModel(stored) };
+    const metrics = readModelMetrics(stored.metrics);
+    return { stored, loaded: await unpackModel(stored), metrics };
   } catch (error) {
     // A serving model that no longer loads must not block retraining: train from scratch.
     return { stored, loadError: errorMessage(error) };
@@ -157,7 +161,7 @@ function summarize(serving: Serving): ServingModelSummary {
   return {
     corpusRevision: stored.corpusRevision,
     corpusSentences: stored.corpusSentences,
-    epochTargetsPerSecond: historyOf(stored.metrics).map((epoch) => epoch.tokensPerSecond),
+    epochTargetsPerSecond: serving.metrics?.history.map((epoch) => epoch.tokensPerSecond) ?? [],
     loaded: loaded
       ? {
           vocabulary: loaded.vocabulary,

@@ -1,17 +1,26 @@
 /**
- * The `metrics` JSON stored with every model version, and what is read back from it: which
- * weights the model holds and its per-epoch history.
+ * The `metrics` JSON stored with every model version, its checked reader, and which weights a
+ * model holds.
+ *
+ * Fields were added over time; rows written before a field existed are read as follows:
+ * `stoppedAtDeadline` false (no deadline ended a run before budgets existed), `servedModel` null
+ * (the LSTM always served before the n-gram comparison), and an epoch's `learningRate`, the
+ * comparison's `seconds` and `weightAverage` stay absent.
  *
  * @module
  */
+import { JsonFields } from '../json-fields.ts';
 import type { ServedModelChoice } from '../lm/served-model.ts';
 import type { EpochMetrics, TrainerResult } from '../lm/train.ts';
 import type { TrainingMode } from './types.ts';
 
+/** An epoch as a model records it; models trained before the learning rate was recorded lack it. */
+export type RecordedEpoch = Omit<EpochMetrics, 'learningRate'> & Partial<Pick<EpochMetrics, 'learningRate'>>;
+
 /** The `metrics` JSON stored with every model version. */
 export interface ModelMetrics {
   /** Per-epoch figures of the run (the kept weights are those of {@link bestEpoch}, unless averaged). */
-  history: EpochMetrics[];
+  history: RecordedEpoch[];
   bestEpoch: number;
   /** The weight average of a large corpus's run, and whether the model holds it instead of {@link bestEpoch}'s weights. */
   weightAverage?: TrainerResult['weightAverage'];
@@ -32,8 +41,8 @@ export interface ModelMetrics {
     newLoss: number;
     servingLoss: number;
     targets: number;
-    /** Time spent scoring both models. */
-    seconds: number;
+    /** Time spent scoring both models (absent in models from before it was timed). */
+    seconds?: number;
   } | null;
   /**
    * The LSTM against a Kneser-Ney 3-gram of the training sentences on the validation sentences,
@@ -43,6 +52,64 @@ export interface ModelMetrics {
   backend: string;
   /** Wall time of the whole run (preparation and saving included). */
   seconds: number;
+}
+
+/**
+ * A stored model's metrics, read back.
+ *
+ * @throws StoredJsonError when a field the first stored models already had is missing, or any
+ * field has the wrong type
+ */
+export function readModelMetrics(json: unknown): ModelMetrics {
+  const fields = JsonFields.of(json, 'metrics');
+  const comparison = fields.nullableObject('comparison');
+  const servedModel = fields.has('servedModel') ? fields.nullableObject('servedModel') : null;
+  return {
+    history: fields.objects('history').map(readEpoch),
+    bestEpoch: fields.number('bestEpoch'),
+    ...(fields.has('weightAverage') ? { weightAverage: readWeightAverage(fields.object('weightAverage')) } : {}),
+    stoppedEarly: fields.boolean('stoppedEarly'),
+    stoppedAtDeadline: fields.has('stoppedAtDeadline') ? fields.boolean('stoppedAtDeadline') : false,
+    mode: fields.oneOf('mode', ['full', 'incremental']),
+    modeReason: fields.string('modeReason'),
+    trainSentences: fields.number('trainSentences'),
+    trainTargets: fields.number('trainTargets'),
+    validationSentences: fields.number('validationSentences'),
+    validationTargets: fields.number('validationTargets'),
+    comparison: comparison && {
+      servingVersion: comparison.number('servingVersion'),
+      newLoss: comparison.number('newLoss'),
+      servingLoss: comparison.number('servingLoss'),
+      targets: comparison.number('targets'),
+      ...comparison.optionalNumbers('seconds'),
+    },
+    servedModel: servedModel && {
+      served: servedModel.oneOf('served', ['lstm', 'kneser-ney']),
+      lstmPerplexity: servedModel.number('lstmPerplexity'),
+      kneserNeyPerplexity: servedModel.number('kneserNeyPerplexity'),
+      targets: servedModel.number('targets'),
+    },
+    backend: fields.string('backend'),
+    seconds: fields.number('seconds'),
+  };
+}
+
+function readEpoch(epoch: JsonFields): RecordedEpoch {
+  return {
+    epoch: epoch.number('epoch'),
+    trainLoss: epoch.number('trainLoss'),
+    ...epoch.optionalNumbers('validationLoss', 'validationAccuracy', 'learningRate'),
+    tokensPerSecond: epoch.number('tokensPerSecond'),
+    seconds: epoch.number('seconds'),
+  };
+}
+
+function readWeightAverage(average: JsonFields): NonNullable<TrainerResult['weightAverage']> {
+  return {
+    snapshots: average.number('snapshots'),
+    ...average.optionalNumbers('validationLoss', 'validationAccuracy'),
+    kept: average.boolean('kept'),
+  };
 }
 
 /**
@@ -78,19 +145,14 @@ export function keptEpoch(history: readonly EpochMetrics[]): EpochMetrics {
   last);
 }
 
-/** The per-epoch history recorded with a model, or none when its metrics hold no history. */
-export function historyOf(metrics: unknown): EpochMetrics[] {
-  const history = (metrics as { history?: unknown } | null)?.history;
-  return Array.isArray(history) ? (history as EpochMetrics[]) : [];
-}
-
 /**
- * The weights recorded as kept in a model's metrics ({@link ModelMetrics}): the
- * weight average when it was kept, else the epoch named `bestEpoch`, else the last one.
+ * The weights a model's metrics record as kept: the weight average when it was kept, else the
+ * epoch named `bestEpoch`, else the last one; null without a recorded epoch.
  */
-export function keptWeightsOf(metrics: unknown): KeptWeights | null {
-  const history = historyOf(metrics);
-  const { bestEpoch, weightAverage } = (metrics ?? {}) as { bestEpoch?: unknown; weightAverage?: TrainerResult['weightAverage'] };
+export function keptWeightsOf(
+  metrics: Pick<ModelMetrics, 'bestEpoch' | 'weightAverage'> & { history: readonly Pick<EpochMetrics, 'epoch' | 'validationLoss' | 'validationAccuracy'>[] },
+): KeptWeights | null {
+  const { history, bestEpoch, weightAverage } = metrics;
   const epoch = history.find((entry) => entry.epoch === bestEpoch) ?? history.at(-1);
   return epoch === undefined ? null : keptWeights(epoch, weightAverage);
 }

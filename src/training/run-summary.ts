@@ -1,8 +1,9 @@
 /**
- * The `summary` JSON recorded on a run that saved a model.
+ * The `summary` JSON recorded on a run that saved a model, and its checked reader.
  *
  * @module
  */
+import { JsonFields } from '../json-fields.ts';
 import type { TrainingMode } from './types.ts';
 
 /** The `summary` JSON recorded on a finished run. */
@@ -21,4 +22,28 @@ export interface RunSummary {
   validationAccuracy?: number;
   seconds: number;
   backend: string;
+}
+
+/**
+ * A run's stored summary, read back (every stored summary has had all of these fields).
+ *
+ * @throws StoredJsonError when a field is missing or of the wrong type
+ */
+export function readRunSummary(json: unknown): RunSummary {
+  const fields = JsonFields.of(json, 'summary');
+  return {
+    modelVersion: fields.number('modelVersion'),
+    promoted: fields.boolean('promoted'),
+    note: fields.string('note'),
+    mode: fields.oneOf('mode', ['full', 'incremental']),
+    modeReason: fields.string('modeReason'),
+    sentences: fields.number('sentences'),
+    vocabularySize: fields.number('vocabularySize'),
+    epochs: fields.number('epochs'),
+    stoppedEarly: fields.boolean('stoppedEarly'),
+    finalLoss: fields.number('finalLoss'),
+    ...fields.optionalNumbers('validationLoss', 'validationAccuracy'),
+    seconds: fields.number('seconds'),
+    backend: fields.string('backend'),
+  };
 }
