@@ -1,4 +1,5 @@
 import type { App } from '../app/create-app.ts';
+import { errorMessage } from '../errors.ts';
 import type { RunProgress, RunResult } from '../training/types.ts';
 import { createWorkerRunner } from '../training/worker-runner.ts';
 
@@ -36,7 +37,7 @@ export async function runTrainCommand(app: App, guildId: string, options: TrainC
     result = await runner(
       { run, settings: { budgetMinutes: app.config.retrainBudgetMinutes, fullBudgetMinutes: app.config.fullRetrainBudgetMinutes, keepVersions: app.config.modelVersionsKept, hyperparameters } },
       { signal: controller.signal, onProgress: line.update },
-    ).catch((error: unknown): RunResult => ({ status: 'failed', runId: run.id, error: String(error) }));
+    ).catch((error: unknown): RunResult => ({ status: 'failed', runId: run.id, error: errorMessage(error) }));
   } finally {
     process.off('SIGINT', abort);
     line.end();

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Connection } from 'better-sqlite3';
+import { errorMessage } from '../errors.ts';
 import { StoreError } from './errors.ts';
 import { GuildTable } from './guilds.ts';
 import { assertMigrated, migrate } from './migrations.ts';
@@ -71,11 +72,8 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
 
 /** The driver's message with its SQLite code, which names the cause more precisely. */
 function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? `${error.message} (${code})` : error.message;
-  }
-  return String(error);
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? `${errorMessage(error)} (${code})` : errorMessage(error);
 }
 
 /** What the store offers of each table; the rest of a table's methods serve the store alone. */
