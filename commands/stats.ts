@@ -42,7 +42,7 @@ function statsFields(stats: GuildStats, locale: string, now: number): EmbedField
     name: fields.nextRetrain,
     value:
       stats.nextRetrainAt === null
-        ? m.stats.notDue(stats.changesSinceModel, stats.retrainThreshold)
+        ? m.stats.notDue(stats.changesSinceModel, stats.retrainMinChanges)
         : formatRelativeTime(stats.nextRetrainAt, now, locale),
   });
   if (stats.lastRun !== null) {

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { importLines } from './app/corpus-import.ts';
 import { createApp, type App } from './app/create-app.ts';
+import { errorMessage } from './errors.ts';
 import { ConfigError, loadEnvironment, requireDiscordCredentials, type Config } from './config.ts';
 import { runConsole } from './console/console.ts';
 import { startBot } from './discord/bot.ts';
@@ -98,7 +99,7 @@ function localeFromEnvironment(): string {
 }
 
 function describeLoginError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return /token/i.test(message) ? `${message} (check DISCORD_TOKEN)` : message;
 }
 

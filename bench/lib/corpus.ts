@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../../src/errors.ts';
 import { UsageError } from './scenario.ts';
 
 /** The corpus bundled with the product (a fresh clone has nothing else). */
@@ -17,7 +18,7 @@ export function readCorpus(file: string): string[] {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read corpus ${file}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read corpus ${file}: ${errorMessage(error)}`);
   }
   const lines = text
     .replace(/^\ufeff/, '')

@@ -14,14 +14,15 @@ import path from 'node:path';
 import { importLines } from '../../src/app/corpus-import.ts';
 import { initBackend, type BackendName } from '../../src/lm/backend.ts';
 import { evaluate, type EvaluationResult } from '../../src/lm/evaluate.ts';
-import type { Hyperparameters } from '../../src/lm/hyperparameters.ts';
+import { readHyperparameters, type Hyperparameters } from '../../src/lm/hyperparameters.ts';
 import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
 import { unpackModel } from '../../src/lm/model-package.ts';
 import { lstmPredictor } from '../../src/lm/predict.ts';
 import { tokenize } from '../../src/lm/tokenizer.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import type { ServedKind } from '../../src/lm/served-model.ts';
-import { runTrainingJob, type ModelMetrics } from '../../src/training/job.ts';
+import { runTrainingJob } from '../../src/training/job.ts';
+import { readModelMetrics } from '../../src/training/metrics.ts';
 import { choiceOption, integerOption } from '../lib/args.ts';
 import { DEFAULT_CORPUS, displayPath, holdOutEveryTenth, readCorpus, sampleEvenly } from '../lib/corpus.ts';
 import { markdownTable, percent, round, whole } from '../lib/format.ts';
@@ -116,7 +117,7 @@ async function measureCorpus(corpus: string, lines: readonly string[]): Promise<
 
     const stored = store.servingModel(GUILD);
     if (stored === undefined) throw new Error(`${corpus}: the training job stored no serving model`);
-    const metrics = stored.metrics as ModelMetrics;
+    const metrics = readModelMetrics(stored.metrics);
     const { model, vocabulary } = await unpackModel(stored);
     try {
       const heldOutIds = heldOut.map((line) => vocabulary.encode(tokenize(line).tokens).ids).filter((ids) => ids.length > 0);
@@ -135,7 +136,7 @@ async function measureCorpus(corpus: string, lines: readonly string[]): Promise<
         lstm: figures(lstm),
         kneserNey3: figures(kneserNey3),
         vocabularySize: vocabulary.size,
-        hyperparameters: stored.hyperparameters as Hyperparameters,
+        hyperparameters: readHyperparameters(stored.hyperparameters),
         epochs: metrics.history.length,
         bestEpoch: metrics.bestEpoch,
         stoppedEarly: metrics.stoppedEarly,

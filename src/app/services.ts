@@ -12,9 +12,11 @@ import type { ExplainTopic } from '../explain/topics.ts';
 import type { PredictedWord, Prediction } from '../lm/predict.ts';
 
 import type { SentenceSource } from '../store/index.ts';
-import type { KeptWeights } from '../training/job.ts';
+import type { KeptWeights } from '../training/metrics.ts';
+import type { EpochSummary, RunHandle } from '../training/types.ts';
 
 export type { KeptWeights, SentenceSource };
+export type { EpochSummary, RunHandle, RunProgress, RunResult } from '../training/types.ts';
 
 /** Why a sentence was refused by {@link BotServices.teach}. */
 export type TeachRefusal =
@@ -111,71 +113,18 @@ export interface SentencePage {
   pageCount: number;
 }
 
-/** Per-epoch training figures. */
-export interface EpochSummary {
-  epoch: number;
-  trainLoss: number;
-  validationLoss?: number;
-  validationAccuracy?: number;
-}
-
-/** Live progress of a training run. */
-export interface TrainingProgress {
-  runId: number;
-  guildId: string;
-  phase: 'queued' | 'preparing' | 'training' | 'saving';
-  epoch: number;
-  maxEpochs: number;
-  batch: number;
-  batchesPerEpoch: number;
-  loss: number | null;
-  tokensPerSecond: number | null;
-  etaSeconds: number | null;
-}
-
-/** How a training run ended. */
-export type TrainingResult =
-  | {
-      status: 'succeeded';
-      runId: number;
-      modelVersion: number;
-      promoted: boolean;
-      /** Why a finished model was kept but not promoted (e.g. clearly worse validation loss). */
-      note?: string;
-      sentences: number;
-      vocabularySize: number;
-      finalLoss: number;
-      validationLoss?: number;
-      validationAccuracy?: number;
-      seconds: number;
-      history: EpochSummary[];
-    }
-  | { status: 'failed'; runId: number; error: string }
-  | { status: 'cancelled'; runId: number };
-
-/** A handle on a queued or running training run. */
-export interface TrainingHandle {
-  runId: number;
-  /** True when this request joined a run that was already queued or running. */
-  alreadyActive: boolean;
-  /** Latest progress, if any. */
-  progress(): TrainingProgress | null;
-  /** Subscribes to progress; returns the unsubscribe function. */
-  onProgress(listener: (progress: TrainingProgress) => void): () => void;
-  /** Resolves when the run ends, whoever started it. */
-  done: Promise<TrainingResult>;
-}
-
 /** What `/stats` shows. */
 export interface GuildStats {
   sentences: number;
   contributors: number;
   vocabularySize: number | null;
   model: (ModelInfo & { history: EpochSummary[]; keptWeights: KeptWeights | null; corpusSentences: number }) | null;
+  /** Sentences added or removed since the serving model's corpus (all of them without one). */
   changesSinceModel: number;
   /** When the scheduler will look at this server next, null when it is not due. */
   nextRetrainAt: number | null;
-  retrainThreshold: number;
+  /** Changes the scheduler waits for before it retrains. */
+  retrainMinChanges: number;
   lastRun: { status: string; finishedAt: number | null; error: string | null; note: string | null } | null;
 }
 
@@ -198,9 +147,9 @@ export interface BotServices {
   /** Autocomplete over a member's own sentences (or all, for moderators). */
   searchSentences(guildId: string, query: string, authorId: string | undefined, limit: number): Promise<SentenceSummary[]>;
   /** Queues a retrain now, or joins the one already queued or running. */
-  retrain(guildId: string, options: { full: boolean; requestedBy: string }): TrainingHandle;
+  retrain(guildId: string, options: { full: boolean; requestedBy: string }): RunHandle;
   /** The run queued or running for this guild, if any. */
-  activeTraining(guildId: string): TrainingHandle | null;
+  activeTraining(guildId: string): RunHandle | null;
   /** Renders a PNG of a loss history. */
   lossChart(history: EpochSummary[], locale: string): Promise<Buffer>;
   /** The limitations of RNNs, measured on the serving model for the member's words. */

@@ -9,6 +9,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { importLines } from '../app/corpus-import.ts';
 import { createApp, type App } from '../app/create-app.ts';
 import { ConfigError, loadEnvironment } from '../config.ts';
+import { errorMessage } from '../errors.ts';
 import { evaluate, type EvaluationResult } from '../lm/evaluate.ts';
 import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import { lstmPredictor, predictNextWords } from '../lm/predict.ts';
@@ -75,7 +76,7 @@ export async function main(
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
-    err.write(`error: ${(error as Error).message.split('. ')[0]} (see --help)\n`);
+    err.write(`error: ${errorMessage(error).split('. ')[0]} (see --help)\n`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -294,7 +295,7 @@ function readLines(file: string): string[] {
     bytes = fs.readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new CliError(code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${(error as Error).message}`);
+    throw new CliError(code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${errorMessage(error)}`);
   }
   let text: string;
   try {

@@ -2,6 +2,7 @@
  * Training hyperparameters and defaults that scale with the corpus, so that a three-sentence seed
  * corpus and a corpus of tens of thousands of sentences both train well with no flags.
  */
+import { JsonFields } from '../json-fields.ts';
 
 /** Everything that shapes a model and its training run. */
 export interface Hyperparameters {
@@ -242,6 +243,29 @@ export function validateHyperparameters(hp: Hyperparameters): void {
   if (hp.tiedWeights === true && hp.embeddingSize !== hp.hiddenSize) {
     throw new RangeError(`tiedWeights needs embeddingSize === hiddenSize, got ${hp.embeddingSize} and ${hp.hiddenSize}`);
   }
+}
+
+/**
+ * The hyperparameters stored with a model, read back. The optional ones were added after the first
+ * models were stored, and stay absent when a row lacks them: each means the feature is off.
+ *
+ * @throws StoredJsonError when a field is missing or of the wrong type
+ */
+export function readHyperparameters(json: unknown): Hyperparameters {
+  const fields = JsonFields.of(json, 'hyperparameters');
+  return {
+    embeddingSize: fields.number('embeddingSize'),
+    hiddenSize: fields.number('hiddenSize'),
+    learningRate: fields.number('learningRate'),
+    batchSize: fields.number('batchSize'),
+    maxEpochs: fields.number('maxEpochs'),
+    contextLength: fields.number('contextLength'),
+    validationFraction: fields.number('validationFraction'),
+    patience: fields.number('patience'),
+    seed: fields.number('seed'),
+    ...fields.optionalNumbers('weightAveragingStart', 'dropout', 'embeddingDropout', 'clipNorm', 'sampledSoftmaxSize'),
+    ...(fields.has('tiedWeights') ? { tiedWeights: fields.boolean('tiedWeights') } : {}),
+  };
 }
 
 function clamp(value: number, low: number, high: number): number {

@@ -45,12 +45,6 @@ export function chooseServedModel(
   };
 }
 
-/** The served kind recorded in a model's metrics; `'lstm'` when the metrics hold no choice. */
-export function servedKindOf(metrics: unknown): ServedKind {
-  const served = (metrics as { servedModel?: { served?: unknown } | null } | null)?.servedModel?.served;
-  return served === 'kneser-ney' ? 'kneser-ney' : 'lstm';
-}
-
 /**
  * A Kneser-Ney 3-gram as a {@link NextWordModel}. Its context length is 2: the trigram reads the
  * last two words (a shorter input is preceded by the start of sentence), so a longer input is

@@ -31,7 +31,7 @@ export interface TrainingData {
 }
 
 /** Reported after every batch. */
-export interface TrainingProgress {
+export interface TrainerProgress {
   /** 1-based. */
   epoch: number;
   /** Epochs planned (early stopping may end sooner). */
@@ -67,7 +67,7 @@ export interface EpochMetrics {
 
 /** Options of {@link trainLanguageModel}. */
 export interface TrainingOptions {
-  onProgress?(progress: TrainingProgress): void;
+  onProgress?(progress: TrainerProgress): void;
   /** Aborting stops training between batches with a {@link TrainingAbortedError}. */
   signal?: AbortSignal;
   /**
@@ -94,7 +94,7 @@ export interface TrainingOptions {
 }
 
 /** What {@link trainLanguageModel} returns; the caller owns (and disposes) the model. */
-export interface TrainingResult {
+export interface TrainerResult {
   /** With validation: the weights of the epoch with the best validation loss. */
   model: LstmLanguageModel;
   history: EpochMetrics[];
@@ -125,21 +125,6 @@ export class TrainingDivergedError extends Error {
 }
 
 /**
- * Splits sentences into training and validation sets: a seeded random `fraction` of them (at
- * least one when fraction > 0 and there are two or more) is held out.
- */
-export function splitForValidation(sentences: readonly number[][], fraction: number, seed: number): TrainingData {
-  if (fraction <= 0 || sentences.length < 2) return { train: [...sentences], validation: [] };
-  const heldOut = Math.min(sentences.length - 1, Math.max(1, Math.round(sentences.length * fraction)));
-  const order = new Random(seed).fork('validation-split').shuffle(sentences.map((_, i) => i));
-  const validationIds = new Set(order.slice(0, heldOut));
-  return {
-    train: sentences.filter((_, i) => !validationIds.has(i)),
-    validation: sentences.filter((_, i) => validationIds.has(i)),
-  };
-}
-
-/**
  * Trains a model on `data` (see {@link TrainingData}).
  *
  * Each sentence becomes the input `[BOS, w1..wn]` with targets `[w1..wn, EOS]`; sentences longer
@@ -152,7 +137,7 @@ export async function trainLanguageModel(
   vocabSize: number,
   hyperparameters: Hyperparameters,
   options: TrainingOptions = {},
-): Promise<TrainingResult> {
+): Promise<TrainerResult> {
   const { signal, onProgress, initialModel, deadline } = options;
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
@@ -315,7 +300,7 @@ function keepAverageIfBetter(
   average: WeightAverage,
   bestLoss: number | undefined,
   validationBatches: readonly TrainingBatch[],
-): NonNullable<TrainingResult['weightAverage']> {
+): NonNullable<TrainerResult['weightAverage']> {
   const previous = model.weightValues();
   model.setWeightValues(average.mean());
   if (validationBatches.length === 0) return { snapshots: average.count, kept: true };

@@ -12,7 +12,7 @@ async function teachText(services: FakeServices, sentence: string, locale = 'en'
 
 describe('/teach', () => {
   it('shows the tokens as the model sees them and how many sentences until the next retrain', async () => {
-    const services = new FakeServices({ retrainThreshold: 5 });
+    const services = new FakeServices({ retrainMinChanges: 5 });
     const [answer] = await runLine('/teach 我喜欢猫', { services });
     expect(answer?.kind).toBe('reply');
     expect(answer?.message.ephemeral).toBe(true);
@@ -22,7 +22,7 @@ describe('/teach', () => {
   });
 
   it('says when the sentence completes the batch for the next retrain', async () => {
-    const services = new FakeServices({ retrainThreshold: 2 });
+    const services = new FakeServices({ retrainMinChanges: 2 });
     await teachText(services, 'the cat sleeps');
     expect(await teachText(services, 'the dog runs')).toContain('the next scheduled retrain will include it');
   });

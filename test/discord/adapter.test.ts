@@ -51,13 +51,14 @@ function config(overrides: { devGuildId?: string | null } = {}) {
     dbPath: ':memory:',
     logLevel: 'silent' as const,
     retrainIntervalMinutes: 10,
-    retrainMinNewSentences: 5,
+    retrainMinChanges: 5,
     trainingConcurrency: 1,
     retrainBudgetMinutes: 5,
     fullRetrainBudgetMinutes: 30,
     teachCooldownPerMinute: 10,
     modelVersionsKept: 5,
     tfBackend: null,
+    deprecations: [],
   };
 }
 

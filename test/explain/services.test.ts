@@ -40,8 +40,8 @@ beforeAll(async () => {
     { promote: true },
   );
   models = new ModelRegistry(store);
-  training = createTrainingService({ store, dbPath, config: { intervalMinutes: 60, minNewSentences: 5, concurrency: 1, budgetMinutes: 1 } });
-  services = createBotServices({ store, models, training, settings: { retrainMinNewSentences: 5, teachCooldownPerMinute: 100 } });
+  training = createTrainingService({ store, dbPath, config: { intervalMinutes: 60, retrainMinChanges: 5, concurrency: 1, budgetMinutes: 1 } });
+  services = createBotServices({ store, models, training, settings: { retrainMinChanges: 5, teachCooldownPerMinute: 100 } });
 });
 
 afterAll(async () => {

@@ -16,14 +16,13 @@ import type {
   SentenceSummary,
   TeachInput,
   TeachOutcome,
-  TrainingHandle,
-  TrainingProgress,
-  TrainingResult,
+  RunHandle,
+  RunProgress,
+  RunResult,
   WordProbability,
 } from '../../src/app/services.ts';
-import { keptWeightsOf } from '../../src/app/model-registry.ts';
 import { dedupeKey, tokenize } from '../../src/lm/tokenizer.ts';
-import type { ModelMetrics } from '../../src/training/job.ts';
+import { keptWeightsOf, type ModelMetrics } from '../../src/training/metrics.ts';
 
 /** Limits of the fake, small so tests can reach them. */
 export interface FakeServicesOptions {
@@ -35,7 +34,7 @@ export interface FakeServicesOptions {
   teachPerMinute?: number;
   /** Only the last this many tokens are used for a prediction. */
   contextLength?: number;
-  retrainThreshold?: number;
+  retrainMinChanges?: number;
   /** The clock, for cooldowns and timestamps. */
   now?: () => number;
 }
@@ -46,12 +45,12 @@ interface StoredSentence extends SentenceSummary {
 
 /** A training run the test advances with {@link FakeTrainingRun.report} and ends with {@link FakeTrainingRun.finish}. */
 export class FakeTrainingRun {
-  private listeners = new Set<(progress: TrainingProgress) => void>();
-  private latest: TrainingProgress | null = null;
+  private listeners = new Set<(progress: RunProgress) => void>();
+  private latest: RunProgress | null = null;
   /** How the run ended, once it has. */
-  result: TrainingResult | null = null;
-  private resolve!: (result: TrainingResult) => void;
-  readonly done: Promise<TrainingResult>;
+  result: RunResult | null = null;
+  private resolve!: (result: RunResult) => void;
+  readonly done: Promise<RunResult>;
   active = true;
 
   constructor(
@@ -65,8 +64,8 @@ export class FakeTrainingRun {
   }
 
   /** Progress at `epoch` of `maxEpochs`, with a loss that falls as training goes on. */
-  report(epoch: number, maxEpochs: number, batch = 0, batchesPerEpoch = 10): TrainingProgress {
-    const progress: TrainingProgress = {
+  report(epoch: number, maxEpochs: number, batch = 0, batchesPerEpoch = 10): RunProgress {
+    const progress: RunProgress = {
       runId: this.runId,
       guildId: this.guildId,
       phase: 'training',
@@ -84,8 +83,8 @@ export class FakeTrainingRun {
   }
 
   /** Progress outside the epochs (queued, preparing, saving). */
-  reportPhase(phase: Exclude<TrainingProgress['phase'], 'training'>): void {
-    const progress: TrainingProgress = {
+  reportPhase(phase: Exclude<RunProgress['phase'], 'training'>): void {
+    const progress: RunProgress = {
       runId: this.runId, guildId: this.guildId, phase, epoch: 0, maxEpochs: 0, batch: 0, batchesPerEpoch: 0,
       loss: null, tokensPerSecond: null, etaSeconds: null,
     };
@@ -93,13 +92,13 @@ export class FakeTrainingRun {
     for (const listener of this.listeners) listener(progress);
   }
 
-  finish(result: TrainingResult): void {
+  finish(result: RunResult): void {
     this.active = false;
     this.result = result;
     this.resolve(result);
   }
 
-  handle(alreadyActive: boolean): TrainingHandle {
+  handle(alreadyActive: boolean): RunHandle {
     return {
       runId: this.runId,
       alreadyActive,
@@ -139,7 +138,7 @@ export class FakeServices implements BotServices {
       sentencesNeeded: 3,
       teachPerMinute: 5,
       contextLength: 4,
-      retrainThreshold: 5,
+      retrainMinChanges: 5,
       now: () => Date.now(),
       ...options,
     };
@@ -177,7 +176,7 @@ export class FakeServices implements BotServices {
       id,
       tokens,
       removedMarkup: removedMarkup.length,
-      untilRetrain: Math.max(0, this.options.retrainThreshold - count),
+      untilRetrain: Math.max(0, this.options.retrainMinChanges - count),
     };
   }
 
@@ -272,7 +271,7 @@ export class FakeServices implements BotServices {
             },
       changesSinceModel: 0,
       nextRetrainAt: null,
-      retrainThreshold: this.options.retrainThreshold,
+      retrainMinChanges: this.options.retrainMinChanges,
       lastRun:
         lastRun?.result == null
           ? null
@@ -317,7 +316,7 @@ export class FakeServices implements BotServices {
       .slice(0, limit);
   }
 
-  retrain(guildId: string, options: { full: boolean; requestedBy: string }): TrainingHandle {
+  retrain(guildId: string, options: { full: boolean; requestedBy: string }): RunHandle {
     const active = this.runs.find((run) => run.guildId === guildId && run.active);
     if (active !== undefined) return active.handle(true);
     const run = new FakeTrainingRun(this.runs.length + 1, guildId, options.full);
@@ -325,7 +324,7 @@ export class FakeServices implements BotServices {
     return run.handle(false);
   }
 
-  activeTraining(guildId: string): TrainingHandle | null {
+  activeTraining(guildId: string): RunHandle | null {
     return this.runs.find((run) => run.guildId === guildId && run.active)?.handle(true) ?? null;
   }
 

@@ -1,13 +1,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../src/app/model-registry.ts';
 import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
+import { createLogger } from '../../src/log.ts';
 import { predictNextWords } from '../../src/lm/predict.ts';
 import { chooseServedModel } from '../../src/lm/served-model.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
-import { runTrainingJob, type ModelMetrics, type RunSummary } from '../../src/training/job.ts';
+import { runTrainingJob } from '../../src/training/job.ts';
+import { readModelMetrics } from '../../src/training/metrics.ts';
+import { readRunSummary, type RunSummary } from '../../src/training/run-summary.ts';
 import type { JobSettings } from '../../src/training/job-settings.ts';
 import { TINY_CORPUS, teachSentences, templatedCorpus } from './corpus.ts';
 
@@ -29,7 +33,7 @@ async function trainFull(guildId: string, settings: Partial<JobSettings> = {}): 
   const run = store.claimNextRun()!;
   const result = await runTrainingJob(store, run, { settings: { budgetMinutes: 1, ...settings } });
   expect(result.status).toBe('succeeded');
-  return store.getRun(run.id)!.summary as RunSummary;
+  return readRunSummary(store.getRun(run.id)!.summary);
 }
 
 describe('serving the better of the LSTM and the n-gram model', () => {
@@ -40,7 +44,7 @@ describe('serving the better of the LSTM and the n-gram model', () => {
       hyperparameters: { validationFraction: 0.3, maxEpochs: 1, embeddingSize: 4, hiddenSize: 4, learningRate: 0.001 },
     });
 
-    const metrics = store.servingModel('g')!.metrics as ModelMetrics;
+    const metrics = readModelMetrics(store.servingModel('g')!.metrics);
     expect(metrics.servedModel?.served).toBe('kneser-ney');
     expect(metrics.servedModel!.kneserNeyPerplexity).toBeLessThan(metrics.servedModel!.lstmPerplexity);
     expect(metrics.servedModel!.lstmPerplexity).toBeCloseTo(Math.exp(metrics.history[0]!.validationLoss!), 6);
@@ -66,7 +70,7 @@ describe('serving the better of the LSTM and the n-gram model', () => {
     teachSentences(store, 'g', TINY_CORPUS);
     await trainFull('g');
 
-    expect((store.servingModel('g')!.metrics as ModelMetrics).servedModel).toBeNull();
+    expect(readModelMetrics(store.servingModel('g')!.metrics).servedModel).toBeNull();
     const registry = new ModelRegistry(store);
     try {
       const serving = (await registry.get('g'))!;
@@ -76,6 +80,29 @@ describe('serving the better of the LSTM and the n-gram model', () => {
     } finally {
       registry.dispose();
     }
+  });
+
+  it("serves the LSTM, without a history, when the model's metrics do not read, and logs why", async () => {
+    teachSentences(store, 'g', TINY_CORPUS);
+    await trainFull('g');
+    const database = new Database(path.join(dir, 'bot.sqlite'));
+    database.prepare('UPDATE models SET metrics = ?').run(JSON.stringify({ ...readModelMetrics(store.servingModel('g')!.metrics), bestEpoch: null }));
+    database.close();
+    const logFile = path.join(dir, 'bot.log');
+    const logger = createLogger({ level: 'warn', destination: { file: logFile } });
+    const registry = new ModelRegistry(store, logger);
+    try {
+      const serving = (await registry.get('g'))!;
+      expect(serving).toMatchObject({ kind: 'lstm', history: [], keptWeights: null });
+      const prediction = predictNextWords(serving.language, '我 喜欢', 1);
+      expect(prediction.status === 'ok' && prediction.predictions[0]?.word).toBe('吃');
+    } finally {
+      registry.dispose();
+    }
+    logger.flush();
+    const warning = JSON.parse(fs.readFileSync(logFile, 'utf8').trim()) as { msg: string; err: { message: string } };
+    expect(warning.msg).toBe('serving model metrics could not be read; the LSTM answers');
+    expect(warning.err.message).toBe('metrics.bestEpoch must be a number, got null');
   });
 
   it('chooses the LSTM when its validation loss is lower than the n-gram model’s', () => {
