@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { errorMessage } from '../errors.ts';
 import type { CommandPlugin } from './types.ts';
 
 /** The project's `commands/` folder. */
@@ -52,7 +53,7 @@ function problemWith(plugin: unknown, expectedName: string): string | null {
   try {
     data.toJSON();
   } catch (error) {
-    return `\`data\` is not a valid command definition: ${(error as Error).message}`;
+    return `\`data\` is not a valid command definition: ${errorMessage(error)}`;
   }
   return null;
 }
@@ -77,7 +78,7 @@ export async function loadCommands(dir: string = DEFAULT_COMMANDS_DIR): Promise<
     try {
       module = (await import(pathToFileURL(path.join(dir, file)).href)) as Record<string, unknown>;
     } catch (error) {
-      problems.push({ file, reason: `cannot be imported: ${(error as Error).message}` });
+      problems.push({ file, reason: `cannot be imported: ${errorMessage(error)}` });
       continue;
     }
     const reason = problemWith(module.default, expectedName);
