@@ -7,12 +7,9 @@
 import { PermissionFlagsBits } from 'discord.js';
 import { AUTOCOMPLETE_BUDGET_MS, withDeadline } from '../src/commands/deadline.ts';
 import { describe, guildCommand } from '../src/commands/define.ts';
-import { truncate } from '../src/commands/render.ts';
 import type { CommandPlugin } from '../src/commands/types.ts';
 import { messagesFor } from '../src/i18n/index.ts';
-
-const MAX_CHOICES = 25;
-const MAX_CHOICE_LENGTH = 100;
+import { DISCORD_LIMITS, truncate } from '../src/text/limits.ts';
 
 const forget: CommandPlugin = {
   data: guildCommand('forget', (m) => m.commands.forget.description)
@@ -52,10 +49,10 @@ const forget: CommandPlugin = {
     const { name, value } = ctx.options.focused();
     if (name !== 'sentence') return ctx.respond([]);
     const isModerator = ctx.memberPermissions.has(PermissionFlagsBits.ManageGuild);
-    const search = ctx.services.searchSentences(ctx.guildId, value, isModerator ? undefined : ctx.user.id, MAX_CHOICES);
+    const search = ctx.services.searchSentences(ctx.guildId, value, isModerator ? undefined : ctx.user.id, DISCORD_LIMITS.choices);
     const found = await withDeadline(search, AUTOCOMPLETE_BUDGET_MS, []);
     await ctx.respond(
-      found.slice(0, MAX_CHOICES).map((sentence) => ({ name: truncate(`#${sentence.id} ${sentence.text}`, MAX_CHOICE_LENGTH), value: sentence.id })),
+      found.slice(0, DISCORD_LIMITS.choices).map((sentence) => ({ name: truncate(`#${sentence.id} ${sentence.text}`, DISCORD_LIMITS.choiceText), value: sentence.id })),
     );
   },
 };

@@ -7,11 +7,11 @@
 import { PermissionFlagsBits } from 'discord.js';
 import type { BotServices, TrainingProgress, TrainingResult } from '../src/app/services.ts';
 import { describe, guildCommand } from '../src/commands/define.ts';
-import { progressBar } from '../src/commands/render.ts';
 import { LatestValueThrottle } from '../src/commands/throttle.ts';
 import type { CommandPlugin, OutgoingMessage } from '../src/commands/types.ts';
 import type { Messages } from '../src/i18n/index.ts';
 import { formatDuration, messagesFor } from '../src/i18n/index.ts';
+import { progressBar } from '../src/text/bars.ts';
 
 /** Discord rate-limits edits of one message; one edit every 2 s stays well inside the limit. */
 export const PROGRESS_EDIT_INTERVAL_MS = 2000;

@@ -7,10 +7,10 @@
 import type { TeachOutcome } from '../src/app/services.ts';
 import { SENTENCE_LIMITS } from '../src/app/teach-policy.ts';
 import { describe, guildCommand } from '../src/commands/define.ts';
-import { formatTokens } from '../src/commands/render.ts';
 import type { CommandPlugin } from '../src/commands/types.ts';
 import type { Messages } from '../src/i18n/index.ts';
 import { messagesFor } from '../src/i18n/index.ts';
+import { formatTokens } from '../src/text/markdown.ts';
 
 function describeOutcome(outcome: TeachOutcome, m: Messages): string {
   switch (outcome.status) {

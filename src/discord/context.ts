@@ -17,14 +17,12 @@ import type {
 } from 'discord.js';
 import type { Logger } from 'pino';
 import type { BotServices } from '../app/services.ts';
-import { truncate } from '../commands/render.ts';
 import type { Choice, CommandContext, CommandOptions, Embed, OutgoingMessage, UserRef } from '../commands/types.ts';
+import { DISCORD_LIMITS, truncate } from '../text/limits.ts';
 
 /** Never parse mentions out of the content: no `@everyone`, role or user ping. */
 export const NO_MENTIONS: MessageMentionOptions = { parse: [] };
 
-/** Discord's limits, applied so an over-long text is cut instead of the whole reply failing. */
-const LIMITS = { content: 2000, title: 256, description: 4096, fieldName: 256, fieldValue: 1024, footer: 2048, fields: 25, choices: 25, choiceText: 100 };
 
 function userRef(user: User): UserRef {
   return { id: user.id, name: user.globalName ?? user.username };
@@ -32,18 +30,18 @@ function userRef(user: User): UserRef {
 
 function toEmbed(embed: Embed): EmbedBuilder {
   const builder = new EmbedBuilder();
-  if (embed.title !== undefined) builder.setTitle(truncate(embed.title, LIMITS.title));
-  if (embed.description !== undefined) builder.setDescription(truncate(embed.description, LIMITS.description));
+  if (embed.title !== undefined) builder.setTitle(truncate(embed.title, DISCORD_LIMITS.embedTitle));
+  if (embed.description !== undefined) builder.setDescription(truncate(embed.description, DISCORD_LIMITS.embedDescription));
   if (embed.fields !== undefined) {
     builder.addFields(
-      embed.fields.slice(0, LIMITS.fields).map((field) => ({
-        name: truncate(field.name, LIMITS.fieldName),
-        value: truncate(field.value === '' ? '\u200b' : field.value, LIMITS.fieldValue),
+      embed.fields.slice(0, DISCORD_LIMITS.embedFields).map((field) => ({
+        name: truncate(field.name, DISCORD_LIMITS.fieldName),
+        value: truncate(field.value === '' ? '\u200b' : field.value, DISCORD_LIMITS.fieldValue),
         inline: field.inline ?? false,
       })),
     );
   }
-  if (embed.footer !== undefined) builder.setFooter({ text: truncate(embed.footer, LIMITS.footer) });
+  if (embed.footer !== undefined) builder.setFooter({ text: truncate(embed.footer, DISCORD_LIMITS.footer) });
   if (embed.color !== undefined) builder.setColor(embed.color);
   if (embed.image !== undefined) builder.setImage(`attachment://${embed.image}`);
   return builder;
@@ -52,7 +50,7 @@ function toEmbed(embed: Embed): EmbedBuilder {
 /** The parts of a message shared by replies, edits and follow-ups. */
 function messageBody(message: OutgoingMessage) {
   return {
-    content: truncate(message.content ?? '', LIMITS.content),
+    content: truncate(message.content ?? '', DISCORD_LIMITS.content),
     embeds: (message.embeds ?? []).map(toEmbed),
     files: (message.files ?? []).map((file) => new AttachmentBuilder(file.data, { name: file.name })),
     allowedMentions: NO_MENTIONS,
@@ -103,9 +101,9 @@ function optionsOf(interaction: CommandInteraction): CommandOptions {
 }
 
 function toChoices(choices: readonly Choice[]): Choice[] {
-  return choices.slice(0, LIMITS.choices).map((choice) => ({
-    name: truncate(choice.name, LIMITS.choiceText),
-    value: typeof choice.value === 'string' ? truncate(choice.value, LIMITS.choiceText) : choice.value,
+  return choices.slice(0, DISCORD_LIMITS.choices).map((choice) => ({
+    name: truncate(choice.name, DISCORD_LIMITS.choiceText),
+    value: typeof choice.value === 'string' ? truncate(choice.value, DISCORD_LIMITS.choiceText) : choice.value,
   }));
 }
 

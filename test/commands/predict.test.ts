@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { AUTOCOMPLETE_BUDGET_MS } from '../../src/commands/deadline.ts';
-import { displayWidth } from '../../src/commands/render.ts';
+import { displayWidth } from '../../src/text/width.ts';
 import { FakeServices } from '../support/fake-services.ts';
 import type { FakeServicesOptions } from '../support/fake-services.ts';
 import { ALICE, GUILD, autocomplete, runLine, start } from '../support/run-command.ts';
