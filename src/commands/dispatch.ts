@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { messagesFor } from '../i18n/index.ts';
-import type { CommandContext, CommandPlugin, GuildCommandContext } from './types.ts';
+import type { AutocompleteContext, CommandContext, CommandPlugin, InGuild, InteractionContext } from './types.ts';
 
 /** The loaded plugins by command name. */
 export type CommandRegistry = ReadonlyMap<string, CommandPlugin>;
@@ -18,7 +18,7 @@ export function createRegistry(plugins: readonly CommandPlugin[]): CommandRegist
   return new Map(plugins.map((plugin) => [plugin.data.name, plugin]));
 }
 
-function inGuild(ctx: CommandContext): ctx is GuildCommandContext {
+function inGuild<Context extends InteractionContext>(ctx: Context): ctx is InGuild<Context> {
   return ctx.guildId !== null && ctx.memberPermissions !== null;
 }
 
@@ -62,14 +62,14 @@ export async function runCommand(registry: CommandRegistry, ctx: CommandContext,
  * Answers an autocomplete request with the plugin's suggestions; with none when the command has
  * no autocomplete, is used outside a guild, or fails (the failure is logged). Never throws.
  */
-export async function runAutocomplete(registry: CommandRegistry, ctx: CommandContext, logger: Logger): Promise<void> {
+export async function runAutocomplete(registry: CommandRegistry, ctx: AutocompleteContext, logger: Logger): Promise<void> {
   const plugin = registry.get(ctx.commandName);
   try {
     if (plugin?.autocomplete === undefined || !inGuild(ctx)) await ctx.respond([]);
     else await plugin.autocomplete(ctx);
   } catch (error) {
     logger.error({ err: error, command: ctx.commandName, guildId: ctx.guildId }, 'autocomplete failed');
-    if (!ctx.replied) {
+    if (!ctx.responded) {
       await ctx.respond([]).catch((respondError: unknown) => {
         logger.warn({ err: respondError, command: ctx.commandName }, 'could not answer the autocomplete request');
       });

@@ -2,8 +2,10 @@
  * The plugin contract every file in `commands/` follows, and the context a command runs in.
  *
  * The same command code serves Discord and the local console: each builds a
- * {@link CommandContext} from its own input (an interaction, a typed line) and renders the
- * neutral {@link OutgoingMessage} in its own way.
+ * {@link CommandContext} (a command run) or an {@link AutocompleteContext} (suggestions while a
+ * member types) from its own input, and renders the neutral {@link OutgoingMessage} in its own
+ * way. The two contexts are distinct types, so answering an autocomplete request with `reply`, or
+ * a command with `respond`, does not compile.
  *
  * @module
  */
@@ -43,7 +45,7 @@ export interface OutgoingMessage {
   ephemeral?: boolean;
 }
 
-/** An autocomplete suggestion. Discord accepts at most 25, each name and value at most 100 chars. */
+/** An autocomplete suggestion; Discord takes at most `DISCORD_LIMITS.choices`, each of at most `choiceText` characters. */
 export interface Choice {
   name: string;
   value: string | number;
@@ -56,24 +58,28 @@ export interface UserRef {
   name: string;
 }
 
-/** A file a member attached as an option. */
-export interface AttachmentRef {
-  name: string;
-  url: string;
-  size: number;
-  contentType: string | null;
-}
-
-/** Typed access to the options the member gave. Each getter returns null when the option is absent. */
-export interface CommandOptions {
+/** The option values a member typed, as sent both when a command runs and while it autocompletes. Null when absent. */
+export interface OptionValues {
   string(name: string): string | null;
   integer(name: string): number | null;
   number(name: string): number | null;
   boolean(name: string): boolean | null;
+}
+
+/** The options of a command being run: resolved members too. */
+export interface CommandOptions extends OptionValues {
   user(name: string): UserRef | null;
-  attachment(name: string): AttachmentRef | null;
-  /** During autocomplete: the option being typed and its current text. */
-  focused(): { name: string; value: string };
+}
+
+/** The option being typed when autocomplete is asked for, and its text so far. */
+export interface FocusedOption {
+  name: string;
+  value: string;
+}
+
+/** The options of an autocomplete request: what is typed so far, and which option is being typed. */
+export interface AutocompleteOptions extends OptionValues {
+  focused(): FocusedOption;
 }
 
 /** What the member may do, from the member's permissions in the guild. */
@@ -82,11 +88,10 @@ export interface PermissionCheck {
   has(permission: bigint): boolean;
 }
 
-/** Everything a command may use: the input, the services, and the ways to answer. */
-export interface CommandContext {
+/** What every interaction carries, whether it runs a command or asks for suggestions. */
+export interface InteractionContext {
   readonly commandName: string;
-  readonly options: CommandOptions;
-  /** Null in direct messages; commands only ever run with a guild (the router answers DMs). */
+  /** Null in direct messages; commands only ever see a guild (the dispatcher answers DMs). */
   readonly guildId: string | null;
   readonly channelId: string | null;
   readonly user: UserRef;
@@ -95,12 +100,17 @@ export interface CommandContext {
   /** The member's client locale, e.g. `en-US`, `zh-CN`, `zh-TW`. */
   readonly locale: string;
   readonly services: BotServices;
+  /** Logger bound to this request. */
+  readonly logger: Logger;
+}
+
+/** The context of a command being run: its options and the ways to answer it. */
+export interface CommandContext extends InteractionContext {
+  readonly options: CommandOptions;
   /** Where the command was typed; recorded with taught sentences. */
   readonly source: 'discord' | 'console';
   /** The Discord interaction id (lets the store recognise a retried request); null in the console. */
   readonly interactionId: string | null;
-  /** Logger bound to this request. */
-  readonly logger: Logger;
   /** True once {@link defer} was called. */
   readonly deferred: boolean;
   /** True once {@link reply} was called. */
@@ -111,12 +121,27 @@ export interface CommandContext {
   /** Replaces the deferred or sent reply. */
   edit(message: OutgoingMessage): Promise<void>;
   followUp(message: OutgoingMessage): Promise<void>;
-  /** Answers an autocomplete request. */
-  respond(choices: Choice[]): Promise<void>;
 }
 
-/** A command context whose guild is known (what `execute` receives). */
-export type GuildCommandContext = CommandContext & { readonly guildId: string; readonly memberPermissions: PermissionCheck };
+/** The context of an autocomplete request: answered once, with suggestions only. */
+export interface AutocompleteContext extends InteractionContext {
+  readonly options: AutocompleteOptions;
+  /** True once {@link respond} was called. */
+  readonly responded: boolean;
+  respond(choices: readonly Choice[]): Promise<void>;
+}
+
+/** A context whose guild is known: what plugins receive once the dispatcher has refused direct messages. */
+export type InGuild<Context extends InteractionContext> = Context & {
+  readonly guildId: string;
+  readonly memberPermissions: PermissionCheck;
+};
+
+/** What `execute` receives. */
+export type GuildCommandContext = InGuild<CommandContext>;
+
+/** What `autocomplete` receives. */
+export type GuildAutocompleteContext = InGuild<AutocompleteContext>;
 
 /**
  * The definition a plugin exports: a `SlashCommandBuilder` (options-only or with subcommands).
@@ -132,5 +157,5 @@ export interface CommandData {
 export interface CommandPlugin {
   data: CommandData;
   execute(ctx: GuildCommandContext): Promise<void>;
-  autocomplete?(ctx: GuildCommandContext): Promise<void>;
+  autocomplete?(ctx: GuildAutocompleteContext): Promise<void>;
 }

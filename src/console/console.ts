@@ -11,12 +11,11 @@ import type { BotServices } from '../app/services.ts';
 import { createRegistry, runAutocomplete, runCommand } from '../commands/dispatch.ts';
 import type { CommandRegistry } from '../commands/dispatch.ts';
 import { loadCommands } from '../commands/loader.ts';
-import type { CommandPlugin, OutgoingMessage, UserRef } from '../commands/types.ts';
+import type { CommandPlugin, UserRef } from '../commands/types.ts';
 import { messagesFor } from '../i18n/index.ts';
 import type { Messages } from '../i18n/index.ts';
-import { ConsoleContext } from './context.ts';
+import { ConsoleAutocompleteContext, ConsoleContext } from './context.ts';
 import { parseLine } from './parse.ts';
-import type { OptionValue } from './parse.ts';
 import { TextRenderer } from './render.ts';
 
 /** Options of {@link runConsole}. */
@@ -69,23 +68,8 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
   const write = (text: string): void => {
     if (text !== '') output.write(`${text}\n`);
   };
-  const contextFor = (
-    commandName: string,
-    values: ReadonlyMap<string, OptionValue>,
-    print: (message: OutgoingMessage) => void,
-    focused?: { name: string; value: string },
-  ): ConsoleContext =>
-    new ConsoleContext({
-      commandName,
-      options: values,
-      guildId,
-      user,
-      locale,
-      services,
-      logger,
-      print,
-      ...(focused === undefined ? {} : { focused }),
-    });
+  // Who types, where, in which language: the same for every line and completion.
+  const typist = { guildId, user, locale, services, logger };
 
   /** Tab completion: command names, then the command's own autocomplete for the typed text. */
   const completer = async (line: string): Promise<[string[], string]> => {
@@ -98,7 +82,12 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
     const plugin = typed === null ? undefined : registry.get(typed[1] ?? '');
     const focusedOption = plugin?.data.toJSON().options?.find((option) => 'autocomplete' in option && option.autocomplete === true);
     if (typed === null || plugin === undefined || focusedOption === undefined) return [[], line];
-    const ctx = contextFor(plugin.data.name, new Map(), () => undefined, { name: focusedOption.name, value: typed[2] ?? '' });
+    const ctx = new ConsoleAutocompleteContext({
+      ...typist,
+      commandName: plugin.data.name,
+      options: new Map(),
+      focused: { name: focusedOption.name, value: typed[2] ?? '' },
+    });
     await runAutocomplete(registry, ctx, logger);
     return [ctx.choices.map((choice) => String(choice.value)), typed[2] ?? ''];
   };
@@ -133,7 +122,12 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
       if (parsed.kind === 'help') write(helpText(registry, m, locale));
       if (parsed.kind === 'error') write(parsed.message);
       if (parsed.kind === 'command') {
-        const ctx = contextFor(parsed.name, parsed.options, (message) => write(renderer.render(message)));
+        const ctx = new ConsoleContext({
+          ...typist,
+          commandName: parsed.name,
+          options: parsed.options,
+          print: (message) => write(renderer.render(message)),
+        });
         await runCommand(registry, ctx, logger);
       }
       if (interactive) rl.prompt();

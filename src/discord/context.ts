@@ -1,8 +1,8 @@
 /**
- * Builds a {@link CommandContext} from a discord.js interaction and maps the neutral replies to
- * discord.js payloads. Every payload carries `allowedMentions: { parse: [] }`, so nothing the
- * bot repeats (taught sentences, names) can ever ping anyone, even on a host bot's client
- * configured otherwise.
+ * Builds the command and autocomplete contexts from discord.js interactions and maps the neutral
+ * replies to discord.js payloads. Every payload carries `allowedMentions: { parse: [] }`, so
+ * nothing the bot repeats (taught sentences, names) can ever ping anyone, even on a host bot's
+ * client configured otherwise.
  *
  * @module
  */
@@ -17,7 +17,16 @@ import type {
 } from 'discord.js';
 import type { Logger } from 'pino';
 import type { BotServices } from '../app/services.ts';
-import type { Choice, CommandContext, CommandOptions, Embed, OutgoingMessage, UserRef } from '../commands/types.ts';
+import type {
+  AutocompleteContext,
+  Choice,
+  CommandContext,
+  Embed,
+  InteractionContext,
+  OptionValues,
+  OutgoingMessage,
+  UserRef,
+} from '../commands/types.ts';
 import { DISCORD_LIMITS, truncate } from '../text/limits.ts';
 
 /** Never parse mentions out of the content: no `@everyone`, role or user ping. */
@@ -71,31 +80,82 @@ export function toEditOptions(message: OutgoingMessage): InteractionEditReplyOpt
   return body.files.length > 0 ? body : { ...body, attachments: [] };
 }
 
-type CommandInteraction = ChatInputCommandInteraction | AutocompleteInteraction;
+/** What both kinds of context take from an interaction. */
+function interactionContext(interaction: ChatInputCommandInteraction | AutocompleteInteraction, services: BotServices, logger: Logger): InteractionContext {
+  return {
+    commandName: interaction.commandName,
+    guildId: interaction.guildId,
+    channelId: interaction.channelId,
+    user: userRef(interaction.user),
+    memberPermissions: interaction.inGuild() ? interaction.memberPermissions : null,
+    locale: interaction.locale,
+    services,
+    logger: logger.child({ interactionId: interaction.id, command: interaction.commandName, guildId: interaction.guildId }),
+  };
+}
 
-function optionsOf(interaction: CommandInteraction): CommandOptions {
-  const { options } = interaction;
-  // Users and attachments are not sent with autocomplete requests.
-  const chatInput = interaction.isChatInputCommand() ? interaction.options : null;
+/** The getters both kinds of interaction have for typed values. */
+function optionValues(options: Pick<AutocompleteInteraction['options'], 'getString' | 'getInteger' | 'getNumber' | 'getBoolean'>): OptionValues {
   return {
     string: (name) => options.getString(name),
     integer: (name) => options.getInteger(name),
     number: (name) => options.getNumber(name),
     boolean: (name) => options.getBoolean(name),
-    user: (name) => {
-      const user = chatInput?.getUser(name) ?? null;
-      return user === null ? null : userRef(user);
+  };
+}
+
+/** The context of a chat-input command interaction. */
+export function commandContext(interaction: ChatInputCommandInteraction, services: BotServices, logger: Logger): CommandContext {
+  const { options } = interaction;
+  return {
+    ...interactionContext(interaction, services, logger),
+    options: {
+      ...optionValues(options),
+      user: (name) => {
+        const user = options.getUser(name);
+        return user === null ? null : userRef(user);
+      },
     },
-    attachment: (name) => {
-      const attachment = chatInput?.getAttachment(name) ?? null;
-      return attachment === null
-        ? null
-        : { name: attachment.name, url: attachment.url, size: attachment.size, contentType: attachment.contentType };
+    source: 'discord',
+    interactionId: interaction.id,
+    get deferred() {
+      return interaction.deferred;
     },
-    focused: () => {
-      if (interaction.isChatInputCommand()) throw new Error('focused() is only available during autocomplete');
-      const focused = interaction.options.getFocused(true);
-      return { name: focused.name, value: String(focused.value) };
+    get replied() {
+      return interaction.replied;
+    },
+    async reply(message) {
+      await interaction.reply(toReplyOptions(message));
+    },
+    async defer(options = {}) {
+      await interaction.deferReply(options.ephemeral === true ? { flags: MessageFlags.Ephemeral } : {});
+    },
+    async edit(message) {
+      await interaction.editReply(toEditOptions(message));
+    },
+    async followUp(message) {
+      await interaction.followUp(toReplyOptions(message));
+    },
+  };
+}
+
+/** The context of an autocomplete interaction. */
+export function autocompleteContext(interaction: AutocompleteInteraction, services: BotServices, logger: Logger): AutocompleteContext {
+  const { options } = interaction;
+  return {
+    ...interactionContext(interaction, services, logger),
+    options: {
+      ...optionValues(options),
+      focused: () => {
+        const focused = options.getFocused(true);
+        return { name: focused.name, value: String(focused.value) };
+      },
+    },
+    get responded() {
+      return interaction.responded;
+    },
+    async respond(choices) {
+      await interaction.respond(toChoices(choices));
     },
   };
 }
@@ -105,47 +165,4 @@ function toChoices(choices: readonly Choice[]): Choice[] {
     name: truncate(choice.name, DISCORD_LIMITS.choiceText),
     value: typeof choice.value === 'string' ? truncate(choice.value, DISCORD_LIMITS.choiceText) : choice.value,
   }));
-}
-
-/** The context of one chat-input command or autocomplete interaction. */
-export function contextFromInteraction(interaction: CommandInteraction, services: BotServices, logger: Logger): CommandContext {
-  return {
-    commandName: interaction.commandName,
-    options: optionsOf(interaction),
-    guildId: interaction.guildId,
-    channelId: interaction.channelId,
-    user: userRef(interaction.user),
-    memberPermissions: interaction.inGuild() ? interaction.memberPermissions : null,
-    locale: interaction.locale,
-    services,
-    source: 'discord',
-    interactionId: interaction.id,
-    logger: logger.child({ interactionId: interaction.id, command: interaction.commandName, guildId: interaction.guildId }),
-    get deferred() {
-      return interaction.isChatInputCommand() && interaction.deferred;
-    },
-    get replied() {
-      return interaction.isChatInputCommand() ? interaction.replied : interaction.responded;
-    },
-    async reply(message) {
-      if (!interaction.isChatInputCommand()) throw new Error('an autocomplete request is answered with respond()');
-      await interaction.reply(toReplyOptions(message));
-    },
-    async defer(options = {}) {
-      if (!interaction.isChatInputCommand()) throw new Error('an autocomplete request cannot be deferred');
-      await interaction.deferReply(options.ephemeral === true ? { flags: MessageFlags.Ephemeral } : {});
-    },
-    async edit(message) {
-      if (!interaction.isChatInputCommand()) throw new Error('an autocomplete request has no reply to edit');
-      await interaction.editReply(toEditOptions(message));
-    },
-    async followUp(message) {
-      if (!interaction.isChatInputCommand()) throw new Error('an autocomplete request has no reply to follow');
-      await interaction.followUp(toReplyOptions(message));
-    },
-    async respond(choices) {
-      if (!interaction.isAutocomplete()) throw new Error('only an autocomplete request is answered with choices');
-      await interaction.respond(toChoices(choices));
-    },
-  };
 }

@@ -12,7 +12,7 @@ import { createRegistry, runAutocomplete, runCommand } from '../commands/dispatc
 import { loadCommands } from '../commands/loader.ts';
 import type { CommandPlugin } from '../commands/types.ts';
 import type { Config } from '../config.ts';
-import { contextFromInteraction } from './context.ts';
+import { autocompleteContext, commandContext } from './context.ts';
 
 /** Options of {@link mountCommands}. */
 export interface MountOptions {
@@ -48,8 +48,9 @@ export async function mountCommands(
   };
   const listener = (interaction: Interaction): void => {
     if (!(interaction.isChatInputCommand() || interaction.isAutocomplete()) || !isOurs(interaction)) return;
-    const ctx = contextFromInteraction(interaction, services, logger);
-    const run = interaction.isAutocomplete() ? runAutocomplete(registry, ctx, logger) : runCommand(registry, ctx, logger);
+    const run = interaction.isAutocomplete()
+      ? runAutocomplete(registry, autocompleteContext(interaction, services, logger), logger)
+      : runCommand(registry, commandContext(interaction, services, logger), logger);
     run.catch((error: unknown) => logger.error({ err: error, interactionId: interaction.id }, 'interaction handling failed'));
   };
   client.on(Events.InteractionCreate, listener);

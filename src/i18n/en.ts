@@ -181,7 +181,6 @@ export const en = {
       boolean: 'true or false',
       user: 'a member id or mention',
       string: (max: number) => `a text of at most ${max} characters`,
-      attachment: 'the path of a readable file',
     },
     savedFile: (name: string, file: string) => `[file ${name}: ${file}]`,
   },

@@ -168,7 +168,6 @@ export const zhCN: Messages = {
       boolean: 'true 或 false',
       user: '成员 ID 或提及',
       string: (max) => `最多 ${max} 个字符的文字`,
-      attachment: '一个可读文件的路径',
     },
     savedFile: (name, file) => `[文件 ${name}：${file}]`,
   },

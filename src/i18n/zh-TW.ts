@@ -168,7 +168,6 @@ export const zhTW: Messages = {
       boolean: 'true 或 false',
       user: '成員 ID 或提及',
       string: (max) => `最多 ${max} 個字元的文字`,
-      attachment: '一個可讀取檔案的路徑',
     },
     savedFile: (name, file) => `[檔案 ${name}：${file}]`,
   },

@@ -11,7 +11,7 @@ import { createRegistry, runAutocomplete, runCommand } from '../../src/commands/
 import type { CommandRegistry } from '../../src/commands/dispatch.ts';
 import { loadCommands } from '../../src/commands/loader.ts';
 import type { Choice, OutgoingMessage, PermissionCheck, UserRef } from '../../src/commands/types.ts';
-import { ConsoleContext } from '../../src/console/context.ts';
+import { ConsoleAutocompleteContext, ConsoleContext, type ConsoleInteractionInit } from '../../src/console/context.ts';
 import { parseLine } from '../../src/console/parse.ts';
 import type { OptionValue } from '../../src/console/parse.ts';
 import { TextRenderer } from '../../src/console/render.ts';
@@ -80,26 +80,25 @@ export function captureLogger(): { logger: Logger; lines: () => Record<string, u
 
 const silent = pino({ level: 'silent' });
 
-function contextFor(
-  commandName: string,
-  values: ReadonlyMap<string, OptionValue>,
-  options: RunOptions,
-  outputs: Recorded[],
-  focused?: { name: string; value: string },
-): ConsoleContext {
-  const locale = options.locale ?? 'en';
-  const renderer = new TextRenderer(messagesFor(locale));
-  return new ConsoleContext({
+/** Who runs the command, where and in which language, as a console context takes it. */
+function interactionInit(commandName: string, values: ReadonlyMap<string, OptionValue>, options: RunOptions): ConsoleInteractionInit {
+  return {
     commandName,
     options: values,
     guildId: options.guildId === undefined ? GUILD : options.guildId,
     user: options.user ?? ALICE,
     ...(options.permissions === undefined ? {} : { memberPermissions: options.permissions }),
-    locale,
+    locale: options.locale ?? 'en',
     services: options.services,
     logger: options.logger ?? silent,
+  };
+}
+
+function contextFor(commandName: string, values: ReadonlyMap<string, OptionValue>, options: RunOptions, outputs: Recorded[]): ConsoleContext {
+  const renderer = new TextRenderer(messagesFor(options.locale ?? 'en'));
+  return new ConsoleContext({
+    ...interactionInit(commandName, values, options),
     print: (message, kind) => outputs.push({ kind, message, text: renderer.render(message), at: Date.now() }),
-    ...(focused === undefined ? {} : { focused }),
   });
 }
 
@@ -126,7 +125,7 @@ export async function runLine(line: string, options: RunOptions): Promise<Record
 
 /** Asks a command for autocomplete suggestions for `option` typed so far as `value`. */
 export async function autocomplete(name: string, option: string, value: string, options: RunOptions): Promise<Choice[]> {
-  const ctx = contextFor(name, new Map(), options, [], { name: option, value });
+  const ctx = new ConsoleAutocompleteContext({ ...interactionInit(name, new Map(), options), focused: { name: option, value } });
   await runAutocomplete(await commands(), ctx, options.logger ?? silent);
   return ctx.choices;
 }
