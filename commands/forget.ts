@@ -1,6 +1,7 @@
 /**
  * `/forget sentence:<id>` or `/forget all:true [member]`: removes taught sentences. Members
- * remove their own; moderators (Manage Server) may remove anyone's.
+ * remove their own; moderators (Manage Server) may remove anyone's. Naming another member is
+ * refused by a declared precondition; which sentences a member may pick is scoped here.
  *
  * @module
  */
@@ -19,14 +20,24 @@ const forget: CommandPlugin = {
     .addBooleanOption((option) => describe(option.setName('all'), (m) => m.commands.forget.options.all))
     .addUserOption((option) => describe(option.setName('member'), (m) => m.commands.forget.options.member)),
 
+  preconditions: {
+    permissions: [
+      {
+        permission: PermissionFlagsBits.ManageGuild,
+        // Members forget their own sentences; naming another member is a moderator's act.
+        appliesTo: (options, user) => {
+          const member = options.user('member');
+          return member !== null && member.id !== user.id;
+        },
+        refusal: (m) => m.forget.othersNeedManageGuild,
+      },
+    ],
+  },
+
   async execute(ctx) {
     const m = messagesFor(ctx.locale);
     const isModerator = ctx.memberPermissions.has(PermissionFlagsBits.ManageGuild);
     const member = ctx.options.user('member');
-    if (member !== null && member.id !== ctx.user.id && !isModerator) {
-      await ctx.reply({ content: m.forget.othersNeedManageGuild, ephemeral: true });
-      return;
-    }
     const sentenceId = ctx.options.integer('sentence');
     if (sentenceId !== null) {
       // Moderators may remove any sentence (or only the chosen member's); members only their own.

@@ -82,17 +82,16 @@ async function renderResult(result: TrainingResult, services: BotServices, local
 
 const retrain: CommandPlugin = {
   data: guildCommand('retrain', (m) => m.commands.retrain.description)
+    // Hides the command from members by default; the precondition below is what enforces it.
     .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
     .addBooleanOption((option) => describe(option.setName('full'), (m) => m.commands.retrain.options.full)),
 
+  preconditions: {
+    permissions: [{ permission: PermissionFlagsBits.ManageGuild, refusal: (m) => m.common.needsManageGuild }],
+  },
+
   async execute(ctx) {
     const m = messagesFor(ctx.locale);
-    // The default permission is only a default: server admins can grant the command to anyone,
-    // so the member's actual permission is checked here too.
-    if (!ctx.memberPermissions.has(PermissionFlagsBits.ManageGuild)) {
-      await ctx.reply({ content: m.common.needsManageGuild, ephemeral: true });
-      return;
-    }
     await ctx.defer();
     const handle = ctx.services.retrain(ctx.guildId, { full: ctx.options.boolean('full') ?? false, requestedBy: ctx.user.id });
     const header = handle.alreadyActive ? m.retrain.joined : m.retrain.started;

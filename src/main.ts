@@ -66,6 +66,7 @@ async function runLocalConsole(config: Config): Promise<void> {
     user: { id: 'console', name: os.userInfo().username },
     locale: localeFromEnvironment(),
     logger,
+    cooldowns: config,
   });
   await stop();
 }

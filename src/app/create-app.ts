@@ -56,7 +56,6 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
     training,
     settings: {
       retrainMinNewSentences: config.retrainMinNewSentences,
-      teachCooldownPerMinute: config.teachCooldownPerMinute,
     },
     logger,
   });

@@ -40,7 +40,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 /** Returns why a module's default export is not a valid plugin for `expectedName`, or null. */
 function problemWith(plugin: unknown, expectedName: string): string | null {
   if (!isRecord(plugin)) return 'no default export of a command plugin ({ data, execute })';
-  const { data, execute, autocomplete } = plugin;
+  const { data, execute, autocomplete, preconditions } = plugin;
   if (!isRecord(data)) return 'the plugin has no `data` (a SlashCommandBuilder)';
   if (typeof data.name !== 'string' || !isFunction(data.toJSON)) {
     return '`data` is not a SlashCommandBuilder (it needs a name and toJSON())';
@@ -50,6 +50,7 @@ function problemWith(plugin: unknown, expectedName: string): string | null {
   }
   if (!isFunction(execute)) return 'the plugin has no `execute(ctx)` function';
   if (autocomplete !== undefined && !isFunction(autocomplete)) return '`autocomplete` is not a function';
+  if (preconditions !== undefined && !isRecord(preconditions)) return '`preconditions` is not an object ({ permissions?, cooldowns? })';
   try {
     data.toJSON();
   } catch (error) {

@@ -1,5 +1,7 @@
 /**
- * The plugin contract every file in `commands/` follows, and the context a command runs in.
+ * The plugin contract every file in `commands/` follows (a definition, `execute`, an optional
+ * `autocomplete` and the {@link Preconditions} the dispatcher enforces), and the contexts a
+ * command runs in.
  *
  * The same command code serves Discord and the local console: each builds a
  * {@link CommandContext} (a command run) or an {@link AutocompleteContext} (suggestions while a
@@ -12,6 +14,8 @@
 import type { RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import type { Logger } from 'pino';
 import type { BotServices } from '../app/services.ts';
+import type { Config } from '../config.ts';
+import type { Messages } from '../i18n/index.ts';
 
 /** A file attached to a reply. */
 export interface OutgoingFile {
@@ -153,9 +157,59 @@ export interface CommandData {
   toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody;
 }
 
+/** The configuration that cooldown rules read their limits from. */
+export type CooldownSettings = Pick<Config, 'teachCooldownPerMinute'>;
+
+/**
+ * A permission the member must hold to run the command: for every run, or only for the runs
+ * {@link appliesTo} picks from the options. Checked by the dispatcher on every run, because a
+ * command's default permission is only a default that server admins can grant to anyone.
+ */
+export interface PermissionRule {
+  /** A `PermissionFlagsBits` value. */
+  permission: bigint;
+  /** Which runs need the permission; every run when absent. */
+  appliesTo?(options: CommandOptions, user: UserRef): boolean;
+  /** What a member without it is told. */
+  refusal(messages: Messages): string;
+}
+
+/**
+ * A rate limit on running the command: at most `limit` runs in any `windowMs`, counted per member
+ * in a server, or per server. Only the runs {@link appliesTo} picks count; a run that answers
+ * `{ counted: false }` gives its use back.
+ */
+export interface CooldownRule {
+  /** Whose runs count together: one member's in one server, or a whole server's. */
+  per: 'member' | 'server';
+  /** Which runs count, decided from the options; every run when absent. */
+  appliesTo?(options: CommandOptions, user: UserRef): boolean;
+  /** Runs allowed per window, from the configuration. */
+  limit(settings: CooldownSettings): number;
+  windowMs: number;
+  /** What a member over the limit is told, with the whole seconds until a run is allowed again. */
+  refusal(messages: Messages, retryAfterSeconds: number): string;
+}
+
+/**
+ * What the dispatcher checks, in this order, before `execute` runs; a failed check answers the
+ * member privately and the command does not run. Every command is guild-only besides: it is
+ * declared with `guildCommand()` (Discord offers it in servers only) and the dispatcher answers any
+ * use outside a server itself, so plugins always get a context whose guild is known. Autocomplete
+ * only suggests and is not checked: what a member may do is checked when the command runs.
+ */
+export interface Preconditions {
+  permissions?: readonly PermissionRule[];
+  cooldowns?: readonly CooldownRule[];
+}
+
+/** What `execute` may tell the dispatcher: a run that changed nothing does not count toward a cooldown. */
+export type RunOutcome = void | { counted: false };
+
 /** What each `commands/<name>.ts` default-exports. */
 export interface CommandPlugin {
   data: CommandData;
-  execute(ctx: GuildCommandContext): Promise<void>;
+  preconditions?: Preconditions;
+  execute(ctx: GuildCommandContext): Promise<RunOutcome>;
   autocomplete?(ctx: GuildAutocompleteContext): Promise<void>;
 }

@@ -11,7 +11,7 @@ import type { BotServices } from '../app/services.ts';
 import { createRegistry, runAutocomplete, runCommand } from '../commands/dispatch.ts';
 import type { CommandRegistry } from '../commands/dispatch.ts';
 import { loadCommands } from '../commands/loader.ts';
-import type { CommandPlugin, UserRef } from '../commands/types.ts';
+import type { CommandPlugin, CooldownSettings, UserRef } from '../commands/types.ts';
 import { messagesFor } from '../i18n/index.ts';
 import type { Messages } from '../i18n/index.ts';
 import { ConsoleAutocompleteContext, ConsoleContext } from './context.ts';
@@ -32,6 +32,8 @@ export interface ConsoleOptions {
   logger: Logger;
   /** The plugins; loaded from `commands/` when omitted. */
   commands?: readonly CommandPlugin[];
+  /** The configured cooldown limits, as the Discord bot applies them. */
+  cooldowns: CooldownSettings;
 }
 
 const HISTORY_SIZE = 500;
@@ -39,7 +41,7 @@ const HISTORY_SIZE = 500;
 /** `/help`: every command with its description and options, in the console's language. */
 function helpText(registry: CommandRegistry, m: Messages, locale: string): string {
   const lines = [m.console.help];
-  for (const plugin of registry.values()) {
+  for (const plugin of registry.commands.values()) {
     const json = plugin.data.toJSON();
     const localized = (entry: { description: string; description_localizations?: Record<string, string | null> | null }): string =>
       entry.description_localizations?.[locale] ?? entry.description;
@@ -62,7 +64,7 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
   const { services, input, output, guildId, user, logger } = options;
   const locale = options.locale ?? 'en';
   const m = messagesFor(locale);
-  const registry = createRegistry(options.commands ?? (await loadCommands()));
+  const registry = createRegistry(options.commands ?? (await loadCommands()), { cooldowns: options.cooldowns });
   const renderer = new TextRenderer(m);
   const interactive = input.isTTY === true;
   const write = (text: string): void => {
@@ -75,11 +77,11 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
   const completer = async (line: string): Promise<[string[], string]> => {
     const command = /^\/(\S*)$/.exec(line);
     if (command !== null) {
-      const names = [...registry.keys(), 'help', 'exit'].filter((name) => name.startsWith(command[1] ?? ''));
+      const names = [...registry.commands.keys(), 'help', 'exit'].filter((name) => name.startsWith(command[1] ?? ''));
       return [names.map((name) => `/${name} `), line];
     }
     const typed = /^\/(\S+)\s+(.*)$/.exec(line);
-    const plugin = typed === null ? undefined : registry.get(typed[1] ?? '');
+    const plugin = typed === null ? undefined : registry.commands.get(typed[1] ?? '');
     const focusedOption = plugin?.data.toJSON().options?.find((option) => 'autocomplete' in option && option.autocomplete === true);
     if (typed === null || plugin === undefined || focusedOption === undefined) return [[], line];
     const ctx = new ConsoleAutocompleteContext({

@@ -79,7 +79,7 @@ export function parseLine(line: string, registry: CommandRegistry, m: Messages):
   const rest = head[2] ?? '';
   if (name === 'exit' || name === 'quit') return { kind: 'exit' };
   if (name === 'help') return { kind: 'help' };
-  const plugin = registry.get(name);
+  const plugin = registry.commands.get(name);
   if (plugin === undefined) return { kind: 'error', message: m.common.unknownCommand(name) };
 
   const definitions = plugin.data.toJSON().options ?? [];

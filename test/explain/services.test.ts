@@ -41,7 +41,7 @@ beforeAll(async () => {
   );
   models = new ModelRegistry(store);
   training = createTrainingService({ store, dbPath, config: { intervalMinutes: 60, minNewSentences: 5, concurrency: 1, budgetMinutes: 1 } });
-  services = createBotServices({ store, models, training, settings: { retrainMinNewSentences: 5, teachCooldownPerMinute: 100 } });
+  services = createBotServices({ store, models, training, settings: { retrainMinNewSentences: 5 } });
 });
 
 afterAll(async () => {

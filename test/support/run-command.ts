@@ -8,7 +8,7 @@ import pino from 'pino';
 import type { Logger } from 'pino';
 import type { BotServices } from '../../src/app/services.ts';
 import { createRegistry, runAutocomplete, runCommand } from '../../src/commands/dispatch.ts';
-import type { CommandRegistry } from '../../src/commands/dispatch.ts';
+import type { CommandRegistry, RegistryOptions } from '../../src/commands/dispatch.ts';
 import { loadCommands } from '../../src/commands/loader.ts';
 import type { Choice, OutgoingMessage, PermissionCheck, UserRef } from '../../src/commands/types.ts';
 import { ConsoleAutocompleteContext, ConsoleContext, type ConsoleInteractionInit } from '../../src/console/context.ts';
@@ -25,10 +25,15 @@ export const MEMBER: PermissionCheck = new PermissionsBitField(PermissionFlagsBi
 
 let registry: Promise<CommandRegistry> | null = null;
 
-/** The project's commands, loaded once per test file. */
+/** The project's commands, loaded once per test file, without cooldowns. */
 export function commands(): Promise<CommandRegistry> {
-  registry ??= loadCommands().then(createRegistry);
+  registry ??= loadCommands().then((plugins) => createRegistry(plugins));
   return registry;
+}
+
+/** The project's commands with their own cooldowns, configured and timed as given. */
+export async function commandsWith(options: RegistryOptions): Promise<CommandRegistry> {
+  return createRegistry(await loadCommands(), options);
 }
 
 /** One answer as recorded. */
@@ -49,6 +54,8 @@ export interface RunOptions {
   guildId?: string | null;
   permissions?: PermissionCheck;
   logger?: Logger;
+  /** The commands and their cooldowns; {@link commands} by default. */
+  registry?: CommandRegistry;
 }
 
 /** A command in progress. */
@@ -106,7 +113,7 @@ function contextFor(commandName: string, values: ReadonlyMap<string, OptionValue
 export async function start(name: string, values: Record<string, OptionValue>, options: RunOptions): Promise<Running> {
   const outputs: Recorded[] = [];
   const ctx = contextFor(name, new Map(Object.entries(values)), options, outputs);
-  return { ctx, outputs, finished: runCommand(await commands(), ctx, options.logger ?? silent) };
+  return { ctx, outputs, finished: runCommand(options.registry ?? (await commands()), ctx, options.logger ?? silent) };
 }
 
 /** Starts a command typed as a console line. */
@@ -126,6 +133,6 @@ export async function runLine(line: string, options: RunOptions): Promise<Record
 /** Asks a command for autocomplete suggestions for `option` typed so far as `value`. */
 export async function autocomplete(name: string, option: string, value: string, options: RunOptions): Promise<Choice[]> {
   const ctx = new ConsoleAutocompleteContext({ ...interactionInit(name, new Map(), options), focused: { name: option, value } });
-  await runAutocomplete(await commands(), ctx, options.logger ?? silent);
+  await runAutocomplete(options.registry ?? (await commands()), ctx, options.logger ?? silent);
   return ctx.choices;
 }
