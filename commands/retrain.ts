@@ -87,7 +87,7 @@ const retrain: CommandPlugin = {
     .addBooleanOption((option) => describe(option.setName('full'), (m) => m.commands.retrain.options.full)),
 
   preconditions: {
-    permissions: [{ permission: PermissionFlagsBits.ManageGuild, refusal: (m) => m.common.needsManageGuild }],
+    permissions: [{ permission: PermissionFlagsBits.ManageGuild, refusal: (m) => m.errors.needsManageGuild }],
   },
 
   async execute(ctx) {

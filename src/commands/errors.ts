@@ -22,14 +22,14 @@ export type CommandError =
 export function commandErrorText(error: CommandError, m: Messages): string {
   switch (error.code) {
     case 'unknown_command':
-      return m.common.unknownCommand(error.command);
+      return m.errors.unknownCommand(error.command);
     case 'guild_only':
-      return m.common.guildOnly;
+      return m.errors.guildOnly;
     case 'missing_permission':
       return error.rule.refusal(m);
     case 'cooldown':
       return error.rule.refusal(m, error.retryAfterSeconds);
     case 'internal_error':
-      return m.common.internalError(error.reference);
+      return m.errors.internalError(error.reference);
   }
 }

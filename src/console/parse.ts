@@ -80,7 +80,7 @@ export function parseLine(line: string, registry: CommandRegistry, m: Messages):
   if (name === 'exit' || name === 'quit') return { kind: 'exit' };
   if (name === 'help') return { kind: 'help' };
   const plugin = registry.commands.get(name);
-  if (plugin === undefined) return { kind: 'error', message: m.common.unknownCommand(name) };
+  if (plugin === undefined) return { kind: 'error', message: m.errors.unknownCommand(name) };
 
   const definitions = plugin.data.toJSON().options ?? [];
   const raw = new Map<string, string>();
