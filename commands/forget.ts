@@ -63,7 +63,10 @@ const forget: CommandPlugin = {
     const search = ctx.services.searchSentences(ctx.guildId, value, isModerator ? undefined : ctx.user.id, DISCORD_LIMITS.choices);
     const found = await withDeadline(search, AUTOCOMPLETE_BUDGET_MS, []);
     await ctx.respond(
-      found.slice(0, DISCORD_LIMITS.choices).map((sentence) => ({ name: truncate(`#${sentence.id} ${sentence.text}`, DISCORD_LIMITS.choiceText), value: sentence.id })),
+      found.slice(0, DISCORD_LIMITS.choices).map((sentence) => ({
+        name: truncate(`#${sentence.id} ${sentence.text}`, DISCORD_LIMITS.choiceText),
+        value: sentence.id,
+      })),
     );
   },
 };

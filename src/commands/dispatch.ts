@@ -17,10 +17,12 @@ import type {
   AutocompleteContext,
   CommandContext,
   CommandPlugin,
+  CooldownRule,
   CooldownSettings,
   GuildCommandContext,
   InGuild,
   InteractionContext,
+  PermissionRule,
 } from './types.ts';
 
 /** The loaded plugins by command name, and the uses their cooldown rules count. */
@@ -54,11 +56,15 @@ function newReference(): string {
   return randomBytes(4).toString('hex');
 }
 
+/** Whether a rule concerns this run: a rule without `appliesTo` concerns every run. */
+function concerns(rule: PermissionRule | CooldownRule, ctx: GuildCommandContext): boolean {
+  return rule.appliesTo?.(ctx.options, ctx.user) ?? true;
+}
+
 /** The first declared permission the member lacks for this run, as an error. */
 function missingPermission(plugin: CommandPlugin, ctx: GuildCommandContext): CommandError | null {
   for (const rule of plugin.preconditions?.permissions ?? []) {
-    const applies = rule.appliesTo?.(ctx.options, ctx.user) ?? true;
-    if (applies && !ctx.memberPermissions.has(rule.permission)) return { code: 'missing_permission', rule };
+    if (concerns(rule, ctx) && !ctx.memberPermissions.has(rule.permission)) return { code: 'missing_permission', rule };
   }
   return null;
 }
@@ -70,7 +76,7 @@ function missingPermission(plugin: CommandPlugin, ctx: GuildCommandContext): Com
 async function checkAndRun(registry: CommandRegistry, plugin: CommandPlugin, ctx: GuildCommandContext): Promise<CommandError | null> {
   const missing = missingPermission(plugin, ctx);
   if (missing !== null) return missing;
-  const rules = (plugin.preconditions?.cooldowns ?? []).filter((rule) => rule.appliesTo?.(ctx.options, ctx.user) ?? true);
+  const rules = (plugin.preconditions?.cooldowns ?? []).filter((rule) => concerns(rule, ctx));
   const uses = registry.cooldowns.take(rules, { guildId: ctx.guildId, userId: ctx.user.id });
   if (!uses.allowed) return { code: 'cooldown', rule: uses.rule, retryAfterSeconds: Math.ceil(uses.retryAfterMs / 1000) };
   const outcome = await plugin.execute(ctx);

@@ -49,7 +49,7 @@ export interface OutgoingMessage {
   ephemeral?: boolean;
 }
 
-/** An autocomplete suggestion; Discord takes at most `DISCORD_LIMITS.choices`, each of at most `choiceText` characters. */
+/** An autocomplete suggestion (Discord's limits: `DISCORD_LIMITS.choices`, `choiceText`). */
 export interface Choice {
   name: string;
   value: string | number;
@@ -62,7 +62,7 @@ export interface UserRef {
   name: string;
 }
 
-/** The option values a member typed, as sent both when a command runs and while it autocompletes. Null when absent. */
+/** Typed option values, sent when a command runs and while it autocompletes; null when absent. */
 export interface OptionValues {
   string(name: string): string | null;
   integer(name: string): number | null;
@@ -81,7 +81,7 @@ export interface FocusedOption {
   value: string;
 }
 
-/** The options of an autocomplete request: what is typed so far, and which option is being typed. */
+/** The options of an autocomplete request: what is typed so far, and which option is focused. */
 export interface AutocompleteOptions extends OptionValues {
   focused(): FocusedOption;
 }
@@ -135,7 +135,7 @@ export interface AutocompleteContext extends InteractionContext {
   respond(choices: readonly Choice[]): Promise<void>;
 }
 
-/** A context whose guild is known: what plugins receive once the dispatcher has refused direct messages. */
+/** A context whose guild is known: what plugins get once the dispatcher has answered DMs. */
 export type InGuild<Context extends InteractionContext> = Context & {
   readonly guildId: string;
   readonly memberPermissions: PermissionCheck;
@@ -203,7 +203,7 @@ export interface Preconditions {
   cooldowns?: readonly CooldownRule[];
 }
 
-/** What `execute` may tell the dispatcher: a run that changed nothing does not count toward a cooldown. */
+/** What `execute` may tell the dispatcher: a run that changed nothing counts to no cooldown. */
 export type RunOutcome = void | { counted: false };
 
 /** What each `commands/<name>.ts` default-exports. */

@@ -81,7 +81,11 @@ export function toEditOptions(message: OutgoingMessage): InteractionEditReplyOpt
 }
 
 /** What both kinds of context take from an interaction. */
-function interactionContext(interaction: ChatInputCommandInteraction | AutocompleteInteraction, services: BotServices, logger: Logger): InteractionContext {
+function interactionContext(
+  interaction: ChatInputCommandInteraction | AutocompleteInteraction,
+  services: BotServices,
+  logger: Logger,
+): InteractionContext {
   return {
     commandName: interaction.commandName,
     guildId: interaction.guildId,
