@@ -7,11 +7,11 @@
 import { PermissionFlagsBits } from 'discord.js';
 import type { BotServices, RunProgress, RunResult } from '../src/app/services.ts';
 import { describe, guildCommand } from '../src/commands/define.ts';
-import { progressBar } from '../src/commands/render.ts';
 import { LatestValueThrottle } from '../src/commands/throttle.ts';
 import type { CommandPlugin, OutgoingMessage } from '../src/commands/types.ts';
 import type { Messages } from '../src/i18n/index.ts';
 import { formatDuration, messagesFor } from '../src/i18n/index.ts';
+import { progressBar } from '../src/text/bars.ts';
 
 /** Discord rate-limits edits of one message; one edit every 2 s stays well inside the limit. */
 export const PROGRESS_EDIT_INTERVAL_MS = 2000;
@@ -82,17 +82,16 @@ async function renderResult(result: RunResult, services: BotServices, locale: st
 
 const retrain: CommandPlugin = {
   data: guildCommand('retrain', (m) => m.commands.retrain.description)
+    // Hides the command from members by default; the precondition below is what enforces it.
     .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
     .addBooleanOption((option) => describe(option.setName('full'), (m) => m.commands.retrain.options.full)),
 
+  preconditions: {
+    permissions: [{ permission: PermissionFlagsBits.ManageGuild, refusal: (m) => m.errors.needsManageGuild }],
+  },
+
   async execute(ctx) {
     const m = messagesFor(ctx.locale);
-    // The default permission is only a default: server admins can grant the command to anyone,
-    // so the member's actual permission is checked here too.
-    if (!ctx.memberPermissions.has(PermissionFlagsBits.ManageGuild)) {
-      await ctx.reply({ content: m.common.needsManageGuild, ephemeral: true });
-      return;
-    }
     await ctx.defer();
     const handle = ctx.services.retrain(ctx.guildId, { full: ctx.options.boolean('full') ?? false, requestedBy: ctx.user.id });
     const header = handle.alreadyActive ? m.retrain.joined : m.retrain.started;

@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { importLines } from './app/corpus-import.ts';
 import { createApp, type App } from './app/create-app.ts';
-import { errorMessage } from './errors.ts';
 import { ConfigError, loadEnvironment, requireDiscordCredentials, type Config } from './config.ts';
 import { runConsole } from './console/console.ts';
 import { startBot } from './discord/bot.ts';
+import { errorMessage } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
 
 /** The console's guild, shared with the CLI's default. */
@@ -67,6 +67,7 @@ async function runLocalConsole(config: Config): Promise<void> {
     user: { id: 'console', name: os.userInfo().username },
     locale: localeFromEnvironment(),
     logger,
+    cooldowns: config,
   });
   await stop();
 }

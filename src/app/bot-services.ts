@@ -23,14 +23,12 @@ import type {
   TeachOutcome,
   RunHandle,
 } from './services.ts';
-import { Cooldown, checkSentence } from './teach-policy.ts';
+import { checkSentence } from './teach-policy.ts';
 
 /** Settings the use cases depend on. */
 export interface BotServicesSettings {
   /** Changes since the newest model before the scheduler retrains (also the size of a first corpus). */
   retrainMinChanges: number;
-  /** Sentences a member may teach per minute. */
-  teachCooldownPerMinute: number;
 }
 
 /** What {@link createBotServices} is built from. */
@@ -47,7 +45,6 @@ export interface BotServicesDependencies {
 export function createBotServices(dependencies: BotServicesDependencies): BotServices {
   const { store, models, training, settings } = dependencies;
   const now = dependencies.now ?? Date.now;
-  const cooldown = new Cooldown(settings.teachCooldownPerMinute, 60_000, now);
 
   const noModel = (guildId: string) => {
     const sentences = store.countSentences(guildId);
@@ -64,9 +61,6 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
     async teach(input: TeachInput): Promise<TeachOutcome> {
       const checked = checkSentence(input.text);
       if (checked.status !== 'ok') return checked;
-      const cooldownKey = `${input.guildId}:${input.authorId}`;
-      const allowed = cooldown.take(cooldownKey);
-      if (!allowed.allowed) return { status: 'cooldown', retryAfterSeconds: Math.ceil(allowed.retryAfterMs / 1000) };
       const added = store.addSentence({
         guildId: input.guildId,
         channelId: input.channelId,
@@ -77,10 +71,7 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
         source: input.source,
         interactionId: input.interactionId ?? null,
       });
-      if (added.status === 'duplicate') {
-        cooldown.refund(cooldownKey);
-        return { status: 'duplicate', existingId: added.existingId };
-      }
+      if (added.status === 'duplicate') return { status: 'duplicate', existingId: added.existingId };
       const { changesSinceModel } = store.stats(input.guildId);
       return {
         status: 'added',

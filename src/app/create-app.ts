@@ -57,7 +57,6 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
     training,
     settings: {
       retrainMinChanges: config.retrainMinChanges,
-      teachCooldownPerMinute: config.teachCooldownPerMinute,
     },
     logger,
   });

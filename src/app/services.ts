@@ -24,8 +24,7 @@ export type TeachRefusal =
   | { status: 'too_long'; length: number; maxLength: number }
   | { status: 'too_many_tokens'; tokens: number; maxTokens: number }
   | { status: 'no_words' }
-  | { status: 'duplicate'; existingId: number }
-  | { status: 'cooldown'; retryAfterSeconds: number };
+  | { status: 'duplicate'; existingId: number };
 
 /** The outcome of {@link BotServices.teach}. */
 export type TeachOutcome =

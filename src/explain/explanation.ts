@@ -6,7 +6,6 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { inlineCode, joinTokens } from '../commands/render.ts';
 import { activeBackend } from '../lm/backend.ts';
 import { compareWithFixedWindow } from '../lm/explain/fixed-window.ts';
 import { stepGradients, type StepGradients } from '../lm/explain/gradients.ts';
@@ -16,8 +15,9 @@ import { rareAndUnknownWords } from '../lm/explain/rare-words.ts';
 import { timeForwardPasses } from '../lm/explain/timing.ts';
 import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import type { LstmLanguageModel } from '../lm/model.ts';
-import { tokenize } from '../lm/tokenizer.ts';
+import { detokenize, tokenize } from '../lm/tokenizer.ts';
 import { Vocabulary } from '../lm/vocabulary.ts';
+import { inlineCode } from '../text/markdown.ts';
 import { renderInfluenceChart } from './chart.ts';
 import { MIN_EXAMPLE_WORDS, type CorpusDigest, type CorpusSentence } from './corpus-digest.ts';
 import { positionLabel, wordNumbers } from './format.ts';
@@ -94,7 +94,7 @@ export async function buildExplanation(request: ExplanationRequest): Promise<Exp
       return { pages: paginate([section], footer), topics: [] };
     }
     tokens = example.tokens;
-    notes.push(m.exampleNote(inlineCode(joinTokens(tokens))));
+    notes.push(m.exampleNote(inlineCode(detokenize(tokens))));
   }
 
   const input = explainedInput(lstm, vocabulary, tokens);

@@ -52,11 +52,6 @@ export const en = {
   },
 
   common: {
-    guildOnly: 'These commands work in a server only: every server teaches its own model.',
-    unknownCommand: (name: string) => `Unknown command \`/${name}\`.`,
-    internalError: (reference: string) =>
-      `Something went wrong on my side (reference \`${reference}\`). Please try again later.`,
-    needsManageGuild: 'Only members with the **Manage Server** permission can do this.',
     noModel: (sentences: number, needed: number) =>
       `There is no model yet: ${plural(sentences, 'sentence has', 'sentences have')} been taught, ` +
       (needed > 0
@@ -67,6 +62,15 @@ export const en = {
     modelFooter: (version: number, kind: string) => `model v${version} (${kind})`,
     kinds: { lstm: 'LSTM', 'kneser-ney': 'n-gram' },
     none: 'none',
+  },
+
+  /** What the dispatcher answers in a command's place (the codes of `src/commands/errors.ts`). */
+  errors: {
+    guildOnly: 'These commands work in a server only: every server teaches its own model.',
+    unknownCommand: (name: string) => `Unknown command \`/${name}\`.`,
+    internalError: (reference: string) =>
+      `Something went wrong on my side (reference \`${reference}\`). Please try again later.`,
+    needsManageGuild: 'Only members with the **Manage Server** permission can do this.',
   },
 
   teach: {
@@ -181,7 +185,6 @@ export const en = {
       boolean: 'true or false',
       user: 'a member id or mention',
       string: (max: number) => `a text of at most ${max} characters`,
-      attachment: 'the path of a readable file',
     },
     savedFile: (name: string, file: string) => `[file ${name}: ${file}]`,
   },

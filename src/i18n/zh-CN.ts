@@ -51,10 +51,6 @@ export const zhCN: Messages = {
   },
 
   common: {
-    guildOnly: '这些命令只能在服务器中使用：每个服务器都训练自己的模型。',
-    unknownCommand: (name) => `未知命令 \`/${name}\`。`,
-    internalError: (reference) => `我这边出了点问题（参考编号 \`${reference}\`），请稍后再试。`,
-    needsManageGuild: '只有拥有 **管理服务器** 权限的成员才能执行此操作。',
     noModel: (sentences, needed) =>
       `还没有模型：目前已教了 ${sentences} 句，` +
       (needed > 0 ? `首次训练前还需要 ${needed} 句。请使用 \`/teach\`。` : '已足够进行首次训练，训练很快就会开始。'),
@@ -63,6 +59,13 @@ export const zhCN: Messages = {
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,
     kinds: { lstm: 'LSTM', 'kneser-ney': 'n-gram' },
     none: '无',
+  },
+
+  errors: {
+    guildOnly: '这些命令只能在服务器中使用：每个服务器都训练自己的模型。',
+    unknownCommand: (name) => `未知命令 \`/${name}\`。`,
+    internalError: (reference) => `我这边出了点问题（参考编号 \`${reference}\`），请稍后再试。`,
+    needsManageGuild: '只有拥有 **管理服务器** 权限的成员才能执行此操作。',
   },
 
   teach: {
@@ -168,7 +171,6 @@ export const zhCN: Messages = {
       boolean: 'true 或 false',
       user: '成员 ID 或提及',
       string: (max) => `最多 ${max} 个字符的文字`,
-      attachment: '一个可读文件的路径',
     },
     savedFile: (name, file) => `[文件 ${name}：${file}]`,
   },

@@ -51,10 +51,6 @@ export const zhTW: Messages = {
   },
 
   common: {
-    guildOnly: '這些指令只能在伺服器中使用：每個伺服器都訓練自己的模型。',
-    unknownCommand: (name) => `未知的指令 \`/${name}\`。`,
-    internalError: (reference) => `我這邊出了點問題（參考編號 \`${reference}\`），請稍後再試。`,
-    needsManageGuild: '只有擁有 **管理伺服器** 權限的成員才能執行此操作。',
     noModel: (sentences, needed) =>
       `還沒有模型：目前已教了 ${sentences} 句，` +
       (needed > 0 ? `第一次訓練前還需要 ${needed} 句。請使用 \`/teach\`。` : '已足夠進行第一次訓練，訓練很快就會開始。'),
@@ -63,6 +59,13 @@ export const zhTW: Messages = {
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,
     kinds: { lstm: 'LSTM', 'kneser-ney': 'n-gram' },
     none: '無',
+  },
+
+  errors: {
+    guildOnly: '這些指令只能在伺服器中使用：每個伺服器都訓練自己的模型。',
+    unknownCommand: (name) => `未知的指令 \`/${name}\`。`,
+    internalError: (reference) => `我這邊出了點問題（參考編號 \`${reference}\`），請稍後再試。`,
+    needsManageGuild: '只有擁有 **管理伺服器** 權限的成員才能執行此操作。',
   },
 
   teach: {
@@ -168,7 +171,6 @@ export const zhTW: Messages = {
       boolean: 'true 或 false',
       user: '成員 ID 或提及',
       string: (max) => `最多 ${max} 個字元的文字`,
-      attachment: '一個可讀取檔案的路徑',
     },
     savedFile: (name, file) => `[檔案 ${name}：${file}]`,
   },

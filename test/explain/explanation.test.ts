@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { percent } from '../../src/commands/render.ts';
-import { buildExplanation, type ExplanationRequest } from '../../src/explain/explanation.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestCorpus, type CorpusDigest } from '../../src/explain/corpus-digest.ts';
-import { codeBlocks, MESSAGE_LIMIT, paginate } from '../../src/explain/pages.ts';
+import { buildExplanation, type ExplanationRequest } from '../../src/explain/explanation.ts';
+import { codeBlocks, paginate } from '../../src/explain/pages.ts';
 import { initBackend } from '../../src/lm/backend.ts';
 import { contextIds, explainedInput } from '../../src/lm/explain/input.ts';
 import { occlusion } from '../../src/lm/explain/occlusion.ts';
+import { DISCORD_LIMITS } from '../../src/text/limits.ts';
+import { percent } from '../../src/text/percent.ts';
 import { corpusSentences, trainFixture, type TrainedFixture } from './fixture.ts';
 
 let fixture: TrainedFixture;
@@ -39,7 +40,7 @@ describe('buildExplanation', () => {
     const { pages } = await buildExplanation(request({ text: LONG_TEXT }));
     expect(pages.length).toBeGreaterThan(1);
     pages.forEach((page, index) => {
-      expect(page.length).toBeLessThanOrEqual(MESSAGE_LIMIT);
+      expect(page.length).toBeLessThanOrEqual(DISCORD_LIMITS.content);
       expect(page).toContain('v7');
       expect(page.trimEnd().endsWith(`${index + 1}/${pages.length}`)).toBe(true);
     });
@@ -143,7 +144,7 @@ describe('pagination', () => {
     const pages = paginate([{ title: 'Section', blocks: [prose, ...table, prose] }], '-# footer');
     expect(pages.length).toBeGreaterThan(2);
     for (const page of pages) {
-      expect(page.length).toBeLessThanOrEqual(MESSAGE_LIMIT);
+      expect(page.length).toBeLessThanOrEqual(DISCORD_LIMITS.content);
       expect(page.startsWith('**Section**')).toBe(true);
       expect((page.match(/```/g) ?? []).length % 2).toBe(0);
     }

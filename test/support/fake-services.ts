@@ -30,12 +30,10 @@ export interface FakeServicesOptions {
   maxTokens?: number;
   /** Sentences needed before predictions work. */
   sentencesNeeded?: number;
-  /** Teach requests per author and minute. */
-  teachPerMinute?: number;
   /** Only the last this many tokens are used for a prediction. */
   contextLength?: number;
   retrainMinChanges?: number;
-  /** The clock, for cooldowns and timestamps. */
+  /** The clock, for timestamps. */
   now?: () => number;
 }
 
@@ -128,7 +126,6 @@ export class FakeServices implements BotServices {
   };
   readonly explainRequests: { guildId: string; request: ExplainRequest }[] = [];
   private nextId = 1;
-  private readonly teachTimes = new Map<string, number[]>();
   private readonly options: Required<FakeServicesOptions>;
 
   constructor(options: FakeServicesOptions = {}) {
@@ -136,7 +133,6 @@ export class FakeServices implements BotServices {
       maxLength: 300,
       maxTokens: 12,
       sentencesNeeded: 3,
-      teachPerMinute: 5,
       contextLength: 4,
       retrainMinChanges: 5,
       now: () => Date.now(),
@@ -154,12 +150,6 @@ export class FakeServices implements BotServices {
     if (text.length > this.options.maxLength) {
       return { status: 'too_long', length: text.length, maxLength: this.options.maxLength };
     }
-    const now = this.options.now();
-    const key = `${input.guildId}/${input.authorId}`;
-    const recent = (this.teachTimes.get(key) ?? []).filter((time) => now - time < 60_000);
-    if (recent.length >= this.options.teachPerMinute) {
-      return { status: 'cooldown', retryAfterSeconds: Math.ceil((60_000 - (now - (recent[0] ?? now))) / 1000) };
-    }
     const { tokens, wordCount, removedMarkup } = tokenize(text);
     if (tokens.length > this.options.maxTokens) {
       return { status: 'too_many_tokens', tokens: tokens.length, maxTokens: this.options.maxTokens };
@@ -167,9 +157,8 @@ export class FakeServices implements BotServices {
     if (wordCount === 0) return { status: 'no_words' };
     const existing = this.corpus(input.guildId).find((sentence) => dedupeKey(sentence.tokens) === dedupeKey(tokens));
     if (existing !== undefined) return { status: 'duplicate', existingId: existing.id };
-    this.teachTimes.set(key, [...recent, now]);
     const id = this.nextId++;
-    this.sentences.set(id, { id, guildId: input.guildId, authorId: input.authorId, text, tokens, createdAt: now });
+    this.sentences.set(id, { id, guildId: input.guildId, authorId: input.authorId, text, tokens, createdAt: this.options.now() });
     const count = this.corpus(input.guildId).length;
     return {
       status: 'added',
