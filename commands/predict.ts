@@ -34,7 +34,7 @@ function render(outcome: PredictOutcome, m: Messages): string {
         ...(outcome.truncated ? [m.predict.truncated(outcome.contextUsed.length, inlineCode(detokenize(outcome.contextUsed)))] : []),
         ...(outcome.unknown.length > 0 ? [m.common.unknownWords(formatWordList(outcome.unknown))] : []),
         codeBlock(table),
-        `-# ${m.common.modelFooter(outcome.model.version, m.common.kinds[outcome.model.kind])}`,
+        `-# ${m.common.modelFooter(outcome.model.version, m.common.modelKind(outcome.model.kind, outcome.model.lstmWeight))}`,
       ].join('\n');
     }
   }

@@ -55,6 +55,7 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
     version: serving.version,
     createdAt: serving.createdAt,
     kind: serving.kind,
+    lstmWeight: serving.lstmWeight,
   });
 
   return {
@@ -119,7 +120,13 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
         model:
           serving === null
             ? null
-            : { ...modelInfo(serving), history: serving.history, keptWeights: serving.keptWeights, corpusSentences: serving.corpusSentences },
+            : {
+                ...modelInfo(serving),
+                history: serving.history,
+                keptWeights: serving.keptWeights,
+                corpusSentences: serving.corpusSentences,
+                choice: serving.choice,
+              },
         changesSinceModel: stats.changesSinceModel,
         nextRetrainAt: training.nextCheckAt(),
         retrainMinChanges: settings.retrainMinChanges,

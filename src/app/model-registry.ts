@@ -5,7 +5,7 @@ import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import { unpackModel } from '../lm/model-package.ts';
 import type { LstmLanguageModel } from '../lm/model.ts';
 import { lstmNextWordModel, type LanguageModel, type NextWordModel } from '../lm/predict.ts';
-import { kneserNeyNextWordModel, type ServedKind } from '../lm/served-model.ts';
+import { kneserNeyNextWordModel, mixtureNextWordModel, type ServedKind, type ServedModelChoice } from '../lm/served-model.ts';
 import type { Vocabulary } from '../lm/vocabulary.ts';
 import type { ModelRecord, Store } from '../store/index.ts';
 import { keptWeightsOf, readModelMetrics, type KeptWeights, type ModelMetrics, type RecordedEpoch } from '../training/metrics.ts';
@@ -19,6 +19,10 @@ export interface ServingModel {
   corpusSentences: number;
   /** Which model answers predictions (`language`); explanations always take the LSTM apart. */
   kind: ServedKind;
+  /** How the training run chose it (the mixture's weight, the validation figures); null when it compared nothing. */
+  choice: ServedModelChoice | null;
+  /** The LSTM's weight in what answers: λ of the mixture, 1 for the LSTM alone, 0 for the 3-gram. */
+  lstmWeight: number;
   lstm: LstmLanguageModel;
   vocabulary: Vocabulary;
   language: LanguageModel;
@@ -93,12 +97,15 @@ export class ModelRegistry {
       throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${errorMessage(error)}`);
     }
     const metrics = this.readMetrics(guildId, info);
-    const kind = metrics?.servedModel?.served ?? 'lstm';
+    const choice = metrics?.servedModel ?? null;
+    const kind = choice?.served ?? 'lstm';
     const corpus = servingCorpus(() => digestGuildCorpus(this.store, guildId, unpacked.vocabulary));
     let model: NextWordModel;
     try {
-      // Sentences forgotten since training leave the n-gram at once: it is counted afresh.
-      model = kind === 'kneser-ney' ? kneserNeyNextWordModel(KneserNeyTrigram.fromState((await corpus()).trigram)) : lstmNextWordModel(unpacked.model);
+      const lstm = lstmNextWordModel(unpacked.model);
+      // Sentences forgotten since training leave the 3-gram at once: it is counted afresh.
+      const kneserNey = async (): Promise<NextWordModel> => kneserNeyNextWordModel(KneserNeyTrigram.fromState((await corpus()).trigram));
+      model = kind === 'lstm' ? lstm : kind === 'kneser-ney' ? await kneserNey() : mixtureNextWordModel(lstm, await kneserNey(), choice!.lstmWeight);
     } catch (error) {
       unpacked.model.dispose();
       this.logger?.error({ err: error, guildId, version: info.version }, 'serving n-gram model could not be counted');
@@ -110,6 +117,8 @@ export class ModelRegistry {
       createdAt: info.createdAt,
       corpusSentences: info.corpusSentences,
       kind,
+      choice,
+      lstmWeight: choice?.lstmWeight ?? (kind === 'lstm' ? 1 : 0),
       lstm: unpacked.model,
       vocabulary: unpacked.vocabulary,
       language: { model, vocabulary: unpacked.vocabulary },

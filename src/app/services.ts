@@ -10,6 +10,7 @@
  */
 import type { ExplainTopic } from '../explain/topics.ts';
 import type { PredictedWord, Prediction } from '../lm/predict.ts';
+import type { ServedKind, ServedModelChoice } from '../lm/served-model.ts';
 
 import type { SentenceSource } from '../store/index.ts';
 import type { KeptWeights } from '../training/metrics.ts';
@@ -56,8 +57,10 @@ export type WordProbability = PredictedWord;
 export interface ModelInfo {
   version: number;
   createdAt: number;
-  /** The LSTM, or the n-gram fallback when it is measurably better on a tiny corpus. */
-  kind: 'lstm' | 'kneser-ney';
+  /** The LSTM, the 3-gram, or their mixture: whichever predicted the held-out sentences best. */
+  kind: ServedKind;
+  /** The LSTM's weight λ in the mixture (1 for the LSTM alone, 0 for the 3-gram alone). */
+  lstmWeight: number;
 }
 
 /** The server has no model yet: how many sentences it has and still needs. */
@@ -117,7 +120,15 @@ export interface GuildStats {
   sentences: number;
   contributors: number;
   vocabularySize: number | null;
-  model: (ModelInfo & { history: EpochSummary[]; keptWeights: KeptWeights | null; corpusSentences: number }) | null;
+  model:
+    | (ModelInfo & {
+        history: EpochSummary[];
+        keptWeights: KeptWeights | null;
+        corpusSentences: number;
+        /** The validation perplexities the choice of model was made on; null when it compared nothing. */
+        choice: ServedModelChoice | null;
+      })
+    | null;
   /** Sentences added or removed since the serving model's corpus (all of them without one). */
   changesSinceModel: number;
   /** When the scheduler will look at this server next, null when it is not due. */

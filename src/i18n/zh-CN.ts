@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Messages } from './en.ts';
+import { lambda, type Messages } from './en.ts';
 
 /** Simplified Chinese texts. */
 export const zhCN: Messages = {
@@ -57,7 +57,7 @@ export const zhCN: Messages = {
     emptyInput: '请至少输入一个词。',
     unknownWords: (words) => `词汇表中还没有：${words}`,
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,
-    kinds: { lstm: 'LSTM', 'kneser-ney': 'n-gram' },
+    modelKind: (kind, lstmWeight) => (kind === 'mix' ? `LSTM + 3-gram，λ ${lambda(lstmWeight)}` : kind === 'lstm' ? 'LSTM' : 'n-gram'),
     none: '无',
   },
 
@@ -128,12 +128,14 @@ export const zhCN: Messages = {
       vocabulary: '词汇量',
       model: '模型',
       metrics: '最近一次训练',
+      served: '回答模型',
       nextRetrain: '下次训练',
       lastRun: '上次运行',
     },
     noModel: '暂无',
     model: (version, kind, age, corpus) => `v${version}（${kind}），${age}用 ${corpus} 句训练`,
     metrics: (validationLoss, accuracy, weights) => `验证损失 ${validationLoss}，准确率 ${accuracy}（${weights}）`,
+    served: (kind, mix, lstm, kneserNey) => `${kind}；验证困惑度：混合 ${mix}，LSTM ${lstm}，3-gram ${kneserNey}`,
     keptEpoch: (epoch, epochs) => `共 ${epochs} 轮，取第 ${epoch} 轮的权重`,
     keptAverage: (snapshots, epochs) => `共 ${epochs} 轮，取最后几轮 ${snapshots} 个权重快照的平均`,
     notDue: (changes, threshold) => `暂不需要：自上个模型以来新增 ${changes}/${threshold} 句`,

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Messages } from './en.ts';
+import { lambda, type Messages } from './en.ts';
 
 /** Traditional Chinese texts. */
 export const zhTW: Messages = {
@@ -57,7 +57,7 @@ export const zhTW: Messages = {
     emptyInput: '請至少輸入一個詞。',
     unknownWords: (words) => `詞彙表中還沒有：${words}`,
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,
-    kinds: { lstm: 'LSTM', 'kneser-ney': 'n-gram' },
+    modelKind: (kind, lstmWeight) => (kind === 'mix' ? `LSTM + 3-gram，λ ${lambda(lstmWeight)}` : kind === 'lstm' ? 'LSTM' : 'n-gram'),
     none: '無',
   },
 
@@ -128,12 +128,14 @@ export const zhTW: Messages = {
       vocabulary: '詞彙量',
       model: '模型',
       metrics: '最近一次訓練',
+      served: '回答模型',
       nextRetrain: '下次訓練',
       lastRun: '上次執行',
     },
     noModel: '尚無',
     model: (version, kind, age, corpus) => `v${version}（${kind}），${age}用 ${corpus} 句訓練`,
     metrics: (validationLoss, accuracy, weights) => `驗證損失 ${validationLoss}，準確率 ${accuracy}（${weights}）`,
+    served: (kind, mix, lstm, kneserNey) => `${kind}；驗證困惑度：混合 ${mix}，LSTM ${lstm}，3-gram ${kneserNey}`,
     keptEpoch: (epoch, epochs) => `共 ${epochs} 輪，取第 ${epoch} 輪的權重`,
     keptAverage: (snapshots, epochs) => `共 ${epochs} 輪，取最後幾輪 ${snapshots} 個權重快照的平均`,
     notDue: (changes, threshold) => `暫不需要：自上個模型以來新增 ${changes}/${threshold} 句`,

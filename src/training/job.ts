@@ -11,6 +11,7 @@ import { initBackend } from '../lm/backend.ts';
 import { growVocabulary, type LstmLanguageModel } from '../lm/model.ts';
 import { packModel, unpackModel, type UnpackedModel } from '../lm/model-package.ts';
 import { lstmPredictor } from '../lm/predict.ts';
+import { asUnseenText, singletonIds } from '../lm/unknown-words.ts';
 import { chooseServedModel, type ServedModelChoice } from '../lm/served-model.ts';
 import { TrainingAbortedError, trainLanguageModel, type EpochMetrics, type TrainerResult } from '../lm/train.ts';
 import type { Store } from '../store/store.ts';
@@ -62,9 +63,9 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
     if (initialModel) owned.push(initialModel);
     throwIfAborted(options.signal);
 
-    const encode = (sentences: string[][]): number[][] => sentences.map((tokens) => plan.vocabulary.encode(tokens).ids);
+    const data = trainingData(plan, corpus);
     const trained = await trainLanguageModel(
-      { train: encode(plan.train), validation: encode(plan.validation) },
+      { train: data.train, validation: data.validation, unknownStandIns: data.unknownStandIns },
       plan.vocabulary.size,
       plan.hyperparameters,
       {
@@ -77,7 +78,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
     owned.push(trained.model);
 
     progress.report('saving', null, true);
-    const verdict = judge(trained, plan, corpus, serving);
+    const verdict = judge(trained, plan, data, serving);
     const packed = await packModel(trained.model, plan.vocabulary);
     // Last point where an abort still leaves no trace: after the commit the run has succeeded.
     throwIfAborted(options.signal);
@@ -191,26 +192,42 @@ interface Verdict {
   note: string;
 }
 
-function judge(trained: TrainerResult, plan: RunPlan, corpus: CorpusSnapshot, serving: Serving | undefined): Verdict {
+function judge(trained: TrainerResult, plan: RunPlan, data: EncodedData, serving: Serving | undefined): Verdict {
   const comparison = serving?.loaded && plan.validation.length > 0 ? compareWithServing(trained.model, plan, serving.stored, serving.loaded) : null;
   const decision = comparison
     ? decidePromotion({ ...comparison, sentences: plan.validation.length })
     : { promote: true, note: `promoted: ${serving ? 'no held-out sentences to compare on' : 'first model'}` };
   const bestEpoch = keptEpoch(trained.history);
   const kept = keptWeights(bestEpoch, trained.weightAverage);
-  const encode = (sentences: string[][]): number[][] => sentences.map((tokens) => plan.vocabulary.encode(tokens).ids);
-  // The 3-gram counts every sentence of the corpus's training side, not only an incremental run's selection.
   const servedModel =
-    kept.validationLoss === undefined
-      ? null
-      : chooseServedModel(
-          kept.validationLoss,
-          encode(splitForValidation(corpus.sentences, plan.hyperparameters.validationFraction).train),
-          encode(plan.validation),
-          plan.vocabulary.size,
-        );
-  const note = servedModel?.served === 'kneser-ney' ? `${decision.note}; ${kneserNeyNote(servedModel)}` : decision.note;
+    data.validation.length === 0 ? null : chooseServedModel(lstmPredictor(trained.model), data.trainingSide, data.validation, plan.vocabulary.size);
+  const note = servedModel === null || servedModel.served === 'lstm' ? decision.note : `${decision.note}; ${servedModelNote(servedModel)}`;
   return { comparison, decision, bestEpoch, kept, servedModel, note };
+}
+
+/** A run's sentences as ids of the plan's vocabulary. */
+interface EncodedData {
+  train: number[][];
+  /** The held-out sentences as new text would read (see `asUnseenText`). */
+  validation: number[][];
+  /**
+   * Every sentence of the corpus's training side, not only an incremental run's selection: what
+   * the 3-gram counts, and what "seen" means for the held-out sentences.
+   */
+  trainingSide: number[][];
+  /** The words seen once on the training side, which stand in for unknown words. */
+  unknownStandIns: number[];
+}
+
+function trainingData(plan: RunPlan, corpus: CorpusSnapshot): EncodedData {
+  const encode = (sentences: string[][]): number[][] => sentences.map((tokens) => plan.vocabulary.encode(tokens).ids);
+  const trainingSide = encode(splitForValidation(corpus.sentences, plan.hyperparameters.validationFraction).train);
+  return {
+    train: encode(plan.train),
+    validation: asUnseenText(encode(plan.validation), trainingSide),
+    trainingSide,
+    unknownStandIns: singletonIds(trainingSide),
+  };
 }
 
 function compareWithServing(
@@ -236,10 +253,13 @@ function compareWithServing(
   };
 }
 
-/** Why the n-gram model answers instead of the LSTM, for the run's note. */
-function kneserNeyNote(choice: ServedModelChoice): string {
+/** Why the n-gram model or the mixture answers instead of the LSTM alone, for the run's note. */
+function servedModelNote(choice: ServedModelChoice): string {
   const perplexity = (value: number): string => value.toFixed(1);
-  return `the n-gram model answers: held-out perplexity ${perplexity(choice.kneserNeyPerplexity)} against the LSTM's ${perplexity(choice.lstmPerplexity)}`;
+  const figures = `held-out perplexity ${perplexity(choice.mixPerplexity)} against the LSTM's ${perplexity(choice.lstmPerplexity)} and the 3-gram's ${perplexity(choice.kneserNeyPerplexity)}`;
+  return choice.served === 'kneser-ney'
+    ? `the n-gram model answers: ${figures}`
+    : `the LSTM + 3-gram mixture answers (λ ${choice.lstmWeight.toFixed(2)}): ${figures}`;
 }
 
 function modelMetrics(trained: TrainerResult, plan: RunPlan, verdict: Verdict, backend: string, seconds: number): ModelMetrics {

@@ -4,7 +4,8 @@
  *
  * Fields were added over time; rows written before a field existed are read as follows:
  * `stoppedAtDeadline` false (no deadline ended a run before budgets existed), `servedModel` null
- * (the LSTM always served before the n-gram comparison), and an epoch's `learningRate`, the
+ * (the LSTM always served before the n-gram comparison) and a weight of 1 or 0 without the
+ * mixture's fields (the LSTM or the n-gram served whole before the mixture), and an epoch's `learningRate`, the
  * comparison's `seconds` and `weightAverage` stay absent.
  *
  * @module
@@ -83,14 +84,28 @@ export function readModelMetrics(json: unknown): ModelMetrics {
       targets: comparison.number('targets'),
       ...comparison.optionalNumbers('seconds'),
     },
-    servedModel: servedModel && {
-      served: servedModel.oneOf('served', ['lstm', 'kneser-ney']),
-      lstmPerplexity: servedModel.number('lstmPerplexity'),
-      kneserNeyPerplexity: servedModel.number('kneserNeyPerplexity'),
-      targets: servedModel.number('targets'),
-    },
+    servedModel: servedModel && readServedModel(servedModel),
     backend: fields.string('backend'),
     seconds: fields.number('seconds'),
+  };
+}
+
+/**
+ * Models from before the mixture chose the LSTM or the 3-gram whole: their weight is 1 or 0, and
+ * the mixture's perplexity that of the part chosen.
+ */
+function readServedModel(choice: JsonFields): ServedModelChoice {
+  const served = choice.oneOf('served', ['lstm', 'kneser-ney', 'mix']);
+  const lstmPerplexity = choice.number('lstmPerplexity');
+  const kneserNeyPerplexity = choice.number('kneserNeyPerplexity');
+  const pure = served === 'lstm' ? 1 : 0;
+  return {
+    served,
+    lstmWeight: choice.has('lstmWeight') ? choice.number('lstmWeight') : pure,
+    lstmPerplexity,
+    kneserNeyPerplexity,
+    mixPerplexity: choice.has('mixPerplexity') ? choice.number('mixPerplexity') : pure === 1 ? lstmPerplexity : kneserNeyPerplexity,
+    targets: choice.number('targets'),
   };
 }
 

@@ -6,6 +6,9 @@ import { codeBlocks, paginate } from '../../src/explain/pages.ts';
 import { initBackend } from '../../src/lm/backend.ts';
 import { contextIds, explainedInput } from '../../src/lm/explain/input.ts';
 import { occlusion } from '../../src/lm/explain/occlusion.ts';
+import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
+import { lstmNextWordModel, predictNextWords } from '../../src/lm/predict.ts';
+import { kneserNeyNextWordModel, mixtureNextWordModel } from '../../src/lm/served-model.ts';
 import { DISCORD_LIMITS } from '../../src/text/limits.ts';
 import { percent } from '../../src/text/percent.ts';
 import { corpusSentences, trainFixture, type TrainedFixture } from './fixture.ts';
@@ -25,7 +28,14 @@ afterAll(() => fixture.model.dispose());
 
 function request(overrides: Partial<ExplanationRequest>): ExplanationRequest {
   return {
-    serving: { lstm: fixture.model, vocabulary: fixture.vocabulary, version: 7 },
+    serving: {
+      lstm: fixture.model,
+      vocabulary: fixture.vocabulary,
+      version: 7,
+      kind: 'lstm',
+      lstmWeight: 1,
+      language: { model: lstmNextWordModel(fixture.model), vocabulary: fixture.vocabulary },
+    },
     corpus,
     locale: 'en-US',
     chart: false,
@@ -101,6 +111,28 @@ describe('buildExplanation', () => {
     // random() = 0 picks the first eligible sentence and the shortest cut: its first four words.
     expect(pages[0]).toContain('`the cat we met`');
     expect(pages[0]).toContain('goes on with `near`');
+  });
+
+  it('says when the 3-gram or the mixture answers /predict, with what the LSTM alone predicts beside it', async () => {
+    const trigram = kneserNeyNextWordModel(KneserNeyTrigram.fromState(corpus.trigram));
+    const mixture = mixtureNextWordModel(lstmNextWordModel(fixture.model), trigram, 0.3);
+    const text = 'the cat we met near the';
+    const lstmTop = explainedInput(fixture.model, fixture.vocabulary, text.split(' '))!;
+    for (const [kind, model, name] of [
+      ['kneser-ney', trigram, 'n-gram'],
+      ['mix', mixture, 'LSTM + 3-gram, λ 0.3'],
+    ] as const) {
+      const language = { model, vocabulary: fixture.vocabulary };
+      const answer = predictNextWords(language, text, 1);
+      const top = answer.status === 'ok' ? answer.predictions[0]! : undefined;
+      const serving = { ...request({}).serving, kind, lstmWeight: kind === 'mix' ? 0.3 : 0, language };
+      const note = `\`/predict\` is answered by the ${name}, which predicts \`${top!.word}\` (${percent(top!.probability)}) here; what follows takes apart the LSTM alone, which predicts \`${fixture.vocabulary.tokenOf(lstmTop.targetId)}\` (${percent(lstmTop.targetProbability)}).`;
+      expect((await buildExplanation(request({ serving, text }))).pages[0]).toContain(note);
+      // The overview says it of its example too.
+      expect((await buildExplanation(request({ serving, random: () => 0 }))).pages[0]).toContain(`answered by the ${name}`);
+    }
+    // When the LSTM answers, there is nothing to say.
+    expect((await buildExplanation(request({ text }))).pages.join('\n')).not.toContain('answered by');
   });
 
   it('explains a corpus example when only a topic is given', async () => {

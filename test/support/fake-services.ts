@@ -11,6 +11,7 @@ import type {
   ExplainRequest,
   GenerateOutcome,
   GuildStats,
+  ModelInfo,
   PredictOutcome,
   SentencePage,
   SentenceSummary,
@@ -188,8 +189,8 @@ export class FakeServices implements BotServices {
       .sort((a, b) => b.probability - a.probability || a.word.localeCompare(b.word));
   }
 
-  private model(guildId: string): { version: number; createdAt: number; kind: 'lstm' } | null {
-    return this.corpus(guildId).length >= this.options.sentencesNeeded ? { version: 1, createdAt: 0, kind: 'lstm' } : null;
+  private model(guildId: string): ModelInfo | null {
+    return this.corpus(guildId).length >= this.options.sentencesNeeded ? { version: 1, createdAt: 0, kind: 'lstm', lstmWeight: 1 } : null;
   }
 
   private noModel(guildId: string): { status: 'no_model'; sentences: number; sentencesNeeded: number } {
@@ -257,6 +258,7 @@ export class FakeServices implements BotServices {
               corpusSentences: corpus.length,
               history: this.modelMetrics.history,
               keptWeights: keptWeightsOf(this.modelMetrics),
+              choice: null,
             },
       changesSinceModel: 0,
       nextRetrainAt: null,

@@ -41,7 +41,7 @@ const CURRENT_METRICS: ModelMetrics = {
   validationSentences: 200,
   validationTargets: 3000,
   comparison: null,
-  servedModel: { served: 'kneser-ney', lstmPerplexity: 16.4, kneserNeyPerplexity: 15.1, targets: 3000 },
+  servedModel: { served: 'mix', lstmWeight: 0.4, lstmPerplexity: 16.4, kneserNeyPerplexity: 15.1, mixPerplexity: 13.9, targets: 3000 },
   backend: 'node',
   seconds: 120,
 };
@@ -57,6 +57,19 @@ describe('readModelMetrics', () => {
     expect(metrics.history[0]).not.toHaveProperty('learningRate');
     expect(metrics.comparison).not.toHaveProperty('seconds');
     expect(metrics).not.toHaveProperty('weightAverage');
+  });
+
+  it('reads a choice made before the mixture as the whole LSTM or the whole 3-gram', () => {
+    const chosen = (served: string) => ({ ...CURRENT_METRICS, servedModel: { served, lstmPerplexity: 16.4, kneserNeyPerplexity: 15.1, targets: 3000 } });
+    expect(readModelMetrics(stored(chosen('kneser-ney'))).servedModel).toEqual({
+      served: 'kneser-ney',
+      lstmWeight: 0,
+      lstmPerplexity: 16.4,
+      kneserNeyPerplexity: 15.1,
+      mixPerplexity: 15.1,
+      targets: 3000,
+    });
+    expect(readModelMetrics(stored(chosen('lstm'))).servedModel).toMatchObject({ lstmWeight: 1, mixPerplexity: 16.4 });
   });
 
   it.each([
