@@ -3,6 +3,7 @@
  * `tf.train.adam`; gradient clipping folds into the same pass as a scale factor.
  */
 import type { NetworkGradients, NetworkWeights } from './lstm-network.ts';
+import { timePhase } from './phase-profile.ts';
 import { readView, replaceVariable } from './tensor-memory.ts';
 
 const BETA1 = 0.9;
@@ -20,6 +21,10 @@ export class AdamOptimizer {
 
   /** One update of every weight with `gradients * gradientScale`. */
   step(weights: NetworkWeights, gradients: NetworkGradients, gradientScale = 1): void {
+    timePhase('optimizer', () => this.update(weights, gradients, gradientScale));
+  }
+
+  private update(weights: NetworkWeights, gradients: NetworkGradients, gradientScale: number): void {
     this.steps++;
     const firstCorrection = 1 - BETA1 ** this.steps;
     const secondCorrection = 1 - BETA2 ** this.steps;

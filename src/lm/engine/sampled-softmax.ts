@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../random.ts';
 import { crossEntropyWithGradient } from './softmax-cross-entropy.ts';
+import { timePhase } from './phase-profile.ts';
 import { createTensor, readView } from './tensor-memory.ts';
 
 /** The ids one training step scores its targets against. */
@@ -109,10 +110,14 @@ export function outputLayerGradients(
   candidates?: SampledCandidates,
 ): OutputGradients {
   if (candidates === undefined) {
-    const logits = tf.matMul(inputs, output);
-    const { lossSum, gradient } = crossEntropyWithGradient(logits, targetIds);
+    const logits = timePhase('output projection', () => tf.matMul(inputs, output));
+    const { lossSum, gradient } = timePhase('softmax', () => crossEntropyWithGradient(logits, targetIds));
     logits.dispose();
-    const gradients = { lossSum, output: tf.matMul(inputs, gradient, true, false), inputs: tf.matMul(gradient, output, false, true) };
+    const gradients = timePhase('output gradients', () => ({
+      lossSum,
+      output: tf.matMul(inputs, gradient, true, false),
+      inputs: tf.matMul(gradient, output, false, true),
+    }));
     gradient.dispose();
     return gradients;
   }
