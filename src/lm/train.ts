@@ -284,6 +284,7 @@ export async function trainLanguageModel(
     model.dispose();
     throw error;
   } finally {
+    optimizer.dispose();
     await pool?.dispose();
   }
 }

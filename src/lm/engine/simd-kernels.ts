@@ -13,6 +13,8 @@
  * narrower tiles and scalar code for the edges. Sums run over the inner dimension in order, as
  * the backend's kernel does, so results match it to float rounding.
  */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { assembleModule, FunctionBuilder, op, type Code, type FunctionDefinition, type Local } from './wasm-assembler.ts';
 
 /** How the kernels read their operands. */
@@ -25,8 +27,29 @@ export type Layout = 'nn' | 'nt' | 'tn';
  */
 export type MatMulKernel = (a: number, b: number, c: number, m: number, k: number, n: number, accumulate: number) => void;
 
+/**
+ * One Adam step over `count` values (PyTorch's form): with g = grad * gradientScale,
+ * m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, and
+ * out = param - stepSize * m / (sqrt(v) / rootSecondCorrection + epsilon). `m` and `v` are
+ * updated in place; pointers are byte offsets.
+ */
+export type AdamKernel = (
+  param: number,
+  grad: number,
+  m: number,
+  v: number,
+  out: number,
+  count: number,
+  gradientScale: number,
+  stepSize: number,
+  rootSecondCorrection: number,
+) => void;
+
+/** Adam's decay rates and the term that keeps its denominator positive. */
+export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
+
 /** The kernels, bound to one WebAssembly memory. */
-export type SimdKernels = Record<Layout, MatMulKernel>;
+export type SimdKernels = Record<Layout, MatMulKernel> & { adam: AdamKernel };
 
 /** A WebAssembly.Memory (opaque here). */
 export interface WasmMemory {
@@ -45,9 +68,34 @@ const LANES = 4;
 
 /** Instantiates the kernels on `memory` (the wasm backend's heap). */
 export function createSimdKernels(memory: WasmMemory): SimdKernels {
-  const module = new WebAssembly.Module(assembleModule([broadcastKernel('nn'), broadcastKernel('tn'), dotKernel()]));
+  const module = new WebAssembly.Module(assembleModule([broadcastKernel('nn'), broadcastKernel('tn'), dotKernel(), adamKernel()]));
   const { exports } = new WebAssembly.Instance(module, { env: { memory } });
-  return { nn: exports['nn'] as MatMulKernel, tn: exports['tn'] as MatMulKernel, nt: exports['nt'] as MatMulKernel };
+  return {
+    nn: exports['nn'] as MatMulKernel,
+    tn: exports['tn'] as MatMulKernel,
+    nt: exports['nt'] as MatMulKernel,
+    adam: exports['adam'] as AdamKernel,
+  };
+}
+
+/** The wasm backend's view of its module: the memory the kernels work in. */
+interface WasmModuleMemory {
+  asm: { memory: WasmMemory };
+}
+
+let boundKernels: SimdKernels | undefined;
+
+/** The kernels on the wasm backend's memory (the backend has one module for its lifetime). */
+export function kernelsFor(backend: BackendWasm): SimdKernels {
+  boundKernels ??= createSimdKernels((backend.wasm as unknown as WasmModuleMemory).asm.memory);
+  return boundKernels;
+}
+
+/** The kernels and tensor addresses when the active backend is wasm; undefined on any other. */
+export function activeSimdKernels(): { kernels: SimdKernels; address(tensor: tf.Tensor): number } | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const backend = tf.backend() as BackendWasm;
+  return { kernels: kernelsFor(backend), address: (tensor) => backend.dataIdMap.get(tensor.dataId)!.memoryOffset };
 }
 
 const PARAMS = ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'] as const;
@@ -221,6 +269,66 @@ function dotKernel(): FunctionDefinition {
     ...op.set(pairColumnsEnd, roundDown(op.get(n), B_ROWS)),
     ...op.forRange(row, op.i32(0), op.get(tileRowsEnd), TILE_ROWS, allColumns(TILE_ROWS)),
     ...op.forRange(row, op.get(tileRowsEnd), op.get(m), 1, allColumns(1)),
+  ];
+  return { builder: f, body };
+}
+
+/** {@link AdamKernel}: four values per step, then the last count % 4 in scalar code. */
+function adamKernel(): FunctionDefinition {
+  const f = new FunctionBuilder('adam', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'f32']);
+  const [param, grad, m, v, out, count, gradientScale, stepSize, rootSecondCorrection] = f.params as Local[] as [
+    Local, Local, Local, Local, Local, Local, Local, Local, Local,
+  ];
+  const offset = f.local('i32');
+  const end = f.local('i32');
+  const vectorEnd = f.local('i32');
+  const g = f.local('v128');
+  const first = f.local('v128');
+  const second = f.local('v128');
+  const gs = f.local('f32');
+  const firstScalar = f.local('f32');
+  const secondScalar = f.local('f32');
+  const at = (base: Local): Code => op.add(op.get(base), op.get(offset));
+  const splat = (value: Code): Code => op.splat(value);
+  const vectorStep: Code = [
+    ...op.set(g, op.vMul(op.load(at(grad)), splat(op.get(gradientScale)))),
+    ...op.set(first, op.vAdd(op.vMul(splat(op.f32(ADAM.beta1)), op.load(at(m))), op.vMul(splat(op.f32(1 - ADAM.beta1)), op.get(g)))),
+    ...op.set(second, op.vAdd(op.vMul(splat(op.f32(ADAM.beta2)), op.load(at(v))), op.vMul(splat(op.f32(1 - ADAM.beta2)), op.vMul(op.get(g), op.get(g))))),
+    ...op.store(at(m), op.get(first)),
+    ...op.store(at(v), op.get(second)),
+    ...op.store(
+      at(out),
+      op.vSub(
+        op.load(at(param)),
+        op.vDiv(
+          op.vMul(splat(op.get(stepSize)), op.get(first)),
+          op.vAdd(op.vDiv(op.vSqrt(op.get(second)), splat(op.get(rootSecondCorrection))), splat(op.f32(ADAM.epsilon))),
+        ),
+      ),
+    ),
+  ];
+  const scalarStep: Code = [
+    ...op.set(gs, op.f32Mul(op.f32Load(at(grad)), op.get(gradientScale))),
+    ...op.set(firstScalar, op.f32Add(op.f32Mul(op.f32(ADAM.beta1), op.f32Load(at(m))), op.f32Mul(op.f32(1 - ADAM.beta1), op.get(gs)))),
+    ...op.set(secondScalar, op.f32Add(op.f32Mul(op.f32(ADAM.beta2), op.f32Load(at(v))), op.f32Mul(op.f32(1 - ADAM.beta2), op.f32Mul(op.get(gs), op.get(gs))))),
+    ...op.f32Store(at(m), op.get(firstScalar)),
+    ...op.f32Store(at(v), op.get(secondScalar)),
+    ...op.f32Store(
+      at(out),
+      op.f32Sub(
+        op.f32Load(at(param)),
+        op.f32Div(
+          op.f32Mul(op.get(stepSize), op.get(firstScalar)),
+          op.f32Add(op.f32Div(op.f32Sqrt(op.get(secondScalar)), op.get(rootSecondCorrection)), op.f32(ADAM.epsilon)),
+        ),
+      ),
+    ),
+  ];
+  const body: Code = [
+    ...op.set(end, op.shl(op.get(count), op.i32(2))),
+    ...op.set(vectorEnd, op.shl(roundDown(op.get(count), LANES), op.i32(2))),
+    ...op.forRange(offset, op.i32(0), op.get(vectorEnd), 16, vectorStep),
+    ...op.forRange(offset, op.get(vectorEnd), op.get(end), 4, scalarStep),
   ];
   return { builder: f, body };
 }

@@ -93,6 +93,8 @@ export const op = {
   f32Add: (a: Code, b: Code): Code => [...a, ...b, 0x92],
   f32Sub: (a: Code, b: Code): Code => [...a, ...b, 0x93],
   f32Mul: (a: Code, b: Code): Code => [...a, ...b, 0x94],
+  f32Div: (a: Code, b: Code): Code => [...a, ...b, 0x95],
+  f32Sqrt: (a: Code): Code => [...a, 0x91],
 
   /** Loads 16 bytes; `offset` in bytes. Addresses need no alignment. */
   load: (address: Code, offset = 0): Code => [...address, ...simd(0x00, ...memoryArgument(0, offset))],

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { createSimdKernels, type SimdKernels, type WasmMemory } from './simd-kernels.ts';
+import { kernelsFor } from './simd-kernels.ts';
 
 const WASM = 'wasm';
 let installed = false;
@@ -83,19 +83,6 @@ function readIds(backend: BackendWasm, ids: TensorInfo): ArrayLike<number> {
  * holds pages for make it about half as fast.
  */
 const TN_BLOCK_ROWS = 128;
-
-/** The wasm backend's view of its module: the memory the SIMD kernels work in. */
-interface WasmModuleMemory {
-  asm: { memory: WasmMemory };
-}
-
-let simdKernels: SimdKernels | undefined;
-
-function kernelsFor(backend: BackendWasm): SimdKernels {
-  // The backend has one module for its lifetime: the kernels bind to its memory once.
-  simdKernels ??= createSimdKernels((backend.wasm as unknown as WasmModuleMemory).asm.memory);
-  return simdKernels;
-}
 
 /** Float32 products of two matrices (rank 2, or rank 3 with one batch) on the SIMD kernels; others to `fallback`. */
 function simdMatMul(fallback: KernelFunc): KernelFunc {
