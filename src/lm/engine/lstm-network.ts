@@ -142,10 +142,19 @@ export function runLstm(
   const positions = steps * size;
   const running = runningPositions(batch);
   const mask = inputMask?.(running.length * E);
+  // Rows copied from the table (ids are checked by callers): the backend's gather costs several
+  // times more for these few thousand rows.
   const embedded = timePhase('embedding lookup', () =>
-    tf.tidy(() => {
-      const rows = tf.gather(weights.embedding, tf.tensor1d(Int32Array.from(running, (p) => batch.inputs[p] as number), 'int32'));
-      return mask === undefined ? rows : tf.mul(rows, tf.tensor2d(mask, [running.length, E]));
+    createTensor([running.length, E], (values) => {
+      const table = readView(weights.embedding);
+      for (let row = 0; row < running.length; row++) {
+        const from = (batch.inputs[running[row] as number] as number) * E;
+        if (mask === undefined) {
+          values.set(table.subarray(from, from + E), row * E);
+        } else {
+          for (let k = 0; k < E; k++) values[row * E + k] = (table[from + k] as number) * (mask[row * E + k] as number);
+        }
+      }
     }),
   );
   // The candidate block of every pre-activation is doubled, so that one sigmoid serves all gates.
@@ -156,13 +165,14 @@ export function runLstm(
   const gates = new Float32Array(positions * G);
   timePhase('input projection', () => {
     const projected = tf.matMul(embedded, weights.kernel);
-    const inputPart = readView(projected);
     const bias = readView(weights.bias);
-    running.forEach((p, row) => {
-      for (let k = 0; k < G; k++) {
-        gates[p * G + k] = ((inputPart[row * G + k] as number) + (bias[k] as number)) * (blockScale[k] as number);
-      }
-    });
+    const scaledBias = Float32Array.from(blockScale, (scale, k) => (bias[k] as number) * scale);
+    const inputPart = readView(projected);
+    for (let row = 0; row < running.length; row++) {
+      const to = (running[row] as number) * G;
+      const from = row * G;
+      for (let k = 0; k < G; k++) gates[to + k] = (inputPart[from + k] as number) * (blockScale[k] as number) + (scaledBias[k] as number);
+    }
     projected.dispose();
   });
 
