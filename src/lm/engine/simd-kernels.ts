@@ -10,9 +10,15 @@
  *
  * Each kernel computes C (+)= op(A) op(B) in register tiles (4 rows by 8 columns of C in eight
  * 4-lane accumulators, the most that fits x64's sixteen SIMD registers with the operands), with
- * narrower tiles and scalar code for the edges. Sums run over the inner dimension in order, as
- * the backend's kernel does, so results match it to float rounding.
+ * narrower tiles and scalar code for the edges. Sums run over the inner dimension in order.
+ *
+ * Where the engine compiles relaxed SIMD, the tiles multiply and add in one fused instruction:
+ * a quarter to a third faster here than a multiply then an add, and rounded once instead of twice.
+ * Node 22 compiles it as it is; Node 20's V8 has it behind a flag, which is set before the module
+ * is compiled (it changes only which WebAssembly instructions compile). Elsewhere the kernels use
+ * a multiply and an add.
  */
+import v8 from 'node:v8';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { assembleModule, FunctionBuilder, op, type Code, type FunctionDefinition, type Local } from './wasm-assembler.ts';
@@ -58,6 +64,7 @@ export interface WasmMemory {
 
 // The parts of the WebAssembly API used here: the project's TypeScript libraries do not declare it.
 declare const WebAssembly: {
+  validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: Record<string, Record<string, WasmMemory>>) => { exports: Record<string, unknown> };
 };
@@ -68,7 +75,8 @@ const LANES = 4;
 
 /** Instantiates the kernels on `memory` (the wasm backend's heap). */
 export function createSimdKernels(memory: WasmMemory): SimdKernels {
-  const module = new WebAssembly.Module(assembleModule([broadcastKernel('nn'), broadcastKernel('tn'), dotKernel(), adamKernel()]));
+  const fused = enableFusedMultiplyAdd();
+  const module = new WebAssembly.Module(assembleModule([broadcastKernel('nn', fused), broadcastKernel('tn', fused), dotKernel(fused), adamKernel()]));
   const { exports } = new WebAssembly.Instance(module, { env: { memory } });
   return {
     nn: exports['nn'] as MatMulKernel,
@@ -98,13 +106,28 @@ export function activeSimdKernels(): { kernels: SimdKernels; address(tensor: tf.
   return { kernels: kernelsFor(backend), address: (tensor) => backend.dataIdMap.get(tensor.dataId)!.memoryOffset };
 }
 
+/** `sum + a * b` on four lanes, fused or not. */
+type MultiplyAdd = (sum: Code, a: Code, b: Code) => Code;
+
+const multiplyThenAdd: MultiplyAdd = (sum, a, b) => op.vAdd(sum, op.vMul(a, b));
+const fusedMultiplyAdd: MultiplyAdd = (sum, a, b) => op.vMultiplyAdd(a, b, sum);
+
+/** The fused multiply-add when this engine compiles it (enabling it on Node 20), else a multiply then an add. */
+function enableFusedMultiplyAdd(): MultiplyAdd {
+  const probe = new FunctionBuilder('probe', []);
+  const lanes = probe.local('v128');
+  const module = assembleModule([{ builder: probe, body: op.set(lanes, op.vMultiplyAdd(op.vZero(), op.vZero(), op.vZero())) }]);
+  if (!WebAssembly.validate(module)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return WebAssembly.validate(module) ? fusedMultiplyAdd : multiplyThenAdd;
+}
+
 const PARAMS = ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'] as const;
 
 /**
  * `nn` and `tn`: each step of the inner dimension broadcasts one value of A per row of the tile
  * and multiplies it into a run of B's row. A is [m, k] (`nn`) or [k, m] (`tn`).
  */
-function broadcastKernel(layout: 'nn' | 'tn'): FunctionDefinition {
+function broadcastKernel(layout: 'nn' | 'tn', multiplyAdd: MultiplyAdd): FunctionDefinition {
   const f = new FunctionBuilder(layout, PARAMS);
   const [a, b, c, m, k, n, accumulate] = f.params as [Local, Local, Local, Local, Local, Local, Local];
   const row = f.local('i32');
@@ -140,7 +163,7 @@ function broadcastKernel(layout: 'nn' | 'tn'): FunctionDefinition {
       body.push(...op.set(aValue, op.loadSplat(op.get(aRows[r]!))));
       for (let v = 0; v < vectors; v++) {
         const sum = sums[r * vectors + v]!;
-        body.push(...op.set(sum, op.vAdd(op.get(sum), op.vMul(op.get(aValue), op.get(bValues[v]!)))));
+        body.push(...op.set(sum, multiplyAdd(op.get(sum), op.get(aValue), op.get(bValues[v]!))));
       }
       body.push(...op.set(aRows[r]!, op.add(op.get(aRows[r]!), op.get(aStride))));
     }
@@ -195,7 +218,7 @@ function broadcastKernel(layout: 'nn' | 'tn'): FunctionDefinition {
  * 4-lane partial sums over the inner dimension for a tile of 4 rows of A by 2 rows of B, added
  * across lanes at the end.
  */
-function dotKernel(): FunctionDefinition {
+function dotKernel(multiplyAdd: MultiplyAdd): FunctionDefinition {
   const f = new FunctionBuilder('nt', PARAMS);
   const [a, b, c, m, k, n, accumulate] = f.params as [Local, Local, Local, Local, Local, Local, Local];
   const B_ROWS = 2;
@@ -227,7 +250,7 @@ function dotKernel(): FunctionDefinition {
     for (let r = 0; r < rows; r++) {
       for (let s = 0; s < columns; s++) {
         const sum = sums[r * columns + s]!;
-        vectorBody.push(...op.set(sum, op.vAdd(op.get(sum), op.vMul(op.get(aValues[r]!), op.get(bValues[s]!)))));
+        vectorBody.push(...op.set(sum, multiplyAdd(op.get(sum), op.get(aValues[r]!), op.get(bValues[s]!))));
       }
     }
     code.push(...op.forRange(offset, op.i32(0), op.get(quadBytesEnd), 16, vectorBody));

@@ -108,6 +108,8 @@ export const op = {
   vMul: (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe6)],
   vDiv: (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe7)],
   vSqrt: (a: Code): Code => [...a, ...simd(0xe3)],
+  /** a * b + c, fused where the processor can (relaxed SIMD's f32x4.relaxed_madd). */
+  vMultiplyAdd: (a: Code, b: Code, c: Code): Code => [...a, ...b, ...c, ...simd(0x105)],
   vZero: (): Code => [...op.f32(0), ...simd(0x13)],
 
   /** `for (counter = from; counter < to; counter += step) body` (unsigned comparison; skipped when from >= to). */
