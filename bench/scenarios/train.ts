@@ -206,7 +206,7 @@ export default defineScenario({
         peakRssMb: round(processPeakRssMb(), 1),
         ...(profile === undefined ? {} : { profile: profile.result(oursRounds.length * settings.epochs * batchesPerEpoch) }),
       };
-      const reference = referenceRounds.length === 0 ? undefined : summariseReference(referenceRounds);
+      const reference = referenceRounds.length === 0 ? undefined : summariseReference(referenceRounds, oursRounds);
       const checks = targetChecks(ours, reference);
       const result = {
         corpus: displayPath(values.corpus),
@@ -247,6 +247,8 @@ interface ReferenceSummary {
   blas: string;
   rounds: { loadBefore: number; tokensPerSecond: number; seconds: number }[];
   tokensPerSecondMedian: number;
+  /** Ours over the reference's tokens/s, round by round (each pair ran back to back). */
+  roundRatios: number[];
   trainTokens: number;
   vocab: number;
   heldOut: { perplexity: number; top1: number; top5: number };
@@ -254,7 +256,7 @@ interface ReferenceSummary {
   peakRssMb: number;
 }
 
-function summariseReference(rounds: readonly ReferenceRound[]): ReferenceSummary {
+function summariseReference(rounds: readonly ReferenceRound[], ours: readonly RoundFigures[]): ReferenceSummary {
   const first = rounds[0]!.run;
   return {
     command: first.command,
@@ -262,6 +264,7 @@ function summariseReference(rounds: readonly ReferenceRound[]): ReferenceSummary
     blas: first.result.blas ?? 'unknown',
     rounds: rounds.map(({ loadBefore, run }) => ({ loadBefore, tokensPerSecond: run.result.tokens_per_s_median, seconds: round1(run.seconds) })),
     tokensPerSecondMedian: round1(median(rounds.map(({ run }) => run.result.tokens_per_s_median))),
+    roundRatios: rounds.map(({ run }, index) => round((ours[index] as RoundFigures).tokensPerSecond / run.result.tokens_per_s_median)),
     trainTokens: first.result.train_tokens,
     vocab: first.result.vocab,
     heldOut: { perplexity: first.result.heldout_perplexity, top1: first.result.heldout_top1, top5: first.result.heldout_top5 },
@@ -391,6 +394,7 @@ function summary(
     `  machine: ${machine}`,
     `  ours${speeds(ours.rounds)}`,
     ...(ref ? [`  reference: ${ref.command}${speeds(ref.rounds)}`] : []),
+    ...(ref && ref.rounds.length > 1 ? [`  ratio round by round: ${ref.roundRatios.map((r) => r.toFixed(2)).join(', ')} (median ${median(ref.roundRatios).toFixed(2)})`] : []),
     '',
     table,
     '',
