@@ -3,10 +3,10 @@
  * place on the wasm backend's tensors (the module imports the backend's own memory: no copies).
  *
  * The wasm backend's BatchMatMul handles `A x B` well, but the gradient products are `A^T x B`
- * and `A x B^T`: it materialises the transpose first, then repacks the right-hand operand, and
- * for the output layer's weight gradient `X^T x G` that means copying the [targets, vocabulary]
- * gradient twice per step. These kernels read either operand transposed directly, so all three
- * products of the output layer run at the speed of the plain one.
+ * and `A x B^T`: it materialises the transpose first, then repacks the right-hand operand, which
+ * for the output layer's weight gradient `X^T x G` is the whole [targets, vocabulary] gradient.
+ * These kernels read either operand transposed directly, so all three products of the output
+ * layer run at the speed of the plain one.
  *
  * Each kernel computes C (+)= op(A) op(B) in register tiles (4 rows by 8 columns of C in eight
  * 4-lane accumulators, the most that fits x64's sixteen SIMD registers with the operands), with
