@@ -73,11 +73,9 @@ const simd = (opcode: number, ...immediates: number[]): Code => [0xfd, ...unsign
 export const op = {
   get: (local: Local): Code => [0x20, ...unsigned(local.index)],
   set: (local: Local, value: Code): Code => [...value, 0x21, ...unsigned(local.index)],
-  tee: (local: Local, value: Code): Code => [...value, 0x22, ...unsigned(local.index)],
 
   i32: (value: number): Code => [0x41, ...signed(value | 0)],
   add: (a: Code, b: Code): Code => [...a, ...b, 0x6a],
-  sub: (a: Code, b: Code): Code => [...a, ...b, 0x6b],
   mul: (a: Code, b: Code): Code => [...a, ...b, 0x6c],
   shl: (a: Code, b: Code): Code => [...a, ...b, 0x74],
   and: (a: Code, b: Code): Code => [...a, ...b, 0x71],
