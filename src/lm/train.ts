@@ -358,6 +358,7 @@ export class TrainingSession {
 
   /** Releases the optimiser, the gradient threads and the model unless {@link finish} handed it over. */
   async dispose(): Promise<void> {
+    this.#optimizer.dispose();
     this.#model?.dispose();
     this.#model = undefined;
     await this.#pool?.dispose();
