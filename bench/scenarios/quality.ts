@@ -10,11 +10,12 @@
  */
 import { importLines } from '../../src/app/corpus-import.ts';
 import { initBackend, type BackendName } from '../../src/lm/backend.ts';
-import { evaluate, type EvaluationResult } from '../../src/lm/evaluate.ts';
+import { evaluate, type EvaluationResult, type NextTokenPredictor } from '../../src/lm/evaluate.ts';
 import type { Hyperparameters } from '../../src/lm/hyperparameters.ts';
 import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
 import { unpackModel, type UnpackedModel } from '../../src/lm/model-package.ts';
 import { lstmPredictor } from '../../src/lm/predict.ts';
+import { EOS, UNK } from '../../src/lm/special-tokens.ts';
 import { tokenize } from '../../src/lm/tokenizer.ts';
 import type { Store } from '../../src/store/index.ts';
 import type { ServedKind } from '../../src/lm/served-model.ts';
@@ -37,6 +38,10 @@ interface ModelQuality {
   perplexity: number;
   top1: number;
   top5: number;
+  /** Perplexity over the targets that are not the unknown word (known words and ends of sentence). */
+  knownPerplexity: number;
+  /** Geometric mean of the probability given to unknown-word targets; null when there are none. */
+  unknownProbability: number | null;
 }
 
 /**
@@ -182,9 +187,9 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
           tokens: lines.reduce((sum, line) => sum + tokenize(line).tokens.length, 0),
           imported: imported.added,
           skipped: imported.skipped,
-          heldOutSentences: results.lstm.sentences,
-          heldOutTargets: results.lstm.tokens,
-          oovRate: round(results.lstm.oovRate, 4),
+          heldOutSentences: results.lstm.result.sentences,
+          heldOutTargets: results.lstm.result.tokens,
+          oovRate: round(results.lstm.result.oovRate, 4),
           models: Object.fromEntries(Object.entries(results).map(([key, result]) => [key, figures(result)])) as unknown as ModelScores,
           served: metrics.servedModel?.served ?? 'lstm',
           vocabularySize: vocabulary.size,
@@ -236,22 +241,63 @@ function evaluateModels(
   corpusIds: readonly number[][],
   model: UnpackedModel['model'],
   vocabularySize: number,
-): Record<keyof ModelScores, EvaluationResult> {
+): Record<keyof ModelScores, Evaluation> {
   return {
-    lstm: evaluate(heldOutIds, lstmPredictor(model)),
-    kneserNey3: evaluate(heldOutIds, KneserNeyTrigram.train(corpusIds, vocabularySize)),
+    lstm: evaluateSplit(heldOutIds, lstmPredictor(model)),
+    kneserNey3: evaluateSplit(heldOutIds, KneserNeyTrigram.train(corpusIds, vocabularySize)),
   };
 }
 
-function figures(result: EvaluationResult): ModelQuality {
-  return { perplexity: round(result.perplexity, 2), top1: round(result.top1, 4), top5: round(result.top5, 4) };
+/** `evaluate`'s result, and the loss of the unknown-word targets apart from the others. */
+interface Evaluation {
+  result: EvaluationResult;
+  known: { targets: number; loss: number };
+  unknown: { targets: number; loss: number };
+}
+
+/**
+ * Evaluates like `evaluate` and splits the loss between unknown-word targets and the others: a
+ * model can lose on held-out text by its words or by how little it expects a word it does not
+ * know. The split is taken from the distributions `evaluate` asks for, in its own pass.
+ */
+function evaluateSplit(heldOutIds: readonly number[][], predictor: NextTokenPredictor): Evaluation {
+  const known = { targets: 0, loss: 0 };
+  const unknown = { targets: 0, loss: 0 };
+  const observed: NextTokenPredictor = {
+    sentenceDistributions(ids) {
+      const distributions = predictor.sentenceDistributions(ids);
+      distributions.forEach((distribution, position) => {
+        const target = position < ids.length ? ids[position]! : EOS;
+        const share = target === UNK ? unknown : known;
+        share.targets += 1;
+        share.loss -= Math.log(distribution[target] ?? Number.NaN);
+      });
+      return distributions;
+    },
+  };
+  return { result: evaluate(heldOutIds, observed), known, unknown };
+}
+
+function figures({ result, known, unknown }: Evaluation): ModelQuality {
+  return {
+    perplexity: round(result.perplexity, 2),
+    top1: round(result.top1, 4),
+    top5: round(result.top5, 4),
+    knownPerplexity: round(Math.exp(known.loss / known.targets), 2),
+    unknownProbability: unknown.targets === 0 ? null : Number(Math.exp(-unknown.loss / unknown.targets).toPrecision(3)),
+  };
 }
 
 const MODEL_COLUMNS: Column[] = (Object.keys(MODEL_LABELS) as (keyof ModelScores)[]).flatMap((key) => [
   { header: `${MODEL_LABELS[key]} ppl`, cell: (row: QualityRow) => row.models[key].perplexity.toFixed(1) },
   { header: `${MODEL_LABELS[key]} top-1`, cell: (row: QualityRow) => percent(row.models[key].top1) },
   { header: `${MODEL_LABELS[key]} top-5`, cell: (row: QualityRow) => percent(row.models[key].top5) },
+  { header: `${MODEL_LABELS[key]} ppl known / p(unk)`, cell: (row: QualityRow) => knownAndUnknown(row.models[key]) },
 ]);
+
+function knownAndUnknown(quality: ModelQuality): string {
+  return `${quality.knownPerplexity.toFixed(1)} / ${quality.unknownProbability === null ? '–' : quality.unknownProbability.toExponential(1)}`;
+}
 
 const COLUMNS: Column[] = [
   { header: 'corpus', cell: (row) => row.corpus },
