@@ -20,7 +20,7 @@ import { tokenize } from '../../src/lm/tokenizer.ts';
 import type { Store } from '../../src/store/index.ts';
 import type { ServedKind } from '../../src/lm/served-model.ts';
 import { runTrainingJob, type ModelMetrics } from '../../src/training/job.ts';
-import { choiceOption, integerOption, sizesOption } from '../lib/args.ts';
+import { choiceOption, integerOption, positiveNumberOption, sizesOption } from '../lib/args.ts';
 import { DEFAULT_CORPUS, holdOutEveryTenth, loadCorpus, sampleCorpus, sampleEvenly, type CorpusSize } from '../lib/corpus.ts';
 import { markdownTable, percent, round, whole } from '../lib/format.ts';
 import { describeMachine, loadAverage, machineLine } from '../lib/machine.ts';
@@ -30,7 +30,10 @@ import { withTemporaryStore } from '../lib/temporary-store.ts';
 import { defineScenario, UsageError } from '../lib/scenario.ts';
 
 const GUILD = 'bench';
-/** The incremental budget; this is a full run, which keeps the product's default full budget. */
+/**
+ * The incremental budget; this is a full run, under the product's full budget unless
+ * `--full-budget` replaces it.
+ */
 const BUDGET_MINUTES = 5;
 
 /** Perplexity and accuracy of one model on the held-out sentences. */
@@ -114,11 +117,14 @@ export default defineScenario({
   --sizes LIST        comma-separated sentence counts and/or 'all', e.g. 300,1000,3000,all: each is a
                       sample drawn with a fixed seed before the hold-out (default: all)
   --sample N          instead of --sizes: N sentences spread evenly over the corpus (every k-th line)
+  --full-budget MIN   the full retrain's time budget in minutes (default: the product's 30); on a busy
+                      machine a longer one lets training run the epochs it would run alone
   --backend NAME      node, wasm or cpu (default: the product's choice)`,
   options: {
     corpus: { type: 'string', multiple: true },
     sizes: { type: 'string' },
     sample: { type: 'string' },
+    'full-budget': { type: 'string' },
     backend: { type: 'string' },
   },
 
@@ -126,6 +132,7 @@ export default defineScenario({
     if (values.sizes !== undefined && values.sample !== undefined) throw new UsageError('--sizes and --sample exclude each other');
     const sizes = sizesOption(values.sizes, 'sizes', ['all']);
     const sample = values.sample === undefined ? undefined : integerOption(values.sample, 'sample', 10, 10);
+    const fullBudget = values['full-budget'] === undefined ? undefined : positiveNumberOption(values['full-budget'], 'full-budget', 0);
     const corpora = (values.corpus ?? [DEFAULT_CORPUS]).map((corpus) => loadCorpus(corpus, (line) => process.stderr.write(`${line}\n`)));
     const backend = await initBackend(choiceOption<BackendName>(values.backend, 'backend', ['node', 'wasm', 'cpu']));
     const machine = describeMachine(backend);
@@ -134,14 +141,16 @@ export default defineScenario({
       const runs: [CorpusSize, string[]][] =
         sample === undefined ? distinctSizes(sizes, lines.length).map((size) => [size, sampleCorpus(lines, size)]) : [[sample, sampleEvenly(lines, sample)]];
       for (const [size, sentences] of runs) {
-        const row = await measureCorpus(name, size, sentences);
+        const row = await measureCorpus(name, size, sentences, fullBudget);
         // Each row also goes to stderr as it finishes: a long run keeps what it measured.
         process.stderr.write(`quality row ${JSON.stringify(row)}\n`);
         rows.push(row);
       }
     }
-    const result = { machine, loadAverageAfter1m: loadAverage(), sizes: sample === undefined ? sizes : null, sample: sample ?? null, rows };
-    const sampling = sample === undefined ? `sizes ${sizes.join(', ')} (seeded samples)` : `${sample}-sentence samples spread over each corpus`;
+    const result = { machine, loadAverageAfter1m: loadAverage(), sizes: sample === undefined ? sizes : null, sample: sample ?? null, fullBudgetMinutes: fullBudget ?? null, rows };
+    const sampling =
+      (sample === undefined ? `sizes ${sizes.join(', ')} (seeded samples)` : `${sample}-sentence samples spread over each corpus`) +
+      (fullBudget === undefined ? '' : `; full-retrain budget ${fullBudget} minutes`);
     const text = [
       `quality: every 10th sentence held out, the rest imported and trained with the product's defaults; ${sampling}`,
       `  machine: ${machineLine(machine)}`,
@@ -160,7 +169,7 @@ function distinctSizes(sizes: readonly CorpusSize[], length: number): CorpusSize
   return [...new Set(sizes.map((size) => (size === 'all' || size >= length ? 'all' : size)))];
 }
 
-async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly string[]): Promise<QualityRow> {
+async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly string[], fullBudgetMinutes: number | undefined): Promise<QualityRow> {
   const { train, heldOut } = holdOutEveryTenth(lines);
   const loadBefore = loadAverage();
   const memory = sampleRss();
@@ -168,7 +177,7 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
     return await withTemporaryStore(async (store) => {
       const imported = importLines(store, GUILD, train, { authorId: 'bench', source: 'import' });
       const started = performance.now();
-      await trainGuild(store, `${corpus} (${size})`);
+      await trainGuild(store, `${corpus} (${size})`, fullBudgetMinutes);
       const trainingSeconds = (performance.now() - started) / 1000;
 
       const stored = store.servingModel(GUILD);
@@ -215,14 +224,17 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
   }
 }
 
-/** One full training run of the guild, in-process, exactly as a queued run is executed. */
-async function trainGuild(store: Store, corpus: string): Promise<void> {
+/**
+ * One full training run of the guild, in-process, exactly as a queued run is executed
+ * (`fullBudgetMinutes` replaces the product's full-retrain budget when given).
+ */
+async function trainGuild(store: Store, corpus: string, fullBudgetMinutes: number | undefined): Promise<void> {
   store.enqueueRun(GUILD, { kind: 'full', trigger: 'cli', requestedBy: 'bench' });
   const run = store.claimNextRun();
   if (run === undefined) throw new Error('the queued training run could not be claimed');
   const report = throttledProgress();
   const outcome = await runTrainingJob(store, run, {
-    settings: { budgetMinutes: BUDGET_MINUTES },
+    settings: { budgetMinutes: BUDGET_MINUTES, ...(fullBudgetMinutes === undefined ? {} : { fullBudgetMinutes }) },
     onProgress: (progress) =>
       report(
         () =>
