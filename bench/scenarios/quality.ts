@@ -94,6 +94,12 @@ interface QualityRow {
   models: ModelScores;
   /** The model the training job chose to answer predictions, on its own validation split. */
   served: ServedKind;
+  /**
+   * The perplexities that choice compared, on the job's validation split: its sentences come from
+   * the corpus the vocabulary was built on, so unlike the held-out sentences they have unknown
+   * words only when the corpus has more words than the vocabulary keeps. Null without validation.
+   */
+  validation: { lstmPerplexity: number; kneserNeyPerplexity: number } | null;
   vocabularySize: number;
   hyperparameters: Hyperparameters;
   training: TrainingFigures;
@@ -201,6 +207,10 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
           oovRate: round(results.lstm.result.oovRate, 4),
           models: Object.fromEntries(Object.entries(results).map(([key, result]) => [key, figures(result)])) as unknown as ModelScores,
           served: metrics.servedModel?.served ?? 'lstm',
+          validation:
+            metrics.servedModel == null
+              ? null
+              : { lstmPerplexity: round(metrics.servedModel.lstmPerplexity, 2), kneserNeyPerplexity: round(metrics.servedModel.kneserNeyPerplexity, 2) },
           vocabularySize: vocabulary.size,
           hyperparameters,
           training: {
