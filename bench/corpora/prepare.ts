@@ -93,9 +93,9 @@ function decodeEntities(text: string): string {
  */
 export function joinWrappedLines(paragraph: string): string {
   return paragraph
-    .replace(/[ \t\u00a0\u3000]*\n[ \t\u00a0\u3000]*/g, (_, offset: number, whole: string) => {
+    .replace(/[ \t\u00a0\u3000]*\n[ \t\u00a0\u3000]*/g, (lineBreak: string, offset: number, whole: string) => {
       const before = whole[offset - 1] ?? '';
-      const after = whole[offset + _.length] ?? '';
+      const after = whole[offset + lineBreak.length] ?? '';
       return CJK.test(before) || CJK.test(after) ? '' : ' ';
     })
     .replace(/[\s\u3000]+/g, ' ')
