@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../src/errors.ts';
 import { UsageError, type OptionValues, type Scenario } from './lib/scenario.ts';
 
 const COMMON_OPTIONS = {
@@ -44,7 +45,7 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
     // parseArgs reports unknown or malformed options with a TypeError carrying an ERR_PARSE_ARGS code.
     const parseError = String((error as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');
     if (error instanceof UsageError || parseError) {
-      err.write(`error: ${(error as Error).message}\nOptions of '${name}':\n${scenario.usage}\n`);
+      err.write(`error: ${errorMessage(error)}\nOptions of '${name}':\n${scenario.usage}\n`);
       return 2;
     }
     // Reported here rather than left uncaught: the wasm backend's uncaught-exception handler

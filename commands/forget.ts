@@ -1,18 +1,16 @@
 /**
  * `/forget sentence:<id>` or `/forget all:true [member]`: removes taught sentences. Members
- * remove their own; moderators (Manage Server) may remove anyone's.
+ * remove their own; moderators (Manage Server) may remove anyone's. Naming another member is
+ * refused by a declared precondition; which sentences a member may pick is scoped here.
  *
  * @module
  */
 import { PermissionFlagsBits } from 'discord.js';
 import { AUTOCOMPLETE_BUDGET_MS, withDeadline } from '../src/commands/deadline.ts';
 import { describe, guildCommand } from '../src/commands/define.ts';
-import { truncate } from '../src/commands/render.ts';
 import type { CommandPlugin } from '../src/commands/types.ts';
 import { messagesFor } from '../src/i18n/index.ts';
-
-const MAX_CHOICES = 25;
-const MAX_CHOICE_LENGTH = 100;
+import { DISCORD_LIMITS, truncate } from '../src/text/limits.ts';
 
 const forget: CommandPlugin = {
   data: guildCommand('forget', (m) => m.commands.forget.description)
@@ -22,14 +20,24 @@ const forget: CommandPlugin = {
     .addBooleanOption((option) => describe(option.setName('all'), (m) => m.commands.forget.options.all))
     .addUserOption((option) => describe(option.setName('member'), (m) => m.commands.forget.options.member)),
 
+  preconditions: {
+    permissions: [
+      {
+        permission: PermissionFlagsBits.ManageGuild,
+        // Members forget their own sentences; naming another member is a moderator's act.
+        appliesTo: (options, user) => {
+          const member = options.user('member');
+          return member !== null && member.id !== user.id;
+        },
+        refusal: (m) => m.forget.othersNeedManageGuild,
+      },
+    ],
+  },
+
   async execute(ctx) {
     const m = messagesFor(ctx.locale);
     const isModerator = ctx.memberPermissions.has(PermissionFlagsBits.ManageGuild);
     const member = ctx.options.user('member');
-    if (member !== null && member.id !== ctx.user.id && !isModerator) {
-      await ctx.reply({ content: m.forget.othersNeedManageGuild, ephemeral: true });
-      return;
-    }
     const sentenceId = ctx.options.integer('sentence');
     if (sentenceId !== null) {
       // Moderators may remove any sentence (or only the chosen member's); members only their own.
@@ -52,10 +60,13 @@ const forget: CommandPlugin = {
     const { name, value } = ctx.options.focused();
     if (name !== 'sentence') return ctx.respond([]);
     const isModerator = ctx.memberPermissions.has(PermissionFlagsBits.ManageGuild);
-    const search = ctx.services.searchSentences(ctx.guildId, value, isModerator ? undefined : ctx.user.id, MAX_CHOICES);
+    const search = ctx.services.searchSentences(ctx.guildId, value, isModerator ? undefined : ctx.user.id, DISCORD_LIMITS.choices);
     const found = await withDeadline(search, AUTOCOMPLETE_BUDGET_MS, []);
     await ctx.respond(
-      found.slice(0, MAX_CHOICES).map((sentence) => ({ name: truncate(`#${sentence.id} ${sentence.text}`, MAX_CHOICE_LENGTH), value: sentence.id })),
+      found.slice(0, DISCORD_LIMITS.choices).map((sentence) => ({
+        name: truncate(`#${sentence.id} ${sentence.text}`, DISCORD_LIMITS.choiceText),
+        value: sentence.id,
+      })),
     );
   },
 };

@@ -6,18 +6,19 @@
 import { escapeMarkdown } from 'discord.js';
 import type { GenerateOutcome } from '../src/app/services.ts';
 import { describe, guildCommand } from '../src/commands/define.ts';
-import { formatWordList, joinTokens } from '../src/commands/render.ts';
 import type { CommandPlugin } from '../src/commands/types.ts';
 import type { Messages } from '../src/i18n/index.ts';
 import { messagesFor } from '../src/i18n/index.ts';
+import { detokenize } from '../src/lm/tokenizer.ts';
+import { formatWordList } from '../src/text/markdown.ts';
 
 const DEFAULT_LENGTH = 20;
 const DEFAULT_TEMPERATURE = 1;
 
 /** The whole text with the generated part in bold (markdown bold may not start with a space). */
 function highlightContinuation(start: readonly string[], generated: readonly string[]): string {
-  const startText = joinTokens(start);
-  const continuation = joinTokens([...start, ...generated]).slice(startText.length);
+  const startText = detokenize(start);
+  const continuation = detokenize([...start, ...generated]).slice(startText.length);
   const gap = continuation.length - continuation.trimStart().length;
   const written = continuation.trimStart();
   return escapeMarkdown(startText) + continuation.slice(0, gap) + (written === '' ? '' : `**${escapeMarkdown(written)}**`);
@@ -33,7 +34,7 @@ function render(outcome: GenerateOutcome, m: Messages): string {
       return [
         m.generate.result(highlightContinuation(outcome.start, outcome.generated)),
         ...(outcome.unknown.length > 0 ? [m.common.unknownWords(formatWordList(outcome.unknown))] : []),
-        `-# ${m.common.modelFooter(outcome.model.version, m.common.kinds[outcome.model.kind])}`,
+        `-# ${m.common.modelFooter(outcome.model.version, m.common.modelKind(outcome.model.kind, outcome.model.lstmWeight))}`,
       ].join('\n');
     }
   }

@@ -6,15 +6,16 @@
 import type { PredictOutcome } from '../src/app/services.ts';
 import { AUTOCOMPLETE_BUDGET_MS, withDeadline } from '../src/commands/deadline.ts';
 import { describe, guildCommand } from '../src/commands/define.ts';
-import { barTable, codeBlock, formatWordList, inlineCode, joinTokens, percent } from '../src/commands/render.ts';
 import type { Choice, CommandPlugin } from '../src/commands/types.ts';
 import type { Messages } from '../src/i18n/index.ts';
 import { messagesFor } from '../src/i18n/index.ts';
+import { detokenize } from '../src/lm/tokenizer.ts';
+import { barTable } from '../src/text/bars.ts';
+import { DISCORD_LIMITS } from '../src/text/limits.ts';
+import { codeBlock, formatWordList, inlineCode } from '../src/text/markdown.ts';
+import { percent } from '../src/text/percent.ts';
 
 const DEFAULT_COUNT = 5;
-/** Discord's limits on autocomplete answers. */
-const MAX_CHOICES = 25;
-const MAX_CHOICE_LENGTH = 100;
 
 function render(outcome: PredictOutcome, m: Messages): string {
   switch (outcome.status) {
@@ -29,11 +30,11 @@ function render(outcome: PredictOutcome, m: Messages): string {
         outcome.predictions.map(({ word, probability }) => ({ label: word, fraction: probability, value: percent(probability) })),
       );
       return [
-        `**${m.predict.title(inlineCode(joinTokens(outcome.tokens)))}**`,
-        ...(outcome.truncated ? [m.predict.truncated(outcome.contextUsed.length, inlineCode(joinTokens(outcome.contextUsed)))] : []),
+        `**${m.predict.title(inlineCode(detokenize(outcome.tokens)))}**`,
+        ...(outcome.truncated ? [m.predict.truncated(outcome.contextUsed.length, inlineCode(detokenize(outcome.contextUsed)))] : []),
         ...(outcome.unknown.length > 0 ? [m.common.unknownWords(formatWordList(outcome.unknown))] : []),
         codeBlock(table),
-        `-# ${m.common.modelFooter(outcome.model.version, m.common.kinds[outcome.model.kind])}`,
+        `-# ${m.common.modelFooter(outcome.model.version, m.common.modelKind(outcome.model.kind, outcome.model.lstmWeight))}`,
       ].join('\n');
     }
   }
@@ -58,10 +59,10 @@ const predict: CommandPlugin = {
   async autocomplete(ctx) {
     const { name, value } = ctx.options.focused();
     if (name !== 'text') return ctx.respond([]);
-    const completions = await withDeadline(ctx.services.complete(ctx.guildId, value, MAX_CHOICES), AUTOCOMPLETE_BUDGET_MS, []);
+    const completions = await withDeadline(ctx.services.complete(ctx.guildId, value, DISCORD_LIMITS.choices), AUTOCOMPLETE_BUDGET_MS, []);
     const choices: Choice[] = completions
-      .filter((text) => text.length > 0 && text.length <= MAX_CHOICE_LENGTH)
-      .slice(0, MAX_CHOICES)
+      .filter((text) => text.length > 0 && text.length <= DISCORD_LIMITS.choiceText)
+      .slice(0, DISCORD_LIMITS.choices)
       .map((text) => ({ name: text, value: text }));
     await ctx.respond(choices);
   },

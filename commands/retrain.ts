@@ -5,13 +5,13 @@
  * @module
  */
 import { PermissionFlagsBits } from 'discord.js';
-import type { BotServices, TrainingProgress, TrainingResult } from '../src/app/services.ts';
+import type { BotServices, RunProgress, RunResult } from '../src/app/services.ts';
 import { describe, guildCommand } from '../src/commands/define.ts';
-import { progressBar } from '../src/commands/render.ts';
 import { LatestValueThrottle } from '../src/commands/throttle.ts';
 import type { CommandPlugin, OutgoingMessage } from '../src/commands/types.ts';
 import type { Messages } from '../src/i18n/index.ts';
 import { formatDuration, messagesFor } from '../src/i18n/index.ts';
+import { progressBar } from '../src/text/bars.ts';
 
 /** Discord rate-limits edits of one message; one edit every 2 s stays well inside the limit. */
 export const PROGRESS_EDIT_INTERVAL_MS = 2000;
@@ -19,13 +19,13 @@ export const PROGRESS_EDIT_INTERVAL_MS = 2000;
 const CHART_FILE = 'loss.png';
 
 /** Share of the run done: whole epochs finished plus the current epoch's batches. */
-function completion(progress: TrainingProgress): number {
+function completion(progress: RunProgress): number {
   if (progress.maxEpochs <= 0) return 0;
   const batches = progress.batchesPerEpoch > 0 ? progress.batch / progress.batchesPerEpoch : 0;
   return (Math.max(0, progress.epoch - 1) + batches) / progress.maxEpochs;
 }
 
-function renderProgress(header: string, progress: TrainingProgress | null, m: Messages, locale: string): string {
+function renderProgress(header: string, progress: RunProgress | null, m: Messages, locale: string): string {
   if (progress === null) return `${header}\n${m.retrain.phases.queued}`;
   // Epoch counters and the bar only mean something while epochs run.
   if (progress.phase !== 'training') return `${header}\n${m.retrain.phases[progress.phase]}`;
@@ -43,7 +43,7 @@ function renderProgress(header: string, progress: TrainingProgress | null, m: Me
 
 const formatLoss = (loss: number | undefined): string => (loss === undefined ? '–' : loss.toFixed(3));
 
-async function renderResult(result: TrainingResult, services: BotServices, locale: string): Promise<OutgoingMessage> {
+async function renderResult(result: RunResult, services: BotServices, locale: string): Promise<OutgoingMessage> {
   const m = messagesFor(locale);
   if (result.status === 'failed') return { content: m.retrain.failed(result.error) };
   if (result.status === 'cancelled') return { content: m.retrain.cancelled };
@@ -82,28 +82,27 @@ async function renderResult(result: TrainingResult, services: BotServices, local
 
 const retrain: CommandPlugin = {
   data: guildCommand('retrain', (m) => m.commands.retrain.description)
+    // Hides the command from members by default; the precondition below is what enforces it.
     .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
     .addBooleanOption((option) => describe(option.setName('full'), (m) => m.commands.retrain.options.full)),
 
+  preconditions: {
+    permissions: [{ permission: PermissionFlagsBits.ManageGuild, refusal: (m) => m.errors.needsManageGuild }],
+  },
+
   async execute(ctx) {
     const m = messagesFor(ctx.locale);
-    // The default permission is only a default: server admins can grant the command to anyone,
-    // so the member's actual permission is checked here too.
-    if (!ctx.memberPermissions.has(PermissionFlagsBits.ManageGuild)) {
-      await ctx.reply({ content: m.common.needsManageGuild, ephemeral: true });
-      return;
-    }
     await ctx.defer();
     const handle = ctx.services.retrain(ctx.guildId, { full: ctx.options.boolean('full') ?? false, requestedBy: ctx.user.id });
     const header = handle.alreadyActive ? m.retrain.joined : m.retrain.started;
-    const edits = new LatestValueThrottle<TrainingProgress | null>(
+    const edits = new LatestValueThrottle<RunProgress | null>(
       PROGRESS_EDIT_INTERVAL_MS,
       (progress) => ctx.edit({ content: renderProgress(header, progress, m, ctx.locale) }),
       (error) => ctx.logger.warn({ err: error, runId: handle.runId }, 'could not show training progress'),
     );
     edits.push(handle.progress());
     const unsubscribe = handle.onProgress((progress) => edits.push(progress));
-    let result: TrainingResult;
+    let result: RunResult;
     try {
       result = await handle.done;
     } finally {

@@ -5,9 +5,9 @@
  */
 import { escapeMarkdown, userMention } from 'discord.js';
 import { describe, guildCommand } from '../src/commands/define.ts';
-import { truncate } from '../src/commands/render.ts';
 import type { CommandPlugin } from '../src/commands/types.ts';
 import { formatRelativeTime, messagesFor } from '../src/i18n/index.ts';
+import { truncate } from '../src/text/limits.ts';
 
 const PAGE_SIZE = 10;
 const MAX_SHOWN_LENGTH = 120;

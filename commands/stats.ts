@@ -23,9 +23,22 @@ function statsFields(stats: GuildStats, locale: string, now: number): EmbedField
       value:
         model === null
           ? m.stats.noModel
-          : m.stats.model(model.version, m.common.kinds[model.kind], formatRelativeTime(model.createdAt, now, locale), model.corpusSentences),
+          : m.stats.model(model.version, m.common.modelKind(model.kind, model.lstmWeight), formatRelativeTime(model.createdAt, now, locale), model.corpusSentences),
     },
   ];
+  const choice = model?.choice;
+  if (choice != null) {
+    const perplexity = (value: number): string => value.toFixed(1);
+    result.push({
+      name: fields.served,
+      value: m.stats.served(
+        m.common.modelKind(choice.served, choice.lstmWeight),
+        perplexity(choice.mixPerplexity),
+        perplexity(choice.lstmPerplexity),
+        perplexity(choice.kneserNeyPerplexity),
+      ),
+    });
+  }
   const kept = model?.keptWeights;
   if (kept != null) {
     const epochs = model?.history.length ?? 0;
@@ -42,7 +55,7 @@ function statsFields(stats: GuildStats, locale: string, now: number): EmbedField
     name: fields.nextRetrain,
     value:
       stats.nextRetrainAt === null
-        ? m.stats.notDue(stats.changesSinceModel, stats.retrainThreshold)
+        ? m.stats.notDue(stats.changesSinceModel, stats.retrainMinChanges)
         : formatRelativeTime(stats.nextRetrainAt, now, locale),
   });
   if (stats.lastRun !== null) {

@@ -1,16 +1,16 @@
 /**
  * `/teach sentence:<text>`: adds a sentence to this server's corpus and shows how the model will
- * see it.
+ * see it. Rate-limited per member (`TEACH_COOLDOWN_PER_MINUTE`).
  *
  * @module
  */
 import type { TeachOutcome } from '../src/app/services.ts';
-import { SENTENCE_LIMITS } from '../src/app/teach-policy.ts';
+import { SENTENCE_LIMITS, checkSentence } from '../src/app/teach-policy.ts';
 import { describe, guildCommand } from '../src/commands/define.ts';
-import { formatTokens } from '../src/commands/render.ts';
 import type { CommandPlugin } from '../src/commands/types.ts';
 import type { Messages } from '../src/i18n/index.ts';
 import { messagesFor } from '../src/i18n/index.ts';
+import { formatTokens } from '../src/text/markdown.ts';
 
 function describeOutcome(outcome: TeachOutcome, m: Messages): string {
   switch (outcome.status) {
@@ -30,8 +30,6 @@ function describeOutcome(outcome: TeachOutcome, m: Messages): string {
       return m.teach.noWords;
     case 'duplicate':
       return m.teach.duplicate(outcome.existingId);
-    case 'cooldown':
-      return m.teach.cooldown(outcome.retryAfterSeconds);
   }
 }
 
@@ -39,6 +37,19 @@ const teach: CommandPlugin = {
   data: guildCommand('teach', (m) => m.commands.teach.description).addStringOption((option) =>
     describe(option.setName('sentence').setRequired(true).setMaxLength(SENTENCE_LIMITS.maxLength), (m) => m.commands.teach.options.sentence),
   ),
+
+  preconditions: {
+    cooldowns: [
+      {
+        per: 'member',
+        // A sentence refused for its form never counts, and its refusal says why, not "wait".
+        appliesTo: (options) => checkSentence(options.string('sentence') ?? '').status === 'ok',
+        limit: (settings) => settings.teachCooldownPerMinute,
+        windowMs: 60_000,
+        refusal: (m, seconds) => m.teach.cooldown(seconds),
+      },
+    ],
+  },
 
   async execute(ctx) {
     const outcome = await ctx.services.teach({
@@ -50,6 +61,8 @@ const teach: CommandPlugin = {
       ...(ctx.interactionId === null ? {} : { interactionId: ctx.interactionId }),
     });
     await ctx.reply({ content: describeOutcome(outcome, messagesFor(ctx.locale)), ephemeral: true });
+    // A sentence the server already knows changed nothing: it does not count either.
+    return outcome.status === 'added' ? undefined : { counted: false };
   },
 };
 

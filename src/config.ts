@@ -33,7 +33,11 @@ export interface Config {
   /** REST base URL, without a trailing slash (a REST proxy or a test server can stand in). */
   discordApiUrl: string;
   retrainIntervalMinutes: number;
-  retrainMinNewSentences: number;
+  /**
+   * Sentences added or removed since a guild's newest model before the scheduler retrains it; also
+   * the sentences a guild needs before its first model.
+   */
+  retrainMinChanges: number;
   trainingConcurrency: number;
   retrainBudgetMinutes: number;
   fullRetrainBudgetMinutes: number;
@@ -41,12 +45,14 @@ export interface Config {
   modelVersionsKept: number;
   /** Forced backend; null lets the engine pick the fastest available. */
   tfBackend: TfBackend | null;
+  /** Variables set under an old name, each with what to do about it: the application logs them as warnings. */
+  deprecations: readonly ConfigProblem[];
 }
 
 /** The configuration with the Discord credentials known to be present. */
 export type DiscordConfig = Config & { discordToken: string; discordClientId: string };
 
-/** One invalid variable. */
+/** One invalid (or deprecated) variable. */
 export interface ConfigProblem {
   variable: string;
   message: string;
@@ -73,6 +79,7 @@ const SNOWFLAKE = /^\d{17,20}$/;
 /** Reads each variable and records a problem instead of throwing, so all are reported together. */
 class EnvReader {
   readonly problems: ConfigProblem[] = [];
+  readonly deprecations: ConfigProblem[] = [];
 
   constructor(private readonly env: Environment) {}
 
@@ -145,6 +152,20 @@ class EnvReader {
     return value.replace(/\/+$/, '');
   }
 
+  /**
+   * Which of a renamed variable's names to read: the old one only while the new one is unset.
+   * Either way, setting the old name is recorded as a deprecation.
+   */
+  renamed(oldName: string, newName: string): string {
+    if (this.raw(oldName) === null) return newName;
+    if (this.raw(newName) !== null) {
+      this.deprecations.push({ variable: oldName, message: `ignored: ${newName} is set, and ${oldName} is its deprecated name` });
+      return newName;
+    }
+    this.deprecations.push({ variable: oldName, message: `deprecated: rename it to ${newName}` });
+    return oldName;
+  }
+
   fail(variable: string, message: string): void {
     this.problems.push({ variable, message });
   }
@@ -167,13 +188,15 @@ export function loadConfig(env: Environment = process.env): Config {
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     discordApiUrl: read.httpUrl('DISCORD_API_URL', 'https://discord.com/api'),
     retrainIntervalMinutes: read.positiveNumber('RETRAIN_INTERVAL_MINUTES', 10),
-    retrainMinNewSentences: read.positiveInteger('RETRAIN_MIN_NEW_SENTENCES', 5),
+    // Renamed: removed sentences count as much as new ones.
+    retrainMinChanges: read.positiveInteger(read.renamed('RETRAIN_MIN_NEW_SENTENCES', 'RETRAIN_MIN_CHANGES'), 5),
     trainingConcurrency: read.positiveInteger('TRAINING_CONCURRENCY', 1),
     retrainBudgetMinutes: read.positiveNumber('RETRAIN_BUDGET_MINUTES', 5),
     fullRetrainBudgetMinutes: read.positiveNumber('FULL_RETRAIN_BUDGET_MINUTES', DEFAULT_FULL_BUDGET_MINUTES),
     teachCooldownPerMinute: read.positiveInteger('TEACH_COOLDOWN_PER_MINUTE', 10),
     modelVersionsKept: read.positiveInteger('MODEL_VERSIONS_KEPT', 5),
     tfBackend: read.oneOf('TF_BACKEND', TF_BACKENDS, null),
+    deprecations: read.deprecations,
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;

@@ -11,6 +11,7 @@ import { createApp, type App } from './app/create-app.ts';
 import { ConfigError, loadEnvironment, requireDiscordCredentials, type Config } from './config.ts';
 import { runConsole } from './console/console.ts';
 import { startBot } from './discord/bot.ts';
+import { errorMessage } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
 
 /** The console's guild, shared with the CLI's default. */
@@ -66,6 +67,7 @@ async function runLocalConsole(config: Config): Promise<void> {
     user: { id: 'console', name: os.userInfo().username },
     locale: localeFromEnvironment(),
     logger,
+    cooldowns: config,
   });
   await stop();
 }
@@ -98,7 +100,7 @@ function localeFromEnvironment(): string {
 }
 
 function describeLoginError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return /token/i.test(message) ? `${message} (check DISCORD_TOKEN)` : message;
 }
 

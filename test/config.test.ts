@@ -27,13 +27,14 @@ describe('loadConfig', () => {
       logLevel: 'info',
       discordApiUrl: 'https://discord.com/api',
       retrainIntervalMinutes: 10,
-      retrainMinNewSentences: 5,
+      retrainMinChanges: 5,
       trainingConcurrency: 1,
       retrainBudgetMinutes: 5,
       fullRetrainBudgetMinutes: 30,
       teachCooldownPerMinute: 10,
       modelVersionsKept: 5,
       tfBackend: null,
+      deprecations: [],
     });
   });
 
@@ -46,7 +47,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       DISCORD_API_URL: 'http://127.0.0.1:4000/api/',
       RETRAIN_INTERVAL_MINUTES: '2.5',
-      RETRAIN_MIN_NEW_SENTENCES: '20',
+      RETRAIN_MIN_CHANGES: '20',
       TRAINING_CONCURRENCY: '2',
       RETRAIN_BUDGET_MINUTES: '1',
       FULL_RETRAIN_BUDGET_MINUTES: '45',
@@ -62,13 +63,14 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       discordApiUrl: 'http://127.0.0.1:4000/api',
       retrainIntervalMinutes: 2.5,
-      retrainMinNewSentences: 20,
+      retrainMinChanges: 20,
       trainingConcurrency: 2,
       retrainBudgetMinutes: 1,
       fullRetrainBudgetMinutes: 45,
       teachCooldownPerMinute: 3,
       modelVersionsKept: 7,
       tfBackend: 'wasm',
+      deprecations: [],
     });
   });
 
@@ -84,7 +86,8 @@ describe('loadConfig', () => {
     ['DISCORD_API_URL', 'ftp://example.com/api', /http\(s\) URL/],
     ['RETRAIN_INTERVAL_MINUTES', '0', /number greater than 0/],
     ['RETRAIN_INTERVAL_MINUTES', 'ten', /number greater than 0/],
-    ['RETRAIN_MIN_NEW_SENTENCES', '-1', /whole number of at least 1/],
+    ['RETRAIN_MIN_CHANGES', '-1', /whole number of at least 1/],
+    ['RETRAIN_MIN_NEW_SENTENCES', '0', /whole number of at least 1/],
     ['TRAINING_CONCURRENCY', '1.5', /whole number of at least 1/],
     ['RETRAIN_BUDGET_MINUTES', '-3', /number greater than 0/],
     ['FULL_RETRAIN_BUDGET_MINUTES', '0', /number greater than 0/],
@@ -97,6 +100,17 @@ describe('loadConfig', () => {
     expect(problems[0]?.variable).toBe(variable);
     expect(problems[0]?.message).toMatch(expected);
     expect(problems[0]?.message).toContain(value);
+  });
+
+  it('still reads RETRAIN_MIN_NEW_SENTENCES, the old name of RETRAIN_MIN_CHANGES, and records it as deprecated', () => {
+    expect(loadConfig({ RETRAIN_MIN_NEW_SENTENCES: '12' })).toMatchObject({
+      retrainMinChanges: 12,
+      deprecations: [{ variable: 'RETRAIN_MIN_NEW_SENTENCES', message: 'deprecated: rename it to RETRAIN_MIN_CHANGES' }],
+    });
+    expect(loadConfig({ RETRAIN_MIN_NEW_SENTENCES: '12', RETRAIN_MIN_CHANGES: '3' })).toMatchObject({
+      retrainMinChanges: 3,
+      deprecations: [{ variable: 'RETRAIN_MIN_NEW_SENTENCES', message: expect.stringMatching(/^ignored: RETRAIN_MIN_CHANGES is set/) }],
+    });
   });
 
   it('reports every invalid variable in one error', () => {

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../../src/errors.ts';
 import { Random } from '../../src/lm/random.ts';
 import { fetchCorpus } from '../corpora/fetch.ts';
 import { CORPORA, findCorpus } from '../corpora/manifest.ts';
@@ -20,7 +21,7 @@ export function readCorpus(file: string): string[] {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read corpus ${file}: ${(error as Error).message}`);
+    throw new UsageError(`cannot read corpus ${file}: ${errorMessage(error)}`);
   }
   const lines = text
     .replace(/^\ufeff/, '')

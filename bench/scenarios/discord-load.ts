@@ -153,7 +153,7 @@ async function runLoad(options: LoadOptions) {
       LOG_LEVEL: 'warn',
       // Only the retrain this scenario starts trains during the load.
       RETRAIN_INTERVAL_MINUTES: '600',
-      RETRAIN_MIN_NEW_SENTENCES: '100000',
+      RETRAIN_MIN_CHANGES: '100000',
     }));
     const logFile = path.join(dir, 'bot.log');
     const logger = createLogger({ level: config.logLevel, destination: { file: logFile } });

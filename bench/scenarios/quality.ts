@@ -11,7 +11,7 @@
 import { importLines } from '../../src/app/corpus-import.ts';
 import { initBackend, type BackendName } from '../../src/lm/backend.ts';
 import { evaluate, type EvaluationResult, type NextTokenPredictor } from '../../src/lm/evaluate.ts';
-import type { Hyperparameters } from '../../src/lm/hyperparameters.ts';
+import { readHyperparameters, type Hyperparameters } from '../../src/lm/hyperparameters.ts';
 import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
 import { unpackModel, type UnpackedModel } from '../../src/lm/model-package.ts';
 import { lstmPredictor } from '../../src/lm/predict.ts';
@@ -19,7 +19,8 @@ import { EOS, UNK } from '../../src/lm/special-tokens.ts';
 import { tokenize } from '../../src/lm/tokenizer.ts';
 import type { Store } from '../../src/store/index.ts';
 import type { ServedKind } from '../../src/lm/served-model.ts';
-import { runTrainingJob, type ModelMetrics } from '../../src/training/job.ts';
+import { runTrainingJob } from '../../src/training/job.ts';
+import { readModelMetrics } from '../../src/training/metrics.ts';
 import { choiceOption, integerOption, positiveNumberOption, sizesOption } from '../lib/args.ts';
 import { DEFAULT_CORPUS, holdOutEveryTenth, loadCorpus, sampleCorpus, sampleEvenly, type CorpusSize } from '../lib/corpus.ts';
 import { markdownTable, percent, round, whole } from '../lib/format.ts';
@@ -188,13 +189,13 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
 
       const stored = store.servingModel(GUILD);
       if (stored === undefined) throw new Error(`${corpus}: the training job stored no serving model`);
-      const metrics = stored.metrics as ModelMetrics;
+      const metrics = readModelMetrics(stored.metrics);
       const { model, vocabulary } = await unpackModel(stored);
       try {
         const heldOutIds = heldOut.map((line) => vocabulary.encode(tokenize(line).tokens).ids).filter((ids) => ids.length > 0);
         const corpusIds = store.corpus(GUILD).sentences.map((tokens) => vocabulary.encode(tokens).ids);
         const results = evaluateModels(heldOutIds, corpusIds, model, vocabulary.size);
-        const hyperparameters = stored.hyperparameters as Hyperparameters;
+        const hyperparameters = readHyperparameters(stored.hyperparameters);
         return {
           corpus,
           size,

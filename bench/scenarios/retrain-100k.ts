@@ -29,7 +29,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { importLines } from '../../src/app/corpus-import.ts';
 import { createApp, type App, type CreateAppOptions } from '../../src/app/create-app.ts';
-import type { TrainingHandle, TrainingResult } from '../../src/app/services.ts';
+import type { RunHandle, RunResult } from '../../src/app/services.ts';
 import { createRegistry, runCommand, type CommandRegistry } from '../../src/commands/dispatch.ts';
 import { loadCommands } from '../../src/commands/loader.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -41,8 +41,8 @@ import { lstmPredictor } from '../../src/lm/predict.ts';
 import { Random } from '../../src/lm/random.ts';
 import { tokenize } from '../../src/lm/tokenizer.ts';
 import { openStore } from '../../src/store/index.ts';
-import type { Hyperparameters } from '../../src/lm/hyperparameters.ts';
-import type { ModelMetrics } from '../../src/training/job.ts';
+import { readHyperparameters, type Hyperparameters } from '../../src/lm/hyperparameters.ts';
+import { readModelMetrics, type ModelMetrics } from '../../src/training/metrics.ts';
 import { sharedTargetLosses } from '../../src/training/promotion.ts';
 import { integerOption, positiveNumberOption } from '../lib/args.ts';
 import { displayPath, holdOutEveryTenth, readCorpus } from '../lib/corpus.ts';
@@ -302,7 +302,7 @@ function wordOf(rank: number): string {
 
 /** A run as the benchmark saw it from the main thread. */
 interface TimedRun {
-  result: Extract<TrainingResult, { status: 'succeeded' }>;
+  result: Extract<RunResult, { status: 'succeeded' }>;
   /** From the request to the recorded outcome (worker start and model saving included). */
   wallSeconds: number;
   metrics: ModelMetrics;
@@ -322,7 +322,7 @@ async function trainFull(config: Config, maxEpochs: number, label: string): Prom
   }
 }
 
-async function timedRun(app: App, handle: TrainingHandle, started: number, label: string): Promise<TimedRun> {
+async function timedRun(app: App, handle: RunHandle, started: number, label: string): Promise<TimedRun> {
   const report = throttledProgress();
   const unsubscribe = handle.onProgress((p) =>
     report(() => `${label}: ${p.phase} epoch ${p.epoch}/${p.maxEpochs} batch ${p.batch}/${p.batchesPerEpoch}${p.loss === null ? '' : ` loss ${p.loss.toFixed(3)}`}`),
@@ -335,7 +335,7 @@ async function timedRun(app: App, handle: TrainingHandle, started: number, label
   }
   const stored = app.store.getModel(GUILD, result.modelVersion);
   if (stored === undefined) throw new Error(`${label}: model version ${result.modelVersion} is not stored`);
-  return { result, wallSeconds, metrics: stored.metrics as ModelMetrics, hyperparameters: stored.hyperparameters as Hyperparameters };
+  return { result, wallSeconds, metrics: readModelMetrics(stored.metrics), hyperparameters: readHyperparameters(stored.hyperparameters) };
 }
 
 function runFigures(run: TimedRun) {
@@ -356,7 +356,7 @@ function runFigures(run: TimedRun) {
     validationSentences: metrics.validationSentences,
     trainingSeconds: round(metrics.history.reduce((sum, epoch) => sum + epoch.seconds, 0), 1),
     tokensPerSecond: Math.round(metrics.history.reduce((sum, epoch) => sum + epoch.tokensPerSecond, 0) / metrics.history.length),
-    comparisonSeconds: metrics.comparison === null ? null : round(metrics.comparison.seconds, 1),
+    comparisonSeconds: metrics.comparison?.seconds === undefined ? null : round(metrics.comparison.seconds, 1),
     stoppedAtDeadline: metrics.stoppedAtDeadline,
     hyperparameters: run.hyperparameters,
   };

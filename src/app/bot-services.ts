@@ -5,6 +5,7 @@ import { Random } from '../lm/random.ts';
 import { dedupeKey, tokenize } from '../lm/tokenizer.ts';
 import { renderLossChart } from '../render/loss-chart.ts';
 import type { SentenceRecord, Store } from '../store/index.ts';
+import { readRunSummary } from '../training/run-summary.ts';
 import type { TrainingService } from '../training/service.ts';
 import type { ModelRegistry, ServingModel } from './model-registry.ts';
 import type {
@@ -20,16 +21,14 @@ import type {
   SentenceSummary,
   TeachInput,
   TeachOutcome,
-  TrainingHandle,
+  RunHandle,
 } from './services.ts';
-import { Cooldown, checkSentence } from './teach-policy.ts';
+import { checkSentence } from './teach-policy.ts';
 
 /** Settings the use cases depend on. */
 export interface BotServicesSettings {
-  /** Changes since the serving model before the scheduler retrains (also the size of a first corpus). */
-  retrainMinNewSentences: number;
-  /** Sentences a member may teach per minute. */
-  teachCooldownPerMinute: number;
+  /** Changes since the newest model before the scheduler retrains (also the size of a first corpus). */
+  retrainMinChanges: number;
 }
 
 /** What {@link createBotServices} is built from. */
@@ -46,26 +45,23 @@ export interface BotServicesDependencies {
 export function createBotServices(dependencies: BotServicesDependencies): BotServices {
   const { store, models, training, settings } = dependencies;
   const now = dependencies.now ?? Date.now;
-  const cooldown = new Cooldown(settings.teachCooldownPerMinute, 60_000, now);
 
   const noModel = (guildId: string) => {
     const sentences = store.countSentences(guildId);
-    return { status: 'no_model' as const, sentences, sentencesNeeded: Math.max(0, settings.retrainMinNewSentences - sentences) };
+    return { status: 'no_model' as const, sentences, sentencesNeeded: Math.max(0, settings.retrainMinChanges - sentences) };
   };
 
   const modelInfo = (serving: ServingModel): ModelInfo => ({
     version: serving.version,
     createdAt: serving.createdAt,
     kind: serving.kind,
+    lstmWeight: serving.lstmWeight,
   });
 
   return {
     async teach(input: TeachInput): Promise<TeachOutcome> {
       const checked = checkSentence(input.text);
       if (checked.status !== 'ok') return checked;
-      const cooldownKey = `${input.guildId}:${input.authorId}`;
-      const allowed = cooldown.take(cooldownKey);
-      if (!allowed.allowed) return { status: 'cooldown', retryAfterSeconds: Math.ceil(allowed.retryAfterMs / 1000) };
       const added = store.addSentence({
         guildId: input.guildId,
         channelId: input.channelId,
@@ -76,17 +72,14 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
         source: input.source,
         interactionId: input.interactionId ?? null,
       });
-      if (added.status === 'duplicate') {
-        cooldown.refund(cooldownKey);
-        return { status: 'duplicate', existingId: added.existingId };
-      }
-      const { changesSinceServing } = store.stats(input.guildId);
+      if (added.status === 'duplicate') return { status: 'duplicate', existingId: added.existingId };
+      const { changesSinceModel } = store.stats(input.guildId);
       return {
         status: 'added',
         id: added.id,
         tokens: checked.tokens,
         removedMarkup: checked.removedMarkup,
-        untilRetrain: Math.max(0, settings.retrainMinNewSentences - changesSinceServing),
+        untilRetrain: Math.max(0, settings.retrainMinChanges - changesSinceModel),
       };
     },
 
@@ -127,10 +120,16 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
         model:
           serving === null
             ? null
-            : { ...modelInfo(serving), history: serving.history, keptWeights: serving.keptWeights, corpusSentences: serving.corpusSentences },
-        changesSinceModel: stats.changesSinceServing,
+            : {
+                ...modelInfo(serving),
+                history: serving.history,
+                keptWeights: serving.keptWeights,
+                corpusSentences: serving.corpusSentences,
+                choice: serving.choice,
+              },
+        changesSinceModel: stats.changesSinceModel,
         nextRetrainAt: training.nextCheckAt(),
-        retrainThreshold: settings.retrainMinNewSentences,
+        retrainMinChanges: settings.retrainMinChanges,
         lastRun:
           lastRun === undefined
             ? null
@@ -138,7 +137,7 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
                 status: lastRun.status,
                 finishedAt: lastRun.finishedAt,
                 error: lastRun.error,
-                note: (lastRun.summary as { note?: string } | null)?.note ?? null,
+                note: lastRun.summary === null ? null : readRunSummary(lastRun.summary).note,
               },
       };
     },
@@ -166,11 +165,11 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
       return store.searchSentences(guildId, authorId, query, limit).map(summarize);
     },
 
-    retrain(guildId: string, options: { full: boolean; requestedBy: string }): TrainingHandle {
+    retrain(guildId: string, options: { full: boolean; requestedBy: string }): RunHandle {
       return training.requestRetrain(guildId, options);
     },
 
-    activeTraining(guildId: string): TrainingHandle | null {
+    activeTraining(guildId: string): RunHandle | null {
       return training.activeRun(guildId);
     },
 

@@ -31,6 +31,7 @@ export interface CreateAppOptions {
 
 /** Wires the store, the serving models, the training service and the use cases together. */
 export async function createApp(config: Config, logger: Logger, options: CreateAppOptions): Promise<App> {
+  for (const { variable, message } of config.deprecations) logger.warn({ variable }, `${variable}: ${message}`);
   const backend = await initBackend(config.tfBackend ?? undefined);
   logger.info({ backend }, 'TensorFlow.js backend ready');
   const store = openStore(config.dbPath);
@@ -40,7 +41,7 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
     dbPath: config.dbPath,
     config: {
       intervalMinutes: config.retrainIntervalMinutes,
-      minNewSentences: config.retrainMinNewSentences,
+      retrainMinChanges: config.retrainMinChanges,
       concurrency: config.trainingConcurrency,
       budgetMinutes: config.retrainBudgetMinutes,
       fullBudgetMinutes: config.fullRetrainBudgetMinutes,
@@ -55,8 +56,7 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
     models,
     training,
     settings: {
-      retrainMinNewSentences: config.retrainMinNewSentences,
-      teachCooldownPerMinute: config.teachCooldownPerMinute,
+      retrainMinChanges: config.retrainMinChanges,
     },
     logger,
   });

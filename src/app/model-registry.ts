@@ -1,15 +1,15 @@
+import { errorMessage } from '../errors.ts';
 import type { CorpusDigest } from '../explain/corpus-digest.ts';
 import type { Logger } from '../log.ts';
-import type { EpochMetrics, TrainingResult } from '../lm/train.ts';
 import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import { unpackModel } from '../lm/model-package.ts';
 import type { LstmLanguageModel } from '../lm/model.ts';
 import { lstmNextWordModel, type LanguageModel, type NextWordModel } from '../lm/predict.ts';
-import { kneserNeyNextWordModel, servedKindOf, type ServedKind } from '../lm/served-model.ts';
+import { kneserNeyNextWordModel, mixtureNextWordModel, type ServedKind, type ServedModelChoice } from '../lm/served-model.ts';
 import type { Vocabulary } from '../lm/vocabulary.ts';
-import type { ModelInfo, Store } from '../store/index.ts';
+import type { ModelRecord, Store } from '../store/index.ts';
+import { keptWeightsOf, readModelMetrics, type KeptWeights, type ModelMetrics, type RecordedEpoch } from '../training/metrics.ts';
 import { digestGuildCorpus } from './corpus-digester.ts';
-import { keptWeights, type KeptWeights } from '../training/job.ts';
 
 /** The model serving a guild, loaded in memory. */
 export interface ServingModel {
@@ -19,10 +19,14 @@ export interface ServingModel {
   corpusSentences: number;
   /** Which model answers predictions (`language`); explanations always take the LSTM apart. */
   kind: ServedKind;
+  /** How the training run chose it (the mixture's weight, the validation figures); null when it compared nothing. */
+  choice: ServedModelChoice | null;
+  /** The LSTM's weight in what answers: λ of the mixture, 1 for the LSTM alone, 0 for the 3-gram. */
+  lstmWeight: number;
   lstm: LstmLanguageModel;
   vocabulary: Vocabulary;
   language: LanguageModel;
-  history: EpochMetrics[];
+  history: RecordedEpoch[];
   /** The weights the LSTM holds; null when its metrics do not say (no recorded history). */
   keptWeights: KeptWeights | null;
   /**
@@ -81,7 +85,7 @@ export class ModelRegistry {
     for (const guildId of [...this.loaded.keys()]) this.evict(guildId);
   }
 
-  private async load(guildId: string, info: ModelInfo): Promise<ServingModel> {
+  private async load(guildId: string, info: ModelRecord): Promise<ServingModel> {
     const stored = this.store.getModel(guildId, info.version);
     if (stored === undefined) throw new ModelUnavailableError(`Model version ${info.version} disappeared while loading`);
     const started = performance.now();
@@ -90,18 +94,22 @@ export class ModelRegistry {
       unpacked = await unpackModel(stored);
     } catch (error) {
       this.logger?.error({ err: error, guildId, version: info.version }, 'serving model could not be loaded');
-      throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${(error as Error).message}`);
+      throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${errorMessage(error)}`);
     }
-    const kind = servedKindOf(info.metrics);
+    const metrics = this.readMetrics(guildId, info);
+    const choice = metrics?.servedModel ?? null;
+    const kind = choice?.served ?? 'lstm';
     const corpus = servingCorpus(() => digestGuildCorpus(this.store, guildId, unpacked.vocabulary));
     let model: NextWordModel;
     try {
-      // Sentences forgotten since training leave the n-gram at once: it is counted afresh.
-      model = kind === 'kneser-ney' ? kneserNeyNextWordModel(KneserNeyTrigram.fromState((await corpus()).trigram)) : lstmNextWordModel(unpacked.model);
+      const lstm = lstmNextWordModel(unpacked.model);
+      // Sentences forgotten since training leave the 3-gram at once: it is counted afresh.
+      const kneserNey = async (): Promise<NextWordModel> => kneserNeyNextWordModel(KneserNeyTrigram.fromState((await corpus()).trigram));
+      model = kind === 'lstm' ? lstm : kind === 'kneser-ney' ? await kneserNey() : mixtureNextWordModel(lstm, await kneserNey(), choice!.lstmWeight);
     } catch (error) {
       unpacked.model.dispose();
       this.logger?.error({ err: error, guildId, version: info.version }, 'serving n-gram model could not be counted');
-      throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${(error as Error).message}`);
+      throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${errorMessage(error)}`);
     }
     const serving: ServingModel = {
       id: info.id,
@@ -109,11 +117,13 @@ export class ModelRegistry {
       createdAt: info.createdAt,
       corpusSentences: info.corpusSentences,
       kind,
+      choice,
+      lstmWeight: choice?.lstmWeight ?? (kind === 'lstm' ? 1 : 0),
       lstm: unpacked.model,
       vocabulary: unpacked.vocabulary,
       language: { model, vocabulary: unpacked.vocabulary },
-      history: historyOf(info.metrics),
-      keptWeights: keptWeightsOf(info.metrics),
+      history: metrics?.history ?? [],
+      keptWeights: metrics && keptWeightsOf(metrics),
       corpus,
     };
     this.evict(guildId);
@@ -121,23 +131,19 @@ export class ModelRegistry {
     this.logger?.info({ guildId, version: info.version, kind, ms: Math.round(performance.now() - started) }, 'serving model loaded');
     return serving;
   }
-}
 
-/** The per-epoch history recorded with a model, or none when its metrics hold no history. */
-export function historyOf(metrics: unknown): EpochMetrics[] {
-  const history = (metrics as { history?: unknown } | null)?.history;
-  return Array.isArray(history) ? (history as EpochMetrics[]) : [];
-}
-
-/**
- * The weights recorded as kept in a model's metrics (`ModelMetrics` of the training job): the
- * weight average when it was kept, else the epoch named `bestEpoch`, else the last one.
- */
-export function keptWeightsOf(metrics: unknown): KeptWeights | null {
-  const history = historyOf(metrics);
-  const { bestEpoch, weightAverage } = (metrics ?? {}) as { bestEpoch?: unknown; weightAverage?: TrainingResult['weightAverage'] };
-  const epoch = history.find((entry) => entry.epoch === bestEpoch) ?? history.at(-1);
-  return epoch === undefined ? null : keptWeights(epoch, weightAverage);
+  /**
+   * The model's metrics, or null when they do not read: the weights still answer (as the LSTM,
+   * without a history in `/stats`), which beats refusing a model over its record.
+   */
+  private readMetrics(guildId: string, info: ModelRecord): ModelMetrics | null {
+    try {
+      return readModelMetrics(info.metrics);
+    } catch (error) {
+      this.logger?.warn({ err: error, guildId, version: info.version }, 'serving model metrics could not be read; the LSTM answers');
+      return null;
+    }
+  }
 }
 
 /** {@link ServingModel.corpus}: digested once, and again only after a failure. */

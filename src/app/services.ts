@@ -10,11 +10,14 @@
  */
 import type { ExplainTopic } from '../explain/topics.ts';
 import type { PredictedWord, Prediction } from '../lm/predict.ts';
+import type { ServedKind, ServedModelChoice } from '../lm/served-model.ts';
 
 import type { SentenceSource } from '../store/index.ts';
-import type { KeptWeights } from '../training/job.ts';
+import type { KeptWeights } from '../training/metrics.ts';
+import type { EpochSummary, RunHandle } from '../training/types.ts';
 
 export type { KeptWeights, SentenceSource };
+export type { EpochSummary, RunHandle, RunProgress, RunResult } from '../training/types.ts';
 
 /** Why a sentence was refused by {@link BotServices.teach}. */
 export type TeachRefusal =
@@ -22,8 +25,7 @@ export type TeachRefusal =
   | { status: 'too_long'; length: number; maxLength: number }
   | { status: 'too_many_tokens'; tokens: number; maxTokens: number }
   | { status: 'no_words' }
-  | { status: 'duplicate'; existingId: number }
-  | { status: 'cooldown'; retryAfterSeconds: number };
+  | { status: 'duplicate'; existingId: number };
 
 /** The outcome of {@link BotServices.teach}. */
 export type TeachOutcome =
@@ -55,8 +57,10 @@ export type WordProbability = PredictedWord;
 export interface ModelInfo {
   version: number;
   createdAt: number;
-  /** The LSTM, or the n-gram fallback when it is measurably better on a tiny corpus. */
-  kind: 'lstm' | 'kneser-ney';
+  /** The LSTM, the 3-gram, or their mixture: whichever predicted the held-out sentences best. */
+  kind: ServedKind;
+  /** The LSTM's weight λ in the mixture (1 for the LSTM alone, 0 for the 3-gram alone). */
+  lstmWeight: number;
 }
 
 /** The server has no model yet: how many sentences it has and still needs. */
@@ -111,71 +115,26 @@ export interface SentencePage {
   pageCount: number;
 }
 
-/** Per-epoch training figures. */
-export interface EpochSummary {
-  epoch: number;
-  trainLoss: number;
-  validationLoss?: number;
-  validationAccuracy?: number;
-}
-
-/** Live progress of a training run. */
-export interface TrainingProgress {
-  runId: number;
-  guildId: string;
-  phase: 'queued' | 'preparing' | 'training' | 'saving';
-  epoch: number;
-  maxEpochs: number;
-  batch: number;
-  batchesPerEpoch: number;
-  loss: number | null;
-  tokensPerSecond: number | null;
-  etaSeconds: number | null;
-}
-
-/** How a training run ended. */
-export type TrainingResult =
-  | {
-      status: 'succeeded';
-      runId: number;
-      modelVersion: number;
-      promoted: boolean;
-      /** Why a finished model was kept but not promoted (e.g. clearly worse validation loss). */
-      note?: string;
-      sentences: number;
-      vocabularySize: number;
-      finalLoss: number;
-      validationLoss?: number;
-      validationAccuracy?: number;
-      seconds: number;
-      history: EpochSummary[];
-    }
-  | { status: 'failed'; runId: number; error: string }
-  | { status: 'cancelled'; runId: number };
-
-/** A handle on a queued or running training run. */
-export interface TrainingHandle {
-  runId: number;
-  /** True when this request joined a run that was already queued or running. */
-  alreadyActive: boolean;
-  /** Latest progress, if any. */
-  progress(): TrainingProgress | null;
-  /** Subscribes to progress; returns the unsubscribe function. */
-  onProgress(listener: (progress: TrainingProgress) => void): () => void;
-  /** Resolves when the run ends, whoever started it. */
-  done: Promise<TrainingResult>;
-}
-
 /** What `/stats` shows. */
 export interface GuildStats {
   sentences: number;
   contributors: number;
   vocabularySize: number | null;
-  model: (ModelInfo & { history: EpochSummary[]; keptWeights: KeptWeights | null; corpusSentences: number }) | null;
+  model:
+    | (ModelInfo & {
+        history: EpochSummary[];
+        keptWeights: KeptWeights | null;
+        corpusSentences: number;
+        /** The validation perplexities the choice of model was made on; null when it compared nothing. */
+        choice: ServedModelChoice | null;
+      })
+    | null;
+  /** Sentences added or removed since the serving model's corpus (all of them without one). */
   changesSinceModel: number;
   /** When the scheduler will look at this server next, null when it is not due. */
   nextRetrainAt: number | null;
-  retrainThreshold: number;
+  /** Changes the scheduler waits for before it retrains. */
+  retrainMinChanges: number;
   lastRun: { status: string; finishedAt: number | null; error: string | null; note: string | null } | null;
 }
 
@@ -198,9 +157,9 @@ export interface BotServices {
   /** Autocomplete over a member's own sentences (or all, for moderators). */
   searchSentences(guildId: string, query: string, authorId: string | undefined, limit: number): Promise<SentenceSummary[]>;
   /** Queues a retrain now, or joins the one already queued or running. */
-  retrain(guildId: string, options: { full: boolean; requestedBy: string }): TrainingHandle;
+  retrain(guildId: string, options: { full: boolean; requestedBy: string }): RunHandle;
   /** The run queued or running for this guild, if any. */
-  activeTraining(guildId: string): TrainingHandle | null;
+  activeTraining(guildId: string): RunHandle | null;
   /** Renders a PNG of a loss history. */
   lossChart(history: EpochSummary[], locale: string): Promise<Buffer>;
   /** The limitations of RNNs, measured on the serving model for the member's words. */

@@ -25,12 +25,12 @@ export interface AcceptedSentence {
 
 /**
  * Checks a sentence a member wants to teach: not empty after cleaning, not too long, not made only
- * of punctuation, symbols, markup or links. Duplicates and cooldowns are checked where the data is.
+ * of punctuation, symbols, markup or links. Duplicates are checked where the data is.
  */
 export function checkSentence(
   text: string,
   limits: SentenceLimits = SENTENCE_LIMITS,
-): AcceptedSentence | Exclude<TeachRefusal, { status: 'duplicate' | 'cooldown' }> {
+): AcceptedSentence | Exclude<TeachRefusal, { status: 'duplicate' }> {
   const length = [...text].length;
   if (length > limits.maxLength) return { status: 'too_long', length, maxLength: limits.maxLength };
   const { tokens, wordCount, cleanedText, removedMarkup } = tokenize(text);
@@ -40,36 +40,4 @@ export function checkSentence(
     return { status: 'too_many_tokens', tokens: tokens.length, maxTokens: limits.maxTokens };
   }
   return { status: 'ok', tokens, cleanedText, removedMarkup: removedMarkup.length };
-}
-
-/**
- * A sliding-window rate limit per key (a member in a server), as in the discord.js guide's
- * cooldowns, but allowing a burst of `limit` uses per window instead of one.
- */
-export class Cooldown {
-  private readonly uses = new Map<string, number[]>();
-
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Records a use if allowed; otherwise says how long until the next one is. */
-  take(key: string): { allowed: true } | { allowed: false; retryAfterMs: number } {
-    const now = this.now();
-    const recent = (this.uses.get(key) ?? []).filter((time) => now - time < this.windowMs);
-    if (recent.length >= this.limit) {
-      this.uses.set(key, recent);
-      return { allowed: false, retryAfterMs: recent[0]! + this.windowMs - now };
-    }
-    recent.push(now);
-    this.uses.set(key, recent);
-    return { allowed: true };
-  }
-
-  /** Gives back the last use of a key, for a use that turned out not to count (a refused sentence). */
-  refund(key: string): void {
-    this.uses.get(key)?.pop();
-  }
 }

@@ -9,8 +9,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { importLines } from '../app/corpus-import.ts';
 import { createApp, type App } from '../app/create-app.ts';
 import { ConfigError, loadEnvironment } from '../config.ts';
+import { errorMessage } from '../errors.ts';
 import { evaluate, type EvaluationResult } from '../lm/evaluate.ts';
 import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
+import { mixturePredictor, type ServedKind } from '../lm/served-model.ts';
 import { lstmPredictor, predictNextWords } from '../lm/predict.ts';
 import { tokenize } from '../lm/tokenizer.ts';
 import { createLogger } from '../log.ts';
@@ -21,6 +23,9 @@ import { runTrainCommand } from './train.ts';
 export class CliError extends Error {
   override name = 'CliError';
 }
+
+/** How `eval` names the model that answers predictions. */
+const SERVED_NAMES: Record<ServedKind, string> = { lstm: 'the LSTM', 'kneser-ney': 'the Kneser-Ney 3-gram', mix: 'the mixture' };
 
 const USAGE = `Usage: lstm-bot <command> [options]
 
@@ -75,7 +80,7 @@ export async function main(
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
-    err.write(`error: ${(error as Error).message.split('. ')[0]} (see --help)\n`);
+    err.write(`error: ${errorMessage(error).split('. ')[0]} (see --help)\n`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -174,8 +179,13 @@ const COMMANDS = {
     const heldOut = lines.map((line) => vocabulary.encode(tokenize(line).tokens).ids).filter((ids) => ids.length > 0);
     if (heldOut.length === 0) throw new CliError('the file has no sentence with words in it');
     const corpus = app.store.corpus(values.guild).sentences.map((tokens) => vocabulary.encode(tokens).ids);
-    const lstm = evaluate(heldOut, lstmPredictor(serving.lstm));
-    const kneserNey3 = evaluate(heldOut, KneserNeyTrigram.train(corpus, vocabulary.size));
+    const lstmPart = lstmPredictor(serving.lstm);
+    const kneserNeyPart = KneserNeyTrigram.trainWithUnknownWords(corpus, vocabulary.size);
+    // The weight chosen on the validation sentences when the model was trained.
+    const lambda = serving.lstmWeight;
+    const lstm = evaluate(heldOut, lstmPart);
+    const kneserNey3 = evaluate(heldOut, kneserNeyPart);
+    const mix = evaluate(heldOut, mixturePredictor(lstmPart, kneserNeyPart, lambda));
     const figures = (result: EvaluationResult) => ({ perplexity: result.perplexity, top1: result.top1, top5: result.top5 });
     const report = {
       sentences: lstm.sentences,
@@ -183,7 +193,7 @@ const COMMANDS = {
       oovRate: lstm.oovRate,
       lstm: figures(lstm),
       kneserNey3: figures(kneserNey3),
-      // Chosen on the validation sentences when the model was trained.
+      mix: { ...figures(mix), lambda },
       served: serving.kind,
     };
     if (values.json) {
@@ -191,11 +201,16 @@ const COMMANDS = {
       return 0;
     }
     print(`${report.sentences} sentences, ${report.tokens} targets, ${(report.oovRate * 100).toFixed(1)}% unknown words\n`);
-    print('model            perplexity   top-1   top-5\n');
-    for (const [name, result] of [[`LSTM v${serving.version}`, lstm], ['Kneser-Ney 3-gram', kneserNey3]] as const) {
-      print(`${name.padEnd(17)}${result.perplexity.toFixed(2).padStart(10)}${percent(result.top1)}${percent(result.top5)}\n`);
+    print('model                     perplexity   top-1   top-5\n');
+    const rows = [
+      [`LSTM v${serving.version}`, lstm],
+      ['Kneser-Ney 3-gram', kneserNey3],
+      [`mixture, λ ${lambda.toFixed(2)}`, mix],
+    ] as const;
+    for (const [name, result] of rows) {
+      print(`${name.padEnd(26)}${result.perplexity.toFixed(2).padStart(10)}${percent(result.top1)}${percent(result.top5)}\n`);
     }
-    print(`predictions are answered by the ${serving.kind === 'lstm' ? 'LSTM' : 'Kneser-Ney 3-gram'}\n`);
+    print(`predictions are answered by ${SERVED_NAMES[serving.kind]}\n`);
     return 0;
   },
 
@@ -294,7 +309,7 @@ function readLines(file: string): string[] {
     bytes = fs.readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new CliError(code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${(error as Error).message}`);
+    throw new CliError(code === 'ENOENT' ? `no such file: ${file}` : `cannot read ${file}: ${errorMessage(error)}`);
   }
   let text: string;
   try {

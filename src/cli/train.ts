@@ -1,5 +1,6 @@
 import type { App } from '../app/create-app.ts';
-import type { TrainingProgress, TrainingResult } from '../app/services.ts';
+import { errorMessage } from '../errors.ts';
+import type { RunProgress, RunResult } from '../training/types.ts';
 import { createWorkerRunner } from '../training/worker-runner.ts';
 
 /** Options of the `train` command. */
@@ -30,13 +31,13 @@ export async function runTrainCommand(app: App, guildId: string, options: TrainC
   const abort = () => controller.abort();
   process.once('SIGINT', abort);
   const line = progressLine(print, process.stdout.isTTY === true);
-  let result: TrainingResult;
+  let result: RunResult;
   try {
     const runner = createWorkerRunner({ dbPath: app.config.dbPath });
     result = await runner(
       { run, settings: { budgetMinutes: app.config.retrainBudgetMinutes, fullBudgetMinutes: app.config.fullRetrainBudgetMinutes, keepVersions: app.config.modelVersionsKept, hyperparameters } },
       { signal: controller.signal, onProgress: line.update },
-    ).catch((error: unknown): TrainingResult => ({ status: 'failed', runId: run.id, error: String(error) }));
+    ).catch((error: unknown): RunResult => ({ status: 'failed', runId: run.id, error: errorMessage(error) }));
   } finally {
     process.off('SIGINT', abort);
     line.end();
@@ -74,7 +75,7 @@ function progressLine(print: (text: string) => void, terminal: boolean) {
   let lastLineAt = -Infinity;
   let written = false;
   return {
-    update(progress: TrainingProgress): void {
+    update(progress: RunProgress): void {
       if (progress.phase !== 'training') return;
       const text = describeProgress(progress);
       if (terminal) {
@@ -91,7 +92,7 @@ function progressLine(print: (text: string) => void, terminal: boolean) {
   };
 }
 
-function describeProgress(p: TrainingProgress): string {
+function describeProgress(p: RunProgress): string {
   const parts = [`epoch ${p.epoch}/${p.maxEpochs}`, `batch ${p.batch}/${p.batchesPerEpoch}`];
   if (p.loss !== null) parts.push(`loss ${p.loss.toFixed(3)}`);
   if (p.tokensPerSecond !== null) parts.push(`${Math.round(p.tokensPerSecond).toLocaleString('en')} tokens/s`);

@@ -22,7 +22,8 @@ export function describe<T extends Describable<T>>(builder: T, pick: (messages: 
 
 /**
  * Starts a slash command usable in servers only: every server trains its own model, so there is
- * nothing to answer in a direct message.
+ * nothing to answer in a direct message. Discord then offers it in servers only, and the
+ * dispatcher answers any other use itself, so every command's context has a guild.
  */
 export function guildCommand(name: string, pick: (messages: Messages) => string): SlashCommandBuilder {
   return describe(new SlashCommandBuilder().setName(name).setContexts(InteractionContextType.Guild), pick);

@@ -1,24 +1,53 @@
 /**
  * Runs a command or an autocomplete request in a context, whatever built it (Discord or the
- * console): answers unknown commands and direct messages, and turns any exception into a polite
- * reply with a reference id that is also logged, so one failure never stops the bot.
+ * console). Before a command runs, the dispatcher enforces what every plugin declares
+ * ({@link Preconditions}): it answers unknown commands and uses outside a server, members missing
+ * a required permission and members over a cooldown, each privately and in their language. Any
+ * exception becomes a polite reply with a reference id that is also logged, so one failure never
+ * stops the bot.
  *
  * @module
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { messagesFor } from '../i18n/index.ts';
-import type { CommandContext, CommandPlugin, GuildCommandContext } from './types.ts';
+import { CommandCooldowns } from './cooldown.ts';
+import { commandErrorText, type CommandError } from './errors.ts';
+import type {
+  AutocompleteContext,
+  CommandContext,
+  CommandPlugin,
+  CooldownRule,
+  CooldownSettings,
+  GuildCommandContext,
+  InGuild,
+  InteractionContext,
+  PermissionRule,
+} from './types.ts';
 
-/** The loaded plugins by command name. */
-export type CommandRegistry = ReadonlyMap<string, CommandPlugin>;
-
-/** Indexes plugins by their command name. */
-export function createRegistry(plugins: readonly CommandPlugin[]): CommandRegistry {
-  return new Map(plugins.map((plugin) => [plugin.data.name, plugin]));
+/** The loaded plugins by command name, and the uses their cooldown rules count. */
+export interface CommandRegistry {
+  readonly commands: ReadonlyMap<string, CommandPlugin>;
+  readonly cooldowns: CommandCooldowns;
 }
 
-function inGuild(ctx: CommandContext): ctx is GuildCommandContext {
+/** Options of {@link createRegistry}. */
+export interface RegistryOptions {
+  /** The configured limits of the cooldown rules; without them no cooldown applies. */
+  cooldowns?: CooldownSettings;
+  /** The clock of the cooldowns. */
+  now?: () => number;
+}
+
+/** Indexes plugins by their command name, with empty cooldowns. */
+export function createRegistry(plugins: readonly CommandPlugin[], options: RegistryOptions = {}): CommandRegistry {
+  return {
+    commands: new Map(plugins.map((plugin) => [plugin.data.name, plugin])),
+    cooldowns: new CommandCooldowns(options.cooldowns, options.now),
+  };
+}
+
+function inGuild<Context extends InteractionContext>(ctx: Context): ctx is InGuild<Context> {
   return ctx.guildId !== null && ctx.memberPermissions !== null;
 }
 
@@ -27,27 +56,54 @@ function newReference(): string {
   return randomBytes(4).toString('hex');
 }
 
+/** Whether a rule concerns this run: a rule without `appliesTo` concerns every run. */
+function concerns(rule: PermissionRule | CooldownRule, ctx: GuildCommandContext): boolean {
+  return rule.appliesTo?.(ctx.options, ctx.user) ?? true;
+}
+
+/** The first declared permission the member lacks for this run, as an error. */
+function missingPermission(plugin: CommandPlugin, ctx: GuildCommandContext): CommandError | null {
+  for (const rule of plugin.preconditions?.permissions ?? []) {
+    if (concerns(rule, ctx) && !ctx.memberPermissions.has(rule.permission)) return { code: 'missing_permission', rule };
+  }
+  return null;
+}
+
 /**
- * Runs the command named by `ctx.commandName`. Never throws: failures are logged and answered.
+ * Runs a plugin if its declared permissions and cooldowns allow it, or says why not. A run that
+ * did not count gives its cooldown uses back.
+ */
+async function checkAndRun(registry: CommandRegistry, plugin: CommandPlugin, ctx: GuildCommandContext): Promise<CommandError | null> {
+  const missing = missingPermission(plugin, ctx);
+  if (missing !== null) return missing;
+  const rules = (plugin.preconditions?.cooldowns ?? []).filter((rule) => concerns(rule, ctx));
+  const uses = registry.cooldowns.take(rules, { guildId: ctx.guildId, userId: ctx.user.id });
+  if (!uses.allowed) return { code: 'cooldown', rule: uses.rule, retryAfterSeconds: Math.ceil(uses.retryAfterMs / 1000) };
+  const outcome = await plugin.execute(ctx);
+  if (outcome?.counted === false) uses.refund();
+  return null;
+}
+
+/**
+ * Runs the command named by `ctx.commandName` once its preconditions hold. Never throws: failures
+ * are logged and answered.
  */
 export async function runCommand(registry: CommandRegistry, ctx: CommandContext, logger: Logger): Promise<void> {
   const messages = messagesFor(ctx.locale);
-  const plugin = registry.get(ctx.commandName);
+  const plugin = registry.commands.get(ctx.commandName);
   try {
-    if (plugin === undefined) {
-      await ctx.reply({ content: messages.common.unknownCommand(ctx.commandName), ephemeral: true });
-    } else if (!inGuild(ctx)) {
-      await ctx.reply({ content: messages.common.guildOnly, ephemeral: true });
-    } else {
-      await plugin.execute(ctx);
-    }
+    let refused: CommandError | null;
+    if (plugin === undefined) refused = { code: 'unknown_command', command: ctx.commandName };
+    else if (!inGuild(ctx)) refused = { code: 'guild_only' };
+    else refused = await checkAndRun(registry, plugin, ctx);
+    if (refused !== null) await ctx.reply({ content: commandErrorText(refused, messages), ephemeral: true });
   } catch (error) {
     const reference = newReference();
     logger.error(
       { err: error, reference, command: ctx.commandName, guildId: ctx.guildId, userId: ctx.user.id },
       'command failed',
     );
-    const answer = { content: messages.common.internalError(reference), ephemeral: true };
+    const answer = { content: commandErrorText({ code: 'internal_error', reference }, messages), ephemeral: true };
     try {
       if (ctx.deferred) await ctx.edit(answer);
       else if (ctx.replied) await ctx.followUp(answer);
@@ -62,14 +118,14 @@ export async function runCommand(registry: CommandRegistry, ctx: CommandContext,
  * Answers an autocomplete request with the plugin's suggestions; with none when the command has
  * no autocomplete, is used outside a guild, or fails (the failure is logged). Never throws.
  */
-export async function runAutocomplete(registry: CommandRegistry, ctx: CommandContext, logger: Logger): Promise<void> {
-  const plugin = registry.get(ctx.commandName);
+export async function runAutocomplete(registry: CommandRegistry, ctx: AutocompleteContext, logger: Logger): Promise<void> {
+  const plugin = registry.commands.get(ctx.commandName);
   try {
     if (plugin?.autocomplete === undefined || !inGuild(ctx)) await ctx.respond([]);
     else await plugin.autocomplete(ctx);
   } catch (error) {
     logger.error({ err: error, command: ctx.commandName, guildId: ctx.guildId }, 'autocomplete failed');
-    if (!ctx.replied) {
+    if (!ctx.responded) {
       await ctx.respond([]).catch((respondError: unknown) => {
         logger.warn({ err: respondError, command: ctx.commandName }, 'could not answer the autocomplete request');
       });

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { errorMessage } from '../errors.ts';
 import type { CommandPlugin } from './types.ts';
 
 /** The project's `commands/` folder. */
@@ -39,7 +40,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 /** Returns why a module's default export is not a valid plugin for `expectedName`, or null. */
 function problemWith(plugin: unknown, expectedName: string): string | null {
   if (!isRecord(plugin)) return 'no default export of a command plugin ({ data, execute })';
-  const { data, execute, autocomplete } = plugin;
+  const { data, execute, autocomplete, preconditions } = plugin;
   if (!isRecord(data)) return 'the plugin has no `data` (a SlashCommandBuilder)';
   if (typeof data.name !== 'string' || !isFunction(data.toJSON)) {
     return '`data` is not a SlashCommandBuilder (it needs a name and toJSON())';
@@ -49,10 +50,11 @@ function problemWith(plugin: unknown, expectedName: string): string | null {
   }
   if (!isFunction(execute)) return 'the plugin has no `execute(ctx)` function';
   if (autocomplete !== undefined && !isFunction(autocomplete)) return '`autocomplete` is not a function';
+  if (preconditions !== undefined && !isRecord(preconditions)) return '`preconditions` is not an object ({ permissions?, cooldowns? })';
   try {
     data.toJSON();
   } catch (error) {
-    return `\`data\` is not a valid command definition: ${(error as Error).message}`;
+    return `\`data\` is not a valid command definition: ${errorMessage(error)}`;
   }
   return null;
 }
@@ -77,7 +79,7 @@ export async function loadCommands(dir: string = DEFAULT_COMMANDS_DIR): Promise<
     try {
       module = (await import(pathToFileURL(path.join(dir, file)).href)) as Record<string, unknown>;
     } catch (error) {
-      problems.push({ file, reason: `cannot be imported: ${(error as Error).message}` });
+      problems.push({ file, reason: `cannot be imported: ${errorMessage(error)}` });
       continue;
     }
     const reason = problemWith(module.default, expectedName);

@@ -1,15 +1,21 @@
 /**
- * The plugin contract every file in `commands/` follows, and the context a command runs in.
+ * The plugin contract every file in `commands/` follows (a definition, `execute`, an optional
+ * `autocomplete` and the {@link Preconditions} the dispatcher enforces), and the contexts a
+ * command runs in.
  *
  * The same command code serves Discord and the local console: each builds a
- * {@link CommandContext} from its own input (an interaction, a typed line) and renders the
- * neutral {@link OutgoingMessage} in its own way.
+ * {@link CommandContext} (a command run) or an {@link AutocompleteContext} (suggestions while a
+ * member types) from its own input, and renders the neutral {@link OutgoingMessage} in its own
+ * way. The two contexts are distinct types, so answering an autocomplete request with `reply`, or
+ * a command with `respond`, does not compile.
  *
  * @module
  */
 import type { RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import type { Logger } from 'pino';
 import type { BotServices } from '../app/services.ts';
+import type { Config } from '../config.ts';
+import type { Messages } from '../i18n/index.ts';
 
 /** A file attached to a reply. */
 export interface OutgoingFile {
@@ -43,7 +49,7 @@ export interface OutgoingMessage {
   ephemeral?: boolean;
 }
 
-/** An autocomplete suggestion. Discord accepts at most 25, each name and value at most 100 chars. */
+/** An autocomplete suggestion (Discord's limits: `DISCORD_LIMITS.choices`, `choiceText`). */
 export interface Choice {
   name: string;
   value: string | number;
@@ -56,24 +62,28 @@ export interface UserRef {
   name: string;
 }
 
-/** A file a member attached as an option. */
-export interface AttachmentRef {
-  name: string;
-  url: string;
-  size: number;
-  contentType: string | null;
-}
-
-/** Typed access to the options the member gave. Each getter returns null when the option is absent. */
-export interface CommandOptions {
+/** Typed option values, sent when a command runs and while it autocompletes; null when absent. */
+export interface OptionValues {
   string(name: string): string | null;
   integer(name: string): number | null;
   number(name: string): number | null;
   boolean(name: string): boolean | null;
+}
+
+/** The options of a command being run: resolved members too. */
+export interface CommandOptions extends OptionValues {
   user(name: string): UserRef | null;
-  attachment(name: string): AttachmentRef | null;
-  /** During autocomplete: the option being typed and its current text. */
-  focused(): { name: string; value: string };
+}
+
+/** The option being typed when autocomplete is asked for, and its text so far. */
+export interface FocusedOption {
+  name: string;
+  value: string;
+}
+
+/** The options of an autocomplete request: what is typed so far, and which option is focused. */
+export interface AutocompleteOptions extends OptionValues {
+  focused(): FocusedOption;
 }
 
 /** What the member may do, from the member's permissions in the guild. */
@@ -82,11 +92,10 @@ export interface PermissionCheck {
   has(permission: bigint): boolean;
 }
 
-/** Everything a command may use: the input, the services, and the ways to answer. */
-export interface CommandContext {
+/** What every interaction carries, whether it runs a command or asks for suggestions. */
+export interface InteractionContext {
   readonly commandName: string;
-  readonly options: CommandOptions;
-  /** Null in direct messages; commands only ever run with a guild (the router answers DMs). */
+  /** Null in direct messages; commands only ever see a guild (the dispatcher answers DMs). */
   readonly guildId: string | null;
   readonly channelId: string | null;
   readonly user: UserRef;
@@ -95,12 +104,17 @@ export interface CommandContext {
   /** The member's client locale, e.g. `en-US`, `zh-CN`, `zh-TW`. */
   readonly locale: string;
   readonly services: BotServices;
+  /** Logger bound to this request. */
+  readonly logger: Logger;
+}
+
+/** The context of a command being run: its options and the ways to answer it. */
+export interface CommandContext extends InteractionContext {
+  readonly options: CommandOptions;
   /** Where the command was typed; recorded with taught sentences. */
   readonly source: 'discord' | 'console';
   /** The Discord interaction id (lets the store recognise a retried request); null in the console. */
   readonly interactionId: string | null;
-  /** Logger bound to this request. */
-  readonly logger: Logger;
   /** True once {@link defer} was called. */
   readonly deferred: boolean;
   /** True once {@link reply} was called. */
@@ -111,12 +125,27 @@ export interface CommandContext {
   /** Replaces the deferred or sent reply. */
   edit(message: OutgoingMessage): Promise<void>;
   followUp(message: OutgoingMessage): Promise<void>;
-  /** Answers an autocomplete request. */
-  respond(choices: Choice[]): Promise<void>;
 }
 
-/** A command context whose guild is known (what `execute` receives). */
-export type GuildCommandContext = CommandContext & { readonly guildId: string; readonly memberPermissions: PermissionCheck };
+/** The context of an autocomplete request: answered once, with suggestions only. */
+export interface AutocompleteContext extends InteractionContext {
+  readonly options: AutocompleteOptions;
+  /** True once {@link respond} was called. */
+  readonly responded: boolean;
+  respond(choices: readonly Choice[]): Promise<void>;
+}
+
+/** A context whose guild is known: what plugins get once the dispatcher has answered DMs. */
+export type InGuild<Context extends InteractionContext> = Context & {
+  readonly guildId: string;
+  readonly memberPermissions: PermissionCheck;
+};
+
+/** What `execute` receives. */
+export type GuildCommandContext = InGuild<CommandContext>;
+
+/** What `autocomplete` receives. */
+export type GuildAutocompleteContext = InGuild<AutocompleteContext>;
 
 /**
  * The definition a plugin exports: a `SlashCommandBuilder` (options-only or with subcommands).
@@ -128,9 +157,59 @@ export interface CommandData {
   toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody;
 }
 
+/** The configuration that cooldown rules read their limits from. */
+export type CooldownSettings = Pick<Config, 'teachCooldownPerMinute'>;
+
+/**
+ * A permission the member must hold to run the command: for every run, or only for the runs
+ * {@link appliesTo} picks from the options. Checked by the dispatcher on every run, because a
+ * command's default permission is only a default that server admins can grant to anyone.
+ */
+export interface PermissionRule {
+  /** A `PermissionFlagsBits` value. */
+  permission: bigint;
+  /** Which runs need the permission; every run when absent. */
+  appliesTo?(options: CommandOptions, user: UserRef): boolean;
+  /** What a member without it is told. */
+  refusal(messages: Messages): string;
+}
+
+/**
+ * A rate limit on running the command: at most `limit` runs in any `windowMs`, counted per member
+ * in a server, or per server. Only the runs {@link appliesTo} picks count; a run that answers
+ * `{ counted: false }` gives its use back.
+ */
+export interface CooldownRule {
+  /** Whose runs count together: one member's in one server, or a whole server's. */
+  per: 'member' | 'server';
+  /** Which runs count, decided from the options; every run when absent. */
+  appliesTo?(options: CommandOptions, user: UserRef): boolean;
+  /** Runs allowed per window, from the configuration. */
+  limit(settings: CooldownSettings): number;
+  windowMs: number;
+  /** What a member over the limit is told, with the whole seconds until a run is allowed again. */
+  refusal(messages: Messages, retryAfterSeconds: number): string;
+}
+
+/**
+ * What the dispatcher checks, in this order, before `execute` runs; a failed check answers the
+ * member privately and the command does not run. Every command is guild-only besides: it is
+ * declared with `guildCommand()` (Discord offers it in servers only) and the dispatcher answers any
+ * use outside a server itself, so plugins always get a context whose guild is known. Autocomplete
+ * only suggests and is not checked: what a member may do is checked when the command runs.
+ */
+export interface Preconditions {
+  permissions?: readonly PermissionRule[];
+  cooldowns?: readonly CooldownRule[];
+}
+
+/** What `execute` may tell the dispatcher: a run that changed nothing counts to no cooldown. */
+export type RunOutcome = void | { counted: false };
+
 /** What each `commands/<name>.ts` default-exports. */
 export interface CommandPlugin {
   data: CommandData;
-  execute(ctx: GuildCommandContext): Promise<void>;
-  autocomplete?(ctx: GuildCommandContext): Promise<void>;
+  preconditions?: Preconditions;
+  execute(ctx: GuildCommandContext): Promise<RunOutcome>;
+  autocomplete?(ctx: GuildAutocompleteContext): Promise<void>;
 }

@@ -11,12 +11,11 @@ import type { BotServices } from '../app/services.ts';
 import { createRegistry, runAutocomplete, runCommand } from '../commands/dispatch.ts';
 import type { CommandRegistry } from '../commands/dispatch.ts';
 import { loadCommands } from '../commands/loader.ts';
-import type { CommandPlugin, OutgoingMessage, UserRef } from '../commands/types.ts';
+import type { CommandPlugin, CooldownSettings, UserRef } from '../commands/types.ts';
 import { messagesFor } from '../i18n/index.ts';
 import type { Messages } from '../i18n/index.ts';
-import { ConsoleContext } from './context.ts';
+import { ConsoleAutocompleteContext, ConsoleContext } from './context.ts';
 import { parseLine } from './parse.ts';
-import type { OptionValue } from './parse.ts';
 import { TextRenderer } from './render.ts';
 
 /** Options of {@link runConsole}. */
@@ -33,6 +32,8 @@ export interface ConsoleOptions {
   logger: Logger;
   /** The plugins; loaded from `commands/` when omitted. */
   commands?: readonly CommandPlugin[];
+  /** The configured cooldown limits, as the Discord bot applies them. */
+  cooldowns: CooldownSettings;
 }
 
 const HISTORY_SIZE = 500;
@@ -40,7 +41,7 @@ const HISTORY_SIZE = 500;
 /** `/help`: every command with its description and options, in the console's language. */
 function helpText(registry: CommandRegistry, m: Messages, locale: string): string {
   const lines = [m.console.help];
-  for (const plugin of registry.values()) {
+  for (const plugin of registry.commands.values()) {
     const json = plugin.data.toJSON();
     const localized = (entry: { description: string; description_localizations?: Record<string, string | null> | null }): string =>
       entry.description_localizations?.[locale] ?? entry.description;
@@ -63,42 +64,32 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
   const { services, input, output, guildId, user, logger } = options;
   const locale = options.locale ?? 'en';
   const m = messagesFor(locale);
-  const registry = createRegistry(options.commands ?? (await loadCommands()));
+  const registry = createRegistry(options.commands ?? (await loadCommands()), { cooldowns: options.cooldowns });
   const renderer = new TextRenderer(m);
   const interactive = input.isTTY === true;
   const write = (text: string): void => {
     if (text !== '') output.write(`${text}\n`);
   };
-  const contextFor = (
-    commandName: string,
-    values: ReadonlyMap<string, OptionValue>,
-    print: (message: OutgoingMessage) => void,
-    focused?: { name: string; value: string },
-  ): ConsoleContext =>
-    new ConsoleContext({
-      commandName,
-      options: values,
-      guildId,
-      user,
-      locale,
-      services,
-      logger,
-      print,
-      ...(focused === undefined ? {} : { focused }),
-    });
+  // Who types, where, in which language: the same for every line and completion.
+  const typist = { guildId, user, locale, services, logger };
 
   /** Tab completion: command names, then the command's own autocomplete for the typed text. */
   const completer = async (line: string): Promise<[string[], string]> => {
     const command = /^\/(\S*)$/.exec(line);
     if (command !== null) {
-      const names = [...registry.keys(), 'help', 'exit'].filter((name) => name.startsWith(command[1] ?? ''));
+      const names = [...registry.commands.keys(), 'help', 'exit'].filter((name) => name.startsWith(command[1] ?? ''));
       return [names.map((name) => `/${name} `), line];
     }
     const typed = /^\/(\S+)\s+(.*)$/.exec(line);
-    const plugin = typed === null ? undefined : registry.get(typed[1] ?? '');
+    const plugin = typed === null ? undefined : registry.commands.get(typed[1] ?? '');
     const focusedOption = plugin?.data.toJSON().options?.find((option) => 'autocomplete' in option && option.autocomplete === true);
     if (typed === null || plugin === undefined || focusedOption === undefined) return [[], line];
-    const ctx = contextFor(plugin.data.name, new Map(), () => undefined, { name: focusedOption.name, value: typed[2] ?? '' });
+    const ctx = new ConsoleAutocompleteContext({
+      ...typist,
+      commandName: plugin.data.name,
+      options: new Map(),
+      focused: { name: focusedOption.name, value: typed[2] ?? '' },
+    });
     await runAutocomplete(registry, ctx, logger);
     return [ctx.choices.map((choice) => String(choice.value)), typed[2] ?? ''];
   };
@@ -133,7 +124,12 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
       if (parsed.kind === 'help') write(helpText(registry, m, locale));
       if (parsed.kind === 'error') write(parsed.message);
       if (parsed.kind === 'command') {
-        const ctx = contextFor(parsed.name, parsed.options, (message) => write(renderer.render(message)));
+        const ctx = new ConsoleContext({
+          ...typist,
+          commandName: parsed.name,
+          options: parsed.options,
+          print: (message) => write(renderer.render(message)),
+        });
         await runCommand(registry, ctx, logger);
       }
       if (interactive) rl.prompt();

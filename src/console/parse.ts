@@ -7,17 +7,14 @@
  *
  * @module
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ApplicationCommandOptionType } from 'discord.js';
 import type { APIApplicationCommandOption } from 'discord.js';
 import type { CommandRegistry } from '../commands/dispatch.ts';
-import type { AttachmentRef, UserRef } from '../commands/types.ts';
+import type { UserRef } from '../commands/types.ts';
 import type { Messages } from '../i18n/index.ts';
 
 /** A parsed option value. */
-export type OptionValue = string | number | boolean | UserRef | AttachmentRef;
+export type OptionValue = string | number | boolean | UserRef;
 
 /** What a line asks for. */
 export type ParsedLine =
@@ -62,15 +59,6 @@ function convert(option: APIApplicationCommandOption, raw: string, m: Messages):
       const id = match?.[1] ?? match?.[2];
       return id === undefined ? { expected: expected.user } : { id, name: id };
     }
-    case ApplicationCommandOptionType.Attachment: {
-      const file = path.resolve(raw);
-      try {
-        const { size } = fs.statSync(file);
-        return { name: path.basename(file), url: pathToFileURL(file).href, size, contentType: null };
-      } catch {
-        return { expected: expected.attachment };
-      }
-    }
     default:
       return { expected: expected.string(6000) };
   }
@@ -91,8 +79,8 @@ export function parseLine(line: string, registry: CommandRegistry, m: Messages):
   const rest = head[2] ?? '';
   if (name === 'exit' || name === 'quit') return { kind: 'exit' };
   if (name === 'help') return { kind: 'help' };
-  const plugin = registry.get(name);
-  if (plugin === undefined) return { kind: 'error', message: m.common.unknownCommand(name) };
+  const plugin = registry.commands.get(name);
+  if (plugin === undefined) return { kind: 'error', message: m.errors.unknownCommand(name) };
 
   const definitions = plugin.data.toJSON().options ?? [];
   const raw = new Map<string, string>();

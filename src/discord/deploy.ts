@@ -12,6 +12,7 @@ import { loadCommands } from '../commands/loader.ts';
 import type { CommandPlugin } from '../commands/types.ts';
 import { loadEnvironment, requireDiscordCredentials } from '../config.ts';
 import type { DiscordConfig } from '../config.ts';
+import { errorMessage } from '../errors.ts';
 
 /** What was registered. */
 export interface DeployResult {
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
 const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
   main().catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${errorMessage(error)}\n`);
     process.exitCode = 1;
   });
 }

@@ -10,9 +10,9 @@ import type { Logger } from 'pino';
 import type { BotServices } from '../app/services.ts';
 import { createRegistry, runAutocomplete, runCommand } from '../commands/dispatch.ts';
 import { loadCommands } from '../commands/loader.ts';
-import type { CommandPlugin } from '../commands/types.ts';
+import type { CommandPlugin, CooldownSettings } from '../commands/types.ts';
 import type { Config } from '../config.ts';
-import { contextFromInteraction } from './context.ts';
+import { autocompleteContext, commandContext } from './context.ts';
 
 /** Options of {@link mountCommands}. */
 export interface MountOptions {
@@ -31,29 +31,32 @@ export interface MountOptions {
  * When `DEV_GUILD_ID` is set the commands are deployed to that guild only, so a same-named
  * command used in any other guild is the host's and is left alone.
  *
+ * @param config - the dev guild, and the limits of the commands' cooldowns.
+ *
  * @returns a function that detaches the listener (commands already running finish).
  * @throws PluginLoadError when a plugin file is broken.
  */
 export async function mountCommands(
   client: Client,
   services: BotServices,
-  config: Pick<Config, 'devGuildId'>,
+  config: Pick<Config, 'devGuildId'> & CooldownSettings,
   logger: Logger,
   options: MountOptions = {},
 ): Promise<() => void> {
-  const registry = createRegistry(options.commands ?? (await loadCommands()));
+  const registry = createRegistry(options.commands ?? (await loadCommands()), { cooldowns: config });
   const isOurs = (interaction: ChatInputCommandInteraction | AutocompleteInteraction): boolean => {
-    if (!registry.has(interaction.commandName) && options.answerUnknownCommands !== true) return false;
+    if (!registry.commands.has(interaction.commandName) && options.answerUnknownCommands !== true) return false;
     return config.devGuildId === null || interaction.guildId === null || interaction.guildId === config.devGuildId;
   };
   const listener = (interaction: Interaction): void => {
     if (!(interaction.isChatInputCommand() || interaction.isAutocomplete()) || !isOurs(interaction)) return;
-    const ctx = contextFromInteraction(interaction, services, logger);
-    const run = interaction.isAutocomplete() ? runAutocomplete(registry, ctx, logger) : runCommand(registry, ctx, logger);
+    const run = interaction.isAutocomplete()
+      ? runAutocomplete(registry, autocompleteContext(interaction, services, logger), logger)
+      : runCommand(registry, commandContext(interaction, services, logger), logger);
     run.catch((error: unknown) => logger.error({ err: error, interactionId: interaction.id }, 'interaction handling failed'));
   };
   client.on(Events.InteractionCreate, listener);
-  logger.info({ commands: [...registry.keys()] }, 'slash commands mounted');
+  logger.info({ commands: [...registry.commands.keys()] }, 'slash commands mounted');
   return () => {
     client.off(Events.InteractionCreate, listener);
   };

@@ -71,7 +71,7 @@ export function digestCorpus(
       }
     }
   }
-  return { sentences: sentences.length, tokens, unknownCounts, examples, trigram: KneserNeyTrigram.train(encoded, vocabulary.size).toState() };
+  return { sentences: sentences.length, tokens, unknownCounts, examples, trigram: KneserNeyTrigram.trainWithUnknownWords(encoded, vocabulary.size).toState() };
 }
 
 function isExampleCandidate(tokens: readonly string[], vocabulary: Vocabulary): boolean {

@@ -6,7 +6,6 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { inlineCode, joinTokens } from '../commands/render.ts';
 import { activeBackend } from '../lm/backend.ts';
 import { compareWithFixedWindow } from '../lm/explain/fixed-window.ts';
 import { stepGradients, type StepGradients } from '../lm/explain/gradients.ts';
@@ -16,8 +15,13 @@ import { rareAndUnknownWords } from '../lm/explain/rare-words.ts';
 import { timeForwardPasses } from '../lm/explain/timing.ts';
 import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import type { LstmLanguageModel } from '../lm/model.ts';
-import { tokenize } from '../lm/tokenizer.ts';
+import { predictNextWords, type LanguageModel } from '../lm/predict.ts';
+import type { ServedKind } from '../lm/served-model.ts';
+import { detokenize, tokenize } from '../lm/tokenizer.ts';
 import { Vocabulary } from '../lm/vocabulary.ts';
+import { messagesFor } from '../i18n/index.ts';
+import { inlineCode } from '../text/markdown.ts';
+import { percent } from '../text/percent.ts';
 import { renderInfluenceChart } from './chart.ts';
 import { MIN_EXAMPLE_WORDS, type CorpusDigest, type CorpusSentence } from './corpus-digest.ts';
 import { positionLabel, wordNumbers } from './format.ts';
@@ -31,11 +35,19 @@ import { vanishingSection } from './sections/vanishing.ts';
 import { windowSection } from './sections/window.ts';
 import { applicableTopics, RARE_BELOW, type ExplainTopic } from './topics.ts';
 
-/** The model being explained: the serving model's network, vocabulary and version. */
+/**
+ * The model being explained: the serving model's network, vocabulary and version, and what answers
+ * `/predict` (the network alone, the 3-gram, or their mixture).
+ */
 export interface ExplainedModel {
   lstm: LstmLanguageModel;
   vocabulary: Vocabulary;
   version: number;
+  kind: ServedKind;
+  /** The LSTM's weight in the mixture (1 for the LSTM alone, 0 for the 3-gram alone). */
+  lstmWeight: number;
+  /** The model that answers `/predict`. */
+  language: LanguageModel;
 }
 
 /** What {@link buildExplanation} explains. */
@@ -86,18 +98,23 @@ export async function buildExplanation(request: ExplanationRequest): Promise<Exp
   if (typed.length === 0) {
     const example = pickExample(corpus.examples, vocabulary, lstm.hyperparameters.contextLength, random);
     if (request.topic === undefined || example === null) {
-      const section = overviewSection(m, vocabulary, example === null ? null : measureExample(example, lstm, vocabulary, corpus, trigram), {
+      const measuredExample = example === null ? null : measureExample(example, lstm, vocabulary, corpus, trigram);
+      const section = overviewSection(m, vocabulary, measuredExample, {
         contextLength: lstm.hyperparameters.contextLength,
         vocabularyWords: vocabulary.size - Vocabulary.specialCount,
         unknownShare: corpus.tokens === 0 ? null : unknownTokens(corpus) / corpus.tokens,
       });
+      const answered = measuredExample === null ? null : answeredByNote(serving, measuredExample.input, locale);
+      if (answered !== null) section.blocks.unshift(answered);
       return { pages: paginate([section], footer), topics: [] };
     }
     tokens = example.tokens;
-    notes.push(m.exampleNote(inlineCode(joinTokens(tokens))));
+    notes.push(m.exampleNote(inlineCode(detokenize(tokens))));
   }
 
   const input = explainedInput(lstm, vocabulary, tokens);
+  const answered = input === null ? null : answeredByNote(serving, input, locale);
+  if (answered !== null) notes.push(answered);
   const weak = rareAndUnknownWords(lstm, vocabulary, tokens, { rareBelow: RARE_BELOW, count: 3 });
   let topics = request.topic === undefined ? applicableTopics(input, weak.words.length) : [request.topic];
   if (input === null && topics.some((topic) => NEEDS_PREDICTION.includes(topic))) {
@@ -144,6 +161,24 @@ export async function buildExplanation(request: ExplanationRequest): Promise<Exp
       ? await influenceChart(input, measured().hidden, measured().gradients, vocabulary, locale)
       : undefined;
   return { pages: paginate(sections, footer), ...(chart === undefined ? {} : { chart }), topics };
+}
+
+/**
+ * When `/predict` is not answered by the LSTM alone, what it answers for this input beside what the
+ * LSTM alone predicts, which is what the measurements take apart; null when the LSTM answers.
+ */
+function answeredByNote(serving: ExplainedModel, input: ExplainedInput, locale: string): string | null {
+  if (serving.kind === 'lstm') return null;
+  const answer = predictNextWords(serving.language, detokenize(input.tokens), 1);
+  const top = answer.status === 'ok' ? answer.predictions[0] : undefined;
+  if (top === undefined) return null;
+  return explainMessages(locale).answeredBy(
+    messagesFor(locale).common.modelKind(serving.kind, serving.lstmWeight),
+    inlineCode(top.word),
+    percent(top.probability),
+    inlineCode(serving.vocabulary.tokenOf(input.targetId)),
+    percent(input.targetProbability),
+  );
 }
 
 /** A corpus sentence cut before one of its words: the example's tokens and the word that follows. */

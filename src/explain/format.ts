@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { displayWidth, padToWidth, truncateToWidth } from '../commands/render.ts';
 import type { ContextPosition } from '../lm/explain/input.ts';
+import { displayWidth, padToWidth, truncateToWidth } from '../text/width.ts';
 
 /** A gradient-sized number: `3.1e-4`, `2.0e3`, `0` for zero. */
 export function scientific(value: number): string {

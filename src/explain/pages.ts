@@ -4,10 +4,8 @@
  *
  * @module
  */
-import { codeBlock, truncate } from '../commands/render.ts';
-
-/** Discord's limit on the text of one message. */
-export const MESSAGE_LIMIT = 2000;
+import { DISCORD_LIMITS, truncate } from '../text/limits.ts';
+import { codeBlock } from '../text/markdown.ts';
 
 /** One section of an explanation: a title and blocks of text shown in order. */
 export interface Section {
@@ -40,7 +38,7 @@ export function codeBlocks(lines: readonly string[], maxLength = 1200): string[]
  * Lays sections out on pages: each page starts with its section's title in bold and ends with
  * `footer` and the page number; a section continues on as many pages as it needs.
  */
-export function paginate(sections: readonly Section[], footer: string, limit = MESSAGE_LIMIT): string[] {
+export function paginate(sections: readonly Section[], footer: string, limit: number = DISCORD_LIMITS.content): string[] {
   const pages: string[][] = [];
   for (const section of sections) {
     const heading = `**${section.title}**`;

@@ -4,7 +4,12 @@
  * @module
  */
 
+import type { ServedKind } from '../lm/served-model.ts';
+
 const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
+
+/** The LSTM's weight in the mixture as members read it: two decimals at most (`0.7`, `0.62`). */
+export const lambda = (weight: number): string => String(Number(weight.toFixed(2)));
 
 /** English texts. Values are strings, or functions of the figures they show. */
 export const en = {
@@ -52,11 +57,6 @@ export const en = {
   },
 
   common: {
-    guildOnly: 'These commands work in a server only: every server teaches its own model.',
-    unknownCommand: (name: string) => `Unknown command \`/${name}\`.`,
-    internalError: (reference: string) =>
-      `Something went wrong on my side (reference \`${reference}\`). Please try again later.`,
-    needsManageGuild: 'Only members with the **Manage Server** permission can do this.',
     noModel: (sentences: number, needed: number) =>
       `There is no model yet: ${plural(sentences, 'sentence has', 'sentences have')} been taught, ` +
       (needed > 0
@@ -65,8 +65,19 @@ export const en = {
     emptyInput: 'Please give at least one word.',
     unknownWords: (words: string) => `Not in the vocabulary yet: ${words}`,
     modelFooter: (version: number, kind: string) => `model v${version} (${kind})`,
-    kinds: { lstm: 'LSTM', 'kneser-ney': 'n-gram' },
+    /** The model that answered: `LSTM`, `n-gram`, or the mixture with the LSTM's weight λ. */
+    modelKind: (kind: ServedKind, lstmWeight: number) =>
+      kind === 'mix' ? `LSTM + 3-gram, λ ${lambda(lstmWeight)}` : kind === 'lstm' ? 'LSTM' : 'n-gram',
     none: 'none',
+  },
+
+  /** What the dispatcher answers in a command's place (the codes of `src/commands/errors.ts`). */
+  errors: {
+    guildOnly: 'These commands work in a server only: every server teaches its own model.',
+    unknownCommand: (name: string) => `Unknown command \`/${name}\`.`,
+    internalError: (reference: string) =>
+      `Something went wrong on my side (reference \`${reference}\`). Please try again later.`,
+    needsManageGuild: 'Only members with the **Manage Server** permission can do this.',
   },
 
   teach: {
@@ -133,6 +144,7 @@ export const en = {
       vocabulary: 'Vocabulary',
       model: 'Model',
       metrics: 'Last training',
+      served: 'Answers with',
       nextRetrain: 'Next retrain',
       lastRun: 'Last run',
     },
@@ -141,6 +153,9 @@ export const en = {
       `v${version} (${kind}), trained ${age} on ${plural(corpus, 'sentence', 'sentences')}`,
     metrics: (validationLoss: string, accuracy: string, weights: string) =>
       `validation loss ${validationLoss}, accuracy ${accuracy} (${weights})`,
+    /** Validation perplexities behind the choice of model; λ is the LSTM's weight in the mixture. */
+    served: (kind: string, mix: string, lstm: string, kneserNey: string) =>
+      `${kind}; validation perplexity: mixture ${mix}, LSTM ${lstm}, 3-gram ${kneserNey}`,
     keptEpoch: (epoch: number, epochs: number) => `weights of epoch ${epoch} of ${epochs}`,
     keptAverage: (snapshots: number, epochs: number) =>
       `average of ${plural(snapshots, 'weight snapshot', 'weight snapshots')} from the last of ${plural(epochs, 'epoch', 'epochs')}`,
@@ -181,7 +196,6 @@ export const en = {
       boolean: 'true or false',
       user: 'a member id or mention',
       string: (max: number) => `a text of at most ${max} characters`,
-      attachment: 'the path of a readable file',
     },
     savedFile: (name: string, file: string) => `[file ${name}: ${file}]`,
   },

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Messages } from './en.ts';
+import { lambda, type Messages } from './en.ts';
 
 /** Simplified Chinese texts. */
 export const zhCN: Messages = {
@@ -51,18 +51,21 @@ export const zhCN: Messages = {
   },
 
   common: {
-    guildOnly: '这些命令只能在服务器中使用：每个服务器都训练自己的模型。',
-    unknownCommand: (name) => `未知命令 \`/${name}\`。`,
-    internalError: (reference) => `我这边出了点问题（参考编号 \`${reference}\`），请稍后再试。`,
-    needsManageGuild: '只有拥有 **管理服务器** 权限的成员才能执行此操作。',
     noModel: (sentences, needed) =>
       `还没有模型：目前已教了 ${sentences} 句，` +
       (needed > 0 ? `首次训练前还需要 ${needed} 句。请使用 \`/teach\`。` : '已足够进行首次训练，训练很快就会开始。'),
     emptyInput: '请至少输入一个词。',
     unknownWords: (words) => `词汇表中还没有：${words}`,
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,
-    kinds: { lstm: 'LSTM', 'kneser-ney': 'n-gram' },
+    modelKind: (kind, lstmWeight) => (kind === 'mix' ? `LSTM + 3-gram，λ ${lambda(lstmWeight)}` : kind === 'lstm' ? 'LSTM' : 'n-gram'),
     none: '无',
+  },
+
+  errors: {
+    guildOnly: '这些命令只能在服务器中使用：每个服务器都训练自己的模型。',
+    unknownCommand: (name) => `未知命令 \`/${name}\`。`,
+    internalError: (reference) => `我这边出了点问题（参考编号 \`${reference}\`），请稍后再试。`,
+    needsManageGuild: '只有拥有 **管理服务器** 权限的成员才能执行此操作。',
   },
 
   teach: {
@@ -125,12 +128,14 @@ export const zhCN: Messages = {
       vocabulary: '词汇量',
       model: '模型',
       metrics: '最近一次训练',
+      served: '回答模型',
       nextRetrain: '下次训练',
       lastRun: '上次运行',
     },
     noModel: '暂无',
     model: (version, kind, age, corpus) => `v${version}（${kind}），${age}用 ${corpus} 句训练`,
     metrics: (validationLoss, accuracy, weights) => `验证损失 ${validationLoss}，准确率 ${accuracy}（${weights}）`,
+    served: (kind, mix, lstm, kneserNey) => `${kind}；验证困惑度：混合 ${mix}，LSTM ${lstm}，3-gram ${kneserNey}`,
     keptEpoch: (epoch, epochs) => `共 ${epochs} 轮，取第 ${epoch} 轮的权重`,
     keptAverage: (snapshots, epochs) => `共 ${epochs} 轮，取最后几轮 ${snapshots} 个权重快照的平均`,
     notDue: (changes, threshold) => `暂不需要：自上个模型以来新增 ${changes}/${threshold} 句`,
@@ -168,7 +173,6 @@ export const zhCN: Messages = {
       boolean: 'true 或 false',
       user: '成员 ID 或提及',
       string: (max) => `最多 ${max} 个字符的文字`,
-      attachment: '一个可读文件的路径',
     },
     savedFile: (name, file) => `[文件 ${name}：${file}]`,
   },

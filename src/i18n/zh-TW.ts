@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Messages } from './en.ts';
+import { lambda, type Messages } from './en.ts';
 
 /** Traditional Chinese texts. */
 export const zhTW: Messages = {
@@ -51,18 +51,21 @@ export const zhTW: Messages = {
   },
 
   common: {
-    guildOnly: '這些指令只能在伺服器中使用：每個伺服器都訓練自己的模型。',
-    unknownCommand: (name) => `未知的指令 \`/${name}\`。`,
-    internalError: (reference) => `我這邊出了點問題（參考編號 \`${reference}\`），請稍後再試。`,
-    needsManageGuild: '只有擁有 **管理伺服器** 權限的成員才能執行此操作。',
     noModel: (sentences, needed) =>
       `還沒有模型：目前已教了 ${sentences} 句，` +
       (needed > 0 ? `第一次訓練前還需要 ${needed} 句。請使用 \`/teach\`。` : '已足夠進行第一次訓練，訓練很快就會開始。'),
     emptyInput: '請至少輸入一個詞。',
     unknownWords: (words) => `詞彙表中還沒有：${words}`,
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,
-    kinds: { lstm: 'LSTM', 'kneser-ney': 'n-gram' },
+    modelKind: (kind, lstmWeight) => (kind === 'mix' ? `LSTM + 3-gram，λ ${lambda(lstmWeight)}` : kind === 'lstm' ? 'LSTM' : 'n-gram'),
     none: '無',
+  },
+
+  errors: {
+    guildOnly: '這些指令只能在伺服器中使用：每個伺服器都訓練自己的模型。',
+    unknownCommand: (name) => `未知的指令 \`/${name}\`。`,
+    internalError: (reference) => `我這邊出了點問題（參考編號 \`${reference}\`），請稍後再試。`,
+    needsManageGuild: '只有擁有 **管理伺服器** 權限的成員才能執行此操作。',
   },
 
   teach: {
@@ -125,12 +128,14 @@ export const zhTW: Messages = {
       vocabulary: '詞彙量',
       model: '模型',
       metrics: '最近一次訓練',
+      served: '回答模型',
       nextRetrain: '下次訓練',
       lastRun: '上次執行',
     },
     noModel: '尚無',
     model: (version, kind, age, corpus) => `v${version}（${kind}），${age}用 ${corpus} 句訓練`,
     metrics: (validationLoss, accuracy, weights) => `驗證損失 ${validationLoss}，準確率 ${accuracy}（${weights}）`,
+    served: (kind, mix, lstm, kneserNey) => `${kind}；驗證困惑度：混合 ${mix}，LSTM ${lstm}，3-gram ${kneserNey}`,
     keptEpoch: (epoch, epochs) => `共 ${epochs} 輪，取第 ${epoch} 輪的權重`,
     keptAverage: (snapshots, epochs) => `共 ${epochs} 輪，取最後幾輪 ${snapshots} 個權重快照的平均`,
     notDue: (changes, threshold) => `暫不需要：自上個模型以來新增 ${changes}/${threshold} 句`,
@@ -168,7 +173,6 @@ export const zhTW: Messages = {
       boolean: 'true 或 false',
       user: '成員 ID 或提及',
       string: (max) => `最多 ${max} 個字元的文字`,
-      attachment: '一個可讀取檔案的路徑',
     },
     savedFile: (name, file) => `[檔案 ${name}：${file}]`,
   },

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { errorMessage } from '../errors.ts';
 import { installWasmKernelFixes } from './engine/wasm-kernels.ts';
 
 /** The engines the model can run on, fastest first. */
@@ -86,7 +87,7 @@ async function startBackend(name: BackendName): Promise<string | undefined> {
     active = name;
     return undefined;
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return errorMessage(error);
   }
 }
 

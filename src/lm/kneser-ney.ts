@@ -6,7 +6,10 @@
  * Estimation (Chen & Goodman 1998, "interpolated modified Kneser-Ney"):
  *
  * - Every sentence is padded as `BOS BOS w1 .. wn EOS`; the model predicts `w1 .. wn EOS`.
- *   `UNK` is an ordinary word: the vocabulary decides which words it stands for.
+ *   `UNK` is an ordinary word: the vocabulary decides which words it stands for. Words seen once
+ *   may also stand for it ({@link KneserNeyOptions.unknownStandIns}): a vocabulary that keeps every
+ *   word of a small corpus leaves `UNK` without a single training occurrence, yet held-out text
+ *   is full of new words.
  * - Trigram level, context `u v`: `P3(w) = (c(uvw) - D3(c(uvw))) / c(uv·) + γ(uv) · P2(w | v)`
  *   with raw counts `c`.
  * - Bigram level, context `v`: the same formula on continuation counts `N1+(· v w)` (how many
@@ -33,8 +36,9 @@
  *
  * @module
  */
-import { BOS, EOS, FIRST_WORD_ID, PAD } from './special-tokens.ts';
+import { BOS, EOS, FIRST_WORD_ID, PAD, UNK } from './special-tokens.ts';
 import { topCandidates } from './evaluate.ts';
+import { singletonIds } from './unknown-words.ts';
 import type { Candidate, NextTokenPredictor } from './evaluate.ts';
 
 /** How discounts are estimated from counts of counts; see the module documentation. */
@@ -44,6 +48,14 @@ export type DiscountVariant = 'modified' | 'standard';
 export interface KneserNeyOptions {
   /** Default `'modified'`. */
   discounts?: DiscountVariant;
+  /**
+   * Ids of words seen once in the corpus (see `Vocabulary.singletonIds`). Each occurrence of one
+   * also counts as an occurrence of `UNK` in the same context: by Good–Turing's reasoning, the
+   * words seen once are the best sample of the words not seen at all, so the unknown word gets
+   * the probability, and the contexts, where new words appear. The words themselves keep their
+   * own counts and stay predictable.
+   */
+  unknownStandIns?: Iterable<number>;
 }
 
 /** Discounts of one level, subtracted from counts of 1, 2, and 3 or more. */
@@ -219,9 +231,21 @@ function checkLevel(level: KneserNeyLevel): void {
  * The distinct trigrams of sentences of ids, each padded as `BOS BOS w1 .. wn EOS`, as packed
  * keys, increasing, and their counts. Throws as {@link KneserNeyTrigram.train} documents.
  */
-function countTrigrams(sentences: readonly (readonly number[])[], vocabSize: number): { keys: Float64Array; counts: Float64Array } {
+function countTrigrams(
+  sentences: readonly (readonly number[])[],
+  vocabSize: number,
+  unknownStandIns: Iterable<number>,
+): { keys: Float64Array; counts: Float64Array } {
+  const standsIn = new Uint8Array(vocabSize);
+  for (const id of unknownStandIns) {
+    if (!isWordId(id, vocabSize) || id === UNK) throw new RangeError(`Id ${id} cannot stand in for the unknown word`);
+    standsIn[id] = 1;
+  }
   let positions = 0;
-  for (const sentence of sentences) positions += sentence.length + 1;
+  for (const sentence of sentences) {
+    positions += sentence.length + 1;
+    for (const id of sentence) positions += standsIn[id] ?? 0;
+  }
   const keys = new Float64Array(positions);
   let position = 0;
   for (const sentence of sentences) {
@@ -233,6 +257,7 @@ function countTrigrams(sentences: readonly (readonly number[])[], vocabSize: num
         throw new RangeError(`Id ${w} cannot be a word of a training sentence (vocabulary size ${vocabSize})`);
       }
       keys[position++] = (u * vocabSize + v) * vocabSize + w;
+      if (standsIn[w] === 1) keys[position++] = (u * vocabSize + v) * vocabSize + UNK;
       u = v;
       v = w;
     }
@@ -336,8 +361,17 @@ export class KneserNeyTrigram implements NextTokenPredictor {
    */
   static train(sentences: readonly (readonly number[])[], vocabSize: number, options: KneserNeyOptions = {}): KneserNeyTrigram {
     checkVocabSize(vocabSize);
-    const { keys, counts } = countTrigrams(sentences, vocabSize);
+    const { keys, counts } = countTrigrams(sentences, vocabSize, options.unknownStandIns ?? []);
     return new KneserNeyTrigram(buildState(vocabSize, options.discounts ?? 'modified', keys, counts));
+  }
+
+  /**
+   * Trains on sentences of ids with the words seen once in them standing in for the unknown word
+   * ({@link KneserNeyOptions.unknownStandIns}): the 3-gram the bot serves, mixes with the LSTM and
+   * compares it with, which must give new words a fair probability.
+   */
+  static trainWithUnknownWords(sentences: readonly (readonly number[])[], vocabSize: number): KneserNeyTrigram {
+    return KneserNeyTrigram.train(sentences, vocabSize, { unknownStandIns: singletonIds(sentences) });
   }
 
   /**

@@ -6,7 +6,8 @@
  * @module
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { Hyperparameters } from './hyperparameters.ts';
+import { errorMessage } from '../errors.ts';
+import { readHyperparameters, type Hyperparameters } from './hyperparameters.ts';
 import { LstmLanguageModel, ModelFormatError } from './model.ts';
 import { Vocabulary, type VocabularyJSON } from './vocabulary.ts';
 
@@ -57,14 +58,16 @@ export async function unpackModel(stored: {
     throw new ModelFormatError(`The stored model is not in the ${MODEL_FORMAT} format`);
   }
   let vocabulary: Vocabulary;
+  let hyperparameters: Hyperparameters;
   try {
     vocabulary = Vocabulary.fromJSON(stored.vocabulary);
+    hyperparameters = readHyperparameters(stored.hyperparameters);
   } catch (error) {
-    throw new ModelFormatError(error instanceof Error ? error.message : String(error));
+    throw new ModelFormatError(errorMessage(error));
   }
   const model = await LstmLanguageModel.deserialize(
     { modelTopology: topology.modelTopology, weightSpecs: topology.weightSpecs, weightData: stored.weights },
-    stored.hyperparameters as Hyperparameters,
+    hyperparameters,
   );
   if (model.vocabSize !== vocabulary.size) {
     model.dispose();

@@ -3,6 +3,7 @@
  * exactly like tf.layers so that it saves and loads as an ordinary `tf.sequential` model.
  */
 import * as tf from '@tensorflow/tfjs';
+import { errorMessage } from '../errors.ts';
 import { Random } from './random.ts';
 import type { Hyperparameters } from './hyperparameters.ts';
 import { contextsToBatch } from './engine/batches.ts';
@@ -264,7 +265,7 @@ export class LstmLanguageModel {
         }),
       );
     } catch (error) {
-      throw new ModelFormatError(`The model could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ModelFormatError(`The model could not be loaded: ${errorMessage(error)}`);
     }
     try {
       const { vocabSize, values, architecture } = extractWeights(loaded);

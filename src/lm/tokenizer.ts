@@ -101,3 +101,30 @@ export function tokenize(text: string): TokenizedText {
 export function dedupeKey(tokens: readonly string[]): string {
   return tokens.join(' ');
 }
+
+/** Scripts written without spaces between words. */
+const UNSPACED_SCRIPT = /[\u2e80-\u9fff\uac00-\ud7a3\uf900-\ufaff\uff00-\uffef]/u;
+const CLOSING_PUNCTUATION = /^[,.;:!?)\]}%…]+$/u;
+
+/**
+ * Joins tokens back into readable text, the inverse of {@link tokenize} as far as spacing goes:
+ * words of spaced scripts are separated by spaces, CJK characters and closing punctuation are not.
+ *
+ * @example
+ * detokenize(['我', '喜欢', '猫', '。']); // '我喜欢猫。'
+ * detokenize(['hello', ',', 'world', '!']); // 'hello, world!'
+ */
+export function detokenize(tokens: readonly string[]): string {
+  let text = '';
+  let previous = '';
+  for (const token of tokens) {
+    const glued =
+      previous === '' ||
+      CLOSING_PUNCTUATION.test(token) ||
+      UNSPACED_SCRIPT.test(previous.slice(-1)) ||
+      UNSPACED_SCRIPT.test(token.charAt(0));
+    text += glued ? token : ` ${token}`;
+    previous = token;
+  }
+  return text;
+}

@@ -14,7 +14,7 @@ import type { NetworkGradients, NetworkWeights, WeightValues } from './engine/ls
 import { readView } from './engine/tensor-memory.ts';
 import { AdamOptimizer } from './engine/adam.ts';
 import { CandidateSampler } from './engine/sampled-softmax.ts';
-import { PAD } from './special-tokens.ts';
+import { FIRST_WORD_ID, PAD, UNK } from './special-tokens.ts';
 import { syncOutputToEmbedding, tieGradients } from './engine/tied-weights.ts';
 
 /** The learning rate is multiplied by this after each epoch that does not improve validation loss. */
@@ -28,10 +28,16 @@ export interface TrainingData {
   train: number[][];
   /** Held-out sentences; empty = no validation and no early stopping. */
   validation: number[][];
+  /**
+   * Ids of words seen once in the corpus (see `singletonIds`): with `unknownWordRate`, each epoch
+   * trains that share of their occurrences as the unknown word, so the model learns how likely a
+   * word it never saw is, and what to make of one in its input.
+   */
+  unknownStandIns?: readonly number[];
 }
 
 /** Reported after every batch. */
-export interface TrainingProgress {
+export interface TrainerProgress {
   /** 1-based. */
   epoch: number;
   /** Epochs planned (early stopping may end sooner). */
@@ -67,7 +73,7 @@ export interface EpochMetrics {
 
 /** Options of {@link trainLanguageModel}. */
 export interface TrainingOptions {
-  onProgress?(progress: TrainingProgress): void;
+  onProgress?(progress: TrainerProgress): void;
   /** Aborting stops training between batches with a {@link TrainingAbortedError}. */
   signal?: AbortSignal;
   /**
@@ -94,7 +100,7 @@ export interface TrainingOptions {
 }
 
 /** What {@link trainLanguageModel} returns; the caller owns (and disposes) the model. */
-export interface TrainingResult {
+export interface TrainerResult {
   /** With validation: the weights of the epoch with the best validation loss. */
   model: LstmLanguageModel;
   history: EpochMetrics[];
@@ -125,21 +131,6 @@ export class TrainingDivergedError extends Error {
 }
 
 /**
- * Splits sentences into training and validation sets: a seeded random `fraction` of them (at
- * least one when fraction > 0 and there are two or more) is held out.
- */
-export function splitForValidation(sentences: readonly number[][], fraction: number, seed: number): TrainingData {
-  if (fraction <= 0 || sentences.length < 2) return { train: [...sentences], validation: [] };
-  const heldOut = Math.min(sentences.length - 1, Math.max(1, Math.round(sentences.length * fraction)));
-  const order = new Random(seed).fork('validation-split').shuffle(sentences.map((_, i) => i));
-  const validationIds = new Set(order.slice(0, heldOut));
-  return {
-    train: sentences.filter((_, i) => !validationIds.has(i)),
-    validation: sentences.filter((_, i) => validationIds.has(i)),
-  };
-}
-
-/**
  * Trains a model on `data` (see {@link TrainingData}).
  *
  * Each sentence becomes the input `[BOS, w1..wn]` with targets `[w1..wn, EOS]`; sentences longer
@@ -152,7 +143,7 @@ export async function trainLanguageModel(
   vocabSize: number,
   hyperparameters: Hyperparameters,
   options: TrainingOptions = {},
-): Promise<TrainingResult> {
+): Promise<TrainerResult> {
   const { signal, onProgress, initialModel, deadline } = options;
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
@@ -177,6 +168,7 @@ export async function trainLanguageModel(
     sentences.flatMap((sentence) => sentenceToSequences(sentence, hp.contextLength));
   const trainSequences = toSequences(data.train);
   if (trainSequences.length === 0) throw new RangeError('there are no training sentences');
+  const unknownWords = unknownWordReplacer(data.unknownStandIns ?? [], hp.unknownWordRate ?? 0, vocabSize);
   const validationBatches = chunk(toSequences(data.validation), hp.batchSize).map(makeBatch);
   const batchesPerEpoch = Math.ceil(trainSequences.length / hp.batchSize);
 
@@ -193,6 +185,7 @@ export async function trainLanguageModel(
   const dropout: DropoutRates = { embedding: hp.embeddingDropout ?? 0, output: hp.dropout ?? 0 };
   const candidateSampler = sampledSoftmaxFor(hp, vocabSize, trainSequences);
   const candidateRandom = random.fork('candidates');
+  const unknownWordRandom = random.fork('unknown-words');
   let batchesDone = 0;
   const averageFromStep =
     hp.weightAveragingStart === undefined ? Number.POSITIVE_INFINITY : Math.floor(hp.weightAveragingStart * hp.maxEpochs * batchesPerEpoch);
@@ -211,10 +204,12 @@ export async function trainLanguageModel(
       if (previous !== undefined && deadline !== undefined && Date.now() + 1000 * previous.seconds > deadline) break;
       const epochStart = performance.now();
       const order = shuffleRandom.shuffle(trainSequences.map((_, i) => i));
+      // The same sentences, windows and order every epoch; only which stand-ins read as unknown changes.
+      const epochSequences = unknownWords === undefined ? trainSequences : toSequences(unknownWords(data.train, unknownWordRandom));
       let lossSum = 0;
       let targets = 0;
       for (let b = 0; b < batchesPerEpoch; b++) {
-        const sequences = order.slice(b * hp.batchSize, (b + 1) * hp.batchSize).map((i) => trainSequences[i] as Sequence);
+        const sequences = order.slice(b * hp.batchSize, (b + 1) * hp.batchSize).map((i) => epochSequences[i] as Sequence);
         const candidates = candidateSampler?.draw(candidateRandom);
         const { loss, targetCount: count, gradients } =
           pool === undefined
@@ -315,7 +310,7 @@ function keepAverageIfBetter(
   average: WeightAverage,
   bestLoss: number | undefined,
   validationBatches: readonly TrainingBatch[],
-): NonNullable<TrainingResult['weightAverage']> {
+): NonNullable<TrainerResult['weightAverage']> {
   const previous = model.weightValues();
   model.setWeightValues(average.mean());
   if (validationBatches.length === 0) return { snapshots: average.count, kept: true };
@@ -370,6 +365,24 @@ function sampledSoftmaxFor(hp: Hyperparameters, vocabSize: number, sequences: re
   const counts = new Float64Array(vocabSize);
   for (const { targets } of sequences) for (const id of targets) if (id !== PAD) counts[id] = (counts[id] as number) + 1;
   return new CandidateSampler(counts, size);
+}
+
+/**
+ * A function giving each epoch's copy of the sentences with every occurrence of a stand-in
+ * replaced by {@link UNK} with probability `rate`; undefined when nothing would be replaced.
+ */
+function unknownWordReplacer(
+  standIns: readonly number[],
+  rate: number,
+  vocabSize: number,
+): ((sentences: readonly number[][], random: Random) => number[][]) | undefined {
+  if (rate === 0 || standIns.length === 0) return undefined;
+  const standsIn = new Uint8Array(vocabSize);
+  for (const id of standIns) {
+    if (!Number.isInteger(id) || id < FIRST_WORD_ID || id >= vocabSize) throw new RangeError(`id ${id} cannot stand in for the unknown word`);
+    standsIn[id] = 1;
+  }
+  return (sentences, random) => sentences.map((sentence) => sentence.map((id) => (standsIn[id] === 1 && random.next() < rate ? UNK : id)));
 }
 
 /** The backend this thread runs on, for worker threads to run on the same. */

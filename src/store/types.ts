@@ -47,7 +47,7 @@ export interface AddSentencesResult {
 }
 
 /** One page of sentences, newest first, with the total the filter matches. */
-export interface SentencePage {
+export interface SentenceRecordPage {
   total: number;
   sentences: SentenceRecord[];
 }
@@ -90,7 +90,7 @@ export interface ModelInput {
 }
 
 /** Metadata of a stored model, without its large payloads. */
-export interface ModelInfo {
+export interface ModelRecord {
   id: number;
   guildId: string;
   /** 1, 2, 3... per guild; never reused, even after pruning. */
@@ -106,7 +106,7 @@ export interface ModelInfo {
 }
 
 /** A stored model with everything needed to load it. */
-export interface StoredModel extends ModelInfo {
+export interface StoredModel extends ModelRecord {
   topology: unknown;
   /** An ArrayBuffer of exactly the stored bytes (what `tf.io.fromMemory` expects). */
   weights: ArrayBuffer;
@@ -204,14 +204,14 @@ export interface RetrainCandidate {
 }
 
 /** Summary of a guild for status displays. */
-export interface GuildStats {
+export interface GuildStatsRecord {
   guildId: string;
   corpusRevision: number;
   sentences: number;
   contributors: number;
-  servingModel: ModelInfo | undefined;
+  servingModel: ModelRecord | undefined;
   /** Sentences added or removed since the serving model's corpus (all of them without one). */
-  changesSinceServing: number;
+  changesSinceModel: number;
   activeRun: TrainingRun | undefined;
   /** The most recent run, active or not. */
   lastRun: TrainingRun | undefined;

@@ -1,32 +1,30 @@
 /**
- * One whole training run of one guild, given a store and the claimed run: read the corpus, build
- * the vocabulary, split, train (from scratch or warm-started), compare with the serving model on
- * the same held-out sentences, save the new version and record the outcome. Runs on whatever
- * thread calls it: inside the training worker, or in-process (e.g. a CLI command).
+ * One whole training run of one guild, given a store and the claimed run: read the corpus, plan
+ * (`plan.ts`), train from scratch or warm-started, compare with the serving model on the same
+ * held-out sentences, save the new version and record the outcome. Runs on whatever thread calls
+ * it: inside the training worker, or in-process (e.g. a CLI command).
  *
  * @module
  */
-import type { EpochSummary, TrainingProgress, TrainingResult } from '../app/services.ts';
+import { errorMessage } from '../errors.ts';
 import { initBackend } from '../lm/backend.ts';
-import { defaultHyperparameters, type Hyperparameters } from '../lm/hyperparameters.ts';
 import { growVocabulary, type LstmLanguageModel } from '../lm/model.ts';
 import { packModel, unpackModel, type UnpackedModel } from '../lm/model-package.ts';
 import { lstmPredictor } from '../lm/predict.ts';
+import { asUnseenText, singletonIds } from '../lm/unknown-words.ts';
 import { chooseServedModel, type ServedModelChoice } from '../lm/served-model.ts';
-import {
-  TrainingAbortedError,
-  trainLanguageModel,
-  type EpochMetrics,
-  type TrainingProgress as TrainerProgress,
-  type TrainingResult as TrainerResult,
-} from '../lm/train.ts';
-import { Vocabulary } from '../lm/vocabulary.ts';
+import { TrainingAbortedError, trainLanguageModel, type EpochMetrics, type TrainerResult } from '../lm/train.ts';
 import type { Store } from '../store/store.ts';
 import type { CorpusSnapshot, StoredModel, TrainingRun } from '../store/types.ts';
-import { corpusChanges, extendVocabulary, incrementalSelection, splitForValidation } from './data.ts';
-import { DEFAULT_FULL_BUDGET_MINUTES, DEFAULT_VOCABULARY, type JobSettings } from './job-settings.ts';
-import { decidePromotion, sharedTargetLosses } from './promotion.ts';
+import { splitForValidation } from './data.ts';
+import type { JobSettings } from './job-settings.ts';
+import { keptEpoch, keptWeights, readModelMetrics, type KeptWeights, type ModelMetrics } from './metrics.ts';
+import { planRun, targetCount, type RunPlan, type ServingModelSummary } from './plan.ts';
+import { ProgressReporter } from './progress.ts';
+import { decidePromotion, sharedTargetLosses, type PromotionDecision } from './promotion.ts';
+import type { RunSummary } from './run-summary.ts';
 import { INTERRUPTED, type JobRunner } from './runner.ts';
+import type { EpochSummary, RunProgress, RunResult } from './types.ts';
 
 /** The store operations a job uses. */
 export type JobStore = Pick<
@@ -39,104 +37,7 @@ export interface JobOptions {
   settings: JobSettings;
   /** Aborting ends the run as failed 'interrupted' unless its model is already committed. */
   signal?: AbortSignal;
-  onProgress?(progress: TrainingProgress): void;
-}
-
-/** How a model was trained. */
-export type TrainingMode = 'full' | 'incremental';
-
-/** The `metrics` JSON stored with every model version. */
-export interface ModelMetrics {
-  /** Per-epoch figures of the run (the kept weights are those of {@link bestEpoch}, unless averaged). */
-  history: EpochMetrics[];
-  bestEpoch: number;
-  /** The weight average of a large corpus's run, and whether the model holds it instead of {@link bestEpoch}'s weights. */
-  weightAverage?: TrainerResult['weightAverage'];
-  stoppedEarly: boolean;
-  /** Whether the budget's deadline ended training before its planned epochs. */
-  stoppedAtDeadline: boolean;
-  mode: TrainingMode;
-  /** Why this mode was used. */
-  modeReason: string;
-  trainSentences: number;
-  /** Targets per training epoch (each word plus one end of sentence per sentence). */
-  trainTargets: number;
-  validationSentences: number;
-  validationTargets: number;
-  /** Comparison with the model serving when the run started, on the same held-out sentences. */
-  comparison: {
-    servingVersion: number;
-    newLoss: number;
-    servingLoss: number;
-    targets: number;
-    /** Time spent scoring both models. */
-    seconds: number;
-  } | null;
-  /**
-   * The LSTM against a Kneser-Ney 3-gram of the training sentences on the validation sentences,
-   * and which of them serves predictions; null without validation sentences (the LSTM serves).
-   */
-  servedModel: ServedModelChoice | null;
-  backend: string;
-  /** Wall time of the whole run (preparation and saving included). */
-  seconds: number;
-}
-
-/** The `summary` JSON recorded on a finished run. */
-export interface RunSummary {
-  modelVersion: number;
-  promoted: boolean;
-  note: string;
-  mode: TrainingMode;
-  modeReason: string;
-  sentences: number;
-  vocabularySize: number;
-  epochs: number;
-  stoppedEarly: boolean;
-  finalLoss: number;
-  validationLoss?: number;
-  validationAccuracy?: number;
-  seconds: number;
-  backend: string;
-}
-
-/**
- * An incremental run replays this many older sentences per new one (at least
- * {@link MIN_REPLAYED}), so the model keeps what it knew while it learns the new sentences.
- */
-const REPLAY_PER_NEW_SENTENCE = 4;
-const MIN_REPLAYED = 200;
-/**
- * A warm start trains at this share of the learning rate: a fresh optimiser's first steps move
- * every weight by about the full rate, which undoes much of what a large corpus taught when they
- * are taken on a small selection of it.
- */
-const WARM_START_LEARNING_RATE_SHARE = 0.1;
-/** Throughput assumed for budgeting when the serving model carries no measurement. */
-const FALLBACK_TARGETS_PER_SECOND = 1000;
-/** A validation target costs about a third of a training target (forward pass only). */
-const VALIDATION_COST = 1 / 3;
-/** Share of a budget kept for loading, comparing and saving after the epochs, up to {@link MAX_RESERVE_MS}. */
-const RESERVE_SHARE = 0.2;
-const MAX_RESERVE_MS = 60_000;
-/** Progress is written to the store at most this often (the live stream is not throttled). */
-const PROGRESS_WRITE_INTERVAL_MS = 2000;
-/**
- * The run's heartbeat is written this often besides progress, which stops while the run prepares,
- * compares or saves: another process must not take the run for interrupted.
- */
-const HEARTBEAT_INTERVAL_MS = 15_000;
-
-interface RunPlan {
-  mode: TrainingMode;
-  modeReason: string;
-  vocabulary: Vocabulary;
-  hyperparameters: Hyperparameters;
-  train: string[][];
-  validation: string[][];
-  initialModel?: LstmLanguageModel;
-  /** Milliseconds of wall time from the start of the run by which the epochs must end. */
-  trainingBudgetMs: number;
+  onProgress?(progress: RunProgress): void;
 }
 
 /**
@@ -145,263 +46,188 @@ interface RunPlan {
  * {@link RunSummary}; on any failure the run finished 'failed' with the error ('interrupted'
  * when aborted) and nothing saved, so the previous model keeps serving.
  */
-export async function runTrainingJob(store: JobStore, run: TrainingRun, options: JobOptions): Promise<TrainingResult> {
+export async function runTrainingJob(store: JobStore, run: TrainingRun, options: JobOptions): Promise<RunResult> {
   const startedAt = performance.now();
   const startedAtWallClock = Date.now();
-  const report = progressReporter(store, run, options.onProgress);
+  const progress = new ProgressReporter(store, run, options.onProgress);
   const owned: LstmLanguageModel[] = [];
-  const heartbeat = setInterval(() => {
-    try {
-      store.heartbeatRun(run.id);
-    } catch {
-      // Advisory, like progress: the next beat or progress write catches up.
-    }
-  }, HEARTBEAT_INTERVAL_MS);
   try {
-    report('preparing', null, true);
+    progress.report('preparing', null, true);
     const backend = await initBackend();
     const corpus = store.corpus(run.guildId);
     if (corpus.sentences.length === 0) throw new Error('the guild has no sentences to train on');
     const serving = await loadServing(store.servingModel(run.guildId));
-    if (serving.loaded) owned.push(serving.loaded.model);
-    const plan = planRun(run, corpus, serving, options.settings);
-    if (plan.initialModel) owned.push(plan.initialModel);
+    if (serving?.loaded) owned.push(serving.loaded.model);
+    const plan = planRun(run.kind, corpus, serving && summarize(serving), options.settings);
+    const initialModel = warmStart(plan, serving);
+    if (initialModel) owned.push(initialModel);
     throwIfAborted(options.signal);
 
-    const encode = (sentences: string[][]): number[][] => sentences.map((tokens) => plan.vocabulary.encode(tokens).ids);
+    const data = trainingData(plan, corpus);
     const trained = await trainLanguageModel(
-      { train: encode(plan.train), validation: encode(plan.validation) },
+      { train: data.train, validation: data.validation, unknownStandIns: data.unknownStandIns },
       plan.vocabulary.size,
       plan.hyperparameters,
       {
         ...(options.signal ? { signal: options.signal } : {}),
-        ...(plan.initialModel ? { initialModel: plan.initialModel } : {}),
+        ...(initialModel ? { initialModel } : {}),
         deadline: startedAtWallClock + plan.trainingBudgetMs,
-        onProgress: (progress) => report('training', progress),
+        onProgress: (trainer) => progress.report('training', trainer),
       },
     );
     owned.push(trained.model);
 
-    report('saving', null, true);
-    const comparison =
-      serving.stored && serving.loaded && plan.validation.length > 0
-        ? compareWithServing(trained.model, plan, serving.stored, serving.loaded)
-        : null;
-    const decision = comparison
-      ? decidePromotion({ ...comparison, sentences: plan.validation.length })
-      : { promote: true, note: `promoted: ${serving.stored ? 'no held-out sentences to compare on' : 'first model'}` };
-    const bestEpoch = keptEpoch(trained.history);
-    const kept = keptWeights(bestEpoch, trained.weightAverage);
-    const servedModel =
-      kept.validationLoss === undefined
-        ? null
-        : chooseServedModel(
-            kept.validationLoss,
-            encode(splitForValidation(corpus.sentences, plan.hyperparameters.validationFraction).train),
-            encode(plan.validation),
-            plan.vocabulary.size,
-          );
-    const note = servedModel?.served === 'kneser-ney' ? `${decision.note}; ${kneserNeyNote(servedModel)}` : decision.note;
-    const metrics: ModelMetrics = {
-      history: trained.history,
-      bestEpoch: bestEpoch.epoch,
-      ...(trained.weightAverage === undefined ? {} : { weightAverage: trained.weightAverage }),
-      stoppedEarly: trained.stoppedEarly,
-      stoppedAtDeadline: !trained.stoppedEarly && trained.history.length < plan.hyperparameters.maxEpochs,
-      mode: plan.mode,
-      modeReason: plan.modeReason,
-      trainSentences: plan.train.length,
-      trainTargets: targetCount(plan.train),
-      validationSentences: plan.validation.length,
-      validationTargets: targetCount(plan.validation),
-      comparison,
-      servedModel,
-      backend,
-      seconds: 0,
-    };
+    progress.report('saving', null, true);
+    const verdict = judge(trained, plan, data, serving);
     const packed = await packModel(trained.model, plan.vocabulary);
     // Last point where an abort still leaves no trace: after the commit the run has succeeded.
     throwIfAborted(options.signal);
-    metrics.seconds = (performance.now() - startedAt) / 1000;
-    const modelInput = {
-      guildId: run.guildId,
-      topology: packed.topology,
-      weights: packed.weights,
-      vocabulary: packed.vocabulary,
-      hyperparameters: packed.hyperparameters,
-      metrics,
-      corpusSentences: corpus.sentences.length,
-      corpusRevision: corpus.revision,
-      note,
-    };
-    const saveOptions = {
-      promote: decision.promote,
-      rejected: !decision.promote,
-      ...(options.settings.keepVersions === undefined ? {} : { keepVersions: options.settings.keepVersions }),
-    };
+    const seconds = (performance.now() - startedAt) / 1000;
+    const metrics = modelMetrics(trained, plan, verdict, backend, seconds);
     const outcome: Omit<RunSummary, 'modelVersion'> = {
-      promoted: decision.promote,
-      note,
+      promoted: verdict.decision.promote,
+      note: verdict.note,
       mode: plan.mode,
       modeReason: plan.modeReason,
       sentences: corpus.sentences.length,
       vocabularySize: plan.vocabulary.size,
       epochs: trained.history.length,
       stoppedEarly: trained.stoppedEarly,
-      finalLoss: bestEpoch.trainLoss,
-      ...(kept.validationLoss === undefined ? {} : { validationLoss: kept.validationLoss }),
-      ...(kept.validationAccuracy === undefined ? {} : { validationAccuracy: kept.validationAccuracy }),
-      seconds: metrics.seconds,
+      finalLoss: verdict.bestEpoch.trainLoss,
+      ...validationFigures(verdict.kept),
+      seconds,
       backend,
     };
     // One transaction: a crash in between must not leave a saved model with its run still running.
-    const saved = store.finishRunWithModel(run.id, modelInput, saveOptions, ({ version }): RunSummary => ({
-      modelVersion: version,
-      ...outcome,
-    }));
-    const summary: RunSummary = { modelVersion: saved.version, ...outcome };
+    const saved = store.finishRunWithModel(
+      run.id,
+      {
+        guildId: run.guildId,
+        ...packed,
+        metrics,
+        corpusSentences: corpus.sentences.length,
+        corpusRevision: corpus.revision,
+        note: verdict.note,
+      },
+      {
+        promote: verdict.decision.promote,
+        rejected: !verdict.decision.promote,
+        ...(options.settings.keepVersions === undefined ? {} : { keepVersions: options.settings.keepVersions }),
+      },
+      ({ version }): RunSummary => ({ modelVersion: version, ...outcome }),
+    );
     return {
       status: 'succeeded',
       runId: run.id,
       modelVersion: saved.version,
-      promoted: decision.promote,
-      note,
-      sentences: summary.sentences,
-      vocabularySize: summary.vocabularySize,
-      finalLoss: summary.finalLoss,
-      ...(summary.validationLoss === undefined ? {} : { validationLoss: summary.validationLoss }),
-      ...(summary.validationAccuracy === undefined ? {} : { validationAccuracy: summary.validationAccuracy }),
-      seconds: summary.seconds,
+      promoted: outcome.promoted,
+      note: outcome.note,
+      sentences: outcome.sentences,
+      vocabularySize: outcome.vocabularySize,
+      finalLoss: outcome.finalLoss,
+      ...validationFigures(verdict.kept),
+      seconds,
       history: trained.history.map(toEpochSummary),
     };
   } catch (error) {
-    const message =
-      options.signal?.aborted || error instanceof TrainingAbortedError
-        ? INTERRUPTED
-        : error instanceof Error
-          ? error.message
-          : String(error);
+    const message = options.signal?.aborted || error instanceof TrainingAbortedError ? INTERRUPTED : errorMessage(error);
     store.finishRun(run.id, { status: 'failed', error: message });
     return { status: 'failed', runId: run.id, error: message };
   } finally {
-    clearInterval(heartbeat);
+    progress.stop();
     for (const model of owned) model.dispose();
   }
 }
 
-/** The serving model as stored and, when it loads, as a model. */
-interface Serving {
-  stored: StoredModel | undefined;
-  loaded: UnpackedModel | undefined;
-  /** Why a stored serving model could not be loaded. */
-  loadError?: string;
-}
+/** The serving model as stored and, when it loads, as a model with its metrics; else why it did not load. */
+type Serving = { stored: StoredModel } & (
+  | { loaded: UnpackedModel; metrics: ModelMetrics; loadError?: never }
+  | { loaded?: never; metrics?: never; loadError: string }
+);
 
-async function loadServing(stored: StoredModel | undefined): Promise<Serving> {
-  if (!stored) return { stored, loaded: undefined };
+async function loadServing(stored: StoredModel | undefined): Promise<Serving | undefined> {
+  if (!stored) return undefined;
   try {
-    return { stored, loaded: await unpackModel(stored) };
+    const metrics = readModelMetrics(stored.metrics);
+    return { stored, loaded: await unpackModel(stored), metrics };
   } catch (error) {
     // A serving model that no longer loads must not block retraining: train from scratch.
-    return { stored, loaded: undefined, loadError: error instanceof Error ? error.message : String(error) };
+    return { stored, loadError: errorMessage(error) };
   }
 }
 
-/** Chooses full or incremental training and the data, vocabulary and settings for it. */
-function planRun(run: TrainingRun, corpus: CorpusSnapshot, serving: Serving, settings: JobSettings): RunPlan {
-  const vocabularyOptions = { ...DEFAULT_VOCABULARY, ...settings.vocabulary };
-  const size = (vocabularySize: number): Parameters<typeof defaultHyperparameters>[0] => ({
-    sentences: corpus.sentences.length,
-    tokens: corpus.sentences.reduce((sum, sentence) => sum + sentence.length, 0),
-    vocabularySize,
-  });
-  const full = (modeReason: string): RunPlan => {
-    const vocabulary = Vocabulary.build(corpus.sentences, vocabularyOptions);
-    const hyperparameters = defaultHyperparameters(size(vocabulary.size), settings.hyperparameters);
-    return {
-      mode: 'full',
-      modeReason,
-      vocabulary,
-      hyperparameters,
-      ...trainingSplit(corpus.sentences, hyperparameters),
-      trainingBudgetMs: epochBudgetMs(settings.fullBudgetMinutes ?? DEFAULT_FULL_BUDGET_MINUTES),
-    };
-  };
-
-  if (run.kind === 'full') return full('a full retrain was requested');
+/** What the plan needs to know of the serving model. */
+function summarize(serving: Serving): ServingModelSummary {
   const { stored, loaded } = serving;
-  if (!stored) return full('there is no serving model to start from');
-  if (!loaded) return full(`the serving model could not be loaded (${serving.loadError})`);
-  const changes = corpusChanges(stored, { revision: corpus.revision, sentences: corpus.sentences.length });
-  // Forgotten sentences must leave the model, which only training from scratch achieves.
-  if (changes.removed > 0) return full(`${changes.removed} sentences were removed since the serving model`);
-  if (changes.added === 0) return full('there are no new sentences since the serving model');
-  const vocabulary = extendVocabulary(loaded.vocabulary, corpus.sentences, vocabularyOptions);
-  const hyperparameters = defaultHyperparameters(size(vocabulary.size), settings.hyperparameters);
-  if (
-    hyperparameters.embeddingSize !== loaded.model.embeddingSize ||
-    hyperparameters.hiddenSize !== loaded.model.hiddenSize ||
-    (hyperparameters.tiedWeights === true) !== (loaded.model.hyperparameters.tiedWeights === true)
-  ) {
-    return full("the serving model's architecture differs from the one this corpus now gets");
-  }
-
-  const firstNew = corpus.sentences.length - changes.added;
-  const fresh = splitForValidation(corpus.sentences.slice(firstNew), hyperparameters.validationFraction);
-  const old = splitForValidation(corpus.sentences.slice(0, firstNew), hyperparameters.validationFraction);
-  const train = incrementalSelection(fresh.train, old.train, {
-    oldSample: Math.max(MIN_REPLAYED, REPLAY_PER_NEW_SENTENCE * fresh.train.length),
-    seed: hyperparameters.seed,
-  });
-  const validation = [...old.validation, ...fresh.validation];
-  const maxEpochs = Math.min(
-    hyperparameters.maxEpochs,
-    affordableEpochs(stored, targetCount(train), targetCount(validation), settings.budgetMinutes),
-  );
   return {
-    mode: 'incremental',
-    modeReason: `${changes.added} new sentences; ${maxEpochs} epochs at most to fit the ${settings.budgetMinutes}-minute budget`,
-    vocabulary,
-    // A warm start's few epochs at a small rate are not averaged: its last weights carry the new sentences most.
-    hyperparameters: {
-      ...hyperparameters,
-      maxEpochs,
-      learningRate: hyperparameters.learningRate * WARM_START_LEARNING_RATE_SHARE,
-      weightAveragingStart: undefined,
-    },
-    train,
-    validation,
-    initialModel: growVocabulary(loaded.model, vocabulary.size),
-    // The estimate above plans the epochs; the deadline makes the budget hold when it is wrong.
-    trainingBudgetMs: epochBudgetMs(settings.budgetMinutes),
+    corpusRevision: stored.corpusRevision,
+    corpusSentences: stored.corpusSentences,
+    epochTargetsPerSecond: serving.metrics?.history.map((epoch) => epoch.tokensPerSecond) ?? [],
+    loaded: loaded
+      ? {
+          vocabulary: loaded.vocabulary,
+          embeddingSize: loaded.model.embeddingSize,
+          hiddenSize: loaded.model.hiddenSize,
+          tiedWeights: loaded.model.hyperparameters.tiedWeights === true,
+        }
+      : { error: serving.loadError },
   };
 }
 
-/** The part of a budget epochs may take. */
-function epochBudgetMs(budgetMinutes: number): number {
-  const budgetMs = budgetMinutes * 60_000;
-  return budgetMs - Math.min(RESERVE_SHARE * budgetMs, MAX_RESERVE_MS);
+/** The model an incremental run starts from: the serving one, grown to the plan's vocabulary. */
+function warmStart(plan: RunPlan, serving: Serving | undefined): LstmLanguageModel | undefined {
+  if (plan.mode === 'full') return undefined;
+  if (!serving?.loaded) throw new Error('an incremental run needs the serving model loaded');
+  return growVocabulary(serving.loaded.model, plan.vocabulary.size);
 }
 
-/** The hash-based split; every sentence trains when the split would leave nothing to train on. */
-function trainingSplit(sentences: string[][], hyperparameters: Hyperparameters): { train: string[][]; validation: string[][] } {
-  const split = splitForValidation(sentences, hyperparameters.validationFraction);
-  return split.train.length > 0 ? split : { train: sentences, validation: [] };
+/** What the run concludes of its model: whether it serves, which weights it holds, and why. */
+interface Verdict {
+  comparison: ModelMetrics['comparison'];
+  decision: PromotionDecision;
+  bestEpoch: EpochMetrics;
+  kept: KeptWeights;
+  servedModel: ServedModelChoice | null;
+  /** The decision's note, and why the n-gram model answers when it does. */
+  note: string;
 }
 
-/**
- * How many epochs fit in the budget, from the throughput measured when the serving model was
- * trained on this machine (its stored metrics). At least one: a run that cannot afford an epoch
- * still learns the new sentences once.
- */
-function affordableEpochs(serving: StoredModel, trainTargets: number, validationTargets: number, budgetMinutes: number): number {
-  const metrics = serving.metrics as Partial<ModelMetrics> | null;
-  const measured = (metrics?.history ?? [])
-    .map((epoch) => epoch.tokensPerSecond)
-    .filter((value) => Number.isFinite(value) && value > 0);
-  const targetsPerSecond = measured.length > 0 ? Math.min(...measured) : FALLBACK_TARGETS_PER_SECOND;
-  const epochSeconds = (trainTargets + VALIDATION_COST * validationTargets) / targetsPerSecond;
-  return Math.max(1, Math.floor(epochBudgetMs(budgetMinutes) / 1000 / epochSeconds));
+function judge(trained: TrainerResult, plan: RunPlan, data: EncodedData, serving: Serving | undefined): Verdict {
+  const comparison = serving?.loaded && plan.validation.length > 0 ? compareWithServing(trained.model, plan, serving.stored, serving.loaded) : null;
+  const decision = comparison
+    ? decidePromotion({ ...comparison, sentences: plan.validation.length })
+    : { promote: true, note: `promoted: ${serving ? 'no held-out sentences to compare on' : 'first model'}` };
+  const bestEpoch = keptEpoch(trained.history);
+  const kept = keptWeights(bestEpoch, trained.weightAverage);
+  const servedModel =
+    data.validation.length === 0 ? null : chooseServedModel(lstmPredictor(trained.model), data.trainingSide, data.validation, plan.vocabulary.size);
+  const note = servedModel === null || servedModel.served === 'lstm' ? decision.note : `${decision.note}; ${servedModelNote(servedModel)}`;
+  return { comparison, decision, bestEpoch, kept, servedModel, note };
+}
+
+/** A run's sentences as ids of the plan's vocabulary. */
+interface EncodedData {
+  train: number[][];
+  /** The held-out sentences as new text would read (see `asUnseenText`). */
+  validation: number[][];
+  /**
+   * Every sentence of the corpus's training side, not only an incremental run's selection: what
+   * the 3-gram counts, and what "seen" means for the held-out sentences.
+   */
+  trainingSide: number[][];
+  /** The words seen once on the training side, which stand in for unknown words. */
+  unknownStandIns: number[];
+}
+
+function trainingData(plan: RunPlan, corpus: CorpusSnapshot): EncodedData {
+  const encode = (sentences: string[][]): number[][] => sentences.map((tokens) => plan.vocabulary.encode(tokens).ids);
+  const trainingSide = encode(splitForValidation(corpus.sentences, plan.hyperparameters.validationFraction).train);
+  return {
+    train: encode(plan.train),
+    validation: asUnseenText(encode(plan.validation), trainingSide),
+    trainingSide,
+    unknownStandIns: singletonIds(trainingSide),
+  };
 }
 
 function compareWithServing(
@@ -427,47 +253,41 @@ function compareWithServing(
   };
 }
 
-/**
- * The weights a model holds, with their validation figures: the best epoch's, or the average of
- * weight snapshots taken over the last epochs when that validated better.
- */
-export type KeptWeights = { validationLoss?: number; validationAccuracy?: number } & (
-  | { source: 'epoch'; epoch: number }
-  | { source: 'average'; snapshots: number }
-);
-
-/** The weight average when the run kept it, else the best epoch's weights. */
-export function keptWeights(
-  bestEpoch: Pick<EpochMetrics, 'epoch' | 'validationLoss' | 'validationAccuracy'>,
-  weightAverage: TrainerResult['weightAverage'],
-): KeptWeights {
-  const figures = (validationLoss?: number, validationAccuracy?: number) => ({
-    ...(validationLoss === undefined ? {} : { validationLoss }),
-    ...(validationAccuracy === undefined ? {} : { validationAccuracy }),
-  });
-  if (weightAverage?.kept === true) {
-    return { source: 'average', snapshots: weightAverage.snapshots, ...figures(weightAverage.validationLoss, weightAverage.validationAccuracy) };
-  }
-  return { source: 'epoch', epoch: bestEpoch.epoch, ...figures(bestEpoch.validationLoss, bestEpoch.validationAccuracy) };
-}
-
-/** The epoch whose weights the trainer kept: the best validation loss, else the last epoch. */
-function keptEpoch(history: readonly EpochMetrics[]): EpochMetrics {
-  const last = history.at(-1);
-  if (!last) throw new Error('training finished without a single epoch');
-  return history.reduce((best, epoch) =>
-    epoch.validationLoss !== undefined && epoch.validationLoss < (best.validationLoss ?? Infinity) ? epoch : best,
-  last);
-}
-
-/** Why the n-gram model answers instead of the LSTM, for the run's note. */
-function kneserNeyNote(choice: ServedModelChoice): string {
+/** Why the n-gram model or the mixture answers instead of the LSTM alone, for the run's note. */
+function servedModelNote(choice: ServedModelChoice): string {
   const perplexity = (value: number): string => value.toFixed(1);
-  return `the n-gram model answers: held-out perplexity ${perplexity(choice.kneserNeyPerplexity)} against the LSTM's ${perplexity(choice.lstmPerplexity)}`;
+  const figures = `held-out perplexity ${perplexity(choice.mixPerplexity)} against the LSTM's ${perplexity(choice.lstmPerplexity)} and the 3-gram's ${perplexity(choice.kneserNeyPerplexity)}`;
+  return choice.served === 'kneser-ney'
+    ? `the n-gram model answers: ${figures}`
+    : `the LSTM + 3-gram mixture answers (λ ${choice.lstmWeight.toFixed(2)}): ${figures}`;
 }
 
-function targetCount(sentences: readonly string[][]): number {
-  return sentences.reduce((sum, sentence) => sum + sentence.length + 1, 0);
+function modelMetrics(trained: TrainerResult, plan: RunPlan, verdict: Verdict, backend: string, seconds: number): ModelMetrics {
+  return {
+    history: trained.history,
+    bestEpoch: verdict.bestEpoch.epoch,
+    ...(trained.weightAverage === undefined ? {} : { weightAverage: trained.weightAverage }),
+    stoppedEarly: trained.stoppedEarly,
+    stoppedAtDeadline: !trained.stoppedEarly && trained.history.length < plan.hyperparameters.maxEpochs,
+    mode: plan.mode,
+    modeReason: plan.modeReason,
+    trainSentences: plan.train.length,
+    trainTargets: targetCount(plan.train),
+    validationSentences: plan.validation.length,
+    validationTargets: targetCount(plan.validation),
+    comparison: verdict.comparison,
+    servedModel: verdict.servedModel,
+    backend,
+    seconds,
+  };
+}
+
+/** The kept weights' validation figures, leaving out those there are none of. */
+function validationFigures(kept: KeptWeights): { validationLoss?: number; validationAccuracy?: number } {
+  return {
+    ...(kept.validationLoss === undefined ? {} : { validationLoss: kept.validationLoss }),
+    ...(kept.validationAccuracy === undefined ? {} : { validationAccuracy: kept.validationAccuracy }),
+  };
 }
 
 function toEpochSummary(epoch: EpochMetrics): EpochSummary {
@@ -481,40 +301,6 @@ function toEpochSummary(epoch: EpochMetrics): EpochSummary {
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new TrainingAbortedError();
-}
-
-/** Streams progress to the listener and, throttled, into the run's row (seen by `/stats`). */
-function progressReporter(
-  store: JobStore,
-  run: TrainingRun,
-  listener: JobOptions['onProgress'],
-): (phase: TrainingProgress['phase'], trainer: TrainerProgress | null, force?: boolean) => void {
-  let lastWrite = 0;
-  return (phase, trainer, force = false) => {
-    const progress: TrainingProgress = {
-      runId: run.id,
-      guildId: run.guildId,
-      phase,
-      epoch: trainer?.epoch ?? 0,
-      maxEpochs: trainer?.epochs ?? 0,
-      batch: trainer?.batch ?? 0,
-      batchesPerEpoch: trainer?.batchesPerEpoch ?? 0,
-      loss: trainer?.loss ?? null,
-      tokensPerSecond: trainer?.tokensPerSecond ?? null,
-      etaSeconds: trainer?.etaSeconds ?? null,
-    };
-    listener?.(progress);
-    const now = Date.now();
-    if (force || now - lastWrite >= PROGRESS_WRITE_INTERVAL_MS) {
-      lastWrite = now;
-      try {
-        store.updateRunProgress(run.id, progress);
-      } catch {
-        // Advisory only: a database busy for longer than its timeout must not fail the run;
-        // the next write brings the row up to date.
-      }
-    }
-  };
 }
 
 /**

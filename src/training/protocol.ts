@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { TrainingProgress, TrainingResult } from '../app/services.ts';
 import type { JobSettings } from './job-settings.ts';
+import type { RunProgress, RunResult } from './types.ts';
 
 /** What the worker is started with (`workerData`). */
 export interface WorkerInput {
@@ -18,5 +18,5 @@ export type ToWorker = { type: 'abort' };
 
 /** Worker -> main thread. */
 export type FromWorker =
-  | { type: 'progress'; progress: TrainingProgress }
-  | { type: 'result'; result: TrainingResult };
+  | { type: 'progress'; progress: RunProgress }
+  | { type: 'result'; result: RunResult };

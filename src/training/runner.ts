@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { TrainingProgress, TrainingResult } from '../app/services.ts';
 import type { TrainingRun } from '../store/types.ts';
 import type { JobSettings } from './job-settings.ts';
+import type { RunProgress, RunResult } from './types.ts';
 
 /** One claimed run to execute. Plain data, so it can cross a thread boundary. */
 export interface JobRequest {
@@ -19,7 +19,7 @@ export interface JobRequest {
 export interface JobHooks {
   /** Aborted when the service stops: the job should end promptly without promoting anything. */
   signal: AbortSignal;
-  onProgress(progress: TrainingProgress): void;
+  onProgress(progress: RunProgress): void;
 }
 
 /**
@@ -27,7 +27,7 @@ export interface JobHooks {
  * and resolves with it; it may also reject, or resolve with a failure without having recorded
  * it (a crashed worker cannot), in which case the scheduler marks the run failed.
  */
-export type JobRunner = (request: JobRequest, hooks: JobHooks) => Promise<TrainingResult>;
+export type JobRunner = (request: JobRequest, hooks: JobHooks) => Promise<RunResult>;
 
 /** The error a run is failed with when a stop or crash cut it short (the store uses the same). */
 export const INTERRUPTED = 'interrupted';

@@ -10,12 +10,14 @@
  * @module
  */
 import { EventEmitter } from 'node:events';
-import type { TrainingHandle, TrainingProgress, TrainingResult } from '../app/services.ts';
+import { errorMessage } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import type { RunKind, RunTrigger, TrainingRun } from '../store/types.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import type { JobSettings } from './job-settings.ts';
 import { INTERRUPTED, type JobRunner } from './runner.ts';
+import { TrackedRun } from './tracked-run.ts';
+import type { RunHandle, RunProgress, RunResult } from './types.ts';
 import { createWorkerRunner, type WorkerRunnerOptions } from './worker-runner.ts';
 
 /** The store operations the service relies on. */
@@ -36,7 +38,7 @@ export interface TrainingConfig {
   /** Minutes between two looks for guilds that need a retrain. */
   intervalMinutes: number;
   /** Sentences added or removed since the newest model before a scheduled retrain. */
-  minNewSentences: number;
+  retrainMinChanges: number;
   /** Training jobs running at once (each takes one core). */
   concurrency: number;
   /** Wall-clock budget of an incremental retrain, in minutes. */
@@ -86,9 +88,9 @@ export interface RetrainRequest {
 /** Events of a {@link TrainingService}. */
 export interface TrainingServiceEvents {
   /** Progress of a running run. */
-  progress: [progress: TrainingProgress];
+  progress: [progress: RunProgress];
   /** A run ended, however it ended. */
-  runFinished: [guildId: string, result: TrainingResult];
+  runFinished: [guildId: string, result: RunResult];
   /**
    * A new model version was committed as the guild's serving model: load it and swap. Until
    * this event the previous model keeps serving.
@@ -97,51 +99,6 @@ export interface TrainingServiceEvents {
 }
 
 const silentLogger: TrainingLogger = { debug() {}, info() {}, warn() {}, error() {} };
-
-/** Everything known in this process about one queued or running run. */
-class TrackedRun {
-  progress: TrainingProgress | null = null;
-  readonly listeners = new Set<(progress: TrainingProgress) => void>();
-  readonly done: Promise<TrainingResult>;
-  resolve!: (result: TrainingResult) => void;
-  controller: AbortController | undefined;
-  /** Resolves once the run's outcome has been recorded and announced. */
-  settled: Promise<void> | undefined;
-
-  constructor(public run: TrainingRun) {
-    this.done = new Promise((resolve) => {
-      this.resolve = resolve;
-    });
-  }
-
-  queuedProgress(): TrainingProgress {
-    return {
-      runId: this.run.id,
-      guildId: this.run.guildId,
-      phase: 'queued',
-      epoch: 0,
-      maxEpochs: 0,
-      batch: 0,
-      batchesPerEpoch: 0,
-      loss: null,
-      tokensPerSecond: null,
-      etaSeconds: null,
-    };
-  }
-
-  handle(alreadyActive: boolean): TrainingHandle {
-    return {
-      runId: this.run.id,
-      alreadyActive,
-      progress: () => this.progress ?? (this.run.status === 'queued' ? this.queuedProgress() : null),
-      onProgress: (listener) => {
-        this.listeners.add(listener);
-        return () => this.listeners.delete(listener);
-      },
-      done: this.done,
-    };
-  }
-}
 
 /**
  * Schedules and runs per-guild training. Create it with {@link createTrainingService}, attach
@@ -212,7 +169,7 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
    * serving model, or with `full`, the run trains from scratch; otherwise it warm-starts. The run
    * starts when a slot is free in a started service; before {@link start} it waits in the queue.
    */
-  requestRetrain(guildId: string, request: RetrainRequest): TrainingHandle {
+  requestRetrain(guildId: string, request: RetrainRequest): RunHandle {
     const kind: RunKind = request.full || !this.#store.servingModelInfo(guildId) ? 'full' : 'incremental';
     const { run, created } = this.#store.enqueueRun(guildId, {
       kind,
@@ -226,7 +183,7 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
   }
 
   /** The guild's queued or running run, or null. */
-  activeRun(guildId: string): TrainingHandle | null {
+  activeRun(guildId: string): RunHandle | null {
     const run = this.#store.activeRun(guildId);
     return run ? this.#track(run).handle(true) : null;
   }
@@ -258,7 +215,7 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
   }
 
   #queueDueGuilds(): void {
-    for (const candidate of this.#store.guildsNeedingRetrain(this.#config.minNewSentences)) {
+    for (const candidate of this.#store.guildsNeedingRetrain(this.#config.retrainMinChanges)) {
       const kind: RunKind = this.#store.servingModelInfo(candidate.guildId) ? 'incremental' : 'full';
       const { run, created } = this.#store.enqueueRun(candidate.guildId, {
         kind,
@@ -300,25 +257,25 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     tracked.controller = controller;
     this.#running.add(tracked);
     this.#logger.info({ guildId: run.guildId, runId: run.id, kind: run.kind }, 'training run started');
-    const onProgress = (progress: TrainingProgress): void => {
+    const onProgress = (progress: RunProgress): void => {
       tracked.progress = progress;
       for (const listener of tracked.listeners) {
         this.#guarded('progress listener', () => listener(progress));
       }
       this.emit('progress', progress);
     };
-    let outcome: Promise<TrainingResult>;
+    let outcome: Promise<RunResult>;
     try {
       outcome = this.#runner({ run, settings: this.#settings }, { signal: controller.signal, onProgress });
     } catch (error) {
       outcome = Promise.reject(error);
     }
     tracked.settled = outcome
-      .catch((error: unknown): TrainingResult => ({ status: 'failed', runId: run.id, error: describe(error) }))
+      .catch((error: unknown): RunResult => ({ status: 'failed', runId: run.id, error: errorMessage(error) }))
       .then((result) => this.#finish(tracked, result, controller.signal.aborted));
   }
 
-  #finish(tracked: TrackedRun, result: TrainingResult, aborted: boolean): void {
+  #finish(tracked: TrackedRun, result: RunResult, aborted: boolean): void {
     const { run } = tracked;
     this.#running.delete(tracked);
     this.#tracked.delete(run.id);
@@ -349,7 +306,7 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     if (!this.#stopping) this.#guarded('starting queued runs', () => this.#pump());
   }
 
-  #log(run: TrainingRun, result: TrainingResult): void {
+  #log(run: TrainingRun, result: RunResult): void {
     const fields = { guildId: run.guildId, runId: run.id };
     if (result.status === 'succeeded') {
       this.#logger.info(
@@ -375,7 +332,7 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     try {
       action();
     } catch (error) {
-      this.#logger.error({ error: describe(error) }, `training service: ${what} failed`);
+      this.#logger.error({ error: errorMessage(error) }, `training service: ${what} failed`);
     }
   }
 }
@@ -388,14 +345,10 @@ function validateConfig(config: TrainingConfig): void {
     }
   };
   positive('intervalMinutes', false);
-  positive('minNewSentences', true);
+  positive('retrainMinChanges', true);
   positive('concurrency', true);
   positive('budgetMinutes', false);
   if (config.fullBudgetMinutes !== undefined) positive('fullBudgetMinutes', false);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Creates a (not yet started) training service. */

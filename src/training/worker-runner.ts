@@ -6,10 +6,10 @@
  * @module
  */
 import type { ResourceLimits, Worker } from 'node:worker_threads';
-import type { TrainingResult } from '../app/services.ts';
 import { startTypeScriptWorker } from '../threads/start-worker.ts';
 import type { FromWorker, ToWorker, WorkerInput } from './protocol.ts';
 import { INTERRUPTED, type JobRunner } from './runner.ts';
+import type { RunResult } from './types.ts';
 
 /** Options of {@link createWorkerRunner}. */
 export interface WorkerRunnerOptions {
@@ -37,14 +37,14 @@ const DEFAULT_ABORT_GRACE_MS = 15_000;
 export function createWorkerRunner(options: WorkerRunnerOptions): JobRunner {
   const graceMs = options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS;
   return (request, hooks) =>
-    new Promise<TrainingResult>((resolve) => {
+    new Promise<RunResult>((resolve) => {
       const runId = request.run.id;
       const input: WorkerInput = { dbPath: options.dbPath, runId, settings: request.settings };
       const worker = startTypeScriptWorker(WORKER_URL, {
         workerData: input,
         ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       });
-      let result: TrainingResult | undefined;
+      let result: RunResult | undefined;
       let failure: string | undefined;
       let terminateTimer: NodeJS.Timeout | undefined;
 

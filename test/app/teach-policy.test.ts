@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Cooldown, SENTENCE_LIMITS, checkSentence } from '../../src/app/teach-policy.ts';
+import { SENTENCE_LIMITS, checkSentence } from '../../src/app/teach-policy.ts';
 
 describe('checkSentence', () => {
   it('accepts a sentence and returns the tokens the model will see', () => {
@@ -27,26 +27,5 @@ describe('checkSentence', () => {
       status: 'too_many_tokens',
       tokens: SENTENCE_LIMITS.maxTokens + 1,
     });
-  });
-});
-
-describe('Cooldown', () => {
-  it('allows a burst up to the limit per window, then says when to retry', () => {
-    let now = 1_000;
-    const cooldown = new Cooldown(2, 60_000, () => now);
-    expect(cooldown.take('g:u').allowed).toBe(true);
-    now += 10_000;
-    expect(cooldown.take('g:u').allowed).toBe(true);
-    expect(cooldown.take('g:u')).toEqual({ allowed: false, retryAfterMs: 50_000 });
-    expect(cooldown.take('g:other').allowed).toBe(true);
-    now += 50_000;
-    expect(cooldown.take('g:u').allowed).toBe(true);
-  });
-
-  it('gives back a refunded use', () => {
-    const cooldown = new Cooldown(1, 60_000, () => 0);
-    cooldown.take('k');
-    cooldown.refund('k');
-    expect(cooldown.take('k').allowed).toBe(true);
   });
 });

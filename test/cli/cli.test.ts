@@ -79,13 +79,19 @@ describe('the command line', () => {
     const heldOut = file('held-out.txt', '我 爱 爸爸\n我 喜欢 爸爸\n');
     const result = await cli('eval', heldOut, '--json');
     expect(result.code).toBe(0);
-    const report = JSON.parse(result.out) as Record<string, unknown> & { lstm: Record<string, number>; kneserNey3: Record<string, number> };
-    expect(Object.keys(report).sort()).toEqual(['kneserNey3', 'lstm', 'oovRate', 'sentences', 'served', 'tokens']);
-    // Three sentences leave none for validation: nothing to compare on, the LSTM answers.
+    const report = JSON.parse(result.out) as Record<string, unknown> & {
+      lstm: Record<string, number>;
+      kneserNey3: Record<string, number>;
+      mix: Record<string, number>;
+    };
+    expect(Object.keys(report).sort()).toEqual(['kneserNey3', 'lstm', 'mix', 'oovRate', 'sentences', 'served', 'tokens']);
+    // Three sentences leave none for validation: nothing to compare on, the LSTM answers, and
+    // the mixture is the LSTM alone.
     expect(report['served']).toBe('lstm');
+    expect(report.mix).toEqual({ ...report.lstm, lambda: 1 });
     expect(report['sentences']).toBe(2);
     expect(report['tokens']).toBe(8); // three words and the end of each sentence
-    for (const model of [report.lstm, report.kneserNey3]) {
+    for (const model of [report.lstm, report.kneserNey3, report.mix]) {
       expect(model['perplexity']).toBeGreaterThan(1);
       expect(Number.isFinite(model['perplexity'])).toBe(true);
       expect(model['top1']).toBeGreaterThanOrEqual(0);

@@ -3,7 +3,7 @@ import { FakeServices } from '../support/fake-services.ts';
 import { ALICE, BOB, GUILD, MEMBER, autocomplete, runLine } from '../support/run-command.ts';
 
 async function taught(entries: [author: string, text: string][]): Promise<{ services: FakeServices; ids: number[] }> {
-  const services = new FakeServices({ teachPerMinute: 1000 });
+  const services = new FakeServices();
   const ids: number[] = [];
   for (const [authorId, text] of entries) {
     const outcome = await services.teach({ guildId: GUILD, channelId: null, authorId, text, source: 'console' });

@@ -57,6 +57,12 @@ describe('loadCommands', () => {
     expect((error as Error).message).toContain('renamed.ts');
   });
 
+  it('reports preconditions that are not an object', async () => {
+    const dir = pluginDir({ 'strict.ts': plugin('strict', "execute: async () => {}, preconditions: 'ManageGuild',") });
+    const error = await loadCommands(dir).catch((caught: unknown) => caught);
+    expect((error as PluginLoadError).problems).toEqual([{ file: 'strict.ts', reason: expect.stringMatching(/`preconditions` is not an object/) }]);
+  });
+
   it('loads the project’s commands, each valid for Discord in every language', async () => {
     const plugins = await loadCommands();
     const files = fs.readdirSync(DEFAULT_COMMANDS_DIR).map((file) => file.replace(/\.ts$/, '')).sort();

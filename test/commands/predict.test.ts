@@ -1,12 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { AUTOCOMPLETE_BUDGET_MS } from '../../src/commands/deadline.ts';
-import { displayWidth } from '../../src/commands/render.ts';
+import { displayWidth } from '../../src/text/width.ts';
 import { FakeServices } from '../support/fake-services.ts';
 import type { FakeServicesOptions } from '../support/fake-services.ts';
 import { ALICE, GUILD, autocomplete, runLine, start } from '../support/run-command.ts';
 
 async function servicesWith(sentences: string[], options: FakeServicesOptions = {}): Promise<FakeServices> {
-  const services = new FakeServices({ teachPerMinute: 1000, ...options });
+  const services = new FakeServices(options);
   for (const text of sentences) {
     await services.teach({ guildId: GUILD, channelId: null, authorId: ALICE.id, text, source: 'console' });
   }

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PROGRESS_EDIT_INTERVAL_MS } from '../../commands/retrain.ts';
-import type { TrainingResult } from '../../src/app/services.ts';
+import type { RunResult } from '../../src/app/services.ts';
 import { FakeServices } from '../support/fake-services.ts';
 import { MEMBER, startLine } from '../support/run-command.ts';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-function succeeded(overrides: Partial<Extract<TrainingResult, { status: 'succeeded' }>> = {}): TrainingResult {
+function succeeded(overrides: Partial<Extract<RunResult, { status: 'succeeded' }>> = {}): RunResult {
   return {
     status: 'succeeded',
     runId: 1,

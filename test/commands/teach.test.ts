@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { CommandRegistry } from '../../src/commands/dispatch.ts';
 import { FakeServices } from '../support/fake-services.ts';
-import { ALICE, BOB, GUILD, runLine, start } from '../support/run-command.ts';
+import { ALICE, BOB, GUILD, commandsWith, runLine, start } from '../support/run-command.ts';
 
-async function teachText(services: FakeServices, sentence: string, locale = 'en', user = ALICE): Promise<string> {
-  const running = await start('teach', { sentence }, { services, locale, user });
+async function teachText(services: FakeServices, sentence: string, locale = 'en', user = ALICE, registry?: CommandRegistry): Promise<string> {
+  const running = await start('teach', { sentence }, { services, locale, user, ...(registry === undefined ? {} : { registry }) });
   await running.finished;
   expect(running.outputs).toHaveLength(1);
   expect(running.outputs[0]?.message.ephemeral).toBe(true);
@@ -12,7 +13,7 @@ async function teachText(services: FakeServices, sentence: string, locale = 'en'
 
 describe('/teach', () => {
   it('shows the tokens as the model sees them and how many sentences until the next retrain', async () => {
-    const services = new FakeServices({ retrainThreshold: 5 });
+    const services = new FakeServices({ retrainMinChanges: 5 });
     const [answer] = await runLine('/teach 我喜欢猫', { services });
     expect(answer?.kind).toBe('reply');
     expect(answer?.message.ephemeral).toBe(true);
@@ -22,7 +23,7 @@ describe('/teach', () => {
   });
 
   it('says when the sentence completes the batch for the next retrain', async () => {
-    const services = new FakeServices({ retrainThreshold: 2 });
+    const services = new FakeServices({ retrainMinChanges: 2 });
     await teachText(services, 'the cat sleeps');
     expect(await teachText(services, 'the dog runs')).toContain('the next scheduled retrain will include it');
   });
@@ -68,12 +69,30 @@ describe('/teach', () => {
 
   it('refuses a member teaching too fast with the waiting time', async () => {
     const now = 1_700_000_000_000;
-    const services = new FakeServices({ teachPerMinute: 2, now: () => now });
-    await teachText(services, 'first one');
-    await teachText(services, 'second one');
-    expect(await teachText(services, 'third one')).toBe('You are teaching very fast. Please wait 60 seconds and try again.');
-    expect(await teachText(services, 'third one', 'zh-CN')).toBe('你教得太快了，请等 60 秒后再试。');
-    expect(await teachText(services, 'third one', 'en', BOB)).toContain('Learned');
+    const services = new FakeServices({ now: () => now });
+    const registry = await commandsWith({ cooldowns: { teachCooldownPerMinute: 2 }, now: () => now });
+    await teachText(services, 'first one', 'en', ALICE, registry);
+    await teachText(services, 'second one', 'en', ALICE, registry);
+    expect(await teachText(services, 'third one', 'en', ALICE, registry)).toBe('You are teaching very fast. Please wait 60 seconds and try again.');
+    expect(await teachText(services, 'third one', 'zh-CN', ALICE, registry)).toBe('你教得太快了，请等 60 秒后再试。');
+    expect(await teachText(services, 'third one', 'en', BOB, registry)).toContain('Learned');
+    expect([...services.sentences.values()].map((s) => s.text)).toEqual(['first one', 'second one', 'third one']);
+  });
+
+  it('does not count refused sentences toward the cooldown, and still says why a sentence is refused', async () => {
+    let now = 1_700_000_000_000;
+    const services = new FakeServices({ now: () => now });
+    const registry = await commandsWith({ cooldowns: { teachCooldownPerMinute: 2 }, now: () => now });
+    expect(await teachText(services, 'known words', 'en', ALICE, registry)).toContain('Learned');
+    expect(await teachText(services, '   ', 'en', ALICE, registry)).toBe('The sentence is empty.');
+    expect(await teachText(services, '!!! ???', 'en', ALICE, registry)).toContain('contains no words');
+    expect(await teachText(services, 'known  words', 'en', ALICE, registry)).toMatch(/already known/);
+    now += 30_000;
+    expect(await teachText(services, 'new words', 'en', ALICE, registry)).toContain('Learned');
+    expect(await teachText(services, 'more words', 'en', ALICE, registry)).toBe('You are teaching very fast. Please wait 30 seconds and try again.');
+    // At the limit, a sentence refused for its form still says why; a duplicate is told to wait.
+    expect(await teachText(services, '   ', 'en', ALICE, registry)).toBe('The sentence is empty.');
+    expect(await teachText(services, 'known words', 'en', ALICE, registry)).toMatch(/Please wait 30 seconds/);
   });
 
   it('passes the whole rest of the console line as the sentence, colons included', async () => {

@@ -17,6 +17,7 @@ async function runPiped(script: string, services: FakeServices, locale?: string,
     guildId: 'local',
     user: ALICE,
     logger: pino({ level: 'silent' }),
+    cooldowns: { teachCooldownPerMinute: 10 },
     ...(locale === undefined ? {} : { locale }),
   });
   await whileRunning?.();
@@ -26,7 +27,7 @@ async function runPiped(script: string, services: FakeServices, locale?: string,
 
 describe('runConsole with piped input', () => {
   it('answers each line in order and returns at the end of input', async () => {
-    const services = new FakeServices({ teachPerMinute: 100 });
+    const services = new FakeServices();
     const text = await runPiped(
       ['/teach 我 喜欢 猫', '/teach 我 喜欢 狗', '', '# a comment', '/teach 你 喜欢 猫', '/predict 我 喜欢 count:2', 'hello', '/nope'].join('\n'),
       services,

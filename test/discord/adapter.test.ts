@@ -30,7 +30,7 @@ let clients: Client[] = [];
 beforeEach(async () => {
   fake = new FakeDiscord({ guilds: [GUILD] });
   await fake.start();
-  services = new FakeServices({ teachPerMinute: 100 });
+  services = new FakeServices();
   plugins ??= await loadCommands();
 });
 
@@ -51,13 +51,14 @@ function config(overrides: { devGuildId?: string | null } = {}) {
     dbPath: ':memory:',
     logLevel: 'silent' as const,
     retrainIntervalMinutes: 10,
-    retrainMinNewSentences: 5,
+    retrainMinChanges: 5,
     trainingConcurrency: 1,
     retrainBudgetMinutes: 5,
     fullRetrainBudgetMinutes: 30,
     teachCooldownPerMinute: 10,
     modelVersionsKept: 5,
     tfBackend: null,
+    deprecations: [],
   };
 }
 
@@ -202,7 +203,7 @@ describe('mountCommands on a host bot', () => {
     client.on(Events.InteractionCreate, (interaction) => {
       if (interaction.isChatInputCommand() && interaction.commandName === 'ping') void interaction.reply('pong');
     });
-    const detach = await mountCommands(client, services, { devGuildId: null }, silent, { commands: plugins });
+    const detach = await mountCommands(client, services, { devGuildId: null, teachCooldownPerMinute: 10 }, silent, { commands: plugins });
 
     const ping = await callbackOf(fake.sendInteraction(command('ping')));
     expect(ping.body.data?.content).toBe('pong');
@@ -220,7 +221,7 @@ describe('mountCommands on a host bot', () => {
   it('leaves same-named commands of other guilds to the host when deployed to a dev guild', async () => {
     const client = await hostClient();
     const other = fake.joinGuild({ id: snowflake(), name: 'Elsewhere' });
-    await mountCommands(client, services, { devGuildId: GUILD.id }, silent, { commands: plugins });
+    await mountCommands(client, services, { devGuildId: GUILD.id, teachCooldownPerMinute: 10 }, silent, { commands: plugins });
     const elsewhere = fake.sendInteraction(
       slashCommand({ applicationId: fake.applicationId, guildId: other.id, name: 'stats', permissions: MEMBER_PERMISSIONS }),
     );

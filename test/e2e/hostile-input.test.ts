@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { InteractionResponseType } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatTokens } from '../../src/commands/render.ts';
+import { formatTokens } from '../../src/text/markdown.ts';
 import { FakeDiscord, type InteractionResponse } from '../support/fake-discord.ts';
 import { snowflake } from '../support/interactions.ts';
 import { LEVEL, startBot, type BotProcess } from './bot-process.ts';

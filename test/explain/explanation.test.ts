@@ -1,12 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { percent } from '../../src/commands/render.ts';
-import { buildExplanation, type ExplanationRequest } from '../../src/explain/explanation.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestCorpus, type CorpusDigest } from '../../src/explain/corpus-digest.ts';
-import { codeBlocks, MESSAGE_LIMIT, paginate } from '../../src/explain/pages.ts';
+import { buildExplanation, type ExplanationRequest } from '../../src/explain/explanation.ts';
+import { codeBlocks, paginate } from '../../src/explain/pages.ts';
 import { initBackend } from '../../src/lm/backend.ts';
 import { contextIds, explainedInput } from '../../src/lm/explain/input.ts';
 import { occlusion } from '../../src/lm/explain/occlusion.ts';
+import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
+import { lstmNextWordModel, predictNextWords } from '../../src/lm/predict.ts';
+import { kneserNeyNextWordModel, mixtureNextWordModel } from '../../src/lm/served-model.ts';
+import { DISCORD_LIMITS } from '../../src/text/limits.ts';
+import { percent } from '../../src/text/percent.ts';
 import { corpusSentences, trainFixture, type TrainedFixture } from './fixture.ts';
 
 let fixture: TrainedFixture;
@@ -24,7 +28,14 @@ afterAll(() => fixture.model.dispose());
 
 function request(overrides: Partial<ExplanationRequest>): ExplanationRequest {
   return {
-    serving: { lstm: fixture.model, vocabulary: fixture.vocabulary, version: 7 },
+    serving: {
+      lstm: fixture.model,
+      vocabulary: fixture.vocabulary,
+      version: 7,
+      kind: 'lstm',
+      lstmWeight: 1,
+      language: { model: lstmNextWordModel(fixture.model), vocabulary: fixture.vocabulary },
+    },
     corpus,
     locale: 'en-US',
     chart: false,
@@ -39,7 +50,7 @@ describe('buildExplanation', () => {
     const { pages } = await buildExplanation(request({ text: LONG_TEXT }));
     expect(pages.length).toBeGreaterThan(1);
     pages.forEach((page, index) => {
-      expect(page.length).toBeLessThanOrEqual(MESSAGE_LIMIT);
+      expect(page.length).toBeLessThanOrEqual(DISCORD_LIMITS.content);
       expect(page).toContain('v7');
       expect(page.trimEnd().endsWith(`${index + 1}/${pages.length}`)).toBe(true);
     });
@@ -102,6 +113,28 @@ describe('buildExplanation', () => {
     expect(pages[0]).toContain('goes on with `near`');
   });
 
+  it('says when the 3-gram or the mixture answers /predict, with what the LSTM alone predicts beside it', async () => {
+    const trigram = kneserNeyNextWordModel(KneserNeyTrigram.fromState(corpus.trigram));
+    const mixture = mixtureNextWordModel(lstmNextWordModel(fixture.model), trigram, 0.3);
+    const text = 'the cat we met near the';
+    const lstmTop = explainedInput(fixture.model, fixture.vocabulary, text.split(' '))!;
+    for (const [kind, model, name] of [
+      ['kneser-ney', trigram, 'n-gram'],
+      ['mix', mixture, 'LSTM + 3-gram, λ 0.3'],
+    ] as const) {
+      const language = { model, vocabulary: fixture.vocabulary };
+      const answer = predictNextWords(language, text, 1);
+      const top = answer.status === 'ok' ? answer.predictions[0]! : undefined;
+      const serving = { ...request({}).serving, kind, lstmWeight: kind === 'mix' ? 0.3 : 0, language };
+      const note = `\`/predict\` is answered by the ${name}, which predicts \`${top!.word}\` (${percent(top!.probability)}) here; what follows takes apart the LSTM alone, which predicts \`${fixture.vocabulary.tokenOf(lstmTop.targetId)}\` (${percent(lstmTop.targetProbability)}).`;
+      expect((await buildExplanation(request({ serving, text }))).pages[0]).toContain(note);
+      // The overview says it of its example too.
+      expect((await buildExplanation(request({ serving, random: () => 0 }))).pages[0]).toContain(`answered by the ${name}`);
+    }
+    // When the LSTM answers, there is nothing to say.
+    expect((await buildExplanation(request({ text }))).pages.join('\n')).not.toContain('answered by');
+  });
+
   it('explains a corpus example when only a topic is given', async () => {
     const { pages, topics } = await buildExplanation(request({ topic: 'vanishing', random: () => 0.99 }));
     expect(topics).toEqual(['vanishing']);
@@ -143,7 +176,7 @@ describe('pagination', () => {
     const pages = paginate([{ title: 'Section', blocks: [prose, ...table, prose] }], '-# footer');
     expect(pages.length).toBeGreaterThan(2);
     for (const page of pages) {
-      expect(page.length).toBeLessThanOrEqual(MESSAGE_LIMIT);
+      expect(page.length).toBeLessThanOrEqual(DISCORD_LIMITS.content);
       expect(page.startsWith('**Section**')).toBe(true);
       expect((page.match(/```/g) ?? []).length % 2).toBe(0);
     }

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBotServices } from '../../src/app/bot-services.ts';
 import { ModelRegistry } from '../../src/app/model-registry.ts';
 import type { BotServices } from '../../src/app/services.ts';
-import { MESSAGE_LIMIT } from '../../src/explain/pages.ts';
 import { initBackend } from '../../src/lm/backend.ts';
 import { packModel } from '../../src/lm/model-package.ts';
 import { dedupeKey } from '../../src/lm/tokenizer.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
+import { DISCORD_LIMITS } from '../../src/text/limits.ts';
 import { createTrainingService, type TrainingService } from '../../src/training/service.ts';
 import { corpusSentences, trainFixture } from './fixture.ts';
 
@@ -40,8 +40,8 @@ beforeAll(async () => {
     { promote: true },
   );
   models = new ModelRegistry(store);
-  training = createTrainingService({ store, dbPath, config: { intervalMinutes: 60, minNewSentences: 5, concurrency: 1, budgetMinutes: 1 } });
-  services = createBotServices({ store, models, training, settings: { retrainMinNewSentences: 5, teachCooldownPerMinute: 100 } });
+  training = createTrainingService({ store, dbPath, config: { intervalMinutes: 60, retrainMinChanges: 5, concurrency: 1, budgetMinutes: 1 } });
+  services = createBotServices({ store, models, training, settings: { retrainMinChanges: 5 } });
 });
 
 afterAll(async () => {
@@ -57,7 +57,7 @@ describe('BotServices.explain', () => {
     if (outcome.status !== 'ok') throw new Error(`expected an explanation, got ${outcome.status}`);
     expect(outcome.model.version).toBe(1);
     expect(outcome.pages.length).toBeGreaterThan(1);
-    expect(outcome.pages.every((page) => page.length <= MESSAGE_LIMIT)).toBe(true);
+    expect(outcome.pages.every((page) => page.length <= DISCORD_LIMITS.content)).toBe(true);
     expect(outcome.pages[0]).toContain('記憶隨距離衰減');
     expect(outcome.pages.join('\n')).toContain('三元模型');
     expect(outcome.chart?.subarray(1, 4).toString('latin1')).toBe('PNG');

@@ -6,8 +6,10 @@ import {
   LARGE_CORPUS_SENTENCES,
   LARGE_CORPUS_TARGET_BUDGET,
   MIN_SENTENCES_FOR_VALIDATION,
+  readHyperparameters,
   validateHyperparameters,
 } from '../../src/lm/hyperparameters.ts';
+import { StoredJsonError } from '../../src/json-fields.ts';
 
 describe('defaultHyperparameters', () => {
   it('trains a tiny corpus whole-batch for many epochs, without validation', () => {
@@ -125,5 +127,34 @@ describe('defaultHyperparameters', () => {
     expect(() => validateHyperparameters({ ...base, contextLength: 1 })).toThrow(/contextLength/);
     expect(() => validateHyperparameters({ ...base, sampledSoftmaxSize: 0 })).toThrow(/sampledSoftmaxSize/);
     expect(() => defaultHyperparameters({ sentences: 3, tokens: 9, vocabularySize: 11 }, { embeddingSize: 2.5 })).toThrow(/embeddingSize/);
+  });
+});
+
+describe('readHyperparameters', () => {
+  const stored = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
+  it('reads back the hyperparameters a model is stored with, small corpus and large', () => {
+    for (const corpus of [
+      { sentences: 3, tokens: 9, vocabularySize: 11 },
+      { sentences: LARGE_CORPUS_SENTENCES, tokens: 40_000, vocabularySize: 5000 },
+    ]) {
+      const hp = defaultHyperparameters(corpus);
+      expect(readHyperparameters(stored(hp))).toEqual(hp);
+    }
+  });
+
+  it("reads the first models' hyperparameters, the options added since left absent", () => {
+    const first = { embeddingSize: 16, hiddenSize: 32, learningRate: 0.01, batchSize: 3, maxEpochs: 300, contextLength: 32, validationFraction: 0, patience: 2, seed: 42, dropout: 0, clipNorm: 5 };
+    const hp = readHyperparameters(stored(first));
+    expect(hp).toEqual(first);
+    expect(Object.keys(hp)).not.toContain('tiedWeights');
+  });
+
+  it('refuses a missing or mistyped field, naming it', () => {
+    const hp = defaultHyperparameters({ sentences: 3, tokens: 9, vocabularySize: 11 });
+    expect(() => readHyperparameters(stored({ ...hp, hiddenSize: '32' }))).toThrow(new StoredJsonError('hyperparameters.hiddenSize must be a number, got "32"'));
+    expect(() => readHyperparameters(stored({ ...hp, seed: undefined }))).toThrow(new StoredJsonError('hyperparameters.seed must be a number, got nothing'));
+    expect(() => readHyperparameters(stored({ ...hp, tiedWeights: 1 }))).toThrow(new StoredJsonError('hyperparameters.tiedWeights must be a boolean, got 1'));
+    expect(() => readHyperparameters(null)).toThrow(new StoredJsonError('hyperparameters must be an object, got null'));
   });
 });

@@ -8,7 +8,8 @@ import { makeBatch, sentenceToSequences } from '../../src/lm/engine/batches.ts';
 import { ParallelGradients } from '../../src/lm/engine/parallel-gradients.ts';
 import { CandidateSampler } from '../../src/lm/engine/sampled-softmax.ts';
 import { lossAndGradients } from '../../src/lm/engine/training-step.ts';
-import { splitForValidation, trainLanguageModel, TrainingAbortedError } from '../../src/lm/train.ts';
+import { trainLanguageModel, TrainingAbortedError } from '../../src/lm/train.ts';
+import { seededSplit } from '../support/seeded-split.ts';
 
 const VOCAB = 30;
 const NO_DROPOUT = { embedding: 0, output: 0 };
@@ -55,7 +56,7 @@ describe('data-parallel gradients', () => {
     const sentences = corpus(220, 2);
     const hp = defaultHyperparameters({ sentences: 220, tokens: 1300, vocabularySize: VOCAB }, { maxEpochs: 2, embeddingSize: 8, hiddenSize: 12, dropout: 0, embeddingDropout: 0 });
     // Without dropout the split changes only the order of float sums (workers draw their own masks).
-    const data = splitForValidation(sentences, hp.validationFraction, hp.seed);
+    const data = seededSplit(sentences, hp.validationFraction, hp.seed);
     const single = await trainLanguageModel(data, VOCAB, hp);
     const parallel = await trainLanguageModel(data, VOCAB, hp, { threads: 2 });
     parallel.history.forEach((metrics, i) => {

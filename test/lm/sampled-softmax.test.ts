@@ -4,7 +4,8 @@ import { initBackend } from '../../src/lm/backend.ts';
 import { defaultHyperparameters } from '../../src/lm/hyperparameters.ts';
 import { Random } from '../../src/lm/random.ts';
 import { CandidateSampler, outputLayerGradients, type SampledCandidates } from '../../src/lm/engine/sampled-softmax.ts';
-import { splitForValidation, trainLanguageModel } from '../../src/lm/train.ts';
+import { trainLanguageModel } from '../../src/lm/train.ts';
+import { seededSplit } from '../support/seeded-split.ts';
 
 const WIDTH = 5;
 const VOCAB = 12;
@@ -135,7 +136,7 @@ describe('sampled softmax', () => {
       return sentence;
     });
     const hp = defaultHyperparameters({ sentences: 300, tokens: 2400, vocabularySize: vocab }, { maxEpochs: 15, patience: 15 });
-    const data = splitForValidation(sentences, hp.validationFraction, hp.seed);
+    const data = seededSplit(sentences, hp.validationFraction, hp.seed);
     const full = await trainLanguageModel(data, vocab, hp);
     const sampled = await trainLanguageModel(data, vocab, { ...hp, sampledSoftmaxSize: 12 });
     const validation = (result: typeof full): number => result.history.at(-1)?.validationLoss as number;

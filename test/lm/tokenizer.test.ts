@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dedupeKey, tokenize } from '../../src/lm/tokenizer.ts';
+import { dedupeKey, detokenize, tokenize } from '../../src/lm/tokenizer.ts';
 
 describe('tokenize', () => {
   it('segments Chinese typed with or without spaces into the same words', () => {
@@ -51,5 +51,13 @@ describe('dedupeKey', () => {
   it('treats sentences with the same tokens as the same sentence', () => {
     expect(dedupeKey(tokenize('我喜欢玩具').tokens)).toBe(dedupeKey(tokenize(' 我 喜欢  玩具 ').tokens));
     expect(dedupeKey(tokenize('Hello World').tokens)).toBe(dedupeKey(tokenize('hello world').tokens));
+  });
+});
+
+describe('detokenize', () => {
+  it('joins tokens with spaces only between words of spaced scripts', () => {
+    expect(detokenize(['我', '喜欢', '猫', '。'])).toBe('我喜欢猫。');
+    expect(detokenize(['hello', ',', 'world', '!'])).toBe('hello, world!');
+    expect(detokenize(['i', 'like', '猫'])).toBe('i like猫');
   });
 });

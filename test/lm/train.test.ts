@@ -9,12 +9,12 @@ import { makeBatch, sentenceToSequences } from '../../src/lm/engine/batches.ts';
 import { lossAndGradients } from '../../src/lm/engine/training-step.ts';
 import {
   AVERAGED_SNAPSHOTS_PER_EPOCH,
-  splitForValidation,
   trainLanguageModel,
   TrainingAbortedError,
   TrainingDivergedError,
-  type TrainingProgress,
+  type TrainerProgress,
 } from '../../src/lm/train.ts';
+import { seededSplit } from '../support/seeded-split.ts';
 
 function argmax(values: Float32Array): number {
   let best = 0;
@@ -156,18 +156,18 @@ describe('sentenceToSequences', () => {
 describe('trainLanguageModel', () => {
   const corpus = patternCorpus(260, 5);
   const hp = defaultHyperparameters({ sentences: 260, tokens: 1500, vocabularySize: 24 }, { maxEpochs: 3, seed: 9 });
-  const data = splitForValidation(corpus, hp.validationFraction, hp.seed);
+  const data = seededSplit(corpus, hp.validationFraction, hp.seed);
 
   it('splits off a deterministic, disjoint validation set', () => {
-    const again = splitForValidation(corpus, hp.validationFraction, hp.seed);
+    const again = seededSplit(corpus, hp.validationFraction, hp.seed);
     expect(data.validation.length).toBe(26);
     expect(data.train.length + data.validation.length).toBe(corpus.length);
     expect(again).toEqual(data);
-    expect(splitForValidation(corpus, 0, 1).validation).toEqual([]);
+    expect(seededSplit(corpus, 0, 1).validation).toEqual([]);
   });
 
   it('reports progress and epoch metrics, and a fixed seed repeats the run exactly', async () => {
-    const progress: TrainingProgress[] = [];
+    const progress: TrainerProgress[] = [];
     const first = await trainLanguageModel(data, 24, hp, { onProgress: (p) => progress.push(p) });
     const second = await trainLanguageModel(data, 24, hp);
     expect(first.history).toHaveLength(3);

@@ -175,8 +175,8 @@ describe('training runs', () => {
     expect(store.guildsNeedingRetrain(5)).toEqual([
       { guildId: 'busy', corpusRevision: 6, baselineRevision: 0, changes: 6 },
     ]);
-    const needing = (minChanges: number): string[] =>
-      store.guildsNeedingRetrain(minChanges).map((g) => g.guildId);
+    const needing = (retrainMinChanges: number): string[] =>
+      store.guildsNeedingRetrain(retrainMinChanges).map((g) => g.guildId);
     expect(needing(1)).toEqual(['busy', 'quiet', 'trained']);
 
     // A rejected model at the current revision means retraining now would learn nothing new.
@@ -206,7 +206,7 @@ describe('training runs', () => {
       sentences: 3,
       contributors: 2,
       servingModel: { version: 1, corpusRevision: 2 },
-      changesSinceServing: 1,
+      changesSinceModel: 1,
       activeRun: { id: run.id, status: 'queued' },
       lastRun: { id: run.id },
     });
@@ -216,7 +216,7 @@ describe('training runs', () => {
       sentences: 0,
       contributors: 0,
       servingModel: undefined,
-      changesSinceServing: 0,
+      changesSinceModel: 0,
       activeRun: undefined,
       lastRun: undefined,
     });

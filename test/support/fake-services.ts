@@ -11,19 +11,19 @@ import type {
   ExplainRequest,
   GenerateOutcome,
   GuildStats,
+  ModelInfo,
   PredictOutcome,
   SentencePage,
   SentenceSummary,
   TeachInput,
   TeachOutcome,
-  TrainingHandle,
-  TrainingProgress,
-  TrainingResult,
+  RunHandle,
+  RunProgress,
+  RunResult,
   WordProbability,
 } from '../../src/app/services.ts';
-import { keptWeightsOf } from '../../src/app/model-registry.ts';
 import { dedupeKey, tokenize } from '../../src/lm/tokenizer.ts';
-import type { ModelMetrics } from '../../src/training/job.ts';
+import { keptWeightsOf, type ModelMetrics } from '../../src/training/metrics.ts';
 
 /** Limits of the fake, small so tests can reach them. */
 export interface FakeServicesOptions {
@@ -31,12 +31,10 @@ export interface FakeServicesOptions {
   maxTokens?: number;
   /** Sentences needed before predictions work. */
   sentencesNeeded?: number;
-  /** Teach requests per author and minute. */
-  teachPerMinute?: number;
   /** Only the last this many tokens are used for a prediction. */
   contextLength?: number;
-  retrainThreshold?: number;
-  /** The clock, for cooldowns and timestamps. */
+  retrainMinChanges?: number;
+  /** The clock, for timestamps. */
   now?: () => number;
 }
 
@@ -46,12 +44,12 @@ interface StoredSentence extends SentenceSummary {
 
 /** A training run the test advances with {@link FakeTrainingRun.report} and ends with {@link FakeTrainingRun.finish}. */
 export class FakeTrainingRun {
-  private listeners = new Set<(progress: TrainingProgress) => void>();
-  private latest: TrainingProgress | null = null;
+  private listeners = new Set<(progress: RunProgress) => void>();
+  private latest: RunProgress | null = null;
   /** How the run ended, once it has. */
-  result: TrainingResult | null = null;
-  private resolve!: (result: TrainingResult) => void;
-  readonly done: Promise<TrainingResult>;
+  result: RunResult | null = null;
+  private resolve!: (result: RunResult) => void;
+  readonly done: Promise<RunResult>;
   active = true;
 
   constructor(
@@ -65,8 +63,8 @@ export class FakeTrainingRun {
   }
 
   /** Progress at `epoch` of `maxEpochs`, with a loss that falls as training goes on. */
-  report(epoch: number, maxEpochs: number, batch = 0, batchesPerEpoch = 10): TrainingProgress {
-    const progress: TrainingProgress = {
+  report(epoch: number, maxEpochs: number, batch = 0, batchesPerEpoch = 10): RunProgress {
+    const progress: RunProgress = {
       runId: this.runId,
       guildId: this.guildId,
       phase: 'training',
@@ -84,8 +82,8 @@ export class FakeTrainingRun {
   }
 
   /** Progress outside the epochs (queued, preparing, saving). */
-  reportPhase(phase: Exclude<TrainingProgress['phase'], 'training'>): void {
-    const progress: TrainingProgress = {
+  reportPhase(phase: Exclude<RunProgress['phase'], 'training'>): void {
+    const progress: RunProgress = {
       runId: this.runId, guildId: this.guildId, phase, epoch: 0, maxEpochs: 0, batch: 0, batchesPerEpoch: 0,
       loss: null, tokensPerSecond: null, etaSeconds: null,
     };
@@ -93,13 +91,13 @@ export class FakeTrainingRun {
     for (const listener of this.listeners) listener(progress);
   }
 
-  finish(result: TrainingResult): void {
+  finish(result: RunResult): void {
     this.active = false;
     this.result = result;
     this.resolve(result);
   }
 
-  handle(alreadyActive: boolean): TrainingHandle {
+  handle(alreadyActive: boolean): RunHandle {
     return {
       runId: this.runId,
       alreadyActive,
@@ -129,7 +127,6 @@ export class FakeServices implements BotServices {
   };
   readonly explainRequests: { guildId: string; request: ExplainRequest }[] = [];
   private nextId = 1;
-  private readonly teachTimes = new Map<string, number[]>();
   private readonly options: Required<FakeServicesOptions>;
 
   constructor(options: FakeServicesOptions = {}) {
@@ -137,9 +134,8 @@ export class FakeServices implements BotServices {
       maxLength: 300,
       maxTokens: 12,
       sentencesNeeded: 3,
-      teachPerMinute: 5,
       contextLength: 4,
-      retrainThreshold: 5,
+      retrainMinChanges: 5,
       now: () => Date.now(),
       ...options,
     };
@@ -155,12 +151,6 @@ export class FakeServices implements BotServices {
     if (text.length > this.options.maxLength) {
       return { status: 'too_long', length: text.length, maxLength: this.options.maxLength };
     }
-    const now = this.options.now();
-    const key = `${input.guildId}/${input.authorId}`;
-    const recent = (this.teachTimes.get(key) ?? []).filter((time) => now - time < 60_000);
-    if (recent.length >= this.options.teachPerMinute) {
-      return { status: 'cooldown', retryAfterSeconds: Math.ceil((60_000 - (now - (recent[0] ?? now))) / 1000) };
-    }
     const { tokens, wordCount, removedMarkup } = tokenize(text);
     if (tokens.length > this.options.maxTokens) {
       return { status: 'too_many_tokens', tokens: tokens.length, maxTokens: this.options.maxTokens };
@@ -168,16 +158,15 @@ export class FakeServices implements BotServices {
     if (wordCount === 0) return { status: 'no_words' };
     const existing = this.corpus(input.guildId).find((sentence) => dedupeKey(sentence.tokens) === dedupeKey(tokens));
     if (existing !== undefined) return { status: 'duplicate', existingId: existing.id };
-    this.teachTimes.set(key, [...recent, now]);
     const id = this.nextId++;
-    this.sentences.set(id, { id, guildId: input.guildId, authorId: input.authorId, text, tokens, createdAt: now });
+    this.sentences.set(id, { id, guildId: input.guildId, authorId: input.authorId, text, tokens, createdAt: this.options.now() });
     const count = this.corpus(input.guildId).length;
     return {
       status: 'added',
       id,
       tokens,
       removedMarkup: removedMarkup.length,
-      untilRetrain: Math.max(0, this.options.retrainThreshold - count),
+      untilRetrain: Math.max(0, this.options.retrainMinChanges - count),
     };
   }
 
@@ -200,8 +189,8 @@ export class FakeServices implements BotServices {
       .sort((a, b) => b.probability - a.probability || a.word.localeCompare(b.word));
   }
 
-  private model(guildId: string): { version: number; createdAt: number; kind: 'lstm' } | null {
-    return this.corpus(guildId).length >= this.options.sentencesNeeded ? { version: 1, createdAt: 0, kind: 'lstm' } : null;
+  private model(guildId: string): ModelInfo | null {
+    return this.corpus(guildId).length >= this.options.sentencesNeeded ? { version: 1, createdAt: 0, kind: 'lstm', lstmWeight: 1 } : null;
   }
 
   private noModel(guildId: string): { status: 'no_model'; sentences: number; sentencesNeeded: number } {
@@ -269,10 +258,11 @@ export class FakeServices implements BotServices {
               corpusSentences: corpus.length,
               history: this.modelMetrics.history,
               keptWeights: keptWeightsOf(this.modelMetrics),
+              choice: null,
             },
       changesSinceModel: 0,
       nextRetrainAt: null,
-      retrainThreshold: this.options.retrainThreshold,
+      retrainMinChanges: this.options.retrainMinChanges,
       lastRun:
         lastRun?.result == null
           ? null
@@ -317,7 +307,7 @@ export class FakeServices implements BotServices {
       .slice(0, limit);
   }
 
-  retrain(guildId: string, options: { full: boolean; requestedBy: string }): TrainingHandle {
+  retrain(guildId: string, options: { full: boolean; requestedBy: string }): RunHandle {
     const active = this.runs.find((run) => run.guildId === guildId && run.active);
     if (active !== undefined) return active.handle(true);
     const run = new FakeTrainingRun(this.runs.length + 1, guildId, options.full);
@@ -325,7 +315,7 @@ export class FakeServices implements BotServices {
     return run.handle(false);
   }
 
-  activeTraining(guildId: string): TrainingHandle | null {
+  activeTraining(guildId: string): RunHandle | null {
     return this.runs.find((run) => run.guildId === guildId && run.active)?.handle(true) ?? null;
   }
 

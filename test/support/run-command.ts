@@ -8,10 +8,10 @@ import pino from 'pino';
 import type { Logger } from 'pino';
 import type { BotServices } from '../../src/app/services.ts';
 import { createRegistry, runAutocomplete, runCommand } from '../../src/commands/dispatch.ts';
-import type { CommandRegistry } from '../../src/commands/dispatch.ts';
+import type { CommandRegistry, RegistryOptions } from '../../src/commands/dispatch.ts';
 import { loadCommands } from '../../src/commands/loader.ts';
 import type { Choice, OutgoingMessage, PermissionCheck, UserRef } from '../../src/commands/types.ts';
-import { ConsoleContext } from '../../src/console/context.ts';
+import { ConsoleAutocompleteContext, ConsoleContext, type ConsoleInteractionInit } from '../../src/console/context.ts';
 import { parseLine } from '../../src/console/parse.ts';
 import type { OptionValue } from '../../src/console/parse.ts';
 import { TextRenderer } from '../../src/console/render.ts';
@@ -25,10 +25,15 @@ export const MEMBER: PermissionCheck = new PermissionsBitField(PermissionFlagsBi
 
 let registry: Promise<CommandRegistry> | null = null;
 
-/** The project's commands, loaded once per test file. */
+/** The project's commands, loaded once per test file, without cooldowns. */
 export function commands(): Promise<CommandRegistry> {
-  registry ??= loadCommands().then(createRegistry);
+  registry ??= loadCommands().then((plugins) => createRegistry(plugins));
   return registry;
+}
+
+/** The project's commands with their own cooldowns, configured and timed as given. */
+export async function commandsWith(options: RegistryOptions): Promise<CommandRegistry> {
+  return createRegistry(await loadCommands(), options);
 }
 
 /** One answer as recorded. */
@@ -49,6 +54,8 @@ export interface RunOptions {
   guildId?: string | null;
   permissions?: PermissionCheck;
   logger?: Logger;
+  /** The commands and their cooldowns; {@link commands} by default. */
+  registry?: CommandRegistry;
 }
 
 /** A command in progress. */
@@ -80,26 +87,25 @@ export function captureLogger(): { logger: Logger; lines: () => Record<string, u
 
 const silent = pino({ level: 'silent' });
 
-function contextFor(
-  commandName: string,
-  values: ReadonlyMap<string, OptionValue>,
-  options: RunOptions,
-  outputs: Recorded[],
-  focused?: { name: string; value: string },
-): ConsoleContext {
-  const locale = options.locale ?? 'en';
-  const renderer = new TextRenderer(messagesFor(locale));
-  return new ConsoleContext({
+/** Who runs the command, where and in which language, as a console context takes it. */
+function interactionInit(commandName: string, values: ReadonlyMap<string, OptionValue>, options: RunOptions): ConsoleInteractionInit {
+  return {
     commandName,
     options: values,
     guildId: options.guildId === undefined ? GUILD : options.guildId,
     user: options.user ?? ALICE,
     ...(options.permissions === undefined ? {} : { memberPermissions: options.permissions }),
-    locale,
+    locale: options.locale ?? 'en',
     services: options.services,
     logger: options.logger ?? silent,
+  };
+}
+
+function contextFor(commandName: string, values: ReadonlyMap<string, OptionValue>, options: RunOptions, outputs: Recorded[]): ConsoleContext {
+  const renderer = new TextRenderer(messagesFor(options.locale ?? 'en'));
+  return new ConsoleContext({
+    ...interactionInit(commandName, values, options),
     print: (message, kind) => outputs.push({ kind, message, text: renderer.render(message), at: Date.now() }),
-    ...(focused === undefined ? {} : { focused }),
   });
 }
 
@@ -107,7 +113,7 @@ function contextFor(
 export async function start(name: string, values: Record<string, OptionValue>, options: RunOptions): Promise<Running> {
   const outputs: Recorded[] = [];
   const ctx = contextFor(name, new Map(Object.entries(values)), options, outputs);
-  return { ctx, outputs, finished: runCommand(await commands(), ctx, options.logger ?? silent) };
+  return { ctx, outputs, finished: runCommand(options.registry ?? (await commands()), ctx, options.logger ?? silent) };
 }
 
 /** Starts a command typed as a console line. */
@@ -126,7 +132,7 @@ export async function runLine(line: string, options: RunOptions): Promise<Record
 
 /** Asks a command for autocomplete suggestions for `option` typed so far as `value`. */
 export async function autocomplete(name: string, option: string, value: string, options: RunOptions): Promise<Choice[]> {
-  const ctx = contextFor(name, new Map(), options, [], { name: option, value });
-  await runAutocomplete(await commands(), ctx, options.logger ?? silent);
+  const ctx = new ConsoleAutocompleteContext({ ...interactionInit(name, new Map(), options), focused: { name: option, value } });
+  await runAutocomplete(options.registry ?? (await commands()), ctx, options.logger ?? silent);
   return ctx.choices;
 }

@@ -27,7 +27,7 @@ const store = openStore(dbPath);
 const service = createTrainingService({
   store,
   dbPath,
-  config: { intervalMinutes: 60, minNewSentences: 1000, concurrency: 1, budgetMinutes: 1 },
+  config: { intervalMinutes: 60, retrainMinChanges: 1000, concurrency: 1, budgetMinutes: 1 },
   job: { hyperparameters: { maxEpochs: options.maxEpochs } },
 });
 

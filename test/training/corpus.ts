@@ -34,3 +34,15 @@ export function teachSentences(store: Store, guildId: string, sentences: readonl
     }),
   );
 }
+
+/**
+ * Sentences whose object depends on their subject four words back, beyond a 3-gram's window, which
+ * counts the rest exactly: a network and the 3-gram go wrong in different places.
+ */
+export function longRangeCorpus(): string[] {
+  const foods: Record<string, string> = { 猫: '鱼', 狗: '骨头', 兔子: '胡萝卜', 鸟: '虫子' };
+  const times = ['今天', '每天', '总是', '晚上', '常常', '早上'];
+  return Object.entries(foods).flatMap(([animal, food]) =>
+    times.flatMap((time) => [`${animal} ${time} 很 想 吃 ${food} 。`, `${animal} ${time} 不 想 睡觉 。`]),
+  );
+}

@@ -1,14 +1,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { keptWeightsOf } from '../../src/app/model-registry.ts';
-import type { TrainingProgress } from '../../src/app/services.ts';
+import type { RunProgress } from '../../src/app/services.ts';
 import { unpackModel } from '../../src/lm/model-package.ts';
 import { BOS } from '../../src/lm/special-tokens.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import type { RunKind } from '../../src/store/types.ts';
-import { runTrainingJob, type JobOptions, type ModelMetrics, type RunSummary } from '../../src/training/job.ts';
+import { runTrainingJob, type JobOptions } from '../../src/training/job.ts';
+import { keptWeightsOf, readModelMetrics } from '../../src/training/metrics.ts';
+import { readRunSummary } from '../../src/training/run-summary.ts';
 import { TINY_CORPUS, teachSentences, templatedCorpus } from './corpus.ts';
 
 let dir: string;
@@ -51,8 +53,8 @@ async function predictAfter(guildId: string, words: string[]): Promise<string> {
 describe('training job', () => {
   it('trains a first model from scratch, promotes it and records the run', async () => {
     teachSentences(store, 'g', TINY_CORPUS);
-    const phases = new Set<TrainingProgress['phase']>();
-    let lastTraining: TrainingProgress | undefined;
+    const phases = new Set<RunProgress['phase']>();
+    let lastTraining: RunProgress | undefined;
     const { result, run } = await train('g', 'full', {
       onProgress: (progress) => {
         phases.add(progress.phase);
@@ -65,13 +67,13 @@ describe('training job', () => {
     expect(lastTraining?.batch).toBe(lastTraining?.batchesPerEpoch);
     expect(lastTraining?.tokensPerSecond).toBeGreaterThan(0);
     expect(run).toMatchObject({ status: 'succeeded', error: null });
-    const summary = run.summary as RunSummary;
+    const summary = readRunSummary(run.summary);
     expect(summary).toMatchObject({ modelVersion: 1, promoted: true, mode: 'full', sentences: 10 });
 
     const serving = store.servingModel('g')!;
     expect(serving).toMatchObject({ version: 1, corpusSentences: 10, corpusRevision: store.corpusRevision('g') });
     expect(run.modelId).toBe(serving.id);
-    const metrics = serving.metrics as ModelMetrics;
+    const metrics = readModelMetrics(serving.metrics);
     expect(metrics.history).toHaveLength(summary.epochs);
     expect(metrics.trainTargets).toBe(TINY_CORPUS.reduce((sum, s) => sum + s.split(' ').length + 1, 0));
     expect(await predictAfter('g', ['我', '喜欢'])).toBe('吃');
@@ -82,14 +84,14 @@ describe('training job', () => {
     teachSentences(store, 'g', templatedCorpus());
     const averaged = { validationFraction: 0.25, maxEpochs: 6, learningRate: 0.05, weightAveragingStart: 0.5 };
     const { run } = await train('g', 'full', { settings: { budgetMinutes: 1, hyperparameters: averaged } });
-    const metrics = store.servingModel('g')!.metrics as ModelMetrics;
+    const metrics = readModelMetrics(store.servingModel('g')!.metrics);
     const average = metrics.weightAverage!;
     expect(average.snapshots).toBeGreaterThan(1);
     const bestEpochLoss = metrics.history[metrics.bestEpoch - 1]!.validationLoss!;
     // A large rate leaves the last epochs noisy, so their average validates better than any of them.
     expect(average.validationLoss).toBeLessThan(bestEpochLoss);
     expect(average.kept).toBe(true);
-    expect((run.summary as RunSummary).validationLoss).toBe(average.validationLoss);
+    expect(readRunSummary(run.summary).validationLoss).toBe(average.validationLoss);
     expect(keptWeightsOf(metrics)).toEqual({
       source: 'average',
       snapshots: average.snapshots,
@@ -108,13 +110,13 @@ describe('training job', () => {
     const second = await train('g', 'full', { settings: { budgetMinutes: 1, hyperparameters: { ...heldOut, maxEpochs: 1 } } });
     expect(second.result).toMatchObject({ status: 'succeeded', modelVersion: 2, promoted: false });
     expect(second.result.status === 'succeeded' && second.result.note).toMatch(/^not promoted: validation loss/);
-    expect((second.run.summary as RunSummary).promoted).toBe(false);
+    expect(readRunSummary(second.run.summary).promoted).toBe(false);
     expect(store.servingModelInfo('g')?.version).toBe(1);
     expect(store.listModels('g').map((model) => [model.version, model.status])).toEqual([
       [2, 'rejected'],
       [1, 'serving'],
     ]);
-    const comparison = (store.getModel('g', 2)!.metrics as ModelMetrics).comparison!;
+    const comparison = readModelMetrics(store.getModel('g', 2)!.metrics).comparison!;
     expect(comparison.servingVersion).toBe(1);
     expect(comparison.newLoss).toBeGreaterThan(comparison.servingLoss * 1.05);
   });
@@ -128,17 +130,17 @@ describe('training job', () => {
 
     const { result, run } = await train('g', 'incremental');
     expect(result).toMatchObject({ status: 'succeeded', modelVersion: 2, promoted: true });
-    expect(run.summary as RunSummary).toMatchObject({ mode: 'incremental' });
+    expect(readRunSummary(run.summary)).toMatchObject({ mode: 'incremental' });
     const after = store.servingModel('g')!;
     const tokens = (after.vocabulary as { tokens: string[] }).tokens;
     expect(tokens.slice(0, before.tokens.length)).toEqual(before.tokens);
     expect(tokens.slice(before.tokens.length).sort()).toEqual(['也', '小猫', '猫', '鱼'].sort());
-    const metrics = after.metrics as ModelMetrics;
+    const metrics = readModelMetrics(after.metrics);
     expect(metrics.modeReason).toMatch(/^2 new sentences; \d+ epochs at most to fit the 1-minute budget$/);
     // Every older sentence is replayed (fewer than the replay sample) beside the two new ones.
     expect(metrics.trainSentences).toBe(12);
     // Starting from trained weights, the first epoch is already far better than a cold start's.
-    const coldStart = (first.metrics as ModelMetrics).history[0]!.trainLoss;
+    const coldStart = readModelMetrics(first.metrics).history[0]!.trainLoss;
     expect(metrics.history[0]!.trainLoss).toBeLessThan(coldStart / 2);
     expect(await predictAfter('g', ['猫', '喜欢', '吃'])).toBe('鱼');
     expect(await predictAfter('g', ['我', '喜欢'])).toBe('吃');
@@ -152,7 +154,7 @@ describe('training job', () => {
     teachSentences(store, 'g', ['猫 喜欢 吃 鱼 。']);
 
     const { run } = await train('g', 'incremental');
-    expect(run.summary as RunSummary).toMatchObject({ mode: 'full', modeReason: '1 sentences were removed since the serving model' });
+    expect(readRunSummary(run.summary)).toMatchObject({ mode: 'full', modeReason: '1 sentences were removed since the serving model' });
     const tokens = (store.servingModel('g')!.vocabulary as { tokens: string[] }).tokens;
     expect(tokens).not.toContain('老师');
     expect(tokens).toContain('猫');
@@ -165,8 +167,23 @@ describe('training job', () => {
 
     const tied = { embeddingSize: 32, hiddenSize: 32, tiedWeights: true };
     const { run } = await train('g', 'incremental', { settings: { budgetMinutes: 1, hyperparameters: tied } });
-    expect(run.summary as RunSummary).toMatchObject({ mode: 'full', modeReason: "the serving model's architecture differs from the one this corpus now gets" });
+    expect(readRunSummary(run.summary)).toMatchObject({ mode: 'full', modeReason: "the serving model's architecture differs from the one this corpus now gets" });
     expect(store.servingModel('g')!.hyperparameters).toMatchObject(tied);
+  });
+
+  it("retrains from scratch when the serving model's metrics do not read", async () => {
+    teachSentences(store, 'g', TINY_CORPUS);
+    await train('g', 'full');
+    const database = new Database(path.join(dir, 'bot.sqlite'));
+    database.prepare('UPDATE models SET metrics = ?').run(JSON.stringify({ ...readModelMetrics(store.servingModel('g')!.metrics), history: 'none' }));
+    database.close();
+    teachSentences(store, 'g', ['猫 喜欢 吃 鱼 。']);
+
+    const { run } = await train('g', 'incremental');
+    expect(readRunSummary(run.summary)).toMatchObject({
+      mode: 'full',
+      modeReason: 'the serving model could not be loaded (metrics.history must be an array, got "none")',
+    });
   });
 
   it('saves nothing and records the run interrupted when aborted during training', async () => {

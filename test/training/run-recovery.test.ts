@@ -4,7 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/index.ts';
-import { runTrainingJob, type ModelMetrics } from '../../src/training/job.ts';
+import { runTrainingJob } from '../../src/training/job.ts';
+import { readModelMetrics } from '../../src/training/metrics.ts';
 import { createTrainingService, type TrainingService } from '../../src/training/service.ts';
 import { TINY_CORPUS, teachSentences } from './corpus.ts';
 import { FakeClock } from './fake-clock.ts';
@@ -50,7 +51,7 @@ async function train(kind: 'full' | 'incremental', settings: Parameters<typeof r
 
 /** Asserts that the deadline, not the planned epochs, ended the run that trained this model version. */
 function expectStoppedAtDeadline(version: number, budgetMinutes: number): void {
-  const metrics = store.getModel('g', version)!.metrics as ModelMetrics;
+  const metrics = readModelMetrics(store.getModel('g', version)!.metrics);
   expect(metrics.stoppedAtDeadline).toBe(true);
   expect(metrics.history.length).toBeGreaterThan(1);
   const trainingSeconds = metrics.history.reduce((sum, epoch) => sum + epoch.seconds, 0);
@@ -73,13 +74,15 @@ describe('the training budget', () => {
     teachSentences(store, 'g', TINY_CORPUS);
     await train('full', { budgetMinutes: 1 });
     // A throughput far above the real one makes the plan allow every epoch: only the deadline stops.
-    sql(`UPDATE models SET metrics = json_set(metrics, '$.history', json('[{"tokensPerSecond": 1e12}]'))`);
+    const metrics = readModelMetrics(store.getModel('g', 1)!.metrics);
+    const fast = { ...metrics, history: metrics.history.map((epoch) => ({ ...epoch, tokensPerSecond: 1e12 })) };
+    sql('UPDATE models SET metrics = ? WHERE version = 1', JSON.stringify(fast));
     teachSentences(store, 'g', ['猫 喜欢 吃 鱼 。']);
 
     const budgetMinutes = 0.05;
     const { result } = await train('incremental', { budgetMinutes, hyperparameters: UNBOUNDED_EPOCHS });
     expect(result).toMatchObject({ status: 'succeeded', modelVersion: 2 });
-    expect((store.getModel('g', 2)!.metrics as ModelMetrics).modeReason).toMatch(/100000 epochs at most/);
+    expect(readModelMetrics(store.getModel('g', 2)!.metrics).modeReason).toMatch(/100000 epochs at most/);
     expectStoppedAtDeadline(2, budgetMinutes);
   });
 });
@@ -113,7 +116,7 @@ describe('the training service', () => {
     service = createTrainingService({
       store,
       dbPath,
-      config: { intervalMinutes: 10, minNewSentences: 3, concurrency: 1, budgetMinutes: 5 },
+      config: { intervalMinutes: 10, retrainMinChanges: 3, concurrency: 1, budgetMinutes: 5 },
       clock,
       runner: scripted.runner,
       staleRunMs: 5 * MINUTE,

@@ -1,11 +1,11 @@
-import type { TrainingProgress, TrainingResult } from '../../src/app/services.ts';
+import type { RunProgress, RunResult } from '../../src/app/services.ts';
 import type { Store } from '../../src/store/store.ts';
 import { INTERRUPTED, type JobHooks, type JobRequest, type JobRunner } from '../../src/training/runner.ts';
 
 interface PendingJob {
   request: JobRequest;
   hooks: JobHooks;
-  resolve(result: TrainingResult): void;
+  resolve(result: RunResult): void;
   reject(error: unknown): void;
 }
 
@@ -21,7 +21,7 @@ export class ScriptedRunner {
   constructor(private readonly store: Store) {}
 
   readonly runner: JobRunner = (request, hooks) =>
-    new Promise<TrainingResult>((resolve, reject) => {
+    new Promise<RunResult>((resolve, reject) => {
       this.requests.push(request);
       this.#pending.set(request.run.id, { request, hooks, resolve, reject });
       // Like a real job, an abort ends the job without recording anything itself.
@@ -41,9 +41,9 @@ export class ScriptedRunner {
     return [...this.#pending.values()].map((job) => job.request.run.guildId);
   }
 
-  reportProgress(runId: number, epoch: number): TrainingProgress {
+  reportProgress(runId: number, epoch: number): RunProgress {
     const job = this.#take(runId, false);
-    const progress: TrainingProgress = {
+    const progress: RunProgress = {
       runId,
       guildId: job.request.run.guildId,
       phase: 'training',
@@ -60,7 +60,7 @@ export class ScriptedRunner {
   }
 
   /** Ends a job as a real one does: model saved (promoted or not) and the run finished. */
-  succeed(runId: number, promote = true): TrainingResult {
+  succeed(runId: number, promote = true): RunResult {
     const job = this.#take(runId, true);
     const { guildId } = job.request.run;
     const corpus = this.store.corpus(guildId);
@@ -78,7 +78,7 @@ export class ScriptedRunner {
       { promote },
     );
     this.store.finishRun(runId, { status: 'succeeded', modelId: saved.id });
-    const result: TrainingResult = {
+    const result: RunResult = {
       status: 'succeeded',
       runId,
       modelVersion: saved.version,

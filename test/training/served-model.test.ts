@@ -1,15 +1,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../src/app/model-registry.ts';
 import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
+import { createLogger } from '../../src/log.ts';
 import { predictNextWords } from '../../src/lm/predict.ts';
-import { chooseServedModel } from '../../src/lm/served-model.ts';
+import { BOS } from '../../src/lm/special-tokens.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
-import { runTrainingJob, type ModelMetrics, type RunSummary } from '../../src/training/job.ts';
+import { runTrainingJob } from '../../src/training/job.ts';
+import { readModelMetrics } from '../../src/training/metrics.ts';
+import { readRunSummary, type RunSummary } from '../../src/training/run-summary.ts';
 import type { JobSettings } from '../../src/training/job-settings.ts';
-import { TINY_CORPUS, teachSentences, templatedCorpus } from './corpus.ts';
+import { TINY_CORPUS, longRangeCorpus, teachSentences, templatedCorpus } from './corpus.ts';
 
 let dir: string;
 let store: Store;
@@ -29,7 +33,7 @@ async function trainFull(guildId: string, settings: Partial<JobSettings> = {}): 
   const run = store.claimNextRun()!;
   const result = await runTrainingJob(store, run, { settings: { budgetMinutes: 1, ...settings } });
   expect(result.status).toBe('succeeded');
-  return store.getRun(run.id)!.summary as RunSummary;
+  return readRunSummary(store.getRun(run.id)!.summary);
 }
 
 describe('serving the better of the LSTM and the n-gram model', () => {
@@ -40,13 +44,45 @@ describe('serving the better of the LSTM and the n-gram model', () => {
       hyperparameters: { validationFraction: 0.3, maxEpochs: 1, embeddingSize: 4, hiddenSize: 4, learningRate: 0.001 },
     });
 
-    const metrics = store.servingModel('g')!.metrics as ModelMetrics;
+    const metrics = readModelMetrics(store.servingModel('g')!.metrics);
     expect(metrics.servedModel?.served).toBe('kneser-ney');
     expect(metrics.servedModel!.kneserNeyPerplexity).toBeLessThan(metrics.servedModel!.lstmPerplexity);
     expect(metrics.servedModel!.lstmPerplexity).toBeCloseTo(Math.exp(metrics.history[0]!.validationLoss!), 6);
     expect(summary.note).toMatch(/n-gram model answers/);
 
     await expectServedNgram(store);
+  });
+
+  it('serves the mixture of both when it predicts the validation sentences better than either', async () => {
+    teachSentences(store, 'g', longRangeCorpus());
+    // After fourteen epochs the network predicts about as well as the 3-gram, wrong in other places.
+    const summary = await trainFull('g', { hyperparameters: { validationFraction: 0.3, maxEpochs: 14, embeddingSize: 8, hiddenSize: 16 } });
+
+    const choice = readModelMetrics(store.servingModel('g')!.metrics).servedModel!;
+    expect(choice.served).toBe('mix');
+    expect(choice.lstmWeight).toBeGreaterThan(0.1);
+    expect(choice.lstmWeight).toBeLessThan(0.9);
+    expect(choice.mixPerplexity).toBeLessThan(Math.min(choice.lstmPerplexity, choice.kneserNeyPerplexity));
+    expect(summary.note).toMatch(/LSTM \+ 3-gram mixture answers \(λ 0\.\d\d\)/);
+
+    const registry = new ModelRegistry(store);
+    try {
+      const serving = (await registry.get('g'))!;
+      expect(serving.kind).toBe('mix');
+      const { vocabulary } = serving;
+      const corpus = store.corpus('g').sentences.map((tokens) => vocabulary.encode(tokens).ids);
+      const trigram = KneserNeyTrigram.trainWithUnknownWords(corpus, vocabulary.size);
+      for (const context of corpus.map((ids) => [BOS, ...ids.slice(0, 4)])) {
+        const lstm = serving.lstm.nextDistribution(context);
+        const kneserNey = trigram.distribution(context);
+        const served = serving.language.model.nextDistribution(context);
+        for (const id of [vocabulary.idOf('鱼'), vocabulary.idOf('骨头'), vocabulary.idOf('睡觉')]) {
+          expect(served[id]).toBeCloseTo(choice.lstmWeight * lstm[id]! + (1 - choice.lstmWeight) * kneserNey[id]!, 6);
+        }
+      }
+    } finally {
+      registry.dispose();
+    }
   });
 
   it('serves the n-gram model of an in-memory store, counted in this thread', async () => {
@@ -66,7 +102,7 @@ describe('serving the better of the LSTM and the n-gram model', () => {
     teachSentences(store, 'g', TINY_CORPUS);
     await trainFull('g');
 
-    expect((store.servingModel('g')!.metrics as ModelMetrics).servedModel).toBeNull();
+    expect(readModelMetrics(store.servingModel('g')!.metrics).servedModel).toBeNull();
     const registry = new ModelRegistry(store);
     try {
       const serving = (await registry.get('g'))!;
@@ -78,15 +114,27 @@ describe('serving the better of the LSTM and the n-gram model', () => {
     }
   });
 
-  it('chooses the LSTM when its validation loss is lower than the n-gram model’s', () => {
-    const train = [[4, 5, 6], [4, 5, 7], [4, 5, 6]];
-    const validation = [[4, 5, 6]];
-    const perfect = chooseServedModel(0.01, train, validation, 8);
-    expect(perfect.served).toBe('lstm');
-    expect(perfect.targets).toBe(4);
-    const uniform = chooseServedModel(Math.log(8), train, validation, 8);
-    expect(uniform.served).toBe('kneser-ney');
-    expect(uniform.kneserNeyPerplexity).toBeLessThan(uniform.lstmPerplexity);
+  it("serves the LSTM, without a history, when the model's metrics do not read, and logs why", async () => {
+    teachSentences(store, 'g', TINY_CORPUS);
+    await trainFull('g');
+    const database = new Database(path.join(dir, 'bot.sqlite'));
+    database.prepare('UPDATE models SET metrics = ?').run(JSON.stringify({ ...readModelMetrics(store.servingModel('g')!.metrics), bestEpoch: null }));
+    database.close();
+    const logFile = path.join(dir, 'bot.log');
+    const logger = createLogger({ level: 'warn', destination: { file: logFile } });
+    const registry = new ModelRegistry(store, logger);
+    try {
+      const serving = (await registry.get('g'))!;
+      expect(serving).toMatchObject({ kind: 'lstm', history: [], keptWeights: null });
+      const prediction = predictNextWords(serving.language, '我 喜欢', 1);
+      expect(prediction.status === 'ok' && prediction.predictions[0]?.word).toBe('吃');
+    } finally {
+      registry.dispose();
+    }
+    logger.flush();
+    const warning = JSON.parse(fs.readFileSync(logFile, 'utf8').trim()) as { msg: string; err: { message: string } };
+    expect(warning.msg).toBe('serving model metrics could not be read; the LSTM answers');
+    expect(warning.err.message).toBe('metrics.bestEpoch must be a number, got null');
   });
 });
 
@@ -104,7 +152,7 @@ async function expectServedNgram(source: Store): Promise<void> {
 
     const { vocabulary } = serving;
     const encoded = source.corpus('g').sentences.map((tokens) => vocabulary.encode(tokens).ids);
-    const trained = KneserNeyTrigram.train(encoded, vocabulary.size);
+    const trained = KneserNeyTrigram.trainWithUnknownWords(encoded, vocabulary.size);
     for (const context of [[], ...encoded.map((ids) => ids.slice(0, 2)), ...encoded.map((ids) => ids.slice(2, 4))]) {
       expect(serving.language.model.nextDistribution(context)).toEqual(trained.distribution(context));
     }

@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TrainingProgress } from '../../src/app/services.ts';
+import type { RunProgress } from '../../src/app/services.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { createTrainingService, type TrainingConfig, type TrainingService } from '../../src/training/service.ts';
 import { FakeClock } from './fake-clock.ts';
 import { ScriptedRunner } from './scripted-runner.ts';
 
 const MINUTE = 60_000;
-const config: TrainingConfig = { intervalMinutes: 10, minNewSentences: 3, concurrency: 1, budgetMinutes: 5 };
+const config: TrainingConfig = { intervalMinutes: 10, retrainMinChanges: 3, concurrency: 1, budgetMinutes: 5 };
 
 /** Lets settled jobs be recorded (their outcome is handled in promise callbacks). */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -166,9 +166,9 @@ describe('training scheduler', () => {
     teach('g', 3);
     const svc = startService();
     const handle = svc.activeRun('g')!;
-    const seen: TrainingProgress[] = [];
+    const seen: RunProgress[] = [];
     handle.onProgress((progress) => seen.push(progress));
-    const events: TrainingProgress[] = [];
+    const events: RunProgress[] = [];
     svc.on('progress', (progress) => events.push(progress));
     const promoted: Array<[string, number, number | undefined]> = [];
     svc.on('modelPromoted', (guildId, version) =>
@@ -253,7 +253,7 @@ describe('training scheduler', () => {
 
   it('refuses a configuration that cannot schedule anything', () => {
     expect(() => startService({ concurrency: 0 })).toThrow(/concurrency/);
-    expect(() => startService({ minNewSentences: 1.5 })).toThrow(/minNewSentences/);
+    expect(() => startService({ retrainMinChanges: 1.5 })).toThrow(/retrainMinChanges/);
     expect(() => startService({ intervalMinutes: Number.NaN })).toThrow(/intervalMinutes/);
   });
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TrainingProgress } from '../../src/app/services.ts';
+import type { RunProgress } from '../../src/app/services.ts';
 import { activeBackend, initBackend } from '../../src/lm/backend.ts';
 import { unpackModel } from '../../src/lm/model-package.ts';
 import { BOS } from '../../src/lm/special-tokens.ts';
@@ -40,7 +40,7 @@ function startService(options: Partial<TrainingServiceOptions> = {}): TrainingSe
   service = createTrainingService({
     store,
     dbPath,
-    config: { intervalMinutes: 60, minNewSentences: 1000, concurrency: 1, budgetMinutes: 1 },
+    config: { intervalMinutes: 60, retrainMinChanges: 1000, concurrency: 1, budgetMinutes: 1 },
     ...options,
   });
   service.start();
@@ -62,7 +62,7 @@ function modelVersions(): Array<[number, string]> {
 describe('training in a worker thread', () => {
   it('trains in the worker, streams progress and announces the promoted model after the commit', async () => {
     const svc = startService();
-    const events: TrainingProgress[] = [];
+    const events: RunProgress[] = [];
     svc.on('progress', (progress) => events.push(progress));
     const announced: Array<[string, number, number | undefined]> = [];
     svc.on('modelPromoted', (guildId, version) => announced.push([guildId, version, store.servingModelInfo(guildId)?.version]));

@@ -26,6 +26,8 @@ export const en = {
     window: 'Fixed window (3-gram) vs recurrence',
   },
   footer: (version: number) => `-# model v${version} · every figure was measured for this request`,
+  answeredBy: (model: string, predicted: string, probability: string, lstmPredicted: string, lstmProbability: string) =>
+    `\`/predict\` is answered by the ${model}, which predicts ${predicted} (${probability}) here; what follows takes apart the LSTM alone, which predicts ${lstmPredicted} (${lstmProbability}).`,
   exampleNote: (text: string) => `No text given, so this explains an example from this server's sentences: ${text}.`,
   unknownTopic: (topic: string, topics: string) => `There is no topic \`${topic}\`; choose one of ${topics}.`,
   allUnknown: 'None of these words is in the vocabulary, so there is no prediction to take apart.',

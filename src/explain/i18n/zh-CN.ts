@@ -25,6 +25,8 @@ export const zhCN: ExplainMessages = {
     window: '固定窗口（三元模型）与循环',
   },
   footer: (version: number) => `-# 模型 v${version} · 所有数字都是为这次请求实时测得的`,
+  answeredBy: (model: string, predicted: string, probability: string, lstmPredicted: string, lstmProbability: string) =>
+    `\`/predict\` 由 ${model} 回答，这里预测 ${predicted}（${probability}）；下面拆开来看的是单独的 LSTM，它预测 ${lstmPredicted}（${lstmProbability}）。`,
   exampleNote: (text: string) => `没有输入文字，这里用本服务器的一句话作例子：${text}。`,
   unknownTopic: (topic: string, topics: string) => `没有 \`${topic}\` 这个主题；请从 ${topics} 中选择。`,
   allUnknown: '这些词都不在词表里，没有可以拆开来看的预测。',

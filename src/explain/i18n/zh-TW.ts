@@ -25,6 +25,8 @@ export const zhTW: ExplainMessages = {
     window: '固定窗口（三元模型）與循環',
   },
   footer: (version: number) => `-# 模型 v${version} · 所有數字都是為這次請求即時測得的`,
+  answeredBy: (model: string, predicted: string, probability: string, lstmPredicted: string, lstmProbability: string) =>
+    `\`/predict\` 由 ${model} 回答，這裡預測 ${predicted}（${probability}）；下面拆開來看的是單獨的 LSTM，它預測 ${lstmPredicted}（${lstmProbability}）。`,
   exampleNote: (text: string) => `沒有輸入文字，這裡用本伺服器的一句話當例子：${text}。`,
   unknownTopic: (topic: string, topics: string) => `沒有 \`${topic}\` 這個主題；請從 ${topics} 中選擇。`,
   allUnknown: '這些詞都不在詞表裡，沒有可以拆開來看的預測。',

@@ -4,12 +4,15 @@
  *
  * @module
  */
-import { barTable, inlineCode, joinTokens, percent } from '../../commands/render.ts';
 import type { StepGradients } from '../../lm/explain/gradients.ts';
 import type { ExplainedInput } from '../../lm/explain/input.ts';
 import type { Occlusion } from '../../lm/explain/occlusion.ts';
 import { UNK } from '../../lm/special-tokens.ts';
+import { detokenize } from '../../lm/tokenizer.ts';
 import type { Vocabulary } from '../../lm/vocabulary.ts';
+import { barTable } from '../../text/bars.ts';
+import { inlineCode } from '../../text/markdown.ts';
+import { percent } from '../../text/percent.ts';
 import { points, positionLabel, scientific, wordNumbers } from '../format.ts';
 import type { ExplainMessages } from '../i18n/index.ts';
 import { codeBlocks, type Section } from '../pages.ts';
@@ -36,7 +39,7 @@ export function memorySection(
   const target = inlineCode(vocabulary.tokenOf(input.targetId));
   const numbers = wordNumbers(input.positions);
   const read = input.positions.filter((position) => !position.start).map((position) => position.token);
-  const blocks = [m.memory.intro(inlineCode(joinTokens(read)), target, percent(hidden.baseline))];
+  const blocks = [m.memory.intro(inlineCode(detokenize(read)), target, percent(hidden.baseline))];
 
   const largestDrop = Math.max(0, ...hidden.effects.map((effect) => -effect.change));
   const effects = new Map(hidden.effects.map((effect) => [effect.position, effect]));

@@ -4,12 +4,14 @@
  *
  * @module
  */
-import { inlineCode, joinTokens, percent } from '../../commands/render.ts';
 import type { FixedWindowComparison } from '../../lm/explain/fixed-window.ts';
 import type { StepGradients } from '../../lm/explain/gradients.ts';
 import type { ExplainedInput } from '../../lm/explain/input.ts';
 import type { Occlusion } from '../../lm/explain/occlusion.ts';
+import { detokenize } from '../../lm/tokenizer.ts';
 import type { Vocabulary } from '../../lm/vocabulary.ts';
+import { inlineCode } from '../../text/markdown.ts';
+import { percent } from '../../text/percent.ts';
 import { factor, points } from '../format.ts';
 import type { ExplainMessages } from '../i18n/index.ts';
 import type { Section } from '../pages.ts';
@@ -38,7 +40,7 @@ export function overviewSection(
   } else {
     const { input, occlusion, gradients, comparison } = example;
     const predicted = inlineCode(vocabulary.tokenOf(input.targetId));
-    lines.push(m.overview.example(inlineCode(joinTokens(input.tokens)), predicted, percent(input.targetProbability), inlineCode(example.actualNext)));
+    lines.push(m.overview.example(inlineCode(detokenize(input.tokens)), predicted, percent(input.targetProbability), inlineCode(example.actualNext)));
     const strongest = occlusion.effects.reduce<(typeof occlusion.effects)[number] | undefined>(
       (best, effect) => (best === undefined || effect.change < best.change ? effect : best),
       undefined,

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { bar } from '../../commands/render.ts';
 import type { ForwardTimings } from '../../lm/explain/timing.ts';
+import { bar } from '../../text/bars.ts';
 import { columns, factor, milliseconds } from '../format.ts';
 import type { ExplainMessages } from '../i18n/index.ts';
 import { codeBlocks, type Section } from '../pages.ts';

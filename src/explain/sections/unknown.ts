@@ -4,9 +4,10 @@
  *
  * @module
  */
-import { inlineCode, percent } from '../../commands/render.ts';
-import type { PredictedWord } from '../../lm/predict.ts';
 import type { RareAndUnknownWords } from '../../lm/explain/rare-words.ts';
+import type { PredictedWord } from '../../lm/predict.ts';
+import { inlineCode } from '../../text/markdown.ts';
+import { percent } from '../../text/percent.ts';
 import type { ExplainMessages } from '../i18n/index.ts';
 import type { Section } from '../pages.ts';
 

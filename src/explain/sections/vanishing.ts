@@ -4,10 +4,11 @@
  *
  * @module
  */
-import { bar, inlineCode } from '../../commands/render.ts';
 import { magnitudeDrops, type StepGradients } from '../../lm/explain/gradients.ts';
 import type { ExplainedInput } from '../../lm/explain/input.ts';
 import type { Vocabulary } from '../../lm/vocabulary.ts';
+import { bar } from '../../text/bars.ts';
+import { inlineCode } from '../../text/markdown.ts';
 import { columns, factor, positionLabel, scientific, wordNumbers } from '../format.ts';
 import type { ExplainMessages } from '../i18n/index.ts';
 import { codeBlocks, type Section } from '../pages.ts';

@@ -4,9 +4,11 @@
  *
  * @module
  */
-import { inlineCode, joinTokens, percent } from '../../commands/render.ts';
 import { TRIGRAM_WINDOW, type FixedWindowComparison } from '../../lm/explain/fixed-window.ts';
 import type { ExplainedInput } from '../../lm/explain/input.ts';
+import { detokenize } from '../../lm/tokenizer.ts';
+import { inlineCode } from '../../text/markdown.ts';
+import { percent } from '../../text/percent.ts';
 import { columns } from '../format.ts';
 import type { ExplainMessages } from '../i18n/index.ts';
 import { codeBlocks, type Section } from '../pages.ts';
@@ -14,7 +16,7 @@ import { codeBlocks, type Section } from '../pages.ts';
 /** The fixed-window section. */
 export function windowSection(m: ExplainMessages, input: ExplainedInput, comparison: FixedWindowComparison): Section {
   const words = input.positions.filter((position) => !position.start).map((position) => position.token);
-  const windowWords = inlineCode(joinTokens(words.slice(-TRIGRAM_WINDOW)));
+  const windowWords = inlineCode(detokenize(words.slice(-TRIGRAM_WINDOW)));
   const blocks = [m.window.intro(words.length, windowWords)];
   const rows = Array.from({ length: Math.max(comparison.lstm.length, comparison.trigram.length) }, (_, rank) => {
     const cell = (word: { word: string; probability: number } | undefined): string[] =>

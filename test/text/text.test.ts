@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { bar, barTable, codeBlock, displayWidth, inlineCode, joinTokens, progressBar, truncate, truncateToWidth } from '../../src/commands/render.ts';
-import { formatDuration, formatRelativeTime, resolveLanguage } from '../../src/i18n/index.ts';
+import { bar, barTable, progressBar } from '../../src/text/bars.ts';
+import { truncate } from '../../src/text/limits.ts';
+import { codeBlock, inlineCode } from '../../src/text/markdown.ts';
+import { displayWidth, truncateToWidth } from '../../src/text/width.ts';
 
-describe('render helpers', () => {
+describe('text helpers', () => {
   it('counts CJK characters and emoji as two cells and combining marks as none', () => {
     expect(displayWidth('cat')).toBe(3);
     expect(displayWidth('猫咪')).toBe(4);
@@ -48,33 +50,8 @@ describe('render helpers', () => {
     expect(codeBlock('x ``` y')).not.toMatch(/x ```/);
   });
 
-  it('joins tokens with spaces only between words of spaced scripts', () => {
-    expect(joinTokens(['我', '喜欢', '猫', '。'])).toBe('我喜欢猫。');
-    expect(joinTokens(['hello', ',', 'world', '!'])).toBe('hello, world!');
-    expect(joinTokens(['i', 'like', '猫'])).toBe('i like猫');
-  });
-
   it('truncates without splitting a surrogate pair', () => {
     expect(truncate('ab😀cd', 4)).toBe('ab…');
     expect(truncate('abc', 4)).toBe('abc');
-  });
-});
-
-describe('i18n', () => {
-  it('maps Discord locales to a language, falling back to English', () => {
-    expect(resolveLanguage('zh-CN')).toBe('zh-CN');
-    expect(resolveLanguage('zh-TW')).toBe('zh-TW');
-    expect(resolveLanguage('zh-HK')).toBe('zh-TW');
-    expect(resolveLanguage('en-US')).toBe('en');
-    expect(resolveLanguage('fr')).toBe('en');
-  });
-
-  it('formats durations and relative times in the member’s language', () => {
-    expect(formatDuration(75, 'en-US')).toBe('1 min 15 s');
-    expect(formatDuration(3720, 'zh-CN')).toBe('1小时2分');
-    expect(formatRelativeTime(0, 5 * 60_000, 'en-US')).toBe('5 minutes ago');
-    expect(formatRelativeTime(0, 5 * 60_000, 'zh-CN')).toBe('5分钟前');
-    expect(formatRelativeTime(3 * 86_400_000, 0, 'zh-TW')).toBe('3 天後');
-    expect(formatRelativeTime(0, 400 * 86_400_000, 'en')).toBe('last year');
   });
 });

@@ -1,0 +1,101 @@
+/**
+ * The uses counted for the commands' cooldown rules ({@link CooldownRule}), kept by the
+ * dispatcher: a sliding window per rule, keyed by member in a server or by server.
+ *
+ * @module
+ */
+import type { CooldownRule, CooldownSettings } from './types.ts';
+
+/**
+ * A sliding-window rate limit per key, as in the discord.js guide's cooldowns, but allowing a
+ * burst of `limit` uses per window instead of one.
+ */
+export class SlidingWindowLimit {
+  private readonly uses = new Map<string, number[]>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Records a use if allowed; otherwise says how long until the next one is. */
+  take(key: string): { allowed: true } | { allowed: false; retryAfterMs: number } {
+    const now = this.now();
+    const recent = (this.uses.get(key) ?? []).filter((time) => now - time < this.windowMs);
+    if (recent.length >= this.limit) {
+      this.uses.set(key, recent);
+      return { allowed: false, retryAfterMs: recent[0]! + this.windowMs - now };
+    }
+    recent.push(now);
+    this.uses.set(key, recent);
+    return { allowed: true };
+  }
+
+  /** Gives back the last use of a key, for a use that turned out not to count. */
+  refund(key: string): void {
+    this.uses.get(key)?.pop();
+  }
+}
+
+/** Who is running a command, as cooldown keys need it. */
+export interface CooldownSubject {
+  guildId: string;
+  userId: string;
+}
+
+/** The result of {@link CommandCooldowns.take}. */
+export type CooldownTake =
+  | { allowed: true; refund(): void }
+  | { allowed: false; rule: CooldownRule; retryAfterMs: number };
+
+/**
+ * The windows of every command's cooldown rules, with the limits read from the configuration. A
+ * window belongs to a rule declaration: a rule object shared by several commands counts their runs
+ * together.
+ */
+export class CommandCooldowns {
+  private readonly windows = new Map<CooldownRule, SlidingWindowLimit>();
+
+  /**
+   * @param settings - the configured limits; without them no rule limits anything (tools and
+   *   benchmarks that drive the commands directly).
+   */
+  constructor(
+    private readonly settings: CooldownSettings | undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Counts a run against every rule, or against none when one of them is at its limit. An allowed
+   * take's `refund` gives the uses back, for a run that did not count.
+   */
+  take(rules: readonly CooldownRule[], subject: CooldownSubject): CooldownTake {
+    const taken: { window: SlidingWindowLimit; key: string }[] = [];
+    const refund = (): void => {
+      for (const { window, key } of taken) window.refund(key);
+    };
+    for (const rule of rules) {
+      const window = this.windowOf(rule);
+      if (window === null) continue;
+      const key = rule.per === 'member' ? `${subject.guildId}:${subject.userId}` : subject.guildId;
+      const use = window.take(key);
+      if (!use.allowed) {
+        refund();
+        return { allowed: false, rule, retryAfterMs: use.retryAfterMs };
+      }
+      taken.push({ window, key });
+    }
+    return { allowed: true, refund };
+  }
+
+  private windowOf(rule: CooldownRule): SlidingWindowLimit | null {
+    if (this.settings === undefined) return null;
+    let window = this.windows.get(rule);
+    if (window === undefined) {
+      window = new SlidingWindowLimit(rule.limit(this.settings), rule.windowMs, this.now);
+      this.windows.set(rule, window);
+    }
+    return window;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The `guilds` table: one row per guild that ever had a sentence, model or run, holding its corpus
+ * revision and the last model version it handed out.
+ *
+ * @module
+ */
+import { StoreError } from './errors.ts';
+import { Table } from './table.ts';
+
+/** @internal the store's guild statements; use {@link Store}. */
+export class GuildTable extends Table {
+  readonly #ids = this.db.prepare<[], string>('SELECT id FROM guilds ORDER BY id').pluck();
+
+  /** Ids of every guild the store knows (one that ever had a sentence, model or run). */
+  guildIds(): string[] {
+    return this.#ids.all();
+  }
+
+  readonly #ensure = this.db.prepare<[string, number], unknown>(
+    'INSERT INTO guilds (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING',
+  );
+
+  /** Registers the guild on its first sentence, model or run. */
+  ensureGuild(guildId: string): void {
+    this.#ensure.run(guildId, Date.now());
+  }
+
+  readonly #revision = this.db.prepare<[string], number>('SELECT corpus_revision FROM guilds WHERE id = ?').pluck();
+
+  /** Current corpus revision of a guild (0 for an unknown guild). */
+  corpusRevision(guildId: string): number {
+    return this.#revision.get(guildId) ?? 0;
+  }
+
+  readonly #bumpRevision = this.db.prepare<[number, string], unknown>(
+    'UPDATE guilds SET corpus_revision = corpus_revision + ? WHERE id = ?',
+  );
+
+  /** Moves the corpus revision by one per sentence added or removed. */
+  bumpRevision(guildId: string, by: number): void {
+    if (by > 0) this.#bumpRevision.run(by, guildId);
+  }
+
+  readonly #nextModelVersion = this.db.prepare<[string], number>(
+    `UPDATE guilds SET last_model_version = last_model_version + 1 WHERE id = ?
+     RETURNING last_model_version`,
+  ).pluck();
+
+  /** Hands out the guild's next model version (never reused, even after pruning). */
+  nextModelVersion(guildId: string): number {
+    const version = this.#nextModelVersion.get(guildId);
+    if (version === undefined) throw new StoreError(`guild ${guildId} vanished`);
+    return version;
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * The `training_runs` table: the training queue and its history. At most one run per guild is
+ * queued or running; a claimed run records its owner process and a heartbeat so that a run cut
+ * short by a crash can be told from one another process still works on.
+ *
+ * @module
+ */
+import type { Database as Connection } from 'better-sqlite3';
+import { StoreError } from './errors.ts';
+import type { GuildTable } from './guilds.ts';
+import { RUN_COLUMNS, toJson, toRun, type RunRow } from './rows.ts';
+import { PROCESS_RUN_OWNER, runOwnerHasEnded } from './run-owner.ts';
+import { Table } from './table.ts';
+import type {
+  EnqueueResult,
+  FinishedRunStatus,
+  FinishRunInput,
+  InterruptedRun,
+  InterruptedRunsOptions,
+  RetrainCandidate,
+  RunKind,
+  RunRequest,
+  RunTrigger,
+  TrainingRun,
+} from './types.ts';
+
+/**
+ * How old the heartbeat of another process's run may be before the run counts as interrupted.
+ * Training writes one at least every few seconds, but a long synchronous step (scoring a large
+ * held-out set, say) holds it back: this must exceed the longest such step.
+ */
+export const DEFAULT_STALE_RUN_MS = 10 * 60_000;
+
+/** @internal the store's training-run statements; use {@link Store}. */
+export class RunTable extends Table {
+  constructor(
+    db: Connection,
+    private readonly guilds: GuildTable,
+  ) {
+    super(db);
+  }
+
+  readonly #insert = this.db.prepare<
+    {
+      guildId: string;
+      kind: RunKind;
+      trigger: RunTrigger;
+      requestedBy: string | null;
+      createdAt: number;
+    },
+    RunRow
+  >(
+    `INSERT INTO training_runs (guild_id, status, kind, "trigger", requested_by, created_at)
+     VALUES (@guildId, 'queued', @kind, @trigger, @requestedBy, @createdAt)
+     RETURNING ${RUN_COLUMNS}`,
+  );
+
+  /**
+   * Queues a training run for the guild, unless it already has a queued or running one, which
+   * is returned instead (`created: false`): one job per guild.
+   */
+  enqueueRun(guildId: string, request: RunRequest): EnqueueResult {
+    return this.db.transaction((): EnqueueResult => {
+      const active = this.activeRun(guildId);
+      if (active) return { run: active, created: false };
+      return { run: this.#insertQueuedRun(guildId, request), created: true };
+    }).immediate();
+  }
+
+  #insertQueuedRun(guildId: string, request: RunRequest): TrainingRun {
+    this.guilds.ensureGuild(guildId);
+    const row = this.#insert.get({
+      guildId,
+      kind: request.kind,
+      trigger: request.trigger,
+      requestedBy: request.requestedBy ?? null,
+      createdAt: Date.now(),
+    });
+    if (!row) throw new StoreError('run insert returned no row');
+    return toRun(row);
+  }
+
+  readonly #claimNext = this.db.prepare<{ now: number; owner: string }, RunRow>(
+    // A single statement, so no other connection can claim the same run in between.
+    `UPDATE training_runs SET status = 'running', started_at = @now, heartbeat_at = @now, owner = @owner
+     WHERE id = (SELECT id FROM training_runs WHERE status = 'queued'
+                 ORDER BY created_at, id LIMIT 1)
+     RETURNING ${RUN_COLUMNS}`,
+  );
+
+  /**
+   * Atomically moves the oldest queued run (of any guild) to running, owned by this process, or
+   * returns undefined.
+   */
+  claimNextRun(): TrainingRun | undefined {
+    const row = this.#claimNext.get({ now: Date.now(), owner: PROCESS_RUN_OWNER });
+    return row && toRun(row);
+  }
+
+  readonly #claimById = this.db.prepare<{ now: number; owner: string; id: number }, RunRow>(
+    `UPDATE training_runs SET status = 'running', started_at = @now, heartbeat_at = @now, owner = @owner
+     WHERE id = @id AND status = 'queued'
+     RETURNING ${RUN_COLUMNS}`,
+  );
+
+  /**
+   * Claims one particular queued run for this process (for an operator's command that trains one
+   * guild now).
+   * @returns undefined when that run is not queued any more.
+   */
+  claimRun(id: number): TrainingRun | undefined {
+    const row = this.#claimById.get({ now: Date.now(), owner: PROCESS_RUN_OWNER, id });
+    return row && toRun(row);
+  }
+
+  readonly #updateProgress = this.db.prepare<[string, number, number], unknown>(
+    "UPDATE training_runs SET progress = ?, heartbeat_at = ? WHERE id = ? AND status = 'running'",
+  );
+
+  /** Records a running run's progress (a heartbeat too). @returns false when the run is not running. */
+  updateRunProgress(id: number, progress: unknown): boolean {
+    return this.#updateProgress.run(toJson(progress, 'progress'), Date.now(), id).changes > 0;
+  }
+
+  readonly #heartbeat = this.db.prepare<[number, number], unknown>(
+    "UPDATE training_runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'",
+  );
+
+  /**
+   * Records that a running run is still being worked on (see {@link failInterruptedRuns}).
+   * @returns false when the run is not running (finished, or failed as interrupted meanwhile).
+   */
+  heartbeatRun(id: number): boolean {
+    return this.#heartbeat.run(Date.now(), id).changes > 0;
+  }
+
+  readonly #finish = this.db.prepare<
+    {
+      id: number;
+      status: FinishedRunStatus;
+      error: string | null;
+      modelId: number | null;
+      summary: string | null;
+      finishedAt: number;
+    },
+    RunRow
+  >(
+    `UPDATE training_runs
+     SET status = @status, error = @error, model_id = @modelId, summary = @summary,
+         finished_at = @finishedAt
+     WHERE id = @id AND status IN ('queued', 'running')
+     RETURNING ${RUN_COLUMNS}`,
+  );
+
+  /**
+   * Ends a queued or running run.
+   * @returns the finished run, or undefined when it was not active (already finished or unknown)
+   */
+  finishRun(id: number, outcome: FinishRunInput): TrainingRun | undefined {
+    const row = this.#finish.get({
+      id,
+      status: outcome.status,
+      error: outcome.error ?? null,
+      modelId: outcome.modelId ?? null,
+      summary: outcome.summary === undefined ? null : toJson(outcome.summary, 'summary'),
+      finishedAt: Date.now(),
+    });
+    return row && toRun(row);
+  }
+
+  readonly #byId = this.db.prepare<[number], RunRow>(`SELECT ${RUN_COLUMNS} FROM training_runs WHERE id = ?`);
+
+  /** A run by id. */
+  getRun(id: number): TrainingRun | undefined {
+    const row = this.#byId.get(id);
+    return row && toRun(row);
+  }
+
+  readonly #active = this.db.prepare<[string], RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM training_runs
+     WHERE guild_id = ? AND status IN ('queued', 'running')`,
+  );
+
+  /** The guild's queued or running run, if any. */
+  activeRun(guildId: string): TrainingRun | undefined {
+    const row = this.#active.get(guildId);
+    return row && toRun(row);
+  }
+
+  readonly #latest = this.db.prepare<[string, number], RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM training_runs WHERE guild_id = ? ORDER BY id DESC LIMIT ?`,
+  );
+
+  /** The guild's most recent runs, newest first. */
+  latestRuns(guildId: string, limit: number): TrainingRun[] {
+    return this.#latest.all(guildId, Math.max(0, Math.floor(limit))).map(toRun);
+  }
+
+  readonly #running = this.db.prepare<[], RunRow>(`SELECT ${RUN_COLUMNS} FROM training_runs WHERE status = 'running'`);
+  readonly #failInterrupted = this.db.prepare<[number, number], RunRow>(
+    `UPDATE training_runs SET status = 'failed', error = 'interrupted', finished_at = ?
+     WHERE id = ? AND status = 'running'
+     RETURNING ${RUN_COLUMNS}`,
+  );
+
+  /**
+   * Finds the runs marked running that nobody works on any more, marks each failed with error
+   * 'interrupted' and queues a fresh run of the same kind for its guild. A running run is
+   * interrupted when:
+   * - this process claimed it and it is not among `activeRunIds` (at start-up: every run this
+   *   process claimed before);
+   * - the process that claimed it ran on this host and has ended, or it has no owner (a run
+   *   claimed before owners were recorded);
+   * - another process claimed it and its heartbeat is older than `staleAfterMs` (a process on
+   *   another host, or one that hangs).
+   */
+  failInterruptedRuns(options: InterruptedRunsOptions = {}): InterruptedRun[] {
+    const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_RUN_MS;
+    const active = new Set(options.activeRunIds ?? []);
+    const isInterrupted = (run: TrainingRun, now: number): boolean => {
+      if (run.owner === PROCESS_RUN_OWNER) return !active.has(run.id);
+      if (run.owner === null || runOwnerHasEnded(run.owner)) return true;
+      return now - (run.heartbeatAt ?? run.startedAt ?? 0) > staleAfterMs;
+    };
+    return this.db.transaction((): InterruptedRun[] => {
+      const now = Date.now();
+      return this.#running
+        .all()
+        .map(toRun)
+        .filter((run) => isInterrupted(run, now))
+        .map((run) => {
+          const row = this.#failInterrupted.get(now, run.id);
+          if (row === undefined) throw new StoreError(`running run ${run.id} vanished`);
+          const interrupted = toRun(row);
+          return { interrupted, requeued: this.#insertQueuedRun(interrupted.guildId, interrupted) };
+        });
+    }).immediate();
+  }
+
+  readonly #retrainCandidates = this.db.prepare<[number], RetrainCandidate>(
+    `SELECT guildId, corpusRevision, baselineRevision,
+            corpusRevision - baselineRevision AS changes
+     FROM (SELECT g.id AS guildId, g.corpus_revision AS corpusRevision,
+                  coalesce((SELECT m.corpus_revision FROM models m WHERE m.guild_id = g.id
+                            ORDER BY m.version DESC LIMIT 1), 0) AS baselineRevision
+           FROM guilds g
+           WHERE NOT EXISTS (SELECT 1 FROM training_runs r
+                             WHERE r.guild_id = g.id AND r.status IN ('queued', 'running')))
+     WHERE corpusRevision - baselineRevision >= ?
+     ORDER BY guildId`,
+  );
+
+  /**
+   * Guilds with at least `retrainMinChanges` sentence additions/removals since their newest stored
+   * model (whatever its status) and no queued or running run. Measuring from the newest model
+   * rather than the serving one means a model rejected by a quality check, or a deliberate
+   * rollback, does not make the scheduler retrain on unchanged data again and again.
+   */
+  guildsNeedingRetrain(retrainMinChanges: number): RetrainCandidate[] {
+    if (!(retrainMinChanges >= 1)) {
+      throw new StoreError(`retrainMinChanges must be at least 1, got ${retrainMinChanges}`);
+    }
+    return this.#retrainCandidates.all(retrainMinChanges);
+  }
+}
