@@ -18,7 +18,7 @@ import { lstmPredictor } from '../../src/lm/predict.ts';
 import { EOS, UNK } from '../../src/lm/special-tokens.ts';
 import { tokenize } from '../../src/lm/tokenizer.ts';
 import type { Store } from '../../src/store/index.ts';
-import type { ServedKind } from '../../src/lm/served-model.ts';
+import { mixturePredictor, type ServedKind } from '../../src/lm/served-model.ts';
 import { runTrainingJob } from '../../src/training/job.ts';
 import { readModelMetrics } from '../../src/training/metrics.ts';
 import { choiceOption, integerOption, positiveNumberOption, sizesOption } from '../lib/args.ts';
@@ -49,18 +49,19 @@ interface ModelQuality {
 }
 
 /**
- * The models each row scores on the held-out sentences, by JSON key. A new model (say an
- * interpolation of both) is a new key here, its evaluation in {@link evaluateModels}, its figures
- * in the row and its label in
- * {@link MODEL_LABELS}; the table and the JSON pick it up from there.
+ * The models each row scores on the held-out sentences, by JSON key: the LSTM, the 3-gram, and
+ * their mixture with the λ the training job fitted (what the product serves). A new model is a new
+ * key here, its evaluation in {@link evaluateModels} and its label in {@link MODEL_LABELS}; the
+ * table and the JSON pick it up from there.
  */
 interface ModelScores {
   lstm: ModelQuality;
   kneserNey3: ModelQuality;
+  mix: ModelQuality;
 }
 
 /** Column labels of each scored model. */
-const MODEL_LABELS: Record<keyof ModelScores, string> = { lstm: 'LSTM', kneserNey3: 'KN-3' };
+const MODEL_LABELS: Record<keyof ModelScores, string> = { lstm: 'LSTM', kneserNey3: 'KN-3', mix: 'mix' };
 
 /** How the training job trained the LSTM of a row. */
 interface TrainingFigures {
@@ -100,7 +101,9 @@ interface QualityRow {
    * the corpus the vocabulary was built on, so unlike the held-out sentences they have unknown
    * words only when the corpus has more words than the vocabulary keeps. Null without validation.
    */
-  validation: { lstmPerplexity: number; kneserNeyPerplexity: number } | null;
+  validation: { lstmPerplexity: number; kneserNeyPerplexity: number; mixPerplexity: number; lambda: number } | null;
+  /** The hyperparameter candidate that won the training job's search, and how many it compared. */
+  search: { winner: string; candidates: number } | null;
   vocabularySize: number;
   hyperparameters: Hyperparameters;
   training: TrainingFigures;
@@ -194,7 +197,8 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
       try {
         const heldOutIds = heldOut.map((line) => vocabulary.encode(tokenize(line).tokens).ids).filter((ids) => ids.length > 0);
         const corpusIds = store.corpus(GUILD).sentences.map((tokens) => vocabulary.encode(tokens).ids);
-        const results = evaluateModels(heldOutIds, corpusIds, model, vocabulary.size);
+        const lambda = metrics.servedModel?.lstmWeight ?? 1;
+        const results = evaluateModels(heldOutIds, corpusIds, model, vocabulary.size, lambda);
         const hyperparameters = readHyperparameters(stored.hyperparameters);
         return {
           corpus,
@@ -211,7 +215,16 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
           validation:
             metrics.servedModel == null
               ? null
-              : { lstmPerplexity: round(metrics.servedModel.lstmPerplexity, 2), kneserNeyPerplexity: round(metrics.servedModel.kneserNeyPerplexity, 2) },
+              : {
+                  lstmPerplexity: round(metrics.servedModel.lstmPerplexity, 2),
+                  kneserNeyPerplexity: round(metrics.servedModel.kneserNeyPerplexity, 2),
+                  mixPerplexity: round(metrics.servedModel.mixPerplexity, 2),
+                  lambda: round(lambda, 3),
+                },
+          search:
+            metrics.search == null
+              ? null
+              : { winner: metrics.search.trials.find((trial) => trial.outcome === 'won')?.name ?? '–', candidates: metrics.search.trials.length },
           vocabularySize: vocabulary.size,
           hyperparameters,
           training: {
@@ -264,10 +277,14 @@ function evaluateModels(
   corpusIds: readonly number[][],
   model: UnpackedModel['model'],
   vocabularySize: number,
+  lambda: number,
 ): Record<keyof ModelScores, Evaluation> {
+  const lstm = lstmPredictor(model);
+  const kneserNey = KneserNeyTrigram.trainWithUnknownWords(corpusIds, vocabularySize);
   return {
-    lstm: evaluateSplit(heldOutIds, lstmPredictor(model)),
-    kneserNey3: evaluateSplit(heldOutIds, KneserNeyTrigram.train(corpusIds, vocabularySize)),
+    lstm: evaluateSplit(heldOutIds, lstm),
+    kneserNey3: evaluateSplit(heldOutIds, kneserNey),
+    mix: evaluateSplit(heldOutIds, mixturePredictor(lstm, kneserNey, lambda)),
   };
 }
 
@@ -318,6 +335,28 @@ const MODEL_COLUMNS: Column[] = (Object.keys(MODEL_LABELS) as (keyof ModelScores
   { header: `${MODEL_LABELS[key]} ppl known / p(unk)`, cell: (row: QualityRow) => knownAndUnknown(row.models[key]) },
 ]);
 
+/** A model's held-out perplexity relative to another's, as a signed percentage. */
+function relative(model: ModelQuality, baseline: ModelQuality): string {
+  const change = (model.perplexity / baseline.perplexity - 1) * 100;
+  return `${change >= 0 ? '+' : ''}${change.toFixed(1)}%`;
+}
+
+/**
+ * The quality targets for what the product serves (the mixture): never above the 3-gram's
+ * perplexity; from 3,000 sentences 15% below it and a better top-5; from 300 to 1,000 sentences 3%
+ * below it.
+ */
+function targetVerdict(row: Pick<QualityRow, 'sentences' | 'models'>): string {
+  const { mix, kneserNey3 } = row.models;
+  const ratio = mix.perplexity / kneserNey3.perplexity;
+  const missed: string[] = [];
+  if (ratio > 1) missed.push('above KN-3');
+  if (row.sentences >= 3000 && ratio > 0.85) missed.push('not 15% below');
+  if (row.sentences >= 3000 && mix.top5 <= kneserNey3.top5) missed.push('top-5 not above');
+  if (row.sentences >= 300 && row.sentences <= 1000 && ratio > 0.97) missed.push('not 3% below');
+  return missed.length === 0 ? 'met' : `missed: ${missed.join(', ')}`;
+}
+
 function knownAndUnknown(quality: ModelQuality): string {
   return `${quality.knownPerplexity.toFixed(1)} / ${quality.unknownProbability === null ? '–' : quality.unknownProbability.toExponential(1)}`;
 }
@@ -330,7 +369,10 @@ const COLUMNS: Column[] = [
   { header: 'tokens', cell: (row) => whole(row.tokens) },
   { header: 'OOV', cell: (row) => percent(row.oovRate) },
   ...MODEL_COLUMNS,
-  { header: 'serves', cell: (row) => row.served },
+  { header: 'LSTM / mix vs KN-3', cell: (row) => `${relative(row.models.lstm, row.models.kneserNey3)} / ${relative(row.models.mix, row.models.kneserNey3)}` },
+  { header: 'serves (λ)', cell: (row) => `${row.served}${row.validation === null ? '' : ` (${row.validation.lambda})`}` },
+  { header: 'target', cell: (row) => targetVerdict(row) },
+  { header: 'search winner', cell: (row) => (row.search === null ? '–' : `${row.search.winner} (of ${row.search.candidates})`) },
   {
     header: 'training',
     cell: ({ training, hyperparameters: hp }) =>
