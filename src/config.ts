@@ -45,6 +45,10 @@ export interface Config {
   modelVersionsKept: number;
   /** Forced backend; null lets the engine pick the fastest available. */
   tfBackend: TfBackend | null;
+  /** Port of the Prometheus endpoint (0: any free port); null serves no metrics. */
+  metricsPort: number | null;
+  /** Address the metrics endpoint listens on; loopback unless set. */
+  metricsHost: string;
   /** Variables set under an old name, each with what to do about it: the application logs them as warnings. */
   deprecations: readonly ConfigProblem[];
 }
@@ -135,6 +139,28 @@ class EnvReader {
     return match;
   }
 
+  /** A TCP port, 0 (any free port) to 65535; null when unset. */
+  port(variable: string): number | null {
+    const value = this.raw(variable);
+    if (value === null) return null;
+    if (!/^\d+$/.test(value) || Number(value) > 65535) {
+      this.fail(variable, `expected a port number from 0 (any free port) to 65535, got "${value}"`);
+      return null;
+    }
+    return Number(value);
+  }
+
+  /** A host name or IP address to listen on. */
+  host(variable: string, fallback: string): string {
+    const value = this.raw(variable);
+    if (value === null) return fallback;
+    if (!/^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|[0-9A-Fa-f:.]+)$/.test(value)) {
+      this.fail(variable, `expected a host name or IP address such as ${fallback}, got "${value}"`);
+      return fallback;
+    }
+    return value;
+  }
+
   httpUrl(variable: string, fallback: string): string {
     const value = this.raw(variable);
     if (value === null) return fallback;
@@ -196,6 +222,8 @@ export function loadConfig(env: Environment = process.env): Config {
     teachCooldownPerMinute: read.positiveInteger('TEACH_COOLDOWN_PER_MINUTE', 10),
     modelVersionsKept: read.positiveInteger('MODEL_VERSIONS_KEPT', 5),
     tfBackend: read.oneOf('TF_BACKEND', TF_BACKENDS, null),
+    metricsPort: read.port('METRICS_PORT'),
+    metricsHost: read.host('METRICS_HOST', '127.0.0.1'),
     deprecations: read.deprecations,
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);

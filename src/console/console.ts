@@ -9,7 +9,7 @@ import readline from 'node:readline';
 import type { Logger } from 'pino';
 import type { BotServices } from '../app/services.ts';
 import { createRegistry, runAutocomplete, runCommand } from '../commands/dispatch.ts';
-import type { CommandRegistry } from '../commands/dispatch.ts';
+import type { CommandRegistry, DispatchObserver } from '../commands/dispatch.ts';
 import { loadCommands } from '../commands/loader.ts';
 import type { CommandPlugin, CooldownSettings, UserRef } from '../commands/types.ts';
 import { messagesFor } from '../i18n/index.ts';
@@ -34,6 +34,8 @@ export interface ConsoleOptions {
   commands?: readonly CommandPlugin[];
   /** The configured cooldown limits, as the Discord bot applies them. */
   cooldowns: CooldownSettings;
+  /** Told how each command went (the metrics). */
+  observer?: DispatchObserver;
 }
 
 const HISTORY_SIZE = 500;
@@ -64,7 +66,10 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
   const { services, input, output, guildId, user, logger } = options;
   const locale = options.locale ?? 'en';
   const m = messagesFor(locale);
-  const registry = createRegistry(options.commands ?? (await loadCommands()), { cooldowns: options.cooldowns });
+  const registry = createRegistry(options.commands ?? (await loadCommands()), {
+    cooldowns: options.cooldowns,
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
+  });
   const renderer = new TextRenderer(m);
   const interactive = input.isTTY === true;
   const write = (text: string): void => {

@@ -163,6 +163,15 @@ export class SentenceTable extends Table {
     return this.#countMatching.get({ guildId, authorId: null }) ?? 0;
   }
 
+  readonly #countsByGuild = this.db.prepare<[], { guildId: string; sentences: number }>(
+    'SELECT guild_id AS guildId, count(*) AS sentences FROM sentences GROUP BY guild_id ORDER BY guild_id',
+  );
+
+  /** How many sentences each guild has, for the guilds that have any. */
+  sentenceCounts(): { guildId: string; sentences: number }[] {
+    return this.#countsByGuild.all();
+  }
+
   readonly #countContributors = this.db.prepare<[string], number>(
     'SELECT count(DISTINCT author_id) FROM sentences WHERE guild_id = ?',
   ).pluck();

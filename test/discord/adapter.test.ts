@@ -58,12 +58,14 @@ function config(overrides: { devGuildId?: string | null } = {}) {
     teachCooldownPerMinute: 10,
     modelVersionsKept: 5,
     tfBackend: null,
+    metricsPort: null,
+    metricsHost: '127.0.0.1',
     deprecations: [],
   };
 }
 
 async function bot(logger = silent): Promise<RunningBot> {
-  const running = await startBot(config(), services, logger, plugins);
+  const running = await startBot(config(), services, logger, { commands: plugins });
   bots.push(running);
   return running;
 }
