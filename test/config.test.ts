@@ -36,6 +36,9 @@ describe('loadConfig', () => {
       tfBackend: null,
       metricsPort: null,
       metricsHost: '127.0.0.1',
+      backupDir: null,
+      backupEveryHours: 24,
+      backupKeep: 7,
       deprecations: [],
     });
   });
@@ -58,6 +61,9 @@ describe('loadConfig', () => {
       TF_BACKEND: 'WASM',
       METRICS_PORT: '9464',
       METRICS_HOST: '0.0.0.0',
+      BACKUP_DIR: '/var/backups/bot',
+      BACKUP_EVERY_HOURS: '6',
+      BACKUP_KEEP: '14',
     });
     expect(config).toEqual({
       discordToken: 'abc.def.ghi',
@@ -76,6 +82,9 @@ describe('loadConfig', () => {
       tfBackend: 'wasm',
       metricsPort: 9464,
       metricsHost: '0.0.0.0',
+      backupDir: '/var/backups/bot',
+      backupEveryHours: 6,
+      backupKeep: 14,
       deprecations: [],
     });
   });
@@ -107,6 +116,8 @@ describe('loadConfig', () => {
     ['METRICS_PORT', '65536', /port number from 0/],
     ['METRICS_PORT', 'http', /port number from 0/],
     ['METRICS_HOST', 'http://localhost', /host name or IP address/],
+    ['BACKUP_EVERY_HOURS', '1000', /at most 596/],
+    ['BACKUP_KEEP', '0', /whole number of at least 1/],
   ])('rejects %s=%s naming the variable and the expected form', (variable, value, expected) => {
     const problems = problemsOf({ [variable]: value });
     expect(problems).toHaveLength(1);

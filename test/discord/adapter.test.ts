@@ -60,6 +60,9 @@ function config(overrides: { devGuildId?: string | null } = {}) {
     tfBackend: null,
     metricsPort: null,
     metricsHost: '127.0.0.1',
+    backupDir: null,
+    backupEveryHours: 24,
+    backupKeep: 7,
     deprecations: [],
   };
 }
