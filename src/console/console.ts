@@ -6,6 +6,7 @@
  * @module
  */
 import readline from 'node:readline';
+import { ApplicationCommandOptionType, type APIApplicationCommandOption } from 'discord.js';
 import type { Logger } from 'pino';
 import type { BotServices } from '../app/services.ts';
 import { createRegistry, runAutocomplete, runCommand } from '../commands/dispatch.ts';
@@ -48,10 +49,18 @@ function helpText(registry: CommandRegistry, m: Messages, locale: string): strin
     const localized = (entry: { description: string; description_localizations?: Record<string, string | null> | null }): string =>
       entry.description_localizations?.[locale] ?? entry.description;
     lines.push(`  /${json.name}  ${localized(json)}`);
-    for (const option of json.options ?? []) {
-      const required = 'required' in option && option.required === true;
-      lines.push(`      ${required ? option.name : `[${option.name}]`}  ${localized(option)}`);
-    }
+    const describeOptions = (options: readonly APIApplicationCommandOption[], indent: string): void => {
+      for (const option of options) {
+        if (option.type === ApplicationCommandOptionType.Subcommand) {
+          lines.push(`${indent}${option.name}  ${localized(option)}`);
+          describeOptions(option.options ?? [], `${indent}    `);
+          continue;
+        }
+        const required = 'required' in option && option.required === true;
+        lines.push(`${indent}${required ? option.name : `[${option.name}]`}  ${localized(option)}`);
+      }
+    };
+    describeOptions(json.options ?? [], '      ');
   }
   lines.push(m.console.helpExit);
   return lines.join('\n');
@@ -132,6 +141,7 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
         const ctx = new ConsoleContext({
           ...typist,
           commandName: parsed.name,
+          subcommand: parsed.subcommand,
           options: parsed.options,
           print: (message) => write(renderer.render(message)),
         });

@@ -158,6 +158,17 @@ export class SentenceTable extends Table {
     )();
   }
 
+  readonly #texts = this.db.prepare<GuildParams, string>(
+    `SELECT text FROM sentences
+     WHERE guild_id = @guildId AND (@authorId IS NULL OR author_id = @authorId)
+     ORDER BY id`,
+  ).pluck();
+
+  /** The text of every sentence of a guild (only `authorId`'s when given), oldest first. */
+  sentenceTexts(guildId: string, options: { authorId?: string } = {}): string[] {
+    return this.#texts.all({ guildId, authorId: options.authorId ?? null });
+  }
+
   /** Number of sentences in a guild. */
   countSentences(guildId: string): number {
     return this.#countMatching.get({ guildId, authorId: null }) ?? 0;

@@ -88,6 +88,7 @@ const SENTENCE_METHODS = [
   'addSentences',
   'getSentence',
   'listSentences',
+  'sentenceTexts',
   'countSentences',
   'sentenceCounts',
   'countContributors',

@@ -46,7 +46,7 @@ describe('command dispatch', () => {
     const [failure] = await runLine('/predict 我', { services, locale: 'zh-CN' });
     expect(failure?.kind).toBe('edit');
     expect(failure?.text).toMatch(/^我这边出了点问题（参考编号 `[0-9a-f]{8}`），请稍后再试。$/);
-    const [next] = await runLine('/sentences', { services });
+    const [next] = await runLine('/sentences list', { services });
     expect(next?.text).toBe('No sentences yet.');
   });
 
