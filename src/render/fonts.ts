@@ -125,13 +125,22 @@ function filesOf(font: BundledFont): FontFiles {
  * neither font has are drawn by an installed font, if any.
  */
 export function chartFontFamily(language: Language, texts: readonly string[]): string {
-  const fonts = PREFERENCE[language].map(filesOf);
+  const fonts = PREFERENCE[language];
   const characters = new Set<number>();
   for (const text of [ALWAYS_DRAWN, ...texts]) {
     for (const character of text) characters.add(character.codePointAt(0)!);
   }
-  for (const codePoint of characters) fonts.find((files) => files.has(codePoint))?.register(codePoint);
-  return [...fonts.map((files) => `"${files.font.family}"`), 'sans-serif'].join(', ');
+  for (const codePoint of characters) {
+    // A font's ranges are read only once a character needs it: an English chart never reads the second.
+    for (const font of fonts) {
+      const files = filesOf(font);
+      if (files.has(codePoint)) {
+        files.register(codePoint);
+        break;
+      }
+    }
+  }
+  return [...fonts.map((font) => `"${font.family}"`), 'sans-serif'].join(', ');
 }
 
 /** How many font files charts have registered so far, for measurements. */
