@@ -153,6 +153,10 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
       };
     },
 
+    async exportSentences(guildId, { authorId }): Promise<string[]> {
+      return store.sentenceTexts(guildId, authorId === undefined ? {} : { authorId });
+    },
+
     async forgetSentence(guildId: string, sentenceId: number, authorId?: string): Promise<boolean> {
       return store.deleteSentence(guildId, sentenceId, { authorId });
     },

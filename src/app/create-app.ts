@@ -4,7 +4,9 @@ import type { Logger } from '../log.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { createTrainingService, type TrainingService, type TrainingServiceOptions } from '../training/service.ts';
 import { createBotServices } from './bot-services.ts';
+import { holdDatabaseLease } from './database-lease.ts';
 import { ModelRegistry } from './model-registry.ts';
+import { scheduleBackups } from './scheduled-backup.ts';
 import type { BotServices } from './services.ts';
 
 /** The running application, independent of how users reach it (Discord, console, CLI). */
@@ -23,7 +25,10 @@ export interface App {
 
 /** Options of {@link createApp}. */
 export interface CreateAppOptions {
-  /** Start the retrain schedule (the bot does; one-shot CLI commands do not). */
+  /**
+   * Serve as the bot does (one-shot CLI commands do not): start the retrain schedule and the
+   * scheduled backups, and hold the database's lease, so that a restore is refused meanwhile.
+   */
   schedule: boolean;
   /** Extra options of the training service (tests, benchmarks). */
   training?: Pick<TrainingServiceOptions, 'runner' | 'worker' | 'job' | 'clock'>;
@@ -35,6 +40,13 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
   const backend = await initBackend(config.tfBackend ?? undefined);
   logger.info({ backend }, 'TensorFlow.js backend ready');
   const store = openStore(config.dbPath);
+  let lease;
+  try {
+    lease = options.schedule ? holdDatabaseLease(store, logger) : null;
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   const models = new ModelRegistry(store, logger);
   const training = createTrainingService({
     store,
@@ -51,6 +63,10 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
     job: { keepVersions: config.modelVersionsKept, ...options.training?.job },
   });
   if (options.schedule) training.start();
+  const backups =
+    options.schedule && config.backupDir !== null
+      ? scheduleBackups((file) => store.backup(file), { dir: config.backupDir, everyHours: config.backupEveryHours, keep: config.backupKeep }, logger)
+      : null;
   const services = createBotServices({
     store,
     models,
@@ -71,8 +87,10 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
     backend,
     close() {
       closed ??= (async () => {
+        await backups?.stop();
         await training.stop();
         models.dispose();
+        lease?.release();
         store.close();
       })();
       return closed;

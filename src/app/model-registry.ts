@@ -74,6 +74,11 @@ export class ModelRegistry {
     return load;
   }
 
+  /** The models held in memory now. */
+  loadedModels(): ServingModel[] {
+    return [...this.loaded.values()];
+  }
+
   /** Drops a guild's model from memory. */
   evict(guildId: string): void {
     this.loaded.get(guildId)?.lstm.dispose();
