@@ -297,6 +297,34 @@ function dotKernel(multiplyAdd: MultiplyAdd): FunctionDefinition {
 }
 
 /** {@link AdamKernel}: four values per step, then the last count % 4 in scalar code. */
+/** The float operations of one kernel step, on four lanes at once or on one. */
+interface Lanes {
+  /** Bytes one step covers. */
+  width: number;
+  load(address: Code): Code;
+  store(address: Code, value: Code): Code;
+  add(a: Code, b: Code): Code;
+  sub(a: Code, b: Code): Code;
+  mul(a: Code, b: Code): Code;
+  div(a: Code, b: Code): Code;
+  sqrt(a: Code): Code;
+  /** A scalar (an f32 value) in every lane. */
+  broadcast(scalar: Code): Code;
+}
+
+const VECTOR_LANES: Lanes = { width: 16, load: op.load, store: op.store, add: op.vAdd, sub: op.vSub, mul: op.vMul, div: op.vDiv, sqrt: op.vSqrt, broadcast: op.splat };
+const SCALAR_LANES: Lanes = {
+  width: 4,
+  load: op.f32Load,
+  store: op.f32Store,
+  add: op.f32Add,
+  sub: op.f32Sub,
+  mul: op.f32Mul,
+  div: op.f32Div,
+  sqrt: op.f32Sqrt,
+  broadcast: (scalar) => scalar,
+};
+
 function adamKernel(): FunctionDefinition {
   const f = new FunctionBuilder('adam', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'f32']);
   const [param, grad, m, v, out, count, gradientScale, stepSize, rootSecondCorrection] = f.params as Local[] as [
@@ -305,53 +333,34 @@ function adamKernel(): FunctionDefinition {
   const offset = f.local('i32');
   const end = f.local('i32');
   const vectorEnd = f.local('i32');
-  const g = f.local('v128');
-  const first = f.local('v128');
-  const second = f.local('v128');
-  const gs = f.local('f32');
-  const firstScalar = f.local('f32');
-  const secondScalar = f.local('f32');
   const at = (base: Local): Code => op.add(op.get(base), op.get(offset));
-  const splat = (value: Code): Code => op.splat(value);
-  const vectorStep: Code = [
-    ...op.set(g, op.vMul(op.load(at(grad)), splat(op.get(gradientScale)))),
-    ...op.set(first, op.vAdd(op.vMul(splat(op.f32(ADAM.beta1)), op.load(at(m))), op.vMul(splat(op.f32(1 - ADAM.beta1)), op.get(g)))),
-    ...op.set(second, op.vAdd(op.vMul(splat(op.f32(ADAM.beta2)), op.load(at(v))), op.vMul(splat(op.f32(1 - ADAM.beta2)), op.vMul(op.get(g), op.get(g))))),
-    ...op.store(at(m), op.get(first)),
-    ...op.store(at(v), op.get(second)),
-    ...op.store(
-      at(out),
-      op.vSub(
-        op.load(at(param)),
-        op.vDiv(
-          op.vMul(splat(op.get(stepSize)), op.get(first)),
-          op.vAdd(op.vDiv(op.vSqrt(op.get(second)), splat(op.get(rootSecondCorrection))), splat(op.f32(ADAM.epsilon))),
+  /** One Adam update of the lanes at `offset`, in locals of the lanes' type. */
+  const step = (lanes: Lanes, type: 'v128' | 'f32'): Code => {
+    const [g, first, second] = [f.local(type), f.local(type), f.local(type)];
+    const constant = (value: number): Code => lanes.broadcast(op.f32(value));
+    return [
+      ...op.set(g, lanes.mul(lanes.load(at(grad)), lanes.broadcast(op.get(gradientScale)))),
+      ...op.set(first, lanes.add(lanes.mul(constant(ADAM.beta1), lanes.load(at(m))), lanes.mul(constant(1 - ADAM.beta1), op.get(g)))),
+      ...op.set(second, lanes.add(lanes.mul(constant(ADAM.beta2), lanes.load(at(v))), lanes.mul(constant(1 - ADAM.beta2), lanes.mul(op.get(g), op.get(g))))),
+      ...lanes.store(at(m), op.get(first)),
+      ...lanes.store(at(v), op.get(second)),
+      ...lanes.store(
+        at(out),
+        lanes.sub(
+          lanes.load(at(param)),
+          lanes.div(
+            lanes.mul(lanes.broadcast(op.get(stepSize)), op.get(first)),
+            lanes.add(lanes.div(lanes.sqrt(op.get(second)), lanes.broadcast(op.get(rootSecondCorrection))), constant(ADAM.epsilon)),
+          ),
         ),
       ),
-    ),
-  ];
-  const scalarStep: Code = [
-    ...op.set(gs, op.f32Mul(op.f32Load(at(grad)), op.get(gradientScale))),
-    ...op.set(firstScalar, op.f32Add(op.f32Mul(op.f32(ADAM.beta1), op.f32Load(at(m))), op.f32Mul(op.f32(1 - ADAM.beta1), op.get(gs)))),
-    ...op.set(secondScalar, op.f32Add(op.f32Mul(op.f32(ADAM.beta2), op.f32Load(at(v))), op.f32Mul(op.f32(1 - ADAM.beta2), op.f32Mul(op.get(gs), op.get(gs))))),
-    ...op.f32Store(at(m), op.get(firstScalar)),
-    ...op.f32Store(at(v), op.get(secondScalar)),
-    ...op.f32Store(
-      at(out),
-      op.f32Sub(
-        op.f32Load(at(param)),
-        op.f32Div(
-          op.f32Mul(op.get(stepSize), op.get(firstScalar)),
-          op.f32Add(op.f32Div(op.f32Sqrt(op.get(secondScalar)), op.get(rootSecondCorrection)), op.f32(ADAM.epsilon)),
-        ),
-      ),
-    ),
-  ];
+    ];
+  };
   const body: Code = [
     ...op.set(end, op.shl(op.get(count), op.i32(2))),
     ...op.set(vectorEnd, op.shl(roundDown(op.get(count), LANES), op.i32(2))),
-    ...op.forRange(offset, op.i32(0), op.get(vectorEnd), 16, vectorStep),
-    ...op.forRange(offset, op.get(vectorEnd), op.get(end), 4, scalarStep),
+    ...op.forRange(offset, op.i32(0), op.get(vectorEnd), VECTOR_LANES.width, step(VECTOR_LANES, 'v128')),
+    ...op.forRange(offset, op.get(vectorEnd), op.get(end), SCALAR_LANES.width, step(SCALAR_LANES, 'f32')),
   ];
   return { builder: f, body };
 }
