@@ -165,6 +165,8 @@ export class TrainingSession {
   #best: { loss: number; epoch: number; weights: WeightValues } | undefined;
   #average: WeightAverage | undefined;
   #batchesDone = 0;
+  /** When the loop last let timers and messages run; kept across epochs so short epochs still yield. */
+  #lastYield = performance.now();
   #model: LstmLanguageModel | undefined;
   readonly #optimizer: AdamOptimizer;
   readonly #data: TrainingData;
@@ -271,7 +273,6 @@ export class TrainingSession {
     const { signal, onProgress } = this.#options;
     const epoch = this.history.length + 1;
     const epochStart = performance.now();
-    let lastYield = epochStart;
     const order = this.#random.shuffle.shuffle(this.#trainSequences.map((_, i) => i));
     // The same sentences, windows and order every epoch; only which stand-ins read as unknown changes.
     const epochSequences =
@@ -305,9 +306,9 @@ export class TrainingSession {
         });
       }
       // Let timers and messages (an abort among them) run between batches.
-      if (performance.now() - lastYield > 25) {
+      if (performance.now() - this.#lastYield > 25) {
         await new Promise<void>((resolve) => setImmediate(resolve));
-        lastYield = performance.now();
+        this.#lastYield = performance.now();
       }
       if (signal?.aborted) throw new TrainingAbortedError();
     }
