@@ -13,9 +13,9 @@ export interface Hyperparameters {
   /** Adam step size. */
   learningRate: number;
   /**
-   * From this share of the planned steps (`maxEpochs`) on, snapshots of the weights are averaged,
-   * and the average replaces the best epoch's weights when it validates better (undefined = no
-   * averaging).
+   * From this share of the planned steps (`maxEpochs`, or fewer when a training deadline leaves
+   * time for fewer) on, snapshots of the weights are averaged, and the average replaces the best
+   * epoch's weights when it validates better (undefined = no averaging).
    */
   weightAveragingStart?: number;
   /** Sentences (windows) per optimiser step. */

@@ -177,7 +177,7 @@ export class TrainingSession {
   readonly #unknownWords: ((sentences: readonly number[][], random: Random) => number[][]) | undefined;
   readonly #candidateSampler: CandidateSampler | undefined;
   readonly #dropout: DropoutRates;
-  readonly #averageFromStep: number;
+  #averageFromStep: number;
   readonly #snapshotInterval: number;
   readonly #random: { shuffle: Random; dropout: Random; candidates: Random; unknownWords: Random };
   #pool: ParallelGradients | undefined;
@@ -269,6 +269,7 @@ export class TrainingSession {
    */
   async trainEpoch(): Promise<EpochMetrics> {
     const model = this.#owned();
+    this.#fitAveragingToDeadline();
     const hp = this.hyperparameters;
     const { signal, onProgress } = this.#options;
     const epoch = this.history.length + 1;
@@ -341,6 +342,21 @@ export class TrainingSession {
       }
     }
     return metrics;
+  }
+
+  /**
+   * Moves the start of weight averaging to its share of the epochs the deadline leaves, so a run
+   * the deadline ends before `maxEpochs` (a large corpus on a slow or busy machine) still averages
+   * its last epochs; once averaging has begun it goes on.
+   */
+  #fitAveragingToDeadline(): void {
+    const start = this.hyperparameters.weightAveragingStart;
+    const { deadline } = this.#options;
+    const last = this.history.at(-1);
+    if (start === undefined || deadline === undefined || last === undefined || this.#average !== undefined) return;
+    const affordable = this.history.length + Math.floor(Math.max(0, deadline - Date.now()) / Math.max(1000 * last.seconds, 1));
+    const plannedEpochs = Math.min(this.hyperparameters.maxEpochs, affordable);
+    this.#averageFromStep = Math.max(this.#batchesDone, Math.floor(start * plannedEpochs * this.#batchesPerEpoch));
   }
 
   /**

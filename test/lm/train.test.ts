@@ -216,6 +216,21 @@ describe('trainLanguageModel', () => {
     result.model.dispose();
   });
 
+  it('averages the last epochs the deadline leaves when it ends training long before maxEpochs', async () => {
+    const deadline = Date.now() + 1500;
+    const result = await trainLanguageModel(
+      data,
+      24,
+      { ...hp, maxEpochs: 10_000, patience: 10_000, learningRate: 0.1, weightAveragingStart: 0.5 },
+      { deadline },
+    );
+    expect(result.history.length).toBeGreaterThan(1);
+    expect(result.history.length).toBeLessThan(10_000);
+    // Averaging from half of the 10,000 planned epochs would never have started.
+    expect(result.weightAverage?.snapshots).toBeGreaterThan(0);
+    result.model.dispose();
+  });
+
   it('warm-starts from an initial model without changing it', async () => {
     const short = { ...hp, maxEpochs: 1 };
     const base = await trainLanguageModel(data, 24, short);
