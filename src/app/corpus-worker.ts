@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { digestCorpus } from '../explain/corpus-digest.ts';
-import { stateBuffers } from '../lm/kneser-ney.ts';
+import { stateBuffers } from '../lm/kneser-ney-counts.ts';
 import { Vocabulary } from '../lm/vocabulary.ts';
 import { openStore } from '../store/index.ts';
 import type { CorpusJob } from './corpus-digester.ts';

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { KneserNeyTrigram, type KneserNeyState } from '../lm/kneser-ney.ts';
+import type { KneserNeyState } from '../lm/kneser-ney-counts.ts';
+import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import { UNK } from '../lm/special-tokens.ts';
 import type { Vocabulary } from '../lm/vocabulary.ts';
 

@@ -8,7 +8,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { errorMessage } from '../errors.ts';
 import { readHyperparameters, type Hyperparameters } from './hyperparameters.ts';
-import { LstmLanguageModel, ModelFormatError } from './model.ts';
+import { LstmLanguageModel } from './model.ts';
+import { ModelFormatError } from './model-format.ts';
 import { Vocabulary, type VocabularyJSON } from './vocabulary.ts';
 
 /** Identifies the layout of {@link ModelPackage.topology}; bump when it changes. */

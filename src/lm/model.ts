@@ -11,18 +11,7 @@ import { createWeights, outputInputs, outputLogits, runLstm, WEIGHT_KEYS, type N
 import { softmaxRows } from './engine/softmax-cross-entropy.ts';
 import { copyEmbeddingToOutput } from './engine/tied-weights.ts';
 import { createTensor, readView } from './engine/tensor-memory.ts';
-
-/** A model as `tf.io` saves it: topology JSON, weight manifest and the weight bytes. */
-export interface SerializedModel {
-  modelTopology: object;
-  weightSpecs: tf.io.WeightsManifestEntry[];
-  weightData: ArrayBuffer;
-}
-
-/** A serialized model that is corrupt or is not an Embedding -> LSTM -> Dense language model. */
-export class ModelFormatError extends Error {
-  override name = 'ModelFormatError';
-}
+import { buildSequential, checkArtifacts, extractWeights, ModelFormatError, type SerializedModel } from './model-format.ts';
 
 /** Per-step internal states of one sequence (for explanations). */
 export interface HiddenStates {
@@ -41,10 +30,6 @@ export interface InputGradients {
   /** The embedding of each context position, [embedding] each. */
   embeddings: Float32Array[];
 }
-
-/** Architecture-only fields, used when a loaded model comes without its training settings. */
-type ArchitectureHyperparameters = Pick<Hyperparameters, 'embeddingSize' | 'hiddenSize'>;
-
 
 /** An Embedding -> LSTM -> Dense(softmax) next-word model over integer ids. */
 export class LstmLanguageModel {
@@ -246,13 +231,12 @@ export class LstmLanguageModel {
 
   /**
    * Loads a model saved by {@link serialize} (or any tf.layers Embedding -> LSTM -> Dense softmax
-   * model of the same layout). `hyperparameters` are the settings it was trained with; without
-   * them only the architecture is known. Throws {@link ModelFormatError} on a corrupt or
+   * model of the same layout) with the settings it was trained with. Throws {@link ModelFormatError} on a corrupt or
    * mismatched payload.
    */
   static async deserialize(
     serialized: SerializedModel,
-    hyperparameters?: Hyperparameters,
+    hyperparameters: Hyperparameters,
   ): Promise<LstmLanguageModel> {
     checkArtifacts(serialized);
     let loaded: tf.LayersModel;
@@ -269,12 +253,12 @@ export class LstmLanguageModel {
     }
     try {
       const { vocabSize, values, architecture } = extractWeights(loaded);
-      if (hyperparameters !== undefined && (hyperparameters.embeddingSize !== architecture.embeddingSize || hyperparameters.hiddenSize !== architecture.hiddenSize)) {
+      if (hyperparameters.embeddingSize !== architecture.embeddingSize || hyperparameters.hiddenSize !== architecture.hiddenSize) {
         throw new ModelFormatError(
           `The weights are E=${architecture.embeddingSize}, H=${architecture.hiddenSize} but the hyperparameters say E=${hyperparameters.embeddingSize}, H=${hyperparameters.hiddenSize}`,
         );
       }
-      return LstmLanguageModel.fromWeightValues(values, vocabSize, hyperparameters ?? architectureOnly(architecture));
+      return LstmLanguageModel.fromWeightValues(values, vocabSize, hyperparameters);
     } finally {
       loaded.dispose();
     }
@@ -357,105 +341,4 @@ function initialLstmBias(random: Random, H: number): Float32Array {
 function initialOutput(random: Random, H: number, vocabSize: number): Float32Array {
   const bound = 1 / Math.sqrt(H);
   return random.uniformArray((H + 1) * vocabSize, -bound, bound);
-}
-
-function architectureOnly(architecture: ArchitectureHyperparameters): Hyperparameters {
-  // Only the sizes describe a loaded model; the training fields are neutral placeholders.
-  return {
-    ...architecture,
-    learningRate: 0.002,
-    batchSize: 64,
-    maxEpochs: 1,
-    contextLength: 32,
-    validationFraction: 0,
-    patience: 1,
-    seed: 0,
-  };
-}
-
-/** The tf.layers twin of the network. Zero initialisers: the weights are set right after. */
-function buildSequential(vocabSize: number, E: number, H: number): tf.Sequential {
-  return tf.sequential({
-    layers: [
-      tf.layers.embedding({ inputDim: vocabSize, outputDim: E, inputShape: [null], embeddingsInitializer: 'zeros' }),
-      tf.layers.lstm({
-        units: H,
-        returnSequences: true,
-        activation: 'tanh',
-        recurrentActivation: 'sigmoid',
-        kernelInitializer: 'zeros',
-        recurrentInitializer: 'zeros',
-        biasInitializer: 'zeros',
-        unitForgetBias: false,
-      }),
-      tf.layers.dense({ units: vocabSize, activation: 'softmax', kernelInitializer: 'zeros', biasInitializer: 'zeros' }),
-    ],
-  });
-}
-
-/** Cheap structural checks before tfjs parses anything, so garbage fails fast and clearly. */
-function checkArtifacts(serialized: SerializedModel): void {
-  const fail = (reason: string): never => {
-    throw new ModelFormatError(`Not a valid serialized model: ${reason}`);
-  };
-  if (typeof serialized !== 'object' || serialized === null) fail('expected an object');
-  const { modelTopology, weightSpecs, weightData } = serialized;
-  if (typeof modelTopology !== 'object' || modelTopology === null) fail('modelTopology is not an object');
-  if (!Array.isArray(weightSpecs) || weightSpecs.length !== 6) fail('expected 6 weight specs (embedding, LSTM x3, dense x2)');
-  if (!(weightData instanceof ArrayBuffer)) fail('weightData is not an ArrayBuffer');
-  let bytes = 0;
-  for (const spec of weightSpecs) {
-    if (typeof spec !== 'object' || spec === null || !Array.isArray(spec.shape) || spec.dtype !== 'float32') {
-      fail('every weight spec must be a float32 entry with a shape');
-    }
-    if (!spec.shape.every((d) => Number.isInteger(d) && d > 0)) fail(`weight ${spec.name} has an invalid shape`);
-    bytes += 4 * spec.shape.reduce((a, b) => a * b, 1);
-  }
-  if (bytes !== weightData.byteLength) fail(`the weight specs need ${bytes} bytes but weightData holds ${weightData.byteLength}`);
-}
-
-/** Reads the weights of a loaded tf.layers model after checking it is the expected network. */
-function extractWeights(loaded: tf.LayersModel): {
-  vocabSize: number;
-  values: WeightValues;
-  architecture: ArchitectureHyperparameters;
-} {
-  const fail = (reason: string): never => {
-    throw new ModelFormatError(`Not an Embedding -> LSTM -> Dense language model: ${reason}`);
-  };
-  const classes = loaded.layers.map((layer) => layer.getClassName());
-  if (classes.join(',') !== 'Embedding,LSTM,Dense') fail(`layers are [${classes.join(', ')}]`);
-  const lstmConfig = loaded.layers[1]?.getConfig() ?? {};
-  const denseConfig = loaded.layers[2]?.getConfig() ?? {};
-  if (lstmConfig['recurrentActivation'] !== 'sigmoid' || lstmConfig['activation'] !== 'tanh') fail('the LSTM must use sigmoid gates and tanh');
-  if (lstmConfig['returnSequences'] !== true) fail('the LSTM must return sequences');
-  if (denseConfig['activation'] !== 'softmax') fail('the dense layer must use softmax');
-  if (denseConfig['useBias'] === false) fail('the dense layer must have a bias');
-  const tensors = loaded.getWeights();
-  if (tensors.length !== 6) fail(`expected 6 weight tensors, found ${tensors.length}`);
-  const [embedding, kernel, recurrentKernel, bias, denseKernel, denseBias] = tensors as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-  const [V, E] = embedding.shape as [number, number];
-  const H = recurrentKernel.shape[0] as number;
-  const expected: [tf.Tensor, number[]][] = [
-    [kernel, [E, 4 * H]],
-    [recurrentKernel, [H, 4 * H]],
-    [bias, [4 * H]],
-    [denseKernel, [H, V]],
-    [denseBias, [V]],
-  ];
-  for (const [tensor, shape] of expected) {
-    if (tensor.shape.join('x') !== shape.join('x')) fail(`a weight has shape [${tensor.shape}] where [${shape}] was expected`);
-  }
-  const copy = (t: tf.Tensor): Float32Array => Float32Array.from(t.dataSync() as Float32Array);
-  const output = new Float32Array((H + 1) * V);
-  output.set(copy(denseKernel));
-  output.set(copy(denseBias), H * V);
-  for (const value of [embedding, kernel, recurrentKernel, bias, denseKernel, denseBias]) {
-    if (!(value.dataSync() as Float32Array).every(Number.isFinite)) fail('the weights contain NaN or infinite values');
-  }
-  return {
-    vocabSize: V,
-    values: { embedding: copy(embedding), kernel: copy(kernel), recurrentKernel: copy(recurrentKernel), bias: copy(bias), output },
-    architecture: { embeddingSize: E, hiddenSize: H },
-  };
 }

@@ -8,7 +8,8 @@
  * @module
  */
 import { LARGE_CORPUS_SENTENCES, type Hyperparameters } from './hyperparameters.ts';
-import { TrainingSession, type TrainerResult, type TrainingData, type TrainingOptions } from './train.ts';
+import { TrainingSession } from './train.ts';
+import type { TrainerResult, TrainingData, TrainingOptions } from './training-types.ts';
 
 /** A variant of the defaults the search tries. */
 export interface SearchCandidate {

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { Random } from './random.ts';
 import { FIRST_WORD_ID, UNK } from './special-tokens.ts';
 
 /** Ids of the words that occur exactly once in `sentences` (`UNK` itself excluded), increasing. */
@@ -29,4 +30,22 @@ export function asUnseenText(heldOut: readonly (readonly number[])[], training: 
   const seen = new Set<number>();
   for (const sentence of training) for (const id of sentence) seen.add(id);
   return heldOut.map((sentence) => sentence.map((id) => (seen.has(id) ? id : UNK)));
+}
+
+/**
+ * A function giving each epoch's copy of the sentences with every occurrence of a stand-in
+ * replaced by {@link UNK} with probability `rate`; undefined when nothing would be replaced.
+ */
+export function unknownWordReplacer(
+  standIns: readonly number[],
+  rate: number,
+  vocabSize: number,
+): ((sentences: readonly number[][], random: Random) => number[][]) | undefined {
+  if (rate === 0 || standIns.length === 0) return undefined;
+  const standsIn = new Uint8Array(vocabSize);
+  for (const id of standIns) {
+    if (!Number.isInteger(id) || id < FIRST_WORD_ID || id >= vocabSize) throw new RangeError(`id ${id} cannot stand in for the unknown word`);
+    standsIn[id] = 1;
+  }
+  return (sentences, random) => sentences.map((sentence) => sentence.map((id) => (standsIn[id] === 1 && random.next() < rate ? UNK : id)));
 }

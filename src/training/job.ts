@@ -14,7 +14,7 @@ import { lstmPredictor } from '../lm/predict.ts';
 import { asUnseenText, singletonIds } from '../lm/unknown-words.ts';
 import { chooseServedModel, type ServedModelChoice } from '../lm/served-model.ts';
 import { trainWithSearch, type SearchResult, type SearchTrial } from '../lm/search.ts';
-import { TrainingAbortedError, type EpochMetrics } from '../lm/train.ts';
+import { TrainingAbortedError, type EpochMetrics } from '../lm/training-types.ts';
 import type { Store } from '../store/store.ts';
 import type { CorpusSnapshot, StoredModel, TrainingRun } from '../store/types.ts';
 import { splitForValidation } from './data.ts';

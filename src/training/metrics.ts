@@ -14,7 +14,7 @@ import { JsonFields } from '../json-fields.ts';
 import { readHyperparameters, type Hyperparameters } from '../lm/hyperparameters.ts';
 import type { SearchTrial } from '../lm/search.ts';
 import type { ServedModelChoice } from '../lm/served-model.ts';
-import type { EpochMetrics, TrainerResult } from '../lm/train.ts';
+import type { EpochMetrics, TrainerResult } from '../lm/training-types.ts';
 import type { TrainingMode } from './types.ts';
 
 /** An epoch as a model records it; models trained before the learning rate was recorded lack it. */

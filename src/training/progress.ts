@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { TrainerProgress } from '../lm/train.ts';
+import type { TrainerProgress } from '../lm/training-types.ts';
 import type { Store } from '../store/store.ts';
 import type { TrainingRun } from '../store/types.ts';
 import type { RunProgress } from './types.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BOS, EOS, PAD, UNK } from '../../src/lm/special-tokens.ts';
-import { FALLBACK_DISCOUNT, KneserNeyTrigram, estimateDiscounts, type KneserNeyState } from '../../src/lm/kneser-ney.ts';
+import { estimateDiscounts, FALLBACK_DISCOUNT, type KneserNeyState } from '../../src/lm/kneser-ney-counts.ts';
+import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
 
 // Words of the tiny corpus; ids 0-3 are the special tokens.
 const A = 4;

@@ -8,7 +8,8 @@ import { makeBatch, sentenceToSequences } from '../../src/lm/engine/batches.ts';
 import { ParallelGradients } from '../../src/lm/engine/parallel-gradients.ts';
 import { CandidateSampler } from '../../src/lm/engine/sampled-softmax.ts';
 import { lossAndGradients } from '../../src/lm/engine/training-step.ts';
-import { trainLanguageModel, TrainingAbortedError } from '../../src/lm/train.ts';
+import { trainLanguageModel } from '../../src/lm/train.ts';
+import { TrainingAbortedError } from '../../src/lm/training-types.ts';
 import { seededSplit } from '../support/seeded-split.ts';
 
 const VOCAB = 30;

@@ -7,13 +7,9 @@ import { BOS, EOS, PAD } from '../../src/lm/special-tokens.ts';
 import { Random } from '../../src/lm/random.ts';
 import { makeBatch, sentenceToSequences } from '../../src/lm/engine/batches.ts';
 import { lossAndGradients } from '../../src/lm/engine/training-step.ts';
-import {
-  AVERAGED_SNAPSHOTS_PER_EPOCH,
-  trainLanguageModel,
-  TrainingAbortedError,
-  TrainingDivergedError,
-  type TrainerProgress,
-} from '../../src/lm/train.ts';
+import { trainLanguageModel } from '../../src/lm/train.ts';
+import { TrainingAbortedError, TrainingDivergedError, type TrainerProgress } from '../../src/lm/training-types.ts';
+import { AVERAGED_SNAPSHOTS_PER_EPOCH } from '../../src/lm/weight-average.ts';
 import { seededSplit } from '../support/seeded-split.ts';
 
 function argmax(values: Float32Array): number {

@@ -1,4 +1,4 @@
-import type { TrainingData } from '../../src/lm/train.ts';
+import type { TrainingData } from '../../src/lm/training-types.ts';
 import { Random } from '../../src/lm/random.ts';
 
 /**
