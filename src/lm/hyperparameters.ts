@@ -100,88 +100,34 @@ export const UNKNOWN_WORD_RATE = 0.5;
 export const LARGE_CORPUS_SAMPLED_SOFTMAX_SIZE = 1024;
 
 /**
- * Hyperparameters for a corpus, with `overrides` applied last.
+ * Hyperparameters for a corpus, with `overrides` applied last. Each rule's reason in a line; the
+ * runs behind them are in `bench/RESULTS.md`. They seed the search of a full retrain
+ * (`search.ts`), which decides on the server's own held-out sentences.
  *
- * - `hiddenSize` 32 / 64 / 128 for vocabularies below 100 / below 2,000 / larger: enough capacity
- *   to memorise a handful of sentences, and for a 5,000-word vocabulary the width of the PyTorch
- *   reference; 320 for a large corpus ({@link LARGE_CORPUS_SENTENCES} sentences) with 2,000 words
- *   or more. Wider predicts held-out text better in the same 30 minutes (perplexity / top-5):
- *   Chinese 75.6 / 39.40% at 320 and 76.4 / 39.05% at 256 (sampled softmax, 11 and 15 epochs)
- *   against 76.6 / 38.8% at 192 and 78.8 / 37.9% at 128 (full softmax, 15 and 20 epochs); English
- *   64.2 / 45.6% at 320 and 65.4 / 45.3% at 256 against 66.2 / 44.8% at 192 and 69.8 / 44.2% at
- *   128 (7, 8, 8 and 12 epochs). The 128-wide network had saturated: 6 million targets instead of
- *   5.5 gave the same figures.
- * - `sampledSoftmaxSize` {@link LARGE_CORPUS_SAMPLED_SOFTMAX_SIZE} for a large corpus: each
- *   training step scores its targets against that many ids drawn by frequency instead of the whole
- *   vocabulary (validation and prediction keep the full softmax). At 5,000 words the output layer
- *   is most of a step's arithmetic; sampling made an epoch of the 256-wide network 1.45x faster
- *   (97 s against 140 s on the Chinese corpus) for the same validation loss epoch by epoch (4.526
- *   against 4.521 after 7 epochs), which pays for the width: the full softmax at 256 fits only
- *   11 epochs (75.7 / 39.05%, 27 minutes) against 15 sampled. A vocabulary of less than twice the
- *   sample keeps the full softmax.
- * - `tiedWeights` from {@link LARGE_CORPUS_SENTENCES} sentences on, with `embeddingSize` equal to
- *   `hiddenSize`: the output layer reuses the embedding (Press & Wolf; Inan et al.), which halves
- *   the parameters that grow with the vocabulary and lets rare words learn from both ends. Smaller
- *   corpora keep separate layers and an embedding half the state: on 500-sentence samples the
- *   tied network predicted worse (held-out perplexity 476 / 980 against 425 / 862 untied).
- * - `batchSize` the power of two nearest to sentences / 16, within 8..32, and never more than the
- *   corpus: whole-corpus steps for tiny corpora, many noisy steps for larger ones. 32 rather than
- *   the reference's 64 for large corpora: twice the optimiser steps for about a tenth more time per
- *   target, which the budget-bound large corpora need (held-out perplexity / top-5 of the 128-wide
- *   network in about the same time: English 69.8 / 44.2% against 72.1 / 43.6%, Chinese
- *   78.8 / 37.9% against 79.3 / 37.8%).
- * - `learningRate` 0.01 for corpora without a validation split, which need many epochs over few
- *   steps; 0.005 up to {@link LARGE_CORPUS_SENTENCES}; 0.004 from there on. Training halves it and
- *   goes back to the best weights after each epoch that does not improve validation loss.
- * - `weightAveragingStart` {@link LARGE_CORPUS_WEIGHT_AVERAGING_START} for a large corpus: the
- *   average of four weight snapshots per epoch over the last quarter of the budget serves when it
- *   validates better than the best epoch. Held-out perplexity / top-5 with it (128-wide, batches
- *   of 64), English 72.1 / 43.6% (73.6 / 43.3% without), Chinese 79.3 / 37.8% (79.9 / 37.8%).
- *   Annealing the rate along a cosine to a tenth instead overfitted: 77.6 / 42.3% and
- *   83.6 / 36.5%. Smaller corpora, stopped by validation at an epoch nobody can plan, are not
- *   averaged.
- * - `dropout` (LSTM outputs) 0 without a validation split, 0.5 up to
- *   {@link LARGE_CORPUS_SENTENCES} sentences, 0.3 from there on. On 450-sentence samples of the
- *   English and Chinese corpora, lr 0.01 without dropout overfitted after 4-5 epochs (held-out
- *   perplexity 455 / 1,191); lr 0.005 with dropout 0.5 reached 428 / 834. On the whole Chinese
- *   corpus (192-wide), 0.3 on the outputs and on the embeddings is the best top-5 found: more
- *   dropout (both alike) gave 76.2 / 38.2% at 0.4 and 77.3 / 37.3% at 0.5, less gave 78.6 / 38.7%
- *   (0.2 on the outputs) and 77.8 / 38.7% (0.2 on the embeddings), against 76.6 / 38.8%.
- * - `embeddingDropout` 0 below {@link LARGE_CORPUS_SENTENCES} sentences (on the 500-sentence
- *   samples it did not help: 443 / 860 with it at 0.5). A large corpus is trained for as many
- *   epochs as the budget allows, and whether it then overfits depends on that number: under
- *   {@link EMBEDDING_DROPOUT_EPOCHS}`.from` budget epochs its embeddings are not dropped, from
- *   `.full` on they are at the `dropout` rate, linearly in between. With the tied 192 / 192
- *   network and dropout 0.3 (held-out perplexity / top-5), the Chinese corpus (15 budget epochs)
- *   reached 76.6 / 38.8% with embedding dropout and 79.8 / 38.3% without it, overfitting from
- *   epoch 9; the English one (8 budget epochs) 66.2 / 44.8% without it. Earlier, with the tied
- *   128 / 128 network: English (13 budget epochs, still improving at the end) 73.6 without
- *   embedding dropout and 87.1 with it; Chinese (23 budget epochs) 86.5 without it, stopped early
- *   by overfitting, and 79.9 with it. The untied 64 / 128 network with dropout 0.4 on the outputs
- *   only had reached 82.4 and 88.0. A wider network overfits after fewer epochs: the ramp was 10 to
- *   15 budget epochs up to 256 wide, and moved to 6 to 10 at 320, which gives the Chinese corpus
- *   (11 budget epochs) the full rate that was best at 192 and the English one (7) a quarter of it.
- * - `maxEpochs` enough epochs for about 300 optimiser steps, at least 8 and at most 400, below
- *   {@link LARGE_CORPUS_SENTENCES} sentences: a tiny corpus (one step per epoch) needs hundreds of
- *   passes to converge, a larger one is stopped early by validation. A large corpus gets the epochs
- *   that train on {@link LARGE_CORPUS_TARGET_BUDGET} targets (at least one), however few: an eighth
- *   epoch of the English corpus would not fit in the 30 minutes.
- * - `validationFraction` 0.1 from {@link MIN_SENTENCES_FOR_VALIDATION} sentences on, else 0;
- *   `patience` 3 epochs below {@link LARGE_CORPUS_SENTENCES} sentences (small validation sets are
- *   noisy), else 2.
- * - `contextLength` 32: covers most sentences whole (the median is ~20 words) while bounding the
- *   sequential LSTM work per batch.
- * - `unknownWordRate` {@link UNKNOWN_WORD_RATE} with a validation split, else 0. The vocabulary
- *   keeps every word of a small corpus, so without it the network never sees the unknown word as
- *   a target and gives it almost no probability, yet a fifth to a third of the words of new text
- *   are unknown on a few hundred sentences. On 300-sentence samples (held-out perplexity, English
- *   and Chinese) the network reached 542 and 809 without it and 107 and 87 with it; at 1 (every
- *   word seen once trained as unknown, so never predicted itself) 102 and 75. Half keeps the words
- *   members taught once predictable. Tiny corpora (no validation split) keep every word as it is.
- * - `clipNorm` 5, a standard safeguard against exploding LSTM gradients; `seed` 42.
- *
- * Even so, a network trained from scratch on a few hundred sentences predicts held-out text worse
- * than a Kneser-Ney 3-gram (see `served-model.ts`, which then serves the n-gram model).
+ * - `hiddenSize` 32 / 64 / 128 for vocabularies below 100 / 2,000 / larger, 320 for a large
+ *   corpus with 2,000 words or more: wider predicted held-out text better within the same budget.
+ * - `sampledSoftmaxSize` for a large corpus: at 5,000 words the output layer is most of a step, and
+ *   sampling made epochs 1.45x faster for the same validation loss (vocabularies under twice the
+ *   sample keep the full softmax).
+ * - `tiedWeights` for a large corpus (embedding = output layer): fewer parameters growing with the
+ *   vocabulary; small corpora predicted worse tied.
+ * - `batchSize` the power of two nearest to sentences / 16, within 8..32: whole-corpus steps for
+ *   tiny corpora, more optimiser steps for budget-bound large ones.
+ * - `learningRate` 0.01 without a validation split (many epochs over few steps), 0.005, 0.004 for a
+ *   large corpus; training halves it after an epoch that does not improve validation loss.
+ * - `weightAveragingStart` for a large corpus: its constant rate keeps the weights moving around a
+ *   minimum and their average sits closer to it; smaller corpora stop at an unplannable epoch.
+ * - `dropout` 0 without a validation split, 0.5, 0.3 for a large corpus: what validated best.
+ * - `embeddingDropout` for a large corpus only, ramped by its budget epochs
+ *   ({@link EMBEDDING_DROPOUT_EPOCHS}): whether it overfits depends on how many epochs it gets.
+ * - `maxEpochs` about 300 optimiser steps (8..400) for small corpora, which validation stops
+ *   early; a large corpus gets the epochs of {@link LARGE_CORPUS_TARGET_BUDGET} targets.
+ * - `validationFraction` 0.1 from {@link MIN_SENTENCES_FOR_VALIDATION} sentences; `patience` 3, or
+ *   2 for a large corpus (its validation set is less noisy).
+ * - `contextLength` 32: most sentences whole while bounding the sequential work per batch.
+ * - `unknownWordRate` {@link UNKNOWN_WORD_RATE} with a validation split: without it the network
+ *   never sees the unknown word as a target, yet new text is full of new words.
+ * - `clipNorm` 5 against exploding LSTM gradients; `seed` 42.
  */
 export function defaultHyperparameters(corpus: CorpusSize, overrides: Partial<Hyperparameters> = {}): Hyperparameters {
   const sentences = Math.max(1, corpus.sentences);
