@@ -43,6 +43,10 @@ export interface Config {
   fullRetrainBudgetMinutes: number;
   teachCooldownPerMinute: number;
   modelVersionsKept: number;
+  /** Megabytes the serving models in memory may hold, in each thread that serves them. */
+  modelCacheMb: number;
+  /** Minutes after which a model no request used leaves memory. */
+  modelIdleMinutes: number;
   /** Forced backend; null lets the engine pick the fastest available. */
   tfBackend: TfBackend | null;
   /** Variables set under an old name, each with what to do about it: the application logs them as warnings. */
@@ -195,6 +199,8 @@ export function loadConfig(env: Environment = process.env): Config {
     fullRetrainBudgetMinutes: read.positiveNumber('FULL_RETRAIN_BUDGET_MINUTES', DEFAULT_FULL_BUDGET_MINUTES),
     teachCooldownPerMinute: read.positiveInteger('TEACH_COOLDOWN_PER_MINUTE', 10),
     modelVersionsKept: read.positiveInteger('MODEL_VERSIONS_KEPT', 5),
+    modelCacheMb: read.positiveInteger('MODEL_CACHE_MB', 512),
+    modelIdleMinutes: read.positiveNumber('MODEL_IDLE_MINUTES', 60),
     tfBackend: read.oneOf('TF_BACKEND', TF_BACKENDS, null),
     deprecations: read.deprecations,
   };

@@ -33,6 +33,8 @@ describe('loadConfig', () => {
       fullRetrainBudgetMinutes: 30,
       teachCooldownPerMinute: 10,
       modelVersionsKept: 5,
+      modelCacheMb: 512,
+      modelIdleMinutes: 60,
       tfBackend: null,
       deprecations: [],
     });
@@ -53,6 +55,8 @@ describe('loadConfig', () => {
       FULL_RETRAIN_BUDGET_MINUTES: '45',
       TEACH_COOLDOWN_PER_MINUTE: '3',
       MODEL_VERSIONS_KEPT: '7',
+      MODEL_CACHE_MB: '256',
+      MODEL_IDLE_MINUTES: '7.5',
       TF_BACKEND: 'WASM',
     });
     expect(config).toEqual({
@@ -69,6 +73,8 @@ describe('loadConfig', () => {
       fullRetrainBudgetMinutes: 45,
       teachCooldownPerMinute: 3,
       modelVersionsKept: 7,
+      modelCacheMb: 256,
+      modelIdleMinutes: 7.5,
       tfBackend: 'wasm',
       deprecations: [],
     });
@@ -93,6 +99,8 @@ describe('loadConfig', () => {
     ['FULL_RETRAIN_BUDGET_MINUTES', '0', /number greater than 0/],
     ['TEACH_COOLDOWN_PER_MINUTE', '0', /whole number of at least 1/],
     ['MODEL_VERSIONS_KEPT', '5 versions', /whole number of at least 1/],
+    ['MODEL_CACHE_MB', '0.5', /whole number of at least 1/],
+    ['MODEL_IDLE_MINUTES', '0', /number greater than 0/],
     ['TF_BACKEND', 'gpu', /one of node, wasm, cpu/],
   ])('rejects %s=%s naming the variable and the expected form', (variable, value, expected) => {
     const problems = problemsOf({ [variable]: value });

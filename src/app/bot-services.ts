@@ -7,7 +7,7 @@ import { renderLossChart } from '../render/loss-chart.ts';
 import type { SentenceRecord, Store } from '../store/index.ts';
 import { readRunSummary } from '../training/run-summary.ts';
 import type { TrainingService } from '../training/service.ts';
-import type { ModelRegistry, ServingModel } from './model-registry.ts';
+import type { ModelRegistry } from './model-registry.ts';
 import type {
   BotServices,
   EpochSummary,
@@ -15,7 +15,6 @@ import type {
   ExplainRequest,
   GenerateOutcome,
   GuildStats,
-  ModelInfo,
   PredictOutcome,
   SentencePage,
   SentenceSummary,
@@ -51,13 +50,6 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
     return { status: 'no_model' as const, sentences, sentencesNeeded: Math.max(0, settings.retrainMinChanges - sentences) };
   };
 
-  const modelInfo = (serving: ServingModel): ModelInfo => ({
-    version: serving.version,
-    createdAt: serving.createdAt,
-    kind: serving.kind,
-    lstmWeight: serving.lstmWeight,
-  });
-
   return {
     async teach(input: TeachInput): Promise<TeachOutcome> {
       const checked = checkSentence(input.text);
@@ -83,50 +75,62 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
       };
     },
 
-    async predict(guildId: string, text: string, count: number): Promise<PredictOutcome> {
-      const serving = await models.get(guildId);
-      if (serving === null) return noModel(guildId);
-      const prediction = predictNextWords(serving.language, text, count);
-      return prediction.status === 'ok' ? { ...prediction, model: modelInfo(serving) } : prediction;
+    predict(guildId: string, text: string, count: number): Promise<PredictOutcome> {
+      return models.use(guildId, (serving) => {
+        if (serving === null) return noModel(guildId);
+        const prediction = predictNextWords(serving.language, text, count);
+        return prediction.status === 'ok' ? { ...prediction, model: serving.info } : prediction;
+      });
     },
 
-    async complete(guildId: string, typed: string, limit: number): Promise<string[]> {
-      const serving = await models.get(guildId);
-      if (serving === null) return [];
-      const prediction = predictNextWords(serving.language, typed, limit);
-      if (prediction.status !== 'ok') return [];
-      const base = typed.trimEnd();
-      return prediction.predictions.map(({ word }) => joinWord(base, word));
+    complete(guildId: string, typed: string, limit: number): Promise<string[]> {
+      return models.use(guildId, (serving) => {
+        if (serving === null) return [];
+        const prediction = predictNextWords(serving.language, typed, limit);
+        if (prediction.status !== 'ok') return [];
+        const base = typed.trimEnd();
+        return prediction.predictions.map(({ word }) => joinWord(base, word));
+      });
     },
 
     async generate(guildId: string, start: string, length: number, temperature: number): Promise<GenerateOutcome> {
       const { tokens } = tokenize(start);
       if (tokens.length === 0) return { status: 'empty_input' };
-      const serving = await models.get(guildId);
-      if (serving === null) return noModel(guildId);
-      const { unknown } = serving.vocabulary.encode(tokens);
-      const generated = sampleContinuation(serving.language, tokens, length, temperature, new Random(now()));
-      return { status: 'ok', start: tokens, generated, unknown, model: modelInfo(serving) };
+      return models.use(guildId, (serving) => {
+        if (serving === null) return noModel(guildId);
+        const { unknown } = serving.vocabulary.encode(tokens);
+        const generated = sampleContinuation(serving.language, tokens, length, temperature, new Random(now()));
+        return { status: 'ok', start: tokens, generated, unknown, model: serving.info };
+      });
     },
 
     async stats(guildId: string): Promise<GuildStats> {
       const stats = store.stats(guildId);
-      const serving = stats.servingModel === undefined ? null : await models.get(guildId).catch(() => null);
+      const served =
+        stats.servingModel === undefined
+          ? null
+          : await models
+              .use(guildId, (serving) =>
+                serving === null
+                  ? null
+                  : {
+                      vocabularySize: serving.vocabulary.size,
+                      model: {
+                        ...serving.info,
+                        history: serving.history,
+                        keptWeights: serving.keptWeights,
+                        corpusSentences: serving.corpusSentences,
+                        choice: serving.choice,
+                      },
+                    },
+              )
+              .catch(() => null);
       const lastRun = stats.lastRun;
       return {
         sentences: stats.sentences,
         contributors: stats.contributors,
-        vocabularySize: serving?.vocabulary.size ?? null,
-        model:
-          serving === null
-            ? null
-            : {
-                ...modelInfo(serving),
-                history: serving.history,
-                keptWeights: serving.keptWeights,
-                corpusSentences: serving.corpusSentences,
-                choice: serving.choice,
-              },
+        vocabularySize: served?.vocabularySize ?? null,
+        model: served?.model ?? null,
         changesSinceModel: stats.changesSinceModel,
         nextRetrainAt: training.nextCheckAt(),
         retrainMinChanges: settings.retrainMinChanges,
@@ -177,21 +181,22 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
       return renderLossChart(history, { locale });
     },
 
-    async explain(guildId: string, { text, topic, locale }: ExplainRequest): Promise<ExplainOutcome> {
-      const serving = await models.get(guildId);
-      if (serving === null) return noModel(guildId);
-      const digest = await serving.corpus();
-      // The examples were sampled when the model first read the corpus: a sentence deleted since
-      // must not be shown.
-      const present = store.presentSentenceIds(guildId, digest.examples.map((example) => example.id));
-      const { pages, chart } = await buildExplanation({
-        serving,
-        corpus: { ...digest, examples: digest.examples.filter((example) => present.has(example.id)) },
-        text,
-        topic,
-        locale,
+    explain(guildId: string, { text, topic, locale }: ExplainRequest): Promise<ExplainOutcome> {
+      return models.use(guildId, async (serving): Promise<ExplainOutcome> => {
+        if (serving === null) return noModel(guildId);
+        const digest = await serving.corpus();
+        // The examples were sampled when the model first read the corpus: a sentence deleted since
+        // must not be shown.
+        const present = store.presentSentenceIds(guildId, digest.examples.map((example) => example.id));
+        const { pages, chart } = await buildExplanation({
+          serving,
+          corpus: { ...digest, examples: digest.examples.filter((example) => present.has(example.id)) },
+          text,
+          topic,
+          locale,
+        });
+        return { status: 'ok', pages, ...(chart === undefined ? {} : { chart }), model: serving.info };
       });
-      return { status: 'ok', pages, ...(chart === undefined ? {} : { chart }), model: modelInfo(serving) };
     },
   };
 }

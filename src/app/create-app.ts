@@ -4,6 +4,7 @@ import type { Logger } from '../log.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { createTrainingService, type TrainingService, type TrainingServiceOptions } from '../training/service.ts';
 import { createBotServices } from './bot-services.ts';
+import { CorpusDigester } from './corpus-digester.ts';
 import { ModelRegistry } from './model-registry.ts';
 import type { BotServices } from './services.ts';
 
@@ -35,7 +36,12 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
   const backend = await initBackend(config.tfBackend ?? undefined);
   logger.info({ backend }, 'TensorFlow.js backend ready');
   const store = openStore(config.dbPath);
-  const models = new ModelRegistry(store, logger);
+  const digester = new CorpusDigester(store);
+  const models = new ModelRegistry(store, {
+    digestCorpus: (guildId, vocabulary) => digester.digest(guildId, vocabulary),
+    settings: { budgetBytes: config.modelCacheMb * 2 ** 20, idleMs: config.modelIdleMinutes * 60_000 },
+    logger,
+  });
   const training = createTrainingService({
     store,
     dbPath: config.dbPath,
@@ -73,6 +79,7 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
       closed ??= (async () => {
         await training.stop();
         models.dispose();
+        await digester.close();
         store.close();
       })();
       return closed;

@@ -57,6 +57,8 @@ function config(overrides: { devGuildId?: string | null } = {}) {
     fullRetrainBudgetMinutes: 30,
     teachCooldownPerMinute: 10,
     modelVersionsKept: 5,
+    modelCacheMb: 512,
+    modelIdleMinutes: 60,
     tfBackend: null,
     deprecations: [],
   };

@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBotServices } from '../../src/app/bot-services.ts';
-import { ModelRegistry } from '../../src/app/model-registry.ts';
 import type { BotServices } from '../../src/app/services.ts';
 import { initBackend } from '../../src/lm/backend.ts';
 import { packModel } from '../../src/lm/model-package.ts';
@@ -11,6 +10,7 @@ import { dedupeKey } from '../../src/lm/tokenizer.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { DISCORD_LIMITS } from '../../src/text/limits.ts';
 import { createTrainingService, type TrainingService } from '../../src/training/service.ts';
+import { servingModels, type ServingModels } from '../support/serving-models.ts';
 import { corpusSentences, trainFixture } from './fixture.ts';
 
 const GUILD = '900000000000000001';
@@ -18,7 +18,7 @@ const EMPTY_GUILD = '900000000000000002';
 
 let dir: string;
 let store: Store;
-let models: ModelRegistry;
+let models: ServingModels;
 let training: TrainingService;
 let services: BotServices;
 
@@ -39,14 +39,14 @@ beforeAll(async () => {
     { guildId: GUILD, ...packed, metrics: {}, corpusSentences: distinct.length, corpusRevision: store.corpusRevision(GUILD) },
     { promote: true },
   );
-  models = new ModelRegistry(store);
+  models = servingModels(store);
   training = createTrainingService({ store, dbPath, config: { intervalMinutes: 60, retrainMinChanges: 5, concurrency: 1, budgetMinutes: 1 } });
-  services = createBotServices({ store, models, training, settings: { retrainMinChanges: 5 } });
+  services = createBotServices({ store, models: models.models, training, settings: { retrainMinChanges: 5 } });
 });
 
 afterAll(async () => {
   await training.stop();
-  models.dispose();
+  await models.close();
   store.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
