@@ -20,6 +20,18 @@ export const TF_BACKENDS = ['node', 'wasm', 'cpu'] as const;
 /** A TensorFlow.js backend name. */
 export type TfBackend = (typeof TF_BACKENDS)[number];
 
+/** Uses of a command allowed per minute: by one member in a server, and by a whole server. */
+export interface UseLimits {
+  perMember: number;
+  perServer: number;
+}
+
+/** The commands whose cost calls for limits per member and per server, and autocomplete. */
+export const LIMITED_USES = ['explain', 'generate', 'predict', 'autocomplete'] as const;
+
+/** A command (or autocomplete) limited per member and per server. */
+export type LimitedUse = (typeof LIMITED_USES)[number];
+
 /** The validated configuration. */
 export interface Config {
   /** Bot token; only the Discord modes need it (see {@link requireDiscordCredentials}). */
@@ -42,11 +54,15 @@ export interface Config {
   retrainBudgetMinutes: number;
   fullRetrainBudgetMinutes: number;
   teachCooldownPerMinute: number;
+  /** Uses per minute of the expensive commands and of autocomplete. */
+  cooldowns: Record<LimitedUse, UseLimits>;
   modelVersionsKept: number;
   /** Megabytes the serving models in memory may hold, in each thread that serves them. */
   modelCacheMb: number;
   /** Minutes after which a model no request used leaves memory. */
   modelIdleMinutes: number;
+  /** Worker threads that run `/generate` and `/explain`. */
+  servingWorkers: number;
   /** Forced backend; null lets the engine pick the fastest available. */
   tfBackend: TfBackend | null;
   /** Variables set under an old name, each with what to do about it: the application logs them as warnings. */
@@ -79,6 +95,19 @@ export class ConfigError extends Error {
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 const SNOWFLAKE = /^\d{17,20}$/;
+
+/**
+ * Default uses per minute. `/explain` measures for half a second to a second and `/generate`
+ * runs up to 50 forward passes, in one serving thread: a server's share stays a small part of a
+ * minute of it. `/predict` costs a few milliseconds; autocomplete one prediction per keystroke,
+ * so a fast typist stays far below its limit.
+ */
+export const DEFAULT_COOLDOWNS: Record<LimitedUse, UseLimits> = {
+  explain: { perMember: 2, perServer: 10 },
+  generate: { perMember: 6, perServer: 30 },
+  predict: { perMember: 20, perServer: 300 },
+  autocomplete: { perMember: 120, perServer: 1200 },
+};
 
 /** Reads each variable and records a problem instead of throwing, so all are reported together. */
 class EnvReader {
@@ -113,6 +142,14 @@ class EnvReader {
       return fallback;
     }
     return Number(value);
+  }
+
+  /** `<PREFIX>_COOLDOWN_PER_MINUTE` (per member) and `<PREFIX>_SERVER_COOLDOWN_PER_MINUTE`. */
+  useLimits(prefix: string, fallback: UseLimits): UseLimits {
+    return {
+      perMember: this.positiveInteger(`${prefix}_COOLDOWN_PER_MINUTE`, fallback.perMember),
+      perServer: this.positiveInteger(`${prefix}_SERVER_COOLDOWN_PER_MINUTE`, fallback.perServer),
+    };
   }
 
   positiveNumber(variable: string, fallback: number): number {
@@ -198,9 +235,16 @@ export function loadConfig(env: Environment = process.env): Config {
     retrainBudgetMinutes: read.positiveNumber('RETRAIN_BUDGET_MINUTES', 5),
     fullRetrainBudgetMinutes: read.positiveNumber('FULL_RETRAIN_BUDGET_MINUTES', DEFAULT_FULL_BUDGET_MINUTES),
     teachCooldownPerMinute: read.positiveInteger('TEACH_COOLDOWN_PER_MINUTE', 10),
+    cooldowns: {
+      explain: read.useLimits('EXPLAIN', DEFAULT_COOLDOWNS.explain),
+      generate: read.useLimits('GENERATE', DEFAULT_COOLDOWNS.generate),
+      predict: read.useLimits('PREDICT', DEFAULT_COOLDOWNS.predict),
+      autocomplete: read.useLimits('AUTOCOMPLETE', DEFAULT_COOLDOWNS.autocomplete),
+    },
     modelVersionsKept: read.positiveInteger('MODEL_VERSIONS_KEPT', 5),
     modelCacheMb: read.positiveInteger('MODEL_CACHE_MB', 512),
     modelIdleMinutes: read.positiveNumber('MODEL_IDLE_MINUTES', 60),
+    servingWorkers: read.positiveInteger('SERVING_WORKERS', 1),
     tfBackend: read.oneOf('TF_BACKEND', TF_BACKENDS, null),
     deprecations: read.deprecations,
   };

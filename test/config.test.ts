@@ -32,9 +32,16 @@ describe('loadConfig', () => {
       retrainBudgetMinutes: 5,
       fullRetrainBudgetMinutes: 30,
       teachCooldownPerMinute: 10,
+      cooldowns: {
+        explain: { perMember: 2, perServer: 10 },
+        generate: { perMember: 6, perServer: 30 },
+        predict: { perMember: 20, perServer: 300 },
+        autocomplete: { perMember: 120, perServer: 1200 },
+      },
       modelVersionsKept: 5,
       modelCacheMb: 512,
       modelIdleMinutes: 60,
+      servingWorkers: 1,
       tfBackend: null,
       deprecations: [],
     });
@@ -57,6 +64,15 @@ describe('loadConfig', () => {
       MODEL_VERSIONS_KEPT: '7',
       MODEL_CACHE_MB: '256',
       MODEL_IDLE_MINUTES: '7.5',
+      SERVING_WORKERS: '2',
+      EXPLAIN_COOLDOWN_PER_MINUTE: '1',
+      EXPLAIN_SERVER_COOLDOWN_PER_MINUTE: '4',
+      GENERATE_COOLDOWN_PER_MINUTE: '3',
+      GENERATE_SERVER_COOLDOWN_PER_MINUTE: '12',
+      PREDICT_COOLDOWN_PER_MINUTE: '30',
+      PREDICT_SERVER_COOLDOWN_PER_MINUTE: '600',
+      AUTOCOMPLETE_COOLDOWN_PER_MINUTE: '90',
+      AUTOCOMPLETE_SERVER_COOLDOWN_PER_MINUTE: '900',
       TF_BACKEND: 'WASM',
     });
     expect(config).toEqual({
@@ -72,9 +88,16 @@ describe('loadConfig', () => {
       retrainBudgetMinutes: 1,
       fullRetrainBudgetMinutes: 45,
       teachCooldownPerMinute: 3,
+      cooldowns: {
+        explain: { perMember: 1, perServer: 4 },
+        generate: { perMember: 3, perServer: 12 },
+        predict: { perMember: 30, perServer: 600 },
+        autocomplete: { perMember: 90, perServer: 900 },
+      },
       modelVersionsKept: 7,
       modelCacheMb: 256,
       modelIdleMinutes: 7.5,
+      servingWorkers: 2,
       tfBackend: 'wasm',
       deprecations: [],
     });
@@ -101,6 +124,11 @@ describe('loadConfig', () => {
     ['MODEL_VERSIONS_KEPT', '5 versions', /whole number of at least 1/],
     ['MODEL_CACHE_MB', '0.5', /whole number of at least 1/],
     ['MODEL_IDLE_MINUTES', '0', /number greater than 0/],
+    ['SERVING_WORKERS', '0', /whole number of at least 1/],
+    ['EXPLAIN_COOLDOWN_PER_MINUTE', 'two', /whole number of at least 1/],
+    ['GENERATE_SERVER_COOLDOWN_PER_MINUTE', '0', /whole number of at least 1/],
+    ['PREDICT_COOLDOWN_PER_MINUTE', '2.5', /whole number of at least 1/],
+    ['AUTOCOMPLETE_SERVER_COOLDOWN_PER_MINUTE', '-1', /whole number of at least 1/],
     ['TF_BACKEND', 'gpu', /one of node, wasm, cpu/],
   ])('rejects %s=%s naming the variable and the expected form', (variable, value, expected) => {
     const problems = problemsOf({ [variable]: value });

@@ -1,16 +1,18 @@
-import { buildExplanation } from '../explain/explanation.ts';
 import type { Logger } from '../log.ts';
-import { predictNextWords, sampleContinuation } from '../lm/predict.ts';
-import { Random } from '../lm/random.ts';
+import { predictNextWords } from '../lm/predict.ts';
 import { dedupeKey, tokenize } from '../lm/tokenizer.ts';
 import { renderLossChart } from '../render/loss-chart.ts';
 import type { SentenceRecord, Store } from '../store/index.ts';
 import { readRunSummary } from '../training/run-summary.ts';
 import type { TrainingService } from '../training/service.ts';
+import { BoundedQueue } from './bounded-queue.ts';
 import type { ModelRegistry } from './model-registry.ts';
+import type { ExplainResult } from './serving-jobs.ts';
+import { ServingBusyError, type ServingPool } from './serving-pool.ts';
 import type {
   BotServices,
   EpochSummary,
+  ExplainAdmission,
   ExplainOutcome,
   ExplainRequest,
   GenerateOutcome,
@@ -30,10 +32,22 @@ export interface BotServicesSettings {
   retrainMinChanges: number;
 }
 
+/**
+ * Explanations waiting for the one being measured. Measurements run one at a time: `sequential`
+ * times forward passes, and two at once would each time the other's load; and `/explain` then
+ * never takes more than one core. A measurement takes half a second to a second, so the last of
+ * three waiting gets its turn within a few seconds, well inside a deferred reply's life; members
+ * beyond it are told at once to try again.
+ */
+export const EXPLANATIONS_WAITING = 3;
+
 /** What {@link createBotServices} is built from. */
 export interface BotServicesDependencies {
   store: Store;
+  /** The main thread's models: `/predict`, autocomplete and `/stats`. */
   models: ModelRegistry;
+  /** Where `/generate` and `/explain` run. */
+  serving: ServingPool;
   training: TrainingService;
   settings: BotServicesSettings;
   logger?: Logger;
@@ -42,8 +56,9 @@ export interface BotServicesDependencies {
 
 /** The application's use cases on top of the store, the serving models and the training service. */
 export function createBotServices(dependencies: BotServicesDependencies): BotServices {
-  const { store, models, training, settings } = dependencies;
+  const { store, models, serving: servingPool, training, settings } = dependencies;
   const now = dependencies.now ?? Date.now;
+  const explanations = new BoundedQueue(1, EXPLANATIONS_WAITING);
 
   const noModel = (guildId: string) => {
     const sentences = store.countSentences(guildId);
@@ -96,12 +111,15 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
     async generate(guildId: string, start: string, length: number, temperature: number): Promise<GenerateOutcome> {
       const { tokens } = tokenize(start);
       if (tokens.length === 0) return { status: 'empty_input' };
-      return models.use(guildId, (serving) => {
-        if (serving === null) return noModel(guildId);
-        const { unknown } = serving.vocabulary.encode(tokens);
-        const generated = sampleContinuation(serving.language, tokens, length, temperature, new Random(now()));
-        return { status: 'ok', start: tokens, generated, unknown, model: serving.info };
-      });
+      let result;
+      try {
+        result = await servingPool.run({ kind: 'generate', guildId, start: tokens, length, temperature, seed: now() });
+      } catch (error) {
+        if (error instanceof ServingBusyError) return { status: 'busy' };
+        throw error;
+      }
+      if (result.status === 'no_model') return noModel(guildId);
+      return { ...result, start: tokens };
     },
 
     async stats(guildId: string): Promise<GuildStats> {
@@ -181,24 +199,28 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
       return renderLossChart(history, { locale });
     },
 
-    explain(guildId: string, { text, topic, locale }: ExplainRequest): Promise<ExplainOutcome> {
-      return models.use(guildId, async (serving): Promise<ExplainOutcome> => {
-        if (serving === null) return noModel(guildId);
-        const digest = await serving.corpus();
-        // The examples were sampled when the model first read the corpus: a sentence deleted since
-        // must not be shown.
-        const present = store.presentSentenceIds(guildId, digest.examples.map((example) => example.id));
-        const { pages, chart } = await buildExplanation({
-          serving,
-          corpus: { ...digest, examples: digest.examples.filter((example) => present.has(example.id)) },
-          text,
-          topic,
-          locale,
-        });
-        return { status: 'ok', pages, ...(chart === undefined ? {} : { chart }), model: serving.info };
-      });
+    explain(guildId: string, { text, topic, locale }: ExplainRequest): ExplainAdmission {
+      const measured = explanations.offer(() => servingPool.run({ kind: 'explain', guildId, text, topic, locale }));
+      if (measured === null) return { status: 'busy' };
+      const outcome = measured.then(
+        (result) => explanationOutcome(result, () => noModel(guildId)),
+        (error: unknown): ExplainOutcome => {
+          if (error instanceof ServingBusyError) return { status: 'busy' };
+          throw error;
+        },
+      );
+      // The caller awaits it once it has deferred its reply; a failure until then is its own.
+      outcome.catch(() => undefined);
+      return { status: 'queued', outcome };
     },
   };
+}
+
+/** A serving thread's explanation as members get it: the chart's bytes as a Buffer again. */
+function explanationOutcome(result: ExplainResult, noModel: () => ExplainOutcome): ExplainOutcome {
+  if (result.status === 'no_model') return noModel();
+  const { chart, ...rest } = result;
+  return chart === undefined ? rest : { ...rest, chart: Buffer.from(chart.buffer, chart.byteOffset, chart.byteLength) };
 }
 
 function summarize(sentence: SentenceRecord): SentenceSummary {

@@ -6,6 +6,7 @@ import { createTrainingService, type TrainingService, type TrainingServiceOption
 import { createBotServices } from './bot-services.ts';
 import { CorpusDigester } from './corpus-digester.ts';
 import { ModelRegistry } from './model-registry.ts';
+import { createServingPool } from './serving-pool.ts';
 import type { BotServices } from './services.ts';
 
 /** The running application, independent of how users reach it (Discord, console, CLI). */
@@ -37,11 +38,9 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
   logger.info({ backend }, 'TensorFlow.js backend ready');
   const store = openStore(config.dbPath);
   const digester = new CorpusDigester(store);
-  const models = new ModelRegistry(store, {
-    digestCorpus: (guildId, vocabulary) => digester.digest(guildId, vocabulary),
-    settings: { budgetBytes: config.modelCacheMb * 2 ** 20, idleMs: config.modelIdleMinutes * 60_000 },
-    logger,
-  });
+  const cache = { budgetBytes: config.modelCacheMb * 2 ** 20, idleMs: config.modelIdleMinutes * 60_000 };
+  const models = new ModelRegistry(store, { digestCorpus: (guildId, vocabulary) => digester.digest(guildId, vocabulary), settings: cache, logger });
+  const serving = createServingPool(store, { threads: config.servingWorkers, backend, cache, models });
   const training = createTrainingService({
     store,
     dbPath: config.dbPath,
@@ -60,6 +59,7 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
   const services = createBotServices({
     store,
     models,
+    serving,
     training,
     settings: {
       retrainMinChanges: config.retrainMinChanges,
@@ -78,6 +78,7 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
     close() {
       closed ??= (async () => {
         await training.stop();
+        await serving.close();
         models.dispose();
         await digester.close();
         store.close();

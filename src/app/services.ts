@@ -79,11 +79,17 @@ export type PredictOutcome =
   | Exclude<Prediction, { status: 'ok' }>
   | NoModel;
 
+/** Too many requests wait for the serving threads: nothing was done, the member may try again shortly. */
+export interface Busy {
+  status: 'busy';
+}
+
 /** The outcome of {@link BotServices.generate}. */
 export type GenerateOutcome =
   | { status: 'ok'; start: string[]; generated: string[]; unknown: string[]; model: ModelInfo }
   | { status: 'empty_input' }
-  | NoModel;
+  | NoModel
+  | Busy;
 
 /** What a member asks {@link BotServices.explain}. */
 export interface ExplainRequest {
@@ -95,8 +101,14 @@ export interface ExplainRequest {
   locale: string;
 }
 
-/** The outcome of {@link BotServices.explain}: messages of at most 2,000 characters and an optional PNG chart. */
-export type ExplainOutcome = { status: 'ok'; pages: string[]; chart?: Buffer; model: ModelInfo } | NoModel;
+/** The outcome of an explanation: messages of at most 2,000 characters and an optional PNG chart. */
+export type ExplainOutcome = { status: 'ok'; pages: string[]; chart?: Buffer; model: ModelInfo } | NoModel | Busy;
+
+/**
+ * What {@link BotServices.explain} answers at once: the explanation queued (its outcome to come), or
+ * refused because the measurements already waiting fill the queue (nothing is measured then).
+ */
+export type ExplainAdmission = { status: 'queued'; outcome: Promise<ExplainOutcome> } | Busy;
 
 /** A stored sentence as listed to members. */
 export interface SentenceSummary {
@@ -162,6 +174,9 @@ export interface BotServices {
   activeTraining(guildId: string): RunHandle | null;
   /** Renders a PNG of a loss history. */
   lossChart(history: EpochSummary[], locale: string): Promise<Buffer>;
-  /** The limitations of RNNs, measured on the serving model for the member's words. */
-  explain(guildId: string, request: ExplainRequest): Promise<ExplainOutcome>;
+  /**
+   * The limitations of RNNs, measured on the serving model for the member's words: one
+   * measurement at a time, a few more waiting their turn, any beyond them refused at once.
+   */
+  explain(guildId: string, request: ExplainRequest): ExplainAdmission;
 }

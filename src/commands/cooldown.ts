@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { CooldownRule, CooldownSettings } from './types.ts';
+import type { CooldownSettings, UseLimit } from './types.ts';
 
 /**
  * A sliding-window rate limit per key, as in the discord.js guide's cooldowns, but allowing a
@@ -44,10 +44,10 @@ export interface CooldownSubject {
   userId: string;
 }
 
-/** The result of {@link CommandCooldowns.take}. */
-export type CooldownTake =
+/** The result of {@link CommandCooldowns.take}: the rule at its limit when refused. */
+export type CooldownTake<Rule extends UseLimit> =
   | { allowed: true; refund(): void }
-  | { allowed: false; rule: CooldownRule; retryAfterMs: number };
+  | { allowed: false; rule: Rule; retryAfterMs: number };
 
 /**
  * The windows of every command's cooldown rules, with the limits read from the configuration. A
@@ -55,7 +55,7 @@ export type CooldownTake =
  * together.
  */
 export class CommandCooldowns {
-  private readonly windows = new Map<CooldownRule, SlidingWindowLimit>();
+  private readonly windows = new Map<UseLimit, SlidingWindowLimit>();
 
   /**
    * @param settings - the configured limits; without them no rule limits anything (tools and
@@ -70,7 +70,7 @@ export class CommandCooldowns {
    * Counts a run against every rule, or against none when one of them is at its limit. An allowed
    * take's `refund` gives the uses back, for a run that did not count.
    */
-  take(rules: readonly CooldownRule[], subject: CooldownSubject): CooldownTake {
+  take<Rule extends UseLimit>(rules: readonly Rule[], subject: CooldownSubject): CooldownTake<Rule> {
     const taken: { window: SlidingWindowLimit; key: string }[] = [];
     const refund = (): void => {
       for (const { window, key } of taken) window.refund(key);
@@ -89,7 +89,7 @@ export class CommandCooldowns {
     return { allowed: true, refund };
   }
 
-  private windowOf(rule: CooldownRule): SlidingWindowLimit | null {
+  private windowOf(rule: UseLimit): SlidingWindowLimit | null {
     if (this.settings === undefined) return null;
     let window = this.windows.get(rule);
     if (window === undefined) {

@@ -69,6 +69,7 @@ export const en = {
     modelKind: (kind: ServedKind, lstmWeight: number) =>
       kind === 'mix' ? `LSTM + 3-gram, λ ${lambda(lstmWeight)}` : kind === 'lstm' ? 'LSTM' : 'n-gram',
     none: 'none',
+    busy: 'I am busy with other members’ requests right now. Please try again in a few seconds.',
   },
 
   /** What the dispatcher answers in a command's place (the codes of `src/commands/errors.ts`). */
@@ -78,6 +79,10 @@ export const en = {
     internalError: (reference: string) =>
       `Something went wrong on my side (reference \`${reference}\`). Please try again later.`,
     needsManageGuild: 'Only members with the **Manage Server** permission can do this.',
+    cooldownMember: (seconds: number) =>
+      `You are using this command very often. Please wait ${plural(seconds, 'second', 'seconds')} and try again.`,
+    cooldownServer: (seconds: number) =>
+      `This server is using this command very often right now. Please wait ${plural(seconds, 'second', 'seconds')} and try again.`,
   },
 
   teach: {

@@ -59,6 +59,7 @@ export const zhCN: Messages = {
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,
     modelKind: (kind, lstmWeight) => (kind === 'mix' ? `LSTM + 3-gram，λ ${lambda(lstmWeight)}` : kind === 'lstm' ? 'LSTM' : 'n-gram'),
     none: '无',
+    busy: '我正忙着处理其他成员的请求，请过几秒再试。',
   },
 
   errors: {
@@ -66,6 +67,8 @@ export const zhCN: Messages = {
     unknownCommand: (name) => `未知命令 \`/${name}\`。`,
     internalError: (reference) => `我这边出了点问题（参考编号 \`${reference}\`），请稍后再试。`,
     needsManageGuild: '只有拥有 **管理服务器** 权限的成员才能执行此操作。',
+    cooldownMember: (seconds) => `你使用这个命令太频繁了，请等 ${seconds} 秒后再试。`,
+    cooldownServer: (seconds) => `这个服务器现在使用这个命令太频繁了，请等 ${seconds} 秒后再试。`,
   },
 
   teach: {

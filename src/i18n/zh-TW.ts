@@ -59,6 +59,7 @@ export const zhTW: Messages = {
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,
     modelKind: (kind, lstmWeight) => (kind === 'mix' ? `LSTM + 3-gram，λ ${lambda(lstmWeight)}` : kind === 'lstm' ? 'LSTM' : 'n-gram'),
     none: '無',
+    busy: '我正忙著處理其他成員的請求，請過幾秒再試。',
   },
 
   errors: {
@@ -66,6 +67,8 @@ export const zhTW: Messages = {
     unknownCommand: (name) => `未知的指令 \`/${name}\`。`,
     internalError: (reference) => `我這邊出了點問題（參考編號 \`${reference}\`），請稍後再試。`,
     needsManageGuild: '只有擁有 **管理伺服器** 權限的成員才能執行此操作。',
+    cooldownMember: (seconds) => `你使用這個指令太頻繁了，請等 ${seconds} 秒後再試。`,
+    cooldownServer: (seconds) => `這個伺服器現在使用這個指令太頻繁了，請等 ${seconds} 秒後再試。`,
   },
 
   teach: {

@@ -11,7 +11,7 @@ import { packModel, type ModelPackage } from '../../src/lm/model-package.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { trainFixture } from '../explain/fixture.ts';
 import { sentence, model as unloadableModel } from '../store/helpers.ts';
-import { servingModels, type ServingModels } from '../support/serving-models.ts';
+import { explanationOf, servingModels, type ServingModels } from '../support/serving-models.ts';
 
 let packed: ModelPackage;
 let dir: string;
@@ -47,16 +47,17 @@ describe('a model in use', () => {
     await app.close();
   });
 
-  it('finishes an explanation on the model it started with when a newer model replaces it meanwhile', async () => {
+  it('finishes an explanation when a newer model replaces the one serving meanwhile', async () => {
     promoteFixture(app.store, 'g');
     expect((await app.services.predict('g', 'the cat', 3)).status).toBe('ok');
     // The explanation first reads the corpus in a worker thread; the newer model loads meanwhile.
-    const explaining = app.services.explain('g', { text: 'the cat we met', locale: 'en' });
+    const explaining = explanationOf(app.services, 'g', { text: 'the cat we met', locale: 'en' });
     promoteFixture(app.store, 'g');
     const predicted = await app.services.predict('g', 'the cat', 3);
     expect(predicted.status === 'ok' && predicted.model.version).toBe(2);
-    const explained = await explaining;
-    expect(explained.status === 'ok' && explained.model.version).toBe(1);
+    // The serving thread reads which model serves when the job reaches it: either model may
+    // answer, and neither is disposed under it.
+    expect((await explaining).status).toBe('ok');
   });
 });
 

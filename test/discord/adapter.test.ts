@@ -16,6 +16,7 @@ import { MEMBER_PERMISSIONS, autocomplete, dmSlashCommand, slashCommand, snowfla
 import type { OptionValue } from '../support/interactions.ts';
 import { FakeServices } from '../support/fake-services.ts';
 import { captureLogger } from '../support/run-command.ts';
+import { DEFAULT_COOLDOWNS } from '../../src/config.ts';
 
 const GUILD = { id: snowflake(), name: 'Word Lab' };
 const MODERATOR_PERMISSIONS = MEMBER_PERMISSIONS | PermissionFlagsBits.ManageGuild;
@@ -56,9 +57,11 @@ function config(overrides: { devGuildId?: string | null } = {}) {
     retrainBudgetMinutes: 5,
     fullRetrainBudgetMinutes: 30,
     teachCooldownPerMinute: 10,
+    cooldowns: DEFAULT_COOLDOWNS,
     modelVersionsKept: 5,
     modelCacheMb: 512,
     modelIdleMinutes: 60,
+    servingWorkers: 1,
     tfBackend: null,
     deprecations: [],
   };
@@ -205,7 +208,7 @@ describe('mountCommands on a host bot', () => {
     client.on(Events.InteractionCreate, (interaction) => {
       if (interaction.isChatInputCommand() && interaction.commandName === 'ping') void interaction.reply('pong');
     });
-    const detach = await mountCommands(client, services, { devGuildId: null, teachCooldownPerMinute: 10 }, silent, { commands: plugins });
+    const detach = await mountCommands(client, services, { devGuildId: null, teachCooldownPerMinute: 10, cooldowns: DEFAULT_COOLDOWNS }, silent, { commands: plugins });
 
     const ping = await callbackOf(fake.sendInteraction(command('ping')));
     expect(ping.body.data?.content).toBe('pong');
@@ -223,7 +226,7 @@ describe('mountCommands on a host bot', () => {
   it('leaves same-named commands of other guilds to the host when deployed to a dev guild', async () => {
     const client = await hostClient();
     const other = fake.joinGuild({ id: snowflake(), name: 'Elsewhere' });
-    await mountCommands(client, services, { devGuildId: GUILD.id, teachCooldownPerMinute: 10 }, silent, { commands: plugins });
+    await mountCommands(client, services, { devGuildId: GUILD.id, teachCooldownPerMinute: 10, cooldowns: DEFAULT_COOLDOWNS }, silent, { commands: plugins });
     const elsewhere = fake.sendInteraction(
       slashCommand({ applicationId: fake.applicationId, guildId: other.id, name: 'stats', permissions: MEMBER_PERMISSIONS }),
     );

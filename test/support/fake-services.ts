@@ -7,6 +7,7 @@ import { createCanvas } from '@napi-rs/canvas';
 import type {
   BotServices,
   EpochSummary,
+  ExplainAdmission,
   ExplainOutcome,
   ExplainRequest,
   GenerateOutcome,
@@ -320,8 +321,12 @@ export class FakeServices implements BotServices {
   }
 
   /** Two pages naming the request, and a small real PNG when text was given. */
-  async explain(guildId: string, request: ExplainRequest): Promise<ExplainOutcome> {
+  explain(guildId: string, request: ExplainRequest): ExplainAdmission {
     this.explainRequests.push({ guildId, request });
+    return { status: 'queued', outcome: this.explanation(guildId, request) };
+  }
+
+  private async explanation(guildId: string, request: ExplainRequest): Promise<ExplainOutcome> {
     const model = this.model(guildId);
     if (model === null) return this.noModel(guildId);
     const subject = request.text ?? 'an example';

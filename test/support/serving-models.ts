@@ -4,6 +4,7 @@
  */
 import { CorpusDigester } from '../../src/app/corpus-digester.ts';
 import { ModelRegistry, type ModelRegistryOptions, type ServingModel } from '../../src/app/model-registry.ts';
+import type { BotServices, ExplainOutcome, ExplainRequest } from '../../src/app/services.ts';
 import type { Store } from '../../src/store/index.ts';
 
 /** A registry, its digester, and the models a test holds. */
@@ -45,4 +46,11 @@ export function servingModels(store: Store, options: Omit<ModelRegistryOptions, 
       await digester.close();
     },
   };
+}
+
+/** The outcome of an explanation the services admit (a test that is refused fails here). */
+export function explanationOf(services: BotServices, guildId: string, request: ExplainRequest): Promise<ExplainOutcome> {
+  const admission = services.explain(guildId, request);
+  if (admission.status === 'busy') throw new Error('the explanation was refused: too many are waiting');
+  return admission.outcome;
 }
