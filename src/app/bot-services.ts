@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
 import { predictNextWords } from '../lm/predict.ts';
 import { dedupeKey, tokenize } from '../lm/tokenizer.ts';
@@ -41,6 +42,10 @@ export interface BotServicesSettings {
  */
 export const EXPLANATIONS_WAITING = 3;
 
+/** Checkpoints tried after a removal, {@link CHECKPOINT_RETRY_MS} apart, before giving up. */
+const CHECKPOINT_ATTEMPTS = 20;
+const CHECKPOINT_RETRY_MS = 250;
+
 /** What {@link createBotServices} is built from. */
 export interface BotServicesDependencies {
   store: Store;
@@ -63,6 +68,35 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
   const noModel = (guildId: string) => {
     const sentences = store.countSentences(guildId);
     return { status: 'no_model' as const, sentences, sentencesNeeded: Math.max(0, settings.retrainMinChanges - sentences) };
+  };
+
+  /**
+   * After sentences of a guild were removed: the served 3-gram and what `/explain` quotes are
+   * counted again without them, on this thread and in the serving threads, and the guild's requests
+   * from now on wait for the new counts; the guild's next retrain is queued (what the LSTM learned
+   * from them stays until it runs); then the removed text is erased from the disk, within seconds.
+   */
+  const forgotten = (guildId: string): void => {
+    servingPool.recountCorpus(guildId);
+    if (store.servingModelInfo(guildId) !== undefined) training.requestRetrain(guildId, { full: false, requestedBy: null, trigger: 'schedule' });
+    void models
+      .recountCorpus(guildId)
+      .then(eraseRemovedText)
+      .catch((error: unknown) => dependencies.logger?.error({ err: error, guildId }, 'removed sentences could not be erased from the disk'));
+  };
+
+  /**
+   * Checkpoints the write-ahead log so that removed text leaves the disk, trying again while another
+   * connection (a serving, corpus or training thread) still reads an older state; gives up after
+   * a few seconds, logged: the next removal tries again, and SQLite's own checkpoints follow.
+   */
+  const eraseRemovedText = async (): Promise<void> => {
+    for (let attempt = 0; attempt < CHECKPOINT_ATTEMPTS; attempt += 1) {
+      if (store.checkpoint()) return;
+      // Unreferenced: a retry never keeps a stopping process alive.
+      await delay(CHECKPOINT_RETRY_MS, undefined, { ref: false });
+    }
+    dependencies.logger?.warn({ attempts: CHECKPOINT_ATTEMPTS }, 'the write-ahead log could not be checkpointed after a removal; other connections kept reading');
   };
 
   return {
@@ -176,11 +210,15 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
     },
 
     async forgetSentence(guildId: string, sentenceId: number, authorId?: string): Promise<boolean> {
-      return store.deleteSentence(guildId, sentenceId, { authorId });
+      const removed = store.deleteSentence(guildId, sentenceId, { authorId });
+      if (removed) forgotten(guildId);
+      return removed;
     },
 
     async forgetAuthor(guildId: string, authorId: string): Promise<number> {
-      return store.deleteSentencesByAuthor(guildId, authorId);
+      const removed = store.deleteSentencesByAuthor(guildId, authorId);
+      if (removed > 0) forgotten(guildId);
+      return removed;
     },
 
     async searchSentences(guildId, query, authorId, limit): Promise<SentenceSummary[]> {

@@ -106,8 +106,12 @@ export class ModelCache<V extends CachedValue> {
     return loaded?.version === version ? this.#lease(loaded) : this.acquire(key, version, load);
   }
 
-  /** The value `key` holds, if any, without using it (nothing keeps it from being released). */
-  peek(key: string): V | undefined {
+  /**
+   * The value `key` holds once any load in progress has ended, without using it (nothing keeps it
+   * from being released); undefined when it holds none.
+   */
+  async settled(key: string): Promise<V | undefined> {
+    await this.#loading.get(key)?.value.catch(() => undefined);
     return this.#entries.get(key)?.value;
   }
 

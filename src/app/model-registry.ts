@@ -50,6 +50,8 @@ export class ModelRegistry {
   readonly #logger: Logger | undefined;
   readonly #cache: ModelCache<ServingModel>;
   readonly #sweeper: ReturnType<typeof setInterval>;
+  /** Recounts in progress after removals, by guild: the guild's requests wait for them. */
+  readonly #recounting = new Map<string, Promise<void>>();
 
   constructor(store: Store, options: ModelRegistryOptions) {
     this.#store = store;
@@ -68,6 +70,7 @@ export class ModelRegistry {
    * @throws ModelUnavailableError when the serving model cannot be loaded.
    */
   async use<T>(guildId: string, use: (serving: ServingModel | null) => T | Promise<T>): Promise<T> {
+    await this.#recounting.get(guildId);
     const info = this.#store.servingModelInfo(guildId);
     if (info === undefined) {
       this.#cache.evict(guildId);
@@ -86,6 +89,29 @@ export class ModelRegistry {
     } finally {
       lease.release();
     }
+  }
+
+  /**
+   * Digests the guild's corpus again after sentences were removed, if its model is in memory (or
+   * loading): its 3-gram and corpus facts stop counting them once this resolves, and the guild's
+   * requests wait for it meanwhile. A model whose corpus cannot be digested leaves memory (the next
+   * request loads it afresh), so a removed sentence never keeps serving.
+   */
+  recountCorpus(guildId: string): Promise<void> {
+    const recount = (async () => {
+      // A model loading now may have read the corpus before the removal.
+      const serving = await this.#cache.settled(guildId);
+      try {
+        await serving?.recount();
+      } catch (error) {
+        this.#logger?.warn({ err: error, guildId }, 'corpus could not be digested again after a removal; the model is unloaded');
+        this.#cache.evict(guildId);
+      }
+    })().finally(() => {
+      if (this.#recounting.get(guildId) === recount) this.#recounting.delete(guildId);
+    });
+    this.#recounting.set(guildId, recount);
+    return recount;
   }
 
   /** Memory held and loads made, for logs and benchmarks. */

@@ -45,7 +45,7 @@ export class ServingModel {
   readonly lstmWeight: number;
   readonly lstm: LstmLanguageModel;
   readonly vocabulary: Vocabulary;
-  /** What answers predictions. */
+  /** What answers predictions; its 3-gram part follows {@link recount}. */
   readonly language: LanguageModel;
   readonly history: RecordedEpoch[];
   /** The weights the LSTM holds; null when its metrics do not say (no recorded history). */
@@ -112,11 +112,23 @@ export class ServingModel {
 
   /**
    * The guild's corpus in this model's vocabulary, digested off the main thread at first use (at
-   * load when the 3-gram serves); a failed digest is tried again at the next call.
+   * load when the 3-gram serves) and again by {@link recount}; a failed digest is tried again at
+   * the next call.
    */
   corpus(): Promise<CorpusDigest> {
     this.#digest ??= this.#count();
     return this.#digest;
+  }
+
+  /**
+   * Digests the corpus afresh (after sentences were removed): the served 3-gram, the corpus facts
+   * and the examples `/explain` quotes follow once it is counted. Without a digest yet, nothing to
+   * do: its first use counts the corpus as it is then.
+   */
+  async recount(): Promise<void> {
+    if (this.#digest === undefined) return;
+    this.#digest = this.#count();
+    await this.#digest;
   }
 
   /** Which model answers, as replies name it. */

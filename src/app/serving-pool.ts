@@ -23,6 +23,12 @@ export interface ServingWorkerData {
   cache: ModelRegistrySettings;
 }
 
+/** What the serving threads are told besides their jobs. */
+export interface ServingNotice {
+  kind: 'recount';
+  guildId: string;
+}
+
 /** Options of {@link createServingPool}. */
 export interface ServingPoolOptions {
   /** Serving threads (`SERVING_WORKERS`). */
@@ -47,6 +53,11 @@ export interface ServingPool {
    * @throws ServingBusyError when {@link MAX_WAITING_JOBS} jobs are already waiting.
    */
   run<Job extends ServingJob>(job: Job): Promise<ServingResults[Job['kind']]>;
+  /**
+   * Sentences of the guild were removed: each thread digests its corpus again before its next job
+   * on the guild's model (see `ModelRegistry.recountCorpus`).
+   */
+  recountCorpus(guildId: string): void;
   /** Ends the threads. */
   close(): Promise<void>;
 }
@@ -67,6 +78,8 @@ export function createServingPool(store: Store, options: ServingPoolOptions): Se
   if (dbPath === null) {
     return {
       run: (job) => runServingJob(options.models, store, job),
+      // The jobs use the main thread's models, which the removal recounts itself.
+      recountCorpus: () => undefined,
       close: () => Promise.resolve(),
     };
   }
@@ -84,6 +97,7 @@ export function createServingPool(store: Store, options: ServingPoolOptions): Se
         throw error instanceof PoolFullError ? new ServingBusyError(error.message) : error;
       }
     },
+    recountCorpus: (guildId) => pool.notify({ kind: 'recount', guildId } satisfies ServingNotice),
     close: () => pool.close(),
   };
 }

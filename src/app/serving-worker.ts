@@ -13,7 +13,7 @@ import { openStore } from '../store/index.ts';
 import { serveJobs } from '../threads/pool-worker.ts';
 import { ModelRegistry } from './model-registry.ts';
 import { runServingJob, type ServingJob, type ServingResult } from './serving-jobs.ts';
-import type { ServingWorkerData } from './serving-pool.ts';
+import type { ServingNotice, ServingWorkerData } from './serving-pool.ts';
 
 const { dbPath, backend, cache } = workerData as ServingWorkerData;
 // The main thread's backend: the same kernels answer here as there.
@@ -26,4 +26,8 @@ const models = new ModelRegistry(store, {
 
 serveJobs<ServingJob, ServingResult>({
   run: (job) => runServingJob(models, store, job),
+  notice(notice) {
+    // The guild's next job waits for the recount.
+    void models.recountCorpus((notice as ServingNotice).guildId);
+  },
 });

@@ -146,6 +146,28 @@ export class Store {
     return this.#db.memory ? null : this.#db.name;
   }
 
+  /**
+   * Copies the write-ahead log into the database file and empties it (`wal_checkpoint(TRUNCATE)`):
+   * rows deleted are overwritten in the file's pages (`secure_delete`), and this leaves no older
+   * copy of those pages in the log either. Never waits for other connections.
+   *
+   * @returns false when another connection still reads or writes an older state of the database
+   *   (try again shortly); true once done, and for an in-memory store.
+   */
+  checkpoint(): boolean {
+    if (this.#db.memory) return true;
+    this.#db.pragma('busy_timeout = 0');
+    try {
+      const [result] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      return result?.busy === 0;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'SQLITE_BUSY') return false;
+      throw error;
+    } finally {
+      this.#db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+  }
+
   /** Closes the connection; the store cannot be used afterwards. */
   close(): void {
     this.#db.close();
