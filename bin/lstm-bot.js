@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The package's command line (`lstm-bot import|train|predict|eval|stats|models|rollback`).
+// The package's command line (`lstm-bot import|train|predict|eval|stats|models|rollback|backup|restore`).
 // The sources are TypeScript, run through tsx like `npm run cli`.
 import { register } from 'tsx/esm/api';
 

@@ -65,6 +65,16 @@ export interface Config {
   servingWorkers: number;
   /** Forced backend; null lets the engine pick the fastest available. */
   tfBackend: TfBackend | null;
+  /** Port of the Prometheus endpoint (0: any free port); null serves no metrics. */
+  metricsPort: number | null;
+  /** Address the metrics endpoint listens on; loopback unless set. */
+  metricsHost: string;
+  /** Folder of the bot's scheduled backups; null makes none. */
+  backupDir: string | null;
+  /** Hours between two scheduled backups. */
+  backupEveryHours: number;
+  /** Scheduled backups kept; older ones are deleted. */
+  backupKeep: number;
   /** Variables set under an old name, each with what to do about it: the application logs them as warnings. */
   deprecations: readonly ConfigProblem[];
 }
@@ -109,6 +119,9 @@ export const DEFAULT_COOLDOWNS: Record<LimitedUse, UseLimits> = {
   autocomplete: { perMember: 120, perServer: 1200 },
 };
 
+/** Node's timers wait at most 2^31 - 1 ms, about 596 hours. */
+const MAX_TIMER_HOURS = 596;
+
 /** Reads each variable and records a problem instead of throwing, so all are reported together. */
 class EnvReader {
   readonly problems: ConfigProblem[] = [];
@@ -152,12 +165,12 @@ class EnvReader {
     };
   }
 
-  positiveNumber(variable: string, fallback: number): number {
+  positiveNumber(variable: string, fallback: number, max = Number.POSITIVE_INFINITY): number {
     const value = this.raw(variable);
     if (value === null) return fallback;
     const parsed = Number(value);
-    if (!/^\d*\.?\d+$/.test(value) || !(parsed > 0)) {
-      this.fail(variable, `expected a number greater than 0, got "${value}"`);
+    if (!/^\d*\.?\d+$/.test(value) || !(parsed > 0) || parsed > max) {
+      this.fail(variable, `expected a number greater than 0${max < Number.POSITIVE_INFINITY ? ` and at most ${max}` : ''}, got "${value}"`);
       return fallback;
     }
     return parsed;
@@ -174,6 +187,28 @@ class EnvReader {
       return fallback;
     }
     return match;
+  }
+
+  /** A TCP port, 0 (any free port) to 65535; null when unset. */
+  port(variable: string): number | null {
+    const value = this.raw(variable);
+    if (value === null) return null;
+    if (!/^\d+$/.test(value) || Number(value) > 65535) {
+      this.fail(variable, `expected a port number from 0 (any free port) to 65535, got "${value}"`);
+      return null;
+    }
+    return Number(value);
+  }
+
+  /** A host name or IP address to listen on. */
+  host(variable: string, fallback: string): string {
+    const value = this.raw(variable);
+    if (value === null) return fallback;
+    if (!/^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|[0-9A-Fa-f:.]+)$/.test(value)) {
+      this.fail(variable, `expected a host name or IP address such as ${fallback}, got "${value}"`);
+      return fallback;
+    }
+    return value;
   }
 
   httpUrl(variable: string, fallback: string): string {
@@ -246,6 +281,11 @@ export function loadConfig(env: Environment = process.env): Config {
     modelIdleMinutes: read.positiveNumber('MODEL_IDLE_MINUTES', 60),
     servingWorkers: read.positiveInteger('SERVING_WORKERS', 1),
     tfBackend: read.oneOf('TF_BACKEND', TF_BACKENDS, null),
+    metricsPort: read.port('METRICS_PORT'),
+    metricsHost: read.host('METRICS_HOST', '127.0.0.1'),
+    backupDir: read.raw('BACKUP_DIR'),
+    backupEveryHours: read.positiveNumber('BACKUP_EVERY_HOURS', 24, MAX_TIMER_HOURS),
+    backupKeep: read.positiveInteger('BACKUP_KEEP', 7),
     deprecations: read.deprecations,
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);

@@ -19,6 +19,7 @@ import { createApp, type App } from './app/create-app.ts';
 import { loadEnvironment, type Config } from './config.ts';
 import { mountCommands } from './discord/plugin.ts';
 import { createLogger, type Logger } from './log.ts';
+import { startMetrics } from './metrics/start.ts';
 
 export type { App } from './app/create-app.ts';
 export type { BotServices } from './app/services.ts';
@@ -41,17 +42,20 @@ export interface MountedLanguageBot {
 
 /**
  * Mounts `/teach`, `/predict` and the other commands on an existing client, and starts the
- * background training service. The commands still have to be registered with Discord once
+ * background training service (and the metrics endpoint when `METRICS_PORT` is set). The commands still have to be registered with Discord once
  * (`npm run deploy-commands`, or the host's own deployment using the same definitions).
  */
 export async function mountLanguageBot(client: Client, options: MountLanguageBotOptions = {}): Promise<MountedLanguageBot> {
   const config = options.config ?? loadEnvironment();
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const app = await createApp(config, logger, { schedule: true });
+  let metrics: Awaited<ReturnType<typeof startMetrics>> = null;
   let detach: () => void;
   try {
-    detach = await mountCommands(client, app.services, config, logger);
+    metrics = await startMetrics(app, logger);
+    detach = await mountCommands(client, app.services, config, logger, metrics === null ? {} : { observer: metrics.metrics });
   } catch (error) {
+    await metrics?.close();
     await app.close();
     throw error;
   }
@@ -59,6 +63,7 @@ export async function mountLanguageBot(client: Client, options: MountLanguageBot
     app,
     async close() {
       detach();
+      await metrics?.close();
       await app.close();
     },
   };

@@ -79,6 +79,20 @@ export class JsonFields {
     return this.fields[key] === null ? null : this.object(key);
   }
 
+  /** An array of numbers. */
+  numbers(key: string): number[] {
+    const value = this.fields[key];
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'number')) {
+      throw new StoredJsonError(`${this.#at(key)} must be an array of numbers, got ${describe(value)}`);
+    }
+    return value as number[];
+  }
+
+  /** A field as stored, for a reader of its own; `path` names it in that reader's errors. */
+  raw(key: string): { value: unknown; path: string } {
+    return { value: this.fields[key], path: this.#at(key) };
+  }
+
   /** An array of objects. */
   objects(key: string): JsonFields[] {
     const value = this.fields[key];

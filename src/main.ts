@@ -13,6 +13,7 @@ import { runConsole } from './console/console.ts';
 import { startBot } from './discord/bot.ts';
 import { errorMessage } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
+import { startMetrics, type RunningMetrics } from './metrics/start.ts';
 
 /** The console's guild, shared with the CLI's default. */
 export const LOCAL_GUILD = 'local';
@@ -36,12 +37,16 @@ async function main(): Promise<void> {
 async function runDiscord(config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const app = await createApp(config, logger, { schedule: true });
+  const served = await serveMetrics(app, logger);
+  if (served === undefined) return;
+  const { metrics } = served;
   let bot;
   try {
-    bot = await startBot(requireDiscordCredentials(config), app.services, logger);
+    bot = await startBot(requireDiscordCredentials(config), app.services, logger, metrics === null ? {} : { observer: metrics.metrics });
   } catch (error) {
     logger.fatal({ err: error }, 'could not connect to Discord');
     process.stderr.write(`Could not connect to Discord: ${describeLoginError(error)}\n`);
+    await metrics?.close();
     await app.close();
     process.exitCode = 1;
     return;
@@ -49,6 +54,7 @@ async function runDiscord(config: Config): Promise<void> {
   const running = bot;
   onShutdown(logger, async () => {
     await running.stop();
+    await metrics?.close();
     await app.close();
   });
 }
@@ -57,7 +63,13 @@ async function runLocalConsole(config: Config): Promise<void> {
   // Replies go to stdout; log lines to stderr, and only warnings unless LOG_LEVEL asks for more.
   const logger = createLogger({ level: process.env['LOG_LEVEL'] ? config.logLevel : 'warn', destination: 'stderr' });
   const app = await createApp(config, logger, { schedule: true });
-  const stop = onShutdown(logger, () => app.close());
+  const served = await serveMetrics(app, logger);
+  if (served === undefined) return;
+  const { metrics } = served;
+  const stop = onShutdown(logger, async () => {
+    await metrics?.close();
+    await app.close();
+  });
   await seedLocalGuild(app, (line) => process.stdout.write(`${line}\n`));
   await runConsole({
     services: app.services,
@@ -68,8 +80,27 @@ async function runLocalConsole(config: Config): Promise<void> {
     locale: localeFromEnvironment(),
     logger,
     cooldowns: config,
+    ...(metrics === null ? {} : { observer: metrics.metrics }),
   });
   await stop();
+}
+
+/**
+ * Serves the metrics when `METRICS_PORT` is set. When the endpoint cannot listen, says why, closes
+ * the application and returns undefined (exit code 1): an operator who asked for metrics should
+ * not get a bot without them.
+ */
+async function serveMetrics(app: App, logger: Logger): Promise<{ metrics: RunningMetrics | null } | undefined> {
+  try {
+    return { metrics: await startMetrics(app, logger) };
+  } catch (error) {
+    const { metricsHost, metricsPort } = app.config;
+    logger.fatal({ err: error }, 'could not serve the metrics');
+    process.stderr.write(`Could not serve the metrics on ${metricsHost}:${metricsPort}: ${errorMessage(error)} (check METRICS_PORT and METRICS_HOST)\n`);
+    await app.close();
+    process.exitCode = 1;
+    return undefined;
+  }
 }
 
 /**

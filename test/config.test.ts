@@ -43,6 +43,11 @@ describe('loadConfig', () => {
       modelIdleMinutes: 60,
       servingWorkers: 1,
       tfBackend: null,
+      metricsPort: null,
+      metricsHost: '127.0.0.1',
+      backupDir: null,
+      backupEveryHours: 24,
+      backupKeep: 7,
       deprecations: [],
     });
   });
@@ -74,6 +79,11 @@ describe('loadConfig', () => {
       AUTOCOMPLETE_COOLDOWN_PER_MINUTE: '90',
       AUTOCOMPLETE_SERVER_COOLDOWN_PER_MINUTE: '900',
       TF_BACKEND: 'WASM',
+      METRICS_PORT: '9464',
+      METRICS_HOST: '0.0.0.0',
+      BACKUP_DIR: '/var/backups/bot',
+      BACKUP_EVERY_HOURS: '6',
+      BACKUP_KEEP: '14',
     });
     expect(config).toEqual({
       discordToken: 'abc.def.ghi',
@@ -99,8 +109,17 @@ describe('loadConfig', () => {
       modelIdleMinutes: 7.5,
       servingWorkers: 2,
       tfBackend: 'wasm',
+      metricsPort: 9464,
+      metricsHost: '0.0.0.0',
+      backupDir: '/var/backups/bot',
+      backupEveryHours: 6,
+      backupKeep: 14,
       deprecations: [],
     });
+  });
+
+  it('takes METRICS_PORT=0 as any free port', () => {
+    expect(loadConfig({ METRICS_PORT: '0' })).toMatchObject({ metricsPort: 0, metricsHost: '127.0.0.1' });
   });
 
   it('treats an empty variable as unset', () => {
@@ -130,6 +149,11 @@ describe('loadConfig', () => {
     ['PREDICT_COOLDOWN_PER_MINUTE', '2.5', /whole number of at least 1/],
     ['AUTOCOMPLETE_SERVER_COOLDOWN_PER_MINUTE', '-1', /whole number of at least 1/],
     ['TF_BACKEND', 'gpu', /one of node, wasm, cpu/],
+    ['METRICS_PORT', '65536', /port number from 0/],
+    ['METRICS_PORT', 'http', /port number from 0/],
+    ['METRICS_HOST', 'http://localhost', /host name or IP address/],
+    ['BACKUP_EVERY_HOURS', '1000', /at most 596/],
+    ['BACKUP_KEEP', '0', /whole number of at least 1/],
   ])('rejects %s=%s naming the variable and the expected form', (variable, value, expected) => {
     const problems = problemsOf({ [variable]: value });
     expect(problems).toHaveLength(1);

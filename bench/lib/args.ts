@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { CorpusSize } from './corpus.ts';
 import { UsageError } from './scenario.ts';
 
 /** An integer option of at least `min`; `fallback` when the option is absent. */
@@ -26,4 +27,22 @@ export function choiceOption<T extends string>(value: string | undefined, name: 
   if (value === undefined) return undefined;
   if (!(choices as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${value}'`);
   return value as T;
+}
+
+/**
+ * A comma-separated list of corpus sizes, each a whole number of at least `min` or `all`, e.g.
+ * `300,1000,all`; `fallback` when the option is absent.
+ */
+export function sizesOption(value: string | undefined, name: string, fallback: CorpusSize[], min = 10): CorpusSize[] {
+  if (value === undefined) return fallback;
+  const sizes = value.split(',').map((item): CorpusSize => {
+    const trimmed = item.trim();
+    if (trimmed === 'all') return 'all';
+    const number = Number(trimmed);
+    if (trimmed === '' || !Number.isInteger(number) || number < min) {
+      throw new UsageError(`--${name} takes sizes of at least ${min} or 'all', separated by commas, got '${value}'`);
+    }
+    return number;
+  });
+  return [...new Set(sizes)];
 }

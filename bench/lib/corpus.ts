@@ -7,6 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../../src/errors.ts';
+import { Random } from '../../src/lm/random.ts';
+import { fetchCorpus } from '../corpora/fetch.ts';
+import { CORPORA, findCorpus } from '../corpora/manifest.ts';
 import { UsageError } from './scenario.ts';
 
 /** The corpus bundled with the product (a fresh clone has nothing else). */
@@ -28,6 +31,51 @@ export function readCorpus(file: string): string[] {
   if (lines.length === 0) throw new UsageError(`corpus ${file} has no sentences`);
   return lines;
 }
+
+/** A corpus given on the command line, read. */
+export interface LoadedCorpus {
+  /** The manifest name, or the file's path as {@link displayPath} gives it. */
+  name: string;
+  lines: string[];
+}
+
+/**
+ * Reads a corpus named on the command line: a name of `bench/corpora/manifest.ts` (fetched and
+ * prepared into the cache first when needed) or a file path.
+ */
+export function loadCorpus(nameOrFile: string, log: (line: string) => void = () => {}): LoadedCorpus {
+  const entry = findCorpus(nameOrFile);
+  if (entry !== undefined) return { name: entry.name, lines: readCorpus(fetchCorpus(entry, log).file) };
+  if (!fs.existsSync(nameOrFile) && !nameOrFile.includes('/') && !nameOrFile.includes('.')) {
+    throw new UsageError(`no corpus named '${nameOrFile}' (named corpora: ${CORPORA.map((corpus) => corpus.name).join(', ')}) and no such file`);
+  }
+  return { name: displayPath(nameOrFile), lines: readCorpus(nameOrFile) };
+}
+
+/** How many sentences of a corpus to use: a sample of that many, or all of them. */
+export type CorpusSize = number | 'all';
+
+/**
+ * A sample of `size` items drawn with a seeded generator, kept in corpus order; every item for
+ * `'all'` or a size of at least the corpus. For one seed, a smaller sample is part of every larger
+ * one (all come from the same permutation), so sizes differ only by the sentences added.
+ */
+export function sampleCorpus<T>(items: readonly T[], size: CorpusSize, seed = SAMPLE_SEED): T[] {
+  if (size === 'all' || size >= items.length) return [...items];
+  const order = items.map((_, index) => index);
+  const random = new Random(seed);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order
+    .slice(0, size)
+    .sort((a, b) => a - b)
+    .map((index) => items[index]!);
+}
+
+/** The seed of {@link sampleCorpus}: fixed, so every run and every model sees the same sample. */
+export const SAMPLE_SEED = 17;
 
 /**
  * Every 10th item (index % 10 == 9) held out, the rest for training: the split of the PyTorch

@@ -5,10 +5,14 @@
  * @module
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import { UsageError } from './scenario.ts';
 
 /** Where Debian's `libopenblas0-pthread` puts its BLAS; without it PyTorch uses a ~10x slower BLAS. */
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
+/** How to get the reference's setup on Debian. */
+export const REFERENCE_INSTALL = 'apt-get install -y python3-torch libopenblas0-pthread';
 /**
  * The interpreter of Debian's `python3-torch`, the setup the script documents; a `python3` found
  * first on the PATH (a virtualenv, pyenv) usually lacks torch.
@@ -24,11 +28,20 @@ export interface ReferenceSettings {
   epochs: number;
   maxLen: number;
   lr: number;
+  /** Sampled-softmax size; only a reference script that implements it accepts it (and echoes it). */
+  sampled?: number | undefined;
 }
 
 /** The JSON line the reference prints (the fields this benchmark reads). */
 export interface ReferenceResult {
   torch: string;
+  /**
+   * The BLAS libraries the reference process mapped (`openblas-pthread/libblas.so.3`, ...); older
+   * scripts do not report it.
+   */
+  blas?: string;
+  /** The sampled-softmax size the script trained with, when it implements one. */
+  sampled?: number;
   threads: number;
   vocab: number;
   train_sentences: number;
@@ -54,8 +67,38 @@ export interface ReferenceRun {
 }
 
 /**
+ * Why a reference result cannot be compared with, or undefined when it can: a PyTorch that ran on
+ * another BLAS than OpenBLAS (Debian's reference BLAS is about ten times slower), or a sampled
+ * softmax other than the one asked for.
+ */
+export function referenceProblem(result: ReferenceResult, settings: ReferenceSettings): string | undefined {
+  if (result.blas === undefined) {
+    return `the reference does not report which BLAS it ran on ("blas" in its JSON): use a torch-reference.py that does`;
+  }
+  if (!/openblas/i.test(result.blas)) {
+    return `the reference ran on ${result.blas}, not OpenBLAS: about ten times too slow to compare with. Install OpenBLAS: ${REFERENCE_INSTALL}`;
+  }
+  if ((result.sampled ?? undefined) !== settings.sampled) {
+    return `the reference trained with ${result.sampled === undefined ? 'the full softmax' : `a sampled softmax of ${result.sampled}`}, not ${settings.sampled === undefined ? 'the full softmax' : `a sampled softmax of ${settings.sampled}`}`;
+  }
+  return undefined;
+}
+
+/**
+ * Fails early, before any training, when the reference cannot run as prescribed: no OpenBLAS
+ * installed, or no such script.
+ */
+export function checkReferenceSetup(script: string): void {
+  if (!fs.existsSync(script)) throw new UsageError(`no reference script at ${script}`);
+  if (!fs.existsSync(path.join(OPENBLAS_DIR, 'libblas.so.3'))) {
+    throw new UsageError(`OpenBLAS is not installed (${OPENBLAS_DIR}): the reference would run on a BLAS about ten times slower. Install it: ${REFERENCE_INSTALL}`);
+  }
+}
+
+/**
  * Runs `python script corpus --vocab .. ` single-threaded on OpenBLAS, as the script's docstring
- * prescribes. Rejects with the child's stderr when it fails or prints no JSON.
+ * prescribes. Rejects with the child's stderr when it fails or prints no JSON, and with
+ * {@link referenceProblem} when its figure is not comparable.
  */
 export function runTorchReference(
   script: string,
@@ -75,6 +118,7 @@ export function runTorchReference(
       '--max-len': settings.maxLen,
       '--lr': settings.lr,
       '--threads': 1,
+      ...(settings.sampled === undefined ? {} : { '--sampled': settings.sampled }),
     }).flatMap(([flag, value]) => [flag, String(value)]),
   ];
   const libraryPath = [OPENBLAS_DIR, process.env['LD_LIBRARY_PATH']].filter(Boolean).join(':');
@@ -95,7 +139,10 @@ export function runTorchReference(
         reject(new Error(`the reference failed (exit code ${code}): ${stderr.trim().split('\n').slice(-5).join(' | ') || 'no output'}`));
         return;
       }
-      resolve({ command, seconds, result: JSON.parse(line) as ReferenceResult });
+      const result = JSON.parse(line) as ReferenceResult;
+      const problem = referenceProblem(result, settings);
+      if (problem !== undefined) reject(new Error(problem));
+      else resolve({ command, seconds, result });
     });
   });
 }

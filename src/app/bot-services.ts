@@ -209,6 +209,10 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
       };
     },
 
+    async exportSentences(guildId, { authorId }): Promise<string[]> {
+      return store.sentenceTexts(guildId, authorId === undefined ? {} : { authorId });
+    },
+
     async forgetSentence(guildId: string, sentenceId: number, authorId?: string): Promise<boolean> {
       const removed = store.deleteSentence(guildId, sentenceId, { authorId });
       if (removed) forgotten(guildId);

@@ -5,7 +5,9 @@ import { openStore, type Store } from '../store/index.ts';
 import { createTrainingService, type TrainingService, type TrainingServiceOptions } from '../training/service.ts';
 import { createBotServices } from './bot-services.ts';
 import { CorpusDigester } from './corpus-digester.ts';
+import { holdDatabaseLease } from './database-lease.ts';
 import { ModelRegistry } from './model-registry.ts';
+import { scheduleBackups } from './scheduled-backup.ts';
 import { createServingPool } from './serving-pool.ts';
 import type { BotServices } from './services.ts';
 
@@ -25,7 +27,10 @@ export interface App {
 
 /** Options of {@link createApp}. */
 export interface CreateAppOptions {
-  /** Start the retrain schedule (the bot does; one-shot CLI commands do not). */
+  /**
+   * Serve as the bot does (one-shot CLI commands do not): start the retrain schedule and the
+   * scheduled backups, and hold the database's lease, so that a restore is refused meanwhile.
+   */
   schedule: boolean;
   /** Extra options of the training service (tests, benchmarks). */
   training?: Pick<TrainingServiceOptions, 'runner' | 'worker' | 'job' | 'clock'>;
@@ -37,6 +42,13 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
   const backend = await initBackend(config.tfBackend ?? undefined);
   logger.info({ backend }, 'TensorFlow.js backend ready');
   const store = openStore(config.dbPath);
+  let lease;
+  try {
+    lease = options.schedule ? holdDatabaseLease(store, logger) : null;
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   const digester = new CorpusDigester(store);
   const cache = { budgetBytes: config.modelCacheMb * 2 ** 20, idleMs: config.modelIdleMinutes * 60_000 };
   const models = new ModelRegistry(store, { digestCorpus: (guildId, vocabulary) => digester.digest(guildId, vocabulary), settings: cache, logger });
@@ -56,6 +68,10 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
     job: { keepVersions: config.modelVersionsKept, ...options.training?.job },
   });
   if (options.schedule) training.start();
+  const backups =
+    options.schedule && config.backupDir !== null
+      ? scheduleBackups((file) => store.backup(file), { dir: config.backupDir, everyHours: config.backupEveryHours, keep: config.backupKeep }, logger)
+      : null;
   const services = createBotServices({
     store,
     models,
@@ -77,10 +93,12 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
     backend,
     close() {
       closed ??= (async () => {
+        await backups?.stop();
         await training.stop();
         await serving.close();
         models.dispose();
         await digester.close();
+        lease?.release();
         store.close();
       })();
       return closed;

@@ -115,6 +115,11 @@ export class ModelCache<V extends CachedValue> {
     return this.#entries.get(key)?.value;
   }
 
+  /** The values held now, least recently used first. */
+  values(): V[] {
+    return [...this.#entries.values()].map((entry) => entry.value);
+  }
+
   /** Releases what `key` holds (at once, or when its last user is done) and forgets its failure. */
   evict(key: string): void {
     const entry = this.#entries.get(key);

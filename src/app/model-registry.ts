@@ -114,6 +114,11 @@ export class ModelRegistry {
     return recount;
   }
 
+  /** The models this thread holds in memory now (the serving threads hold their own). */
+  loadedModels(): ServingModel[] {
+    return this.#cache.values();
+  }
+
   /** Memory held and loads made, for logs and benchmarks. */
   stats(): ModelCacheStats {
     return this.#cache.stats();

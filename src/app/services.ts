@@ -162,6 +162,8 @@ export interface BotServices {
   generate(guildId: string, start: string, length: number, temperature: number): Promise<GenerateOutcome>;
   stats(guildId: string): Promise<GuildStats>;
   listSentences(guildId: string, options: { authorId?: string; page: number; pageSize: number }): Promise<SentencePage>;
+  /** The text of every sentence of the guild, oldest first: only `authorId`'s when given. */
+  exportSentences(guildId: string, options: { authorId?: string }): Promise<string[]>;
   /** Removes one sentence; `authorId` restricts it to that member's own sentences. */
   forgetSentence(guildId: string, sentenceId: number, authorId?: string): Promise<boolean>;
   /** Removes every sentence of a member; returns how many. */

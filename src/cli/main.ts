@@ -17,6 +17,7 @@ import { lstmPredictor, predictNextWords } from '../lm/predict.ts';
 import { tokenize } from '../lm/tokenizer.ts';
 import { createLogger } from '../log.ts';
 import { StoreError } from '../store/index.ts';
+import { runBackupCommand, runRestoreCommand } from './backup.ts';
 import { runTrainCommand } from './train.ts';
 
 /** A problem the operator can fix; printed as one line, exit code 1. */
@@ -38,6 +39,8 @@ Commands:
   stats [--json]                    corpus, vocabulary and model summary
   models [--json]                   stored model versions
   rollback VERSION                  serve an earlier model version again
+  backup FILE                       copy the whole database to FILE, also while the bot runs
+  restore FILE                      replace the database with a backup (refused while a bot runs)
 
 Options (every command):
   --db PATH      database file (default: DB_PATH or data/bot.sqlite)
@@ -68,6 +71,8 @@ const COMMAND_OPTIONS: Record<string, readonly (keyof Values)[]> = {
   stats: ['json'],
   models: ['json'],
   rollback: [],
+  backup: [],
+  restore: [],
 };
 
 /** Runs the command line; returns the exit code. */
@@ -278,7 +283,20 @@ const COMMANDS = {
     print(`model v${version} now serves guild '${values.guild}'\n`);
     return 0;
   },
+
+  async backup(args, values, _open, print) {
+    return runBackupCommand(databasePath(values), single(args, 'FILE'), print);
+  },
+
+  async restore(args, values, _open, print) {
+    return runRestoreCommand(databasePath(values), single(args, 'FILE'), print);
+  },
 } satisfies Record<string, Command>;
+
+/** `--db`, else the configured database; backups work on the file, not on a loaded app. */
+function databasePath(values: Values): string {
+  return values.db ?? loadEnvironment().dbPath;
+}
 
 function single(args: string[], name: string): string {
   if (args.length !== 1) throw new CliError(`expected exactly one ${name}`);

@@ -5,7 +5,7 @@
  * a required permission and members over a cooldown, each privately and in their language; an
  * autocomplete request over its limits gets no suggestion. Any
  * exception becomes a polite reply with a reference id that is also logged, so one failure never
- * stops the bot.
+ * stops the bot. A {@link DispatchObserver} (the metrics) hears how each interaction went.
  *
  * @module
  */
@@ -26,10 +26,29 @@ import type {
   PermissionRule,
 } from './types.ts';
 
-/** The loaded plugins by command name, and the uses their cooldown rules count. */
+/** How the dispatcher handled one interaction: no member, no text, only what can be counted. */
+export interface InteractionReport {
+  /** The plugin's command name, or `unknown` for a name no plugin has. */
+  command: string;
+  kind: 'command' | 'autocomplete';
+  /** `ok`, or the code of what the dispatcher answered in the command's place. */
+  outcome: 'ok' | CommandError['code'];
+  /** From the dispatcher receiving the interaction to its first answer being sent; null when none was. */
+  answeredAfterSeconds: number | null;
+  /** From the dispatcher receiving the interaction to the end of its handling. */
+  seconds: number;
+}
+
+/** Hears about every interaction once it is handled; an observer that throws is logged and ignored. */
+export interface DispatchObserver {
+  interactionHandled(report: InteractionReport): void;
+}
+
+/** The loaded plugins by command name, the uses their cooldown rules count, and who observes. */
 export interface CommandRegistry {
   readonly commands: ReadonlyMap<string, CommandPlugin>;
   readonly cooldowns: CommandCooldowns;
+  readonly observer?: DispatchObserver;
 }
 
 /** Options of {@link createRegistry}. */
@@ -38,6 +57,8 @@ export interface RegistryOptions {
   cooldowns?: CooldownSettings;
   /** The clock of the cooldowns. */
   now?: () => number;
+  /** Told how each interaction went (the metrics). */
+  observer?: DispatchObserver;
 }
 
 /** Indexes plugins by their command name, with empty cooldowns. */
@@ -45,6 +66,48 @@ export function createRegistry(plugins: readonly CommandPlugin[], options: Regis
   return {
     commands: new Map(plugins.map((plugin) => [plugin.data.name, plugin])),
     cooldowns: new CommandCooldowns(options.cooldowns, options.now),
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
+  };
+}
+
+/**
+ * Times one interaction for the registry's observer: `watch` gives the context to run, whose
+ * answering methods note when the first answer was sent, and `report` tells the observer.
+ */
+function observe<Context extends InteractionContext>(
+  registry: CommandRegistry,
+  ctx: Context,
+  kind: InteractionReport['kind'],
+  answers: readonly (keyof Context & string)[],
+  logger: Logger,
+): { watched: Context; report(outcome: InteractionReport['outcome']): void } {
+  const { observer } = registry;
+  if (observer === undefined) return { watched: ctx, report() {} };
+  const started = performance.now();
+  let answeredAt: number | null = null;
+  const watched = new Proxy(ctx, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      if (!answers.includes(property as keyof Context & string)) return value.bind(target);
+      return async (...args: unknown[]) => {
+        const result: unknown = await value.apply(target, args);
+        answeredAt ??= performance.now();
+        return result;
+      };
+    },
+  });
+  return {
+    watched,
+    report(outcome) {
+      const seconds = (at: number) => (at - started) / 1000;
+      const command = registry.commands.has(ctx.commandName) ? ctx.commandName : 'unknown';
+      try {
+        observer.interactionHandled({ command, kind, outcome, answeredAfterSeconds: answeredAt === null ? null : seconds(answeredAt), seconds: seconds(performance.now()) });
+      } catch (error) {
+        logger.warn({ err: error, command }, 'the interaction observer failed');
+      }
+    },
   };
 }
 
@@ -94,7 +157,8 @@ function withinAutocompleteLimits(registry: CommandRegistry, plugin: CommandPlug
  * Runs the command named by `ctx.commandName` once its preconditions hold. Never throws: failures
  * are logged and answered.
  */
-export async function runCommand(registry: CommandRegistry, ctx: CommandContext, logger: Logger): Promise<void> {
+export async function runCommand(registry: CommandRegistry, original: CommandContext, logger: Logger): Promise<void> {
+  const { watched: ctx, report } = observe(registry, original, 'command', ['reply', 'defer'], logger);
   const messages = messagesFor(ctx.locale);
   const plugin = registry.commands.get(ctx.commandName);
   try {
@@ -103,6 +167,7 @@ export async function runCommand(registry: CommandRegistry, ctx: CommandContext,
     else if (!inGuild(ctx)) refused = { code: 'guild_only' };
     else refused = await checkAndRun(registry, plugin, ctx);
     if (refused !== null) await ctx.reply({ content: commandErrorText(refused, messages), ephemeral: true });
+    report(refused?.code ?? 'ok');
   } catch (error) {
     const reference = newReference();
     logger.error(
@@ -117,6 +182,7 @@ export async function runCommand(registry: CommandRegistry, ctx: CommandContext,
     } catch (replyError) {
       logger.error({ err: replyError, reference }, 'could not tell the member that the command failed');
     }
+    report('internal_error');
   }
 }
 
@@ -125,11 +191,13 @@ export async function runCommand(registry: CommandRegistry, ctx: CommandContext,
  * no autocomplete, is used outside a guild, is over one of its autocomplete limits, or fails (the
  * failure is logged). Never throws.
  */
-export async function runAutocomplete(registry: CommandRegistry, ctx: AutocompleteContext, logger: Logger): Promise<void> {
+export async function runAutocomplete(registry: CommandRegistry, original: AutocompleteContext, logger: Logger): Promise<void> {
+  const { watched: ctx, report } = observe(registry, original, 'autocomplete', ['respond'], logger);
   const plugin = registry.commands.get(ctx.commandName);
   try {
     if (plugin?.autocomplete === undefined || !inGuild(ctx) || !withinAutocompleteLimits(registry, plugin, ctx)) await ctx.respond([]);
     else await plugin.autocomplete(ctx);
+    report(plugin === undefined ? 'unknown_command' : inGuild(ctx) ? 'ok' : 'guild_only');
   } catch (error) {
     logger.error({ err: error, command: ctx.commandName, guildId: ctx.guildId }, 'autocomplete failed');
     if (!ctx.responded) {
@@ -137,5 +205,6 @@ export async function runAutocomplete(registry: CommandRegistry, ctx: Autocomple
         logger.warn({ err: respondError, command: ctx.commandName }, 'could not answer the autocomplete request');
       });
     }
+    report('internal_error');
   }
 }

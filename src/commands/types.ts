@@ -70,9 +70,11 @@ export interface OptionValues {
   boolean(name: string): boolean | null;
 }
 
-/** The options of a command being run: resolved members too. */
+/** The options of a command being run: resolved members too, and the subcommand chosen. */
 export interface CommandOptions extends OptionValues {
   user(name: string): UserRef | null;
+  /** The subcommand run (`export` of `/sentences export`); null for a command without subcommands. */
+  subcommand(): string | null;
 }
 
 /** The option being typed when autocomplete is asked for, and its text so far. */

@@ -6,10 +6,11 @@
  * @module
  */
 import readline from 'node:readline';
+import { ApplicationCommandOptionType, type APIApplicationCommandOption } from 'discord.js';
 import type { Logger } from 'pino';
 import type { BotServices } from '../app/services.ts';
 import { createRegistry, runAutocomplete, runCommand } from '../commands/dispatch.ts';
-import type { CommandRegistry } from '../commands/dispatch.ts';
+import type { CommandRegistry, DispatchObserver } from '../commands/dispatch.ts';
 import { loadCommands } from '../commands/loader.ts';
 import type { CommandPlugin, CooldownSettings, UserRef } from '../commands/types.ts';
 import { messagesFor } from '../i18n/index.ts';
@@ -34,6 +35,8 @@ export interface ConsoleOptions {
   commands?: readonly CommandPlugin[];
   /** The configured cooldown limits, as the Discord bot applies them. */
   cooldowns: CooldownSettings;
+  /** Told how each command went (the metrics). */
+  observer?: DispatchObserver;
 }
 
 const HISTORY_SIZE = 500;
@@ -46,10 +49,18 @@ function helpText(registry: CommandRegistry, m: Messages, locale: string): strin
     const localized = (entry: { description: string; description_localizations?: Record<string, string | null> | null }): string =>
       entry.description_localizations?.[locale] ?? entry.description;
     lines.push(`  /${json.name}  ${localized(json)}`);
-    for (const option of json.options ?? []) {
-      const required = 'required' in option && option.required === true;
-      lines.push(`      ${required ? option.name : `[${option.name}]`}  ${localized(option)}`);
-    }
+    const describeOptions = (options: readonly APIApplicationCommandOption[], indent: string): void => {
+      for (const option of options) {
+        if (option.type === ApplicationCommandOptionType.Subcommand) {
+          lines.push(`${indent}${option.name}  ${localized(option)}`);
+          describeOptions(option.options ?? [], `${indent}    `);
+          continue;
+        }
+        const required = 'required' in option && option.required === true;
+        lines.push(`${indent}${required ? option.name : `[${option.name}]`}  ${localized(option)}`);
+      }
+    };
+    describeOptions(json.options ?? [], '      ');
   }
   lines.push(m.console.helpExit);
   return lines.join('\n');
@@ -64,7 +75,10 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
   const { services, input, output, guildId, user, logger } = options;
   const locale = options.locale ?? 'en';
   const m = messagesFor(locale);
-  const registry = createRegistry(options.commands ?? (await loadCommands()), { cooldowns: options.cooldowns });
+  const registry = createRegistry(options.commands ?? (await loadCommands()), {
+    cooldowns: options.cooldowns,
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
+  });
   const renderer = new TextRenderer(m);
   const interactive = input.isTTY === true;
   const write = (text: string): void => {
@@ -127,6 +141,7 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
         const ctx = new ConsoleContext({
           ...typist,
           commandName: parsed.name,
+          subcommand: parsed.subcommand,
           options: parsed.options,
           print: (message) => write(renderer.render(message)),
         });

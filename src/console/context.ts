@@ -39,6 +39,8 @@ export interface ConsoleInteractionInit {
 
 /** What a {@link ConsoleContext} is made of. */
 export interface ConsoleContextInit extends ConsoleInteractionInit {
+  /** The subcommand typed, for a command that has subcommands. */
+  subcommand?: string | null;
   /** Receives each reply, edit and follow-up in order. */
   print(message: OutgoingMessage, kind: 'reply' | 'edit' | 'followUp'): void;
 }
@@ -99,7 +101,8 @@ export class ConsoleContext extends ConsoleInteraction implements CommandContext
 
   constructor(init: ConsoleContextInit) {
     super(init);
-    this.options = valuesFrom(init.options);
+    const subcommand = init.subcommand ?? null;
+    this.options = { ...valuesFrom(init.options), subcommand: () => subcommand };
     this.print = init.print;
   }
 

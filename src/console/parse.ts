@@ -3,7 +3,8 @@
  * own definition (the JSON Discord receives), so the console accepts what Discord would.
  *
  * Forms: `/predict 我 喜欢` (the text goes to the command's first required option, or its first
- * option), `/predict text:我 喜欢 count:3` and mixes of both (`/predict 我 喜欢 count:3`).
+ * option), `/predict text:我 喜欢 count:3` and mixes of both (`/predict 我 喜欢 count:3`). A command
+ * with subcommands takes the subcommand's name first: `/sentences list 2`, `/sentences export`.
  *
  * @module
  */
@@ -21,7 +22,7 @@ export type ParsedLine =
   | { kind: 'empty' }
   | { kind: 'exit' }
   | { kind: 'help' }
-  | { kind: 'command'; name: string; options: Map<string, OptionValue> }
+  | { kind: 'command'; name: string; subcommand: string | null; options: Map<string, OptionValue> }
   | { kind: 'error'; message: string };
 
 const USER = /^(?:<@!?(\d+)>|@?(\d+))$/;
@@ -76,13 +77,23 @@ export function parseLine(line: string, registry: CommandRegistry, m: Messages):
   const head = /^\/(\S+)\s*([\s\S]*)$/.exec(trimmed);
   if (head === null) return { kind: 'error', message: m.console.notACommand };
   const name = (head[1] ?? '').toLowerCase();
-  const rest = head[2] ?? '';
+  let rest = head[2] ?? '';
   if (name === 'exit' || name === 'quit') return { kind: 'exit' };
   if (name === 'help') return { kind: 'help' };
   const plugin = registry.commands.get(name);
   if (plugin === undefined) return { kind: 'error', message: m.errors.unknownCommand(name) };
 
-  const definitions = plugin.data.toJSON().options ?? [];
+  let definitions = plugin.data.toJSON().options ?? [];
+  let subcommand: string | null = null;
+  const subcommands = definitions.filter((option) => option.type === ApplicationCommandOptionType.Subcommand);
+  if (subcommands.length > 0) {
+    const [, word = '', remainder = ''] = /^(\S*)\s*([\s\S]*)$/.exec(rest) ?? [];
+    const chosen = subcommands.find((option) => option.name === word.toLowerCase());
+    if (chosen === undefined) return { kind: 'error', message: m.console.chooseSubcommand(name, subcommands.map((option) => option.name)) };
+    subcommand = chosen.name;
+    definitions = chosen.options ?? [];
+    rest = remainder;
+  }
   const raw = new Map<string, string>();
   let freeText = rest;
   if (definitions.length > 0) {
@@ -122,5 +133,5 @@ export function parseLine(line: string, registry: CommandRegistry, m: Messages):
     }
     options.set(definition.name, converted);
   }
-  return { kind: 'command', name, options };
+  return { kind: 'command', name, subcommand, options };
 }

@@ -8,10 +8,9 @@ import { Events, RESTEvents } from 'discord.js';
 import type { Client } from 'discord.js';
 import type { Logger } from 'pino';
 import type { BotServices } from '../app/services.ts';
-import type { CommandPlugin } from '../commands/types.ts';
 import type { DiscordConfig } from '../config.ts';
 import { createClient } from './client.ts';
-import { mountCommands } from './plugin.ts';
+import { mountCommands, type MountOptions } from './plugin.ts';
 
 /** A running bot. */
 export interface RunningBot {
@@ -20,17 +19,11 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-/**
- * Logs in and serves the commands until stopped.
- *
- * @param commands - the plugins; loaded from `commands/` when omitted.
- */
-export async function startBot(
-  config: DiscordConfig,
-  services: BotServices,
-  logger: Logger,
-  commands?: readonly CommandPlugin[],
-): Promise<RunningBot> {
+/** Options of {@link startBot}: the plugins (loaded from `commands/` when omitted) and an observer. */
+export type StartBotOptions = Pick<MountOptions, 'commands' | 'observer'>;
+
+/** Logs in and serves the commands until stopped; it answers unknown commands itself. */
+export async function startBot(config: DiscordConfig, services: BotServices, logger: Logger, options: StartBotOptions = {}): Promise<RunningBot> {
   const client = createClient(config);
   client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
   client.on(Events.Warn, (message) => logger.warn({ message }, 'discord client warning'));
@@ -52,10 +45,7 @@ export async function startBot(
       response.status === 429 ? 'rate limited by Discord' : 'Discord answered with a server error',
     );
   });
-  const detach = await mountCommands(client, services, config, logger, {
-    answerUnknownCommands: true,
-    ...(commands === undefined ? {} : { commands }),
-  });
+  const detach = await mountCommands(client, services, config, logger, { ...options, answerUnknownCommands: true });
   // The ready event can fire before login() resolves: listen first.
   const ready = once(client, Events.ClientReady);
   try {

@@ -119,6 +119,7 @@ export function commandContext(interaction: ChatInputCommandInteraction, service
         const user = options.getUser(name);
         return user === null ? null : userRef(user);
       },
+      subcommand: () => options.getSubcommand(false),
     },
     source: 'discord',
     interactionId: interaction.id,

@@ -8,7 +8,7 @@ import { Events } from 'discord.js';
 import type { AutocompleteInteraction, ChatInputCommandInteraction, Client, Interaction } from 'discord.js';
 import type { Logger } from 'pino';
 import type { BotServices } from '../app/services.ts';
-import { createRegistry, runAutocomplete, runCommand } from '../commands/dispatch.ts';
+import { createRegistry, runAutocomplete, runCommand, type DispatchObserver } from '../commands/dispatch.ts';
 import { loadCommands } from '../commands/loader.ts';
 import type { CommandPlugin, CooldownSettings } from '../commands/types.ts';
 import type { Config } from '../config.ts';
@@ -23,6 +23,8 @@ export interface MountOptions {
    * commands: on a host bot they belong to the host. Default false.
    */
   answerUnknownCommands?: boolean;
+  /** Told how each interaction went (the metrics). */
+  observer?: DispatchObserver;
 }
 
 /**
@@ -43,7 +45,10 @@ export async function mountCommands(
   logger: Logger,
   options: MountOptions = {},
 ): Promise<() => void> {
-  const registry = createRegistry(options.commands ?? (await loadCommands()), { cooldowns: config });
+  const registry = createRegistry(options.commands ?? (await loadCommands()), {
+    cooldowns: config,
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
+  });
   const isOurs = (interaction: ChatInputCommandInteraction | AutocompleteInteraction): boolean => {
     if (!registry.commands.has(interaction.commandName) && options.answerUnknownCommands !== true) return false;
     return config.devGuildId === null || interaction.guildId === null || interaction.guildId === config.devGuildId;

@@ -7,7 +7,8 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Title } from 'chart.js';
 import type { ChartConfiguration, Tick } from 'chart.js';
 import { resolveLanguage } from '../i18n/index.ts';
-import { CHART_COLORS, canRenderChinese, fontScale, opaqueBackground, renderChartPng } from '../render/chart-canvas.ts';
+import { CHART_COLORS, fontScale, opaqueBackground, renderChartPng } from '../render/chart-canvas.ts';
+import { chartFontFamily } from '../render/fonts.ts';
 import { explainMessagesIn } from './i18n/index.ts';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Title);
@@ -33,21 +34,18 @@ function gridTickLabel(value: number | string, index: number, ticks: readonly Ti
   return onGrid || (index > 0 && index < ticks.length - 1) ? String(Number(number.toPrecision(3))) : '';
 }
 
-const CJK = /[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]/u;
 const WIDTH = 900;
 const HEIGHT = 450;
 
-/**
- * Renders the influence bars as a PNG. Without a font for Chinese, the labels are English and a
- * word in Chinese script is shown by its number only (its glyphs would all be the same box).
- */
+/** Renders the influence bars as a PNG, labelled in the member's language. */
 export async function renderInfluenceChart(bars: readonly InfluenceBar[], target: string, locale: string): Promise<Buffer> {
-  const chinese = canRenderChinese();
-  const m = explainMessagesIn(chinese ? resolveLanguage(locale) : 'en');
-  const drawable = (text: string): boolean => chinese || !CJK.test(text);
-  // A position label is `number word`: without the font, the number alone still matches the text tables.
-  const label = (text: string): string => (drawable(text) ? text : (text.split(' ')[0] ?? ''));
+  const language = resolveLanguage(locale);
+  const m = explainMessagesIn(language);
+  const title = m.chart.title(target);
+  const family = chartFontFamily(language, [title, m.chart.occlusion, m.chart.gradient, m.chart.position, ...bars.map((entry) => entry.label)]);
   const size = fontScale(WIDTH, HEIGHT);
+  // Every text names the family: chart.js gives the title, legend and ticks its global default otherwise.
+  const font = (points: number) => ({ family, size: size(points) });
   // Hiding a word can also raise the probability (a negative drop). Both axes then get the same
   // share below zero, so that their zeros lie on one line.
   const drops = bars.map((entry) => entry.occlusionDrop ?? 0);
@@ -57,11 +55,11 @@ export async function renderInfluenceChart(bars: readonly InfluenceBar[], target
   const aligned = lowestDrop < 0 && highestDrop > 0 && largestGradient > 0;
   const occlusionRange = aligned ? { min: lowestDrop, max: highestDrop } : { beginAtZero: true };
   const gradientRange = aligned ? { min: (lowestDrop / highestDrop) * largestGradient, max: largestGradient } : { beginAtZero: true };
-  const axis = (text: string, color: string) => ({ display: true, text, color, font: { size: size(13) } });
+  const axis = (text: string, color: string) => ({ display: true, text, color, font: font(13) });
   const configuration: ChartConfiguration<'bar', (number | null)[], string> = {
     type: 'bar',
     data: {
-      labels: bars.map((entry) => label(entry.label)),
+      labels: bars.map((entry) => entry.label),
       datasets: [
         { label: m.chart.occlusion, data: bars.map((entry) => entry.occlusionDrop), backgroundColor: CHART_COLORS.primary, yAxisID: 'occlusion' },
         { label: m.chart.gradient, data: bars.map((entry) => entry.gradientNorm), backgroundColor: CHART_COLORS.secondary, yAxisID: 'gradient' },
@@ -71,16 +69,15 @@ export async function renderInfluenceChart(bars: readonly InfluenceBar[], target
       responsive: false,
       animation: false,
       devicePixelRatio: 1,
-      font: { family: 'sans-serif', size: size(12) },
       layout: { padding: size(12) },
       scales: {
-        x: { title: axis(m.chart.position, CHART_COLORS.text), ticks: { color: CHART_COLORS.text, autoSkip: false, maxRotation: 60 }, grid: { display: false } },
+        x: { title: axis(m.chart.position, CHART_COLORS.text), ticks: { color: CHART_COLORS.text, font: font(12), autoSkip: false, maxRotation: 60 }, grid: { display: false } },
         occlusion: {
           type: 'linear',
           position: 'left',
           ...occlusionRange,
           title: axis(m.chart.occlusion, CHART_COLORS.primary),
-          ticks: { color: CHART_COLORS.primary, callback: gridTickLabel },
+          ticks: { color: CHART_COLORS.primary, font: font(12), callback: gridTickLabel },
           grid: { color: CHART_COLORS.grid },
         },
         gradient: {
@@ -89,13 +86,13 @@ export async function renderInfluenceChart(bars: readonly InfluenceBar[], target
           ...gradientRange,
           title: axis(m.chart.gradient, CHART_COLORS.secondary),
           // A gradient size is never negative: the part below zero only aligns the axes.
-          ticks: { color: CHART_COLORS.secondary, callback: (value, index, ticks) => (Number(value) < 0 ? '' : gridTickLabel(value, index, ticks)) },
+          ticks: { color: CHART_COLORS.secondary, font: font(12), callback: (value, index, ticks) => (Number(value) < 0 ? '' : gridTickLabel(value, index, ticks)) },
           grid: { display: false },
         },
       },
       plugins: {
-        title: { display: true, text: m.chart.title(drawable(target) ? target : '…'), color: CHART_COLORS.text, font: { size: size(18), weight: 'bold' } },
-        legend: { display: true, labels: { color: CHART_COLORS.text } },
+        title: { display: true, text: title, color: CHART_COLORS.text, font: { ...font(18), weight: 'bold' } },
+        legend: { display: true, labels: { color: CHART_COLORS.text, font: font(12) } },
       },
     },
     plugins: [opaqueBackground()],

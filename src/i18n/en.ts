@@ -47,8 +47,16 @@ export const en = {
       },
     },
     sentences: {
-      description: 'List recently taught sentences with their ids',
-      options: { page: 'Page number', member: 'Only this member’s sentences' },
+      description: 'Taught sentences: list them, or get them as a file',
+      list: {
+        description: 'List recently taught sentences with their ids',
+        options: { page: 'Page number', member: 'Only this member’s sentences' },
+      },
+      export: {
+        description: 'Get the sentences you taught in this server as a text file, privately',
+        options: { scope: 'Whose sentences: yours (default) or, for moderators, the whole server’s' },
+        scopes: { mine: 'Mine', server: 'The whole server' },
+      },
     },
     explain: {
       description: 'Explain how the model arrives at its predictions',
@@ -185,7 +193,11 @@ export const en = {
     titleOf: (member: string, page: number, pageCount: number, total: number) =>
       `Sentences of ${member}, page ${page}/${pageCount} (${total} in all)`,
     empty: 'No sentences yet.',
-    more: (next: number) => `Next page: \`/sentences page:${next}\``,
+    more: (next: number) => `Next page: \`/sentences list page:${next}\``,
+    exported: (count: number) => `The ${plural(count, 'sentence', 'sentences')} you taught in this server, one per line.`,
+    exportedServer: (count: number) => `All ${plural(count, 'sentence', 'sentences')} of this server, one per line, without who taught them.`,
+    nothingToExport: 'You have taught no sentence in this server.',
+    exportNeedsManageGuild: 'Only members with the **Manage Server** permission can export the whole server’s sentences.',
   },
 
   console: {
@@ -195,6 +207,8 @@ export const en = {
     missingOption: (command: string, option: string) => `/${command} needs \`${option}\`; try /help.`,
     invalidOption: (option: string, expected: string) => `\`${option}\` expects ${expected}.`,
     unexpectedText: (command: string, text: string) => `/${command} does not know what to do with \`${text}\`; try /help.`,
+    chooseSubcommand: (command: string, names: readonly string[]) =>
+      `/${command} needs one of ${names.map((name) => `\`${name}\``).join(', ')} first; try /help.`,
     expected: {
       integer: (min: string, max: string) => `a whole number from ${min} to ${max}`,
       number: (min: string, max: string) => `a number from ${min} to ${max}`,

@@ -41,8 +41,16 @@ export const zhCN: Messages = {
       },
     },
     sentences: {
-      description: '列出最近教过的句子及其编号',
-      options: { page: '页码', member: '只显示该成员的句子' },
+      description: '教过的句子：列出，或以文件获取',
+      list: {
+        description: '列出最近教过的句子及其编号',
+        options: { page: '页码', member: '只显示该成员的句子' },
+      },
+      export: {
+        description: '私下获取你在本服务器教过的句子（文本文件）',
+        options: { scope: '谁的句子：你自己的（默认），或管理员可选整个服务器的' },
+        scopes: { mine: '我的', server: '整个服务器' },
+      },
     },
     explain: {
       description: '解释模型是如何得出预测的',
@@ -160,7 +168,11 @@ export const zhCN: Messages = {
     title: (page, pageCount, total) => `句子，第 ${page}/${pageCount} 页（共 ${total} 句）`,
     titleOf: (member, page, pageCount, total) => `${member} 的句子，第 ${page}/${pageCount} 页（共 ${total} 句）`,
     empty: '还没有句子。',
-    more: (next) => `下一页：\`/sentences page:${next}\``,
+    more: (next) => `下一页：\`/sentences list page:${next}\``,
+    exported: (count) => `你在本服务器教过的 ${count} 个句子，每行一句。`,
+    exportedServer: (count) => `本服务器的全部 ${count} 个句子，每行一句，不含是谁教的。`,
+    nothingToExport: '你还没有在本服务器教过句子。',
+    exportNeedsManageGuild: '只有拥有 **管理服务器** 权限的成员才能导出整个服务器的句子。',
   },
 
   console: {
@@ -170,6 +182,7 @@ export const zhCN: Messages = {
     missingOption: (command, option) => `/${command} 需要 \`${option}\`；试试 /help。`,
     invalidOption: (option, expected) => `\`${option}\` 需要：${expected}。`,
     unexpectedText: (command, text) => `/${command} 不知道如何处理 \`${text}\`；试试 /help。`,
+    chooseSubcommand: (command, names) => `/${command} 后面要先写 ${names.map((name) => `\`${name}\``).join('、')} 之一；试试 /help。`,
     expected: {
       integer: (min, max) => `${min} 到 ${max} 之间的整数`,
       number: (min, max) => `${min} 到 ${max} 之间的数字`,

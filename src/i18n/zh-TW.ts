@@ -41,8 +41,16 @@ export const zhTW: Messages = {
       },
     },
     sentences: {
-      description: '列出最近教過的句子及其編號',
-      options: { page: '頁碼', member: '只顯示該成員的句子' },
+      description: '教過的句子：列出，或以檔案取得',
+      list: {
+        description: '列出最近教過的句子及其編號',
+        options: { page: '頁碼', member: '只顯示該成員的句子' },
+      },
+      export: {
+        description: '私下取得你在本伺服器教過的句子（文字檔）',
+        options: { scope: '誰的句子：你自己的（預設），或管理員可選整個伺服器的' },
+        scopes: { mine: '我的', server: '整個伺服器' },
+      },
     },
     explain: {
       description: '解釋模型是如何得出預測的',
@@ -160,7 +168,11 @@ export const zhTW: Messages = {
     title: (page, pageCount, total) => `句子，第 ${page}/${pageCount} 頁（共 ${total} 句）`,
     titleOf: (member, page, pageCount, total) => `${member} 的句子，第 ${page}/${pageCount} 頁（共 ${total} 句）`,
     empty: '還沒有句子。',
-    more: (next) => `下一頁：\`/sentences page:${next}\``,
+    more: (next) => `下一頁：\`/sentences list page:${next}\``,
+    exported: (count) => `你在本伺服器教過的 ${count} 個句子，每行一句。`,
+    exportedServer: (count) => `本伺服器的全部 ${count} 個句子，每行一句，不含是誰教的。`,
+    nothingToExport: '你還沒有在本伺服器教過句子。',
+    exportNeedsManageGuild: '只有擁有 **管理伺服器** 權限的成員才能匯出整個伺服器的句子。',
   },
 
   console: {
@@ -170,6 +182,7 @@ export const zhTW: Messages = {
     missingOption: (command, option) => `/${command} 需要 \`${option}\`；試試 /help。`,
     invalidOption: (option, expected) => `\`${option}\` 需要：${expected}。`,
     unexpectedText: (command, text) => `/${command} 不知道如何處理 \`${text}\`；試試 /help。`,
+    chooseSubcommand: (command, names) => `/${command} 後面要先寫 ${names.map((name) => `\`${name}\``).join('、')} 其中之一；試試 /help。`,
     expected: {
       integer: (min, max) => `${min} 到 ${max} 之間的整數`,
       number: (min, max) => `${min} 到 ${max} 之間的數字`,

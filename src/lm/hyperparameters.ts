@@ -270,8 +270,8 @@ export function validateHyperparameters(hp: Hyperparameters): void {
  *
  * @throws StoredJsonError when a field is missing or of the wrong type
  */
-export function readHyperparameters(json: unknown): Hyperparameters {
-  const fields = JsonFields.of(json, 'hyperparameters');
+export function readHyperparameters(json: unknown, path = 'hyperparameters'): Hyperparameters {
+  const fields = JsonFields.of(json, path);
   return {
     embeddingSize: fields.number('embeddingSize'),
     hiddenSize: fields.number('hiddenSize'),

@@ -144,142 +144,235 @@ export async function trainLanguageModel(
   hyperparameters: Hyperparameters,
   options: TrainingOptions = {},
 ): Promise<TrainerResult> {
-  const { signal, onProgress, initialModel, deadline } = options;
-  const threads = options.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
-  validateHyperparameters(hyperparameters);
-  if (initialModel !== undefined && initialModel.vocabSize !== vocabSize) {
-    throw new RangeError(
-      `the initial model has ${initialModel.vocabSize} ids but vocabSize is ${vocabSize}: grow it with growVocabulary first`,
-    );
-  }
-  checkSentences(data.train, vocabSize, 'train');
-  checkSentences(data.validation, vocabSize, 'validation');
-  const hp: Hyperparameters =
-    initialModel === undefined
-      ? { ...hyperparameters }
-      : {
-          ...hyperparameters,
-          embeddingSize: initialModel.embeddingSize,
-          hiddenSize: initialModel.hiddenSize,
-          tiedWeights: initialModel.hyperparameters.tiedWeights === true,
-        };
-  const toSequences = (sentences: number[][]): Sequence[] =>
-    sentences.flatMap((sentence) => sentenceToSequences(sentence, hp.contextLength));
-  const trainSequences = toSequences(data.train);
-  if (trainSequences.length === 0) throw new RangeError('there are no training sentences');
-  const unknownWords = unknownWordReplacer(data.unknownStandIns ?? [], hp.unknownWordRate ?? 0, vocabSize);
-  const validationBatches = chunk(toSequences(data.validation), hp.batchSize).map(makeBatch);
-  const batchesPerEpoch = Math.ceil(trainSequences.length / hp.batchSize);
-
-  if (signal?.aborted) throw new TrainingAbortedError();
-  const model = initialModel === undefined ? LstmLanguageModel.create(vocabSize, hp) : initialModel.clone(hp);
-  const optimizer = new AdamOptimizer(hp.learningRate);
-  let pool: ParallelGradients | undefined;
-  const random = new Random(hp.seed);
-  const shuffleRandom = random.fork('shuffle');
-  const dropoutRandom = random.fork('dropout');
-  const history: EpochMetrics[] = [];
-  let stoppedEarly = false;
-  let best: { loss: number; epoch: number; weights: WeightValues } | undefined;
-  const dropout: DropoutRates = { embedding: hp.embeddingDropout ?? 0, output: hp.dropout ?? 0 };
-  const candidateSampler = sampledSoftmaxFor(hp, vocabSize, trainSequences);
-  const candidateRandom = random.fork('candidates');
-  const unknownWordRandom = random.fork('unknown-words');
-  let batchesDone = 0;
-  const averageFromStep =
-    hp.weightAveragingStart === undefined ? Number.POSITIVE_INFINITY : Math.floor(hp.weightAveragingStart * hp.maxEpochs * batchesPerEpoch);
-  const snapshotInterval = Math.max(1, Math.ceil(batchesPerEpoch / AVERAGED_SNAPSHOTS_PER_EPOCH));
-  let average: WeightAverage | undefined;
-
+  const session = await TrainingSession.open(data, vocabSize, hyperparameters, options);
   try {
-    if (threads > 1 && hp.batchSize > 1) {
-      const shape = { vocabSize, embeddingSize: hp.embeddingSize, hiddenSize: hp.hiddenSize };
-      pool = await ParallelGradients.start(shape, Math.min(threads, hp.batchSize) - 1, currentBackend());
-    }
-    const runStart = performance.now();
-    let lastYield = runStart;
-    for (let epoch = 1; epoch <= hp.maxEpochs; epoch++) {
-      const previous = history.at(-1);
-      if (previous !== undefined && deadline !== undefined && Date.now() + 1000 * previous.seconds > deadline) break;
-      const epochStart = performance.now();
-      const order = shuffleRandom.shuffle(trainSequences.map((_, i) => i));
-      // The same sentences, windows and order every epoch; only which stand-ins read as unknown changes.
-      const epochSequences = unknownWords === undefined ? trainSequences : toSequences(unknownWords(data.train, unknownWordRandom));
-      let lossSum = 0;
-      let targets = 0;
-      for (let b = 0; b < batchesPerEpoch; b++) {
-        const sequences = order.slice(b * hp.batchSize, (b + 1) * hp.batchSize).map((i) => epochSequences[i] as Sequence);
-        const candidates = candidateSampler?.draw(candidateRandom);
-        const { loss, targetCount: count, gradients } =
-          pool === undefined
-            ? lossAndGradients(model.weights, makeBatch(sequences), dropout, dropoutRandom, candidates)
-            : await pool.lossAndGradients(model.weights, sequences, dropout, dropoutRandom, candidates);
-        applyGradients(model.weights, gradients, loss, hp, optimizer);
-        lossSum += loss * count;
-        targets += count;
-        batchesDone++;
-        if (batchesDone >= averageFromStep && (batchesDone - averageFromStep) % snapshotInterval === 0) {
-          (average ??= new WeightAverage()).add(model.weightValues());
-        }
-        if (onProgress !== undefined) {
-          const elapsed = (performance.now() - epochStart) / 1000;
-          const perBatch = (performance.now() - runStart) / 1000 / batchesDone;
-          onProgress({
-            epoch,
-            epochs: hp.maxEpochs,
-            batch: b + 1,
-            batchesPerEpoch,
-            loss: lossSum / targets,
-            tokensPerSecond: targets / Math.max(elapsed, 1e-9),
-            etaSeconds: perBatch * (hp.maxEpochs * batchesPerEpoch - batchesDone),
-          });
-        }
-        // Let timers and messages (an abort among them) run between batches.
-        if (performance.now() - lastYield > 25) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          lastYield = performance.now();
-        }
-        if (signal?.aborted) throw new TrainingAbortedError();
-      }
-      const trainSeconds = (performance.now() - epochStart) / 1000;
-      const metrics: EpochMetrics = {
-        epoch,
-        trainLoss: lossSum / targets,
-        tokensPerSecond: targets / Math.max(trainSeconds, 1e-9),
-        learningRate: optimizer.learningRate,
-        seconds: 0,
-      };
-      if (validationBatches.length > 0) {
-        const { loss, accuracy } = evaluate(model.weights, validationBatches);
-        if (!Number.isFinite(loss)) throw new TrainingDivergedError(`validation loss became ${loss} in epoch ${epoch}`);
-        metrics.validationLoss = loss;
-        metrics.validationAccuracy = accuracy;
-      }
-      metrics.seconds = (performance.now() - epochStart) / 1000;
-      history.push(metrics);
-      if (metrics.validationLoss !== undefined) {
-        if (best === undefined || metrics.validationLoss < best.loss) {
-          best = { loss: metrics.validationLoss, epoch, weights: model.weightValues() };
-        } else if (epoch - best.epoch >= hp.patience) {
-          stoppedEarly = epoch < hp.maxEpochs;
-          break;
-        } else {
-          // A plateau: go back to the best weights and take smaller steps from there, which
-          // usually finds a lower validation loss than stopping or carrying on at full rate.
-          model.setWeightValues(best.weights);
-          optimizer.learningRate *= PLATEAU_LEARNING_RATE_FACTOR;
-        }
-      }
-    }
-    if (best !== undefined && best.epoch !== history.length) model.setWeightValues(best.weights);
-    const weightAverage = average === undefined ? undefined : keepAverageIfBetter(model, average, best?.loss, validationBatches);
-    return { model, history, stoppedEarly, ...(weightAverage === undefined ? {} : { weightAverage }) };
-  } catch (error) {
-    model.dispose();
-    throw error;
+    while (!session.done && session.canAffordEpoch(options.deadline)) await session.trainEpoch();
+    return session.finish();
   } finally {
-    await pool?.dispose();
+    await session.dispose();
+  }
+}
+
+/**
+ * One model's training, an epoch at a time: what {@link trainLanguageModel} runs to the end, and
+ * what a hyperparameter search runs side by side with others, continuing only the promising ones.
+ * Owns its model until {@link finish} hands it over; {@link dispose} releases what is left.
+ */
+export class TrainingSession {
+  readonly hyperparameters: Hyperparameters;
+  readonly history: EpochMetrics[] = [];
+  #stoppedEarly = false;
+  #best: { loss: number; epoch: number; weights: WeightValues } | undefined;
+  #average: WeightAverage | undefined;
+  #batchesDone = 0;
+  /** When the loop last let timers and messages run; kept across epochs so short epochs still yield. */
+  #lastYield = performance.now();
+  #model: LstmLanguageModel | undefined;
+  readonly #optimizer: AdamOptimizer;
+  readonly #data: TrainingData;
+  readonly #options: TrainingOptions;
+  readonly #trainSequences: Sequence[];
+  readonly #validationBatches: TrainingBatch[];
+  readonly #batchesPerEpoch: number;
+  readonly #unknownWords: ((sentences: readonly number[][], random: Random) => number[][]) | undefined;
+  readonly #candidateSampler: CandidateSampler | undefined;
+  readonly #dropout: DropoutRates;
+  readonly #averageFromStep: number;
+  readonly #snapshotInterval: number;
+  readonly #random: { shuffle: Random; dropout: Random; candidates: Random; unknownWords: Random };
+  #pool: ParallelGradients | undefined;
+
+  private constructor(data: TrainingData, vocabSize: number, hp: Hyperparameters, options: TrainingOptions) {
+    this.hyperparameters = hp;
+    this.#data = data;
+    this.#options = options;
+    this.#trainSequences = this.#toSequences(data.train);
+    if (this.#trainSequences.length === 0) throw new RangeError('there are no training sentences');
+    this.#unknownWords = unknownWordReplacer(data.unknownStandIns ?? [], hp.unknownWordRate ?? 0, vocabSize);
+    this.#validationBatches = chunk(this.#toSequences(data.validation), hp.batchSize).map(makeBatch);
+    this.#batchesPerEpoch = Math.ceil(this.#trainSequences.length / hp.batchSize);
+    this.#dropout = { embedding: hp.embeddingDropout ?? 0, output: hp.dropout ?? 0 };
+    this.#candidateSampler = sampledSoftmaxFor(hp, vocabSize, this.#trainSequences);
+    const random = new Random(hp.seed);
+    this.#random = { shuffle: random.fork('shuffle'), dropout: random.fork('dropout'), candidates: random.fork('candidates'), unknownWords: random.fork('unknown-words') };
+    this.#averageFromStep =
+      hp.weightAveragingStart === undefined ? Number.POSITIVE_INFINITY : Math.floor(hp.weightAveragingStart * hp.maxEpochs * this.#batchesPerEpoch);
+    this.#snapshotInterval = Math.max(1, Math.ceil(this.#batchesPerEpoch / AVERAGED_SNAPSHOTS_PER_EPOCH));
+    this.#model = options.initialModel === undefined ? LstmLanguageModel.create(vocabSize, hp) : options.initialModel.clone(hp);
+    this.#optimizer = new AdamOptimizer(hp.learningRate);
+  }
+
+  /** Checks the data and settings and builds the model (and the gradient threads, with `threads` > 1). */
+  static async open(data: TrainingData, vocabSize: number, hyperparameters: Hyperparameters, options: TrainingOptions = {}): Promise<TrainingSession> {
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    validateHyperparameters(hyperparameters);
+    const { initialModel } = options;
+    if (initialModel !== undefined && initialModel.vocabSize !== vocabSize) {
+      throw new RangeError(
+        `the initial model has ${initialModel.vocabSize} ids but vocabSize is ${vocabSize}: grow it with growVocabulary first`,
+      );
+    }
+    checkSentences(data.train, vocabSize, 'train');
+    checkSentences(data.validation, vocabSize, 'validation');
+    const hp: Hyperparameters =
+      initialModel === undefined
+        ? { ...hyperparameters }
+        : {
+            ...hyperparameters,
+            embeddingSize: initialModel.embeddingSize,
+            hiddenSize: initialModel.hiddenSize,
+            tiedWeights: initialModel.hyperparameters.tiedWeights === true,
+          };
+    if (options.signal?.aborted) throw new TrainingAbortedError();
+    const session = new TrainingSession(data, vocabSize, hp, options);
+    try {
+      if (threads > 1 && hp.batchSize > 1) {
+        const shape = { vocabSize, embeddingSize: hp.embeddingSize, hiddenSize: hp.hiddenSize };
+        session.#pool = await ParallelGradients.start(shape, Math.min(threads, hp.batchSize) - 1, currentBackend());
+      }
+    } catch (error) {
+      await session.dispose();
+      throw error;
+    }
+    return session;
+  }
+
+  /** Whether training is over: `maxEpochs` ran, or validation stopped improving. */
+  get done(): boolean {
+    return this.#stoppedEarly || this.history.length >= this.hyperparameters.maxEpochs;
+  }
+
+  /** The lowest validation loss of an epoch so far (undefined without validation or before the first epoch). */
+  get bestValidationLoss(): number | undefined {
+    return this.#best?.loss;
+  }
+
+  /** Training targets of one epoch (every word and end of sentence of the training sentences). */
+  get targetsPerEpoch(): number {
+    return this.#trainSequences.reduce((sum, sequence) => sum + sequence.targets.filter((id) => id !== PAD).length, 0);
+  }
+
+  /**
+   * Whether another epoch may start before `deadline` (milliseconds since the epoch): always before
+   * the first, else when the last epoch's duration says the next one ends in time.
+   */
+  canAffordEpoch(deadline: number | undefined): boolean {
+    const previous = this.history.at(-1);
+    return previous === undefined || deadline === undefined || Date.now() + 1000 * previous.seconds <= deadline;
+  }
+
+  /**
+   * Trains one epoch and validates it. After an epoch that does not improve validation loss, the
+   * weights go back to the best epoch's and the learning rate halves; `patience` such epochs in a
+   * row end training ({@link done}).
+   */
+  async trainEpoch(): Promise<EpochMetrics> {
+    const model = this.#owned();
+    const hp = this.hyperparameters;
+    const { signal, onProgress } = this.#options;
+    const epoch = this.history.length + 1;
+    const epochStart = performance.now();
+    const order = this.#random.shuffle.shuffle(this.#trainSequences.map((_, i) => i));
+    // The same sentences, windows and order every epoch; only which stand-ins read as unknown changes.
+    const epochSequences =
+      this.#unknownWords === undefined ? this.#trainSequences : this.#toSequences(this.#unknownWords(this.#data.train, this.#random.unknownWords));
+    let lossSum = 0;
+    let targets = 0;
+    for (let b = 0; b < this.#batchesPerEpoch; b++) {
+      const sequences = order.slice(b * hp.batchSize, (b + 1) * hp.batchSize).map((i) => epochSequences[i] as Sequence);
+      const candidates = this.#candidateSampler?.draw(this.#random.candidates);
+      const { loss, targetCount: count, gradients } =
+        this.#pool === undefined
+          ? lossAndGradients(model.weights, makeBatch(sequences), this.#dropout, this.#random.dropout, candidates)
+          : await this.#pool.lossAndGradients(model.weights, sequences, this.#dropout, this.#random.dropout, candidates);
+      applyGradients(model.weights, gradients, loss, hp, this.#optimizer);
+      lossSum += loss * count;
+      targets += count;
+      this.#batchesDone++;
+      if (this.#batchesDone >= this.#averageFromStep && (this.#batchesDone - this.#averageFromStep) % this.#snapshotInterval === 0) {
+        (this.#average ??= new WeightAverage()).add(model.weightValues());
+      }
+      if (onProgress !== undefined) {
+        const elapsed = (performance.now() - epochStart) / 1000;
+        onProgress({
+          epoch,
+          epochs: hp.maxEpochs,
+          batch: b + 1,
+          batchesPerEpoch: this.#batchesPerEpoch,
+          loss: lossSum / targets,
+          tokensPerSecond: targets / Math.max(elapsed, 1e-9),
+          etaSeconds: (elapsed / (b + 1)) * (hp.maxEpochs * this.#batchesPerEpoch - (epoch - 1) * this.#batchesPerEpoch - b - 1),
+        });
+      }
+      // Let timers and messages (an abort among them) run between batches.
+      if (performance.now() - this.#lastYield > 25) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.#lastYield = performance.now();
+      }
+      if (signal?.aborted) throw new TrainingAbortedError();
+    }
+    const trainSeconds = (performance.now() - epochStart) / 1000;
+    const metrics: EpochMetrics = {
+      epoch,
+      trainLoss: lossSum / targets,
+      tokensPerSecond: targets / Math.max(trainSeconds, 1e-9),
+      learningRate: this.#optimizer.learningRate,
+      seconds: 0,
+    };
+    if (this.#validationBatches.length > 0) {
+      const { loss, accuracy } = evaluate(model.weights, this.#validationBatches);
+      if (!Number.isFinite(loss)) throw new TrainingDivergedError(`validation loss became ${loss} in epoch ${epoch}`);
+      metrics.validationLoss = loss;
+      metrics.validationAccuracy = accuracy;
+    }
+    metrics.seconds = (performance.now() - epochStart) / 1000;
+    this.history.push(metrics);
+    if (metrics.validationLoss !== undefined) {
+      if (this.#best === undefined || metrics.validationLoss < this.#best.loss) {
+        this.#best = { loss: metrics.validationLoss, epoch, weights: model.weightValues() };
+      } else if (epoch - this.#best.epoch >= hp.patience) {
+        this.#stoppedEarly = epoch < hp.maxEpochs;
+      } else {
+        // A plateau: go back to the best weights and take smaller steps from there, which
+        // usually finds a lower validation loss than stopping or carrying on at full rate.
+        model.setWeightValues(this.#best.weights);
+        this.#optimizer.learningRate *= PLATEAU_LEARNING_RATE_FACTOR;
+      }
+    }
+    return metrics;
+  }
+
+  /**
+   * Ends training: the model takes the best epoch's weights (or their average, when it validates
+   * better) and is handed to the caller, who disposes it.
+   */
+  finish(): TrainerResult {
+    const model = this.#owned();
+    if (this.history.length === 0) throw new Error('training finished without a single epoch');
+    const best = this.#best;
+    if (best !== undefined && best.epoch !== this.history.length) model.setWeightValues(best.weights);
+    const weightAverage = this.#average === undefined ? undefined : keepAverageIfBetter(model, this.#average, best?.loss, this.#validationBatches);
+    this.#model = undefined;
+    return { model, history: this.history, stoppedEarly: this.#stoppedEarly, ...(weightAverage === undefined ? {} : { weightAverage }) };
+  }
+
+  /** Releases the optimiser, the gradient threads and the model unless {@link finish} handed it over. */
+  async dispose(): Promise<void> {
+    this.#optimizer.dispose();
+    this.#model?.dispose();
+    this.#model = undefined;
+    await this.#pool?.dispose();
+    this.#pool = undefined;
+  }
+
+  #owned(): LstmLanguageModel {
+    if (this.#model === undefined) throw new Error('the training session has finished');
+    return this.#model;
+  }
+
+  #toSequences(sentences: readonly number[][]): Sequence[] {
+    return sentences.flatMap((sentence) => sentenceToSequences(sentence, this.hyperparameters.contextLength));
   }
 }
 

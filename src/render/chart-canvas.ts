@@ -2,7 +2,7 @@
  * What the bot's charts share: an opaque light background (it reads the same on Discord's dark
  * and light themes), the palette, font sizes that scale with the picture, and rendering a chart.js
  * configuration to PNG on a server-side canvas. Each chart registers the chart.js components it
- * uses.
+ * uses, and draws its text in the bundled font (`fonts.ts`).
  *
  * @module
  */
@@ -35,27 +35,6 @@ export function chartScale(width: number, height: number): number {
 export function fontScale(width: number, height: number): (size: number) => number {
   const scale = chartScale(width, height);
   return (size) => Math.round(size * scale);
-}
-
-let cjkRenders: boolean | undefined;
-
-/**
- * Whether the installed fonts draw Chinese: two different characters must give different
- * pictures (a missing glyph is drawn as the same box for every character). Without such a font
- * (a system font such as Noto Sans CJK or WenQuanYi) charts fall back to English labels.
- */
-export function canRenderChinese(): boolean {
-  if (cjkRenders === undefined) {
-    const draw = (character: string): Buffer => {
-      const canvas = createCanvas(32, 32);
-      const context = canvas.getContext('2d');
-      context.font = '24px sans-serif';
-      context.fillText(character, 2, 26);
-      return Buffer.from(context.getImageData(0, 0, 32, 32).data);
-    };
-    cjkRenders = !draw('中').equals(draw('文'));
-  }
-  return cjkRenders;
 }
 
 /** Paints the whole canvas before chart.js draws, so the PNG has no transparent pixels. */

@@ -3,9 +3,7 @@
  * epoch, drawn with chart.js on a server-side canvas.
  *
  * The image has an opaque light background so it reads the same on Discord's dark and light
- * themes. Chinese labels are used for Chinese locales only when a font with Chinese glyphs is
- * installed (a system font such as Noto Sans CJK or WenQuanYi): without one every Chinese
- * character would be drawn as the same empty box, so the chart falls back to English.
+ * themes; its labels are in the member's language, drawn in the bundled Chinese font.
  *
  * @module
  */
@@ -13,7 +11,8 @@ import { Chart, Legend, LineController, LineElement, LinearScale, PointElement, 
 import type { ChartConfiguration } from 'chart.js';
 import { resolveLanguage } from '../i18n/index.ts';
 import type { Language } from '../i18n/index.ts';
-import { CHART_COLORS, DESIGN_HEIGHT, DESIGN_WIDTH, canRenderChinese, chartScale, opaqueBackground, renderChartPng } from './chart-canvas.ts';
+import { CHART_COLORS, DESIGN_HEIGHT, DESIGN_WIDTH, chartScale, opaqueBackground, renderChartPng } from './chart-canvas.ts';
+import { chartFontFamily } from './fonts.ts';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Title);
 
@@ -26,7 +25,7 @@ export interface LossPoint {
 
 /** Options of {@link renderLossChart}. */
 export interface LossChartOptions {
-  /** Replaces the default title, unless it has Chinese characters and no installed font draws them. */
+  /** Replaces the default title. */
   title?: string;
   /** Pixels; default 800. */
   width?: number;
@@ -53,8 +52,6 @@ const LABELS: Record<Language, Labels> = {
 /** Epochs closer than this many pixels are drawn without point markers, which would merge into a blur. */
 const MIN_PIXELS_PER_MARKER = 16;
 
-const CJK = /[\u3000-\u9fff\uf900-\ufaff\uff00-\uffef]/u;
-
 /** A loss that can be drawn; NaN or infinite losses (a diverged run) leave a gap instead of breaking the scale. */
 const drawable = (loss: number | undefined): number | null => (loss !== undefined && Number.isFinite(loss) ? loss : null);
 
@@ -67,10 +64,10 @@ const drawable = (loss: number | undefined): number | null => (loss !== undefine
 export async function renderLossChart(history: readonly LossPoint[], options: LossChartOptions = {}): Promise<Buffer> {
   const width = options.width ?? DESIGN_WIDTH;
   const height = options.height ?? DESIGN_HEIGHT;
-  const chinese = canRenderChinese();
-  const language = chinese ? resolveLanguage(options.locale ?? 'en') : 'en';
+  const language = resolveLanguage(options.locale ?? 'en');
   const labels = LABELS[language];
-  const title = options.title !== undefined && (chinese || !CJK.test(options.title)) ? options.title : labels.title;
+  const title = options.title ?? labels.title;
+  const family = chartFontFamily(language, [title, ...Object.values(labels)]);
 
   const points = [...history].sort((a, b) => a.epoch - b.epoch);
   const first = points[0];
@@ -78,7 +75,8 @@ export async function renderLossChart(history: readonly LossPoint[], options: Lo
   const hasValidation = points.some((point) => drawable(point.validationLoss) !== null);
   const pointRadius = points.length * MIN_PIXELS_PER_MARKER <= width ? 3 : 0;
   const scale = chartScale(width, height);
-  const font = (size: number) => ({ size: Math.round(size * scale) });
+  // Every text names the family: chart.js gives the title and legend its global default otherwise.
+  const font = (size: number) => ({ family, size: Math.round(size * scale) });
   const series = (label: string, color: string, loss: (point: LossPoint) => number | undefined) => ({
     label,
     data: points.map((point) => ({ x: point.epoch, y: drawable(loss(point)) })),
@@ -103,7 +101,6 @@ export async function renderLossChart(history: readonly LossPoint[], options: Lo
       animation: false,
       devicePixelRatio: 1,
       locale: options.locale ?? 'en',
-      font: { family: 'sans-serif' },
       layout: { padding: Math.round(12 * scale) },
       scales: {
         x: {

@@ -116,6 +116,20 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE models DROP COLUMN vocabulary;
     `,
   },
+  {
+    version: 4,
+    name: 'process leases',
+    sql: `
+      -- The processes that hold the database (a running bot, a restore), each renewed by a
+      -- heartbeat: a restore refuses to replace a database that a live bot holds.
+      CREATE TABLE process_leases (
+        owner TEXT PRIMARY KEY,
+        role TEXT NOT NULL CHECK (role IN ('bot', 'exclusive')),
+        acquired_at INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 const HISTORY_TABLE = `

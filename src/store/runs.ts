@@ -196,6 +196,16 @@ export class RunTable extends Table {
     return this.#latest.all(guildId, Math.max(0, Math.floor(limit))).map(toRun);
   }
 
+  readonly #activeCounts = this.db.prepare<[], { queued: number; running: number }>(
+    `SELECT count(*) FILTER (WHERE status = 'queued') AS queued, count(*) FILTER (WHERE status = 'running') AS running
+     FROM training_runs WHERE status IN ('queued', 'running')`,
+  );
+
+  /** How many runs are queued (the queue's length) and running now, over every guild. */
+  activeRunCounts(): { queued: number; running: number } {
+    return this.#activeCounts.get()!;
+  }
+
   readonly #running = this.db.prepare<[], RunRow>(`SELECT ${RUN_COLUMNS} FROM training_runs WHERE status = 'running'`);
   readonly #failInterrupted = this.db.prepare<[number, number], RunRow>(
     `UPDATE training_runs SET status = 'failed', error = 'interrupted', finished_at = ?

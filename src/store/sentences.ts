@@ -158,9 +158,29 @@ export class SentenceTable extends Table {
     )();
   }
 
+  readonly #texts = this.db.prepare<GuildParams, string>(
+    `SELECT text FROM sentences
+     WHERE guild_id = @guildId AND (@authorId IS NULL OR author_id = @authorId)
+     ORDER BY id`,
+  ).pluck();
+
+  /** The text of every sentence of a guild (only `authorId`'s when given), oldest first. */
+  sentenceTexts(guildId: string, options: { authorId?: string } = {}): string[] {
+    return this.#texts.all({ guildId, authorId: options.authorId ?? null });
+  }
+
   /** Number of sentences in a guild. */
   countSentences(guildId: string): number {
     return this.#countMatching.get({ guildId, authorId: null }) ?? 0;
+  }
+
+  readonly #countsByGuild = this.db.prepare<[], { guildId: string; sentences: number }>(
+    'SELECT guild_id AS guildId, count(*) AS sentences FROM sentences GROUP BY guild_id ORDER BY guild_id',
+  );
+
+  /** How many sentences each guild has, for the guilds that have any. */
+  sentenceCounts(): { guildId: string; sentences: number }[] {
+    return this.#countsByGuild.all();
   }
 
   readonly #countContributors = this.db.prepare<[string], number>(

@@ -10,8 +10,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Connection } from 'better-sqlite3';
 import { errorMessage } from '../errors.ts';
+import { backupDatabase, openBackup, type BackupReport } from './backup.ts';
 import { StoreError } from './errors.ts';
 import { GuildTable } from './guilds.ts';
+import { LeaseTable } from './leases.ts';
 import { assertMigrated, migrate } from './migrations.ts';
 import { ModelTable } from './models.ts';
 import { RunTable } from './runs.ts';
@@ -28,6 +30,8 @@ export interface OpenStoreOptions {
    * only reads): nothing is created, migrated or written. Default false.
    */
   readOnly?: boolean;
+  /** Open an existing database only: a path that holds none is an error, not a new database. */
+  mustExist?: boolean;
 }
 
 /**
@@ -47,6 +51,7 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
       assertMigrated(db);
       return new Store(db);
     }
+    if (options.mustExist && !inMemory && !fs.existsSync(file)) throw new StoreError(`there is no database at ${file}`);
     if (!inMemory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
     // Touch the file before changing anything, so a foreign file is reported as such.
@@ -83,7 +88,9 @@ const SENTENCE_METHODS = [
   'addSentences',
   'getSentence',
   'listSentences',
+  'sentenceTexts',
   'countSentences',
+  'sentenceCounts',
   'countContributors',
   'deleteSentence',
   'deleteSentencesByAuthor',
@@ -102,17 +109,21 @@ const RUN_METHODS = [
   'finishRun',
   'getRun',
   'activeRun',
+  'activeRunCounts',
   'latestRuns',
   'failInterruptedRuns',
   'guildsNeedingRetrain',
 ] as const satisfies readonly (keyof RunTable)[];
+
+const LEASE_METHODS = ['acquireLease', 'renewLease', 'releaseLease', 'clearLeases'] as const satisfies readonly (keyof LeaseTable)[];
 
 /** The table methods {@link Store} exposes, documented where they are written. */
 export interface Store
   extends Pick<GuildTable, (typeof GUILD_METHODS)[number]>,
     Pick<SentenceTable, (typeof SENTENCE_METHODS)[number]>,
     Pick<ModelTable, (typeof MODEL_METHODS)[number]>,
-    Pick<RunTable, (typeof RUN_METHODS)[number]> {}
+    Pick<RunTable, (typeof RUN_METHODS)[number]>,
+    Pick<LeaseTable, (typeof LEASE_METHODS)[number]> {}
 
 /**
  * The bot's persistent state: per-guild sentences, trained models and training runs. Every
@@ -136,6 +147,7 @@ export class Store {
     expose(this, sentences, SENTENCE_METHODS);
     expose(this, this.#models, MODEL_METHODS);
     expose(this, this.#runs, RUN_METHODS);
+    expose(this, new LeaseTable(db), LEASE_METHODS);
   }
 
   /**
@@ -166,6 +178,16 @@ export class Store {
     } finally {
       this.#db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
+  }
+
+  /**
+   * Copies the database to `file` as of one moment, while this and other connections go on
+   * writing (SQLite's online backup).
+   *
+   * @throws StoreError when `file` exists, its folder does not, or the copy fails its check
+   */
+  backup(file: string): Promise<BackupReport> {
+    return backupDatabase(this.#db, file);
   }
 
   /** Closes the connection; the store cannot be used afterwards. */
@@ -210,6 +232,52 @@ export class Store {
       if (finished === undefined) throw new StoreError(`training run ${runId} is no longer active; its model was not saved`);
       return saved;
     }).immediate();
+  }
+}
+
+/** What {@link restoreStore} did. */
+export interface RestoreReport {
+  /** Where the database it replaced was saved; null when there was none. */
+  replaced: string | null;
+}
+
+/**
+ * Replaces the database at `dbPath` with the backup at `backupFile`, first saving the current one
+ * beside it (`<dbPath>.before-restore-<time>`). Refused while another process holds a lease on
+ * the database (a running bot); a bot does not start while the restore holds its own.
+ *
+ * @throws StoreError when a bot holds the database, or the file is not a backup this code can
+ * restore; nothing is changed then
+ */
+export async function restoreStore(dbPath: string, backupFile: string): Promise<RestoreReport> {
+  const backup = openBackup(backupFile);
+  try {
+    const existed = fs.existsSync(dbPath);
+    const live = openStore(dbPath);
+    let replaced: string | null = null;
+    try {
+      live.acquireLease('exclusive');
+      if (existed) {
+        const stamp = new Date().toISOString().replace(/[-:.]/g, '').replace('T', '-').slice(0, 18);
+        replaced = (await live.backup(`${dbPath}.before-restore-${stamp}`)).file;
+      }
+      // The destination stays locked from the copy's first page to its last: another connection
+      // sees the old database or the restored one, never a mix.
+      await backup.backup(path.resolve(dbPath));
+    } finally {
+      live.close();
+    }
+    // Brings an older backup's schema up to date, and forgets the leases of the processes that
+    // held the database it was copied from.
+    const restored = openStore(dbPath);
+    try {
+      restored.clearLeases();
+    } finally {
+      restored.close();
+    }
+    return { replaced };
+  } finally {
+    backup.close();
   }
 }
 

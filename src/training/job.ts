@@ -13,7 +13,8 @@ import { packModel, unpackModel, type UnpackedModel } from '../lm/model-package.
 import { lstmPredictor } from '../lm/predict.ts';
 import { asUnseenText, singletonIds } from '../lm/unknown-words.ts';
 import { chooseServedModel, type ServedModelChoice } from '../lm/served-model.ts';
-import { TrainingAbortedError, trainLanguageModel, type EpochMetrics, type TrainerResult } from '../lm/train.ts';
+import { trainWithSearch, type SearchResult, type SearchTrial } from '../lm/search.ts';
+import { TrainingAbortedError, type EpochMetrics } from '../lm/train.ts';
 import type { Store } from '../store/store.ts';
 import type { CorpusSnapshot, StoredModel, TrainingRun } from '../store/types.ts';
 import { splitForValidation } from './data.ts';
@@ -64,10 +65,11 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
     throwIfAborted(options.signal);
 
     const data = trainingData(plan, corpus);
-    const trained = await trainLanguageModel(
+    const trained = await trainWithSearch(
       { train: data.train, validation: data.validation, unknownStandIns: data.unknownStandIns },
       plan.vocabulary.size,
-      plan.hyperparameters,
+      plan.search.candidates,
+      plan.search.rungs,
       {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(initialModel ? { initialModel } : {}),
@@ -163,13 +165,9 @@ function summarize(serving: Serving): ServingModelSummary {
     corpusRevision: stored.corpusRevision,
     corpusSentences: stored.corpusSentences,
     epochTargetsPerSecond: serving.metrics?.history.map((epoch) => epoch.tokensPerSecond) ?? [],
+    ...(serving.metrics?.searchedFrom === undefined ? {} : { searchedFrom: serving.metrics.searchedFrom }),
     loaded: loaded
-      ? {
-          vocabulary: loaded.vocabulary,
-          embeddingSize: loaded.model.embeddingSize,
-          hiddenSize: loaded.model.hiddenSize,
-          tiedWeights: loaded.model.hyperparameters.tiedWeights === true,
-        }
+      ? { vocabulary: loaded.vocabulary, hyperparameters: loaded.model.hyperparameters }
       : { error: serving.loadError },
   };
 }
@@ -192,7 +190,7 @@ interface Verdict {
   note: string;
 }
 
-function judge(trained: TrainerResult, plan: RunPlan, data: EncodedData, serving: Serving | undefined): Verdict {
+function judge(trained: SearchResult, plan: RunPlan, data: EncodedData, serving: Serving | undefined): Verdict {
   const comparison = serving?.loaded && plan.validation.length > 0 ? compareWithServing(trained.model, plan, serving.stored, serving.loaded) : null;
   const decision = comparison
     ? decidePromotion({ ...comparison, sentences: plan.validation.length })
@@ -201,7 +199,11 @@ function judge(trained: TrainerResult, plan: RunPlan, data: EncodedData, serving
   const kept = keptWeights(bestEpoch, trained.weightAverage);
   const servedModel =
     data.validation.length === 0 ? null : chooseServedModel(lstmPredictor(trained.model), data.trainingSide, data.validation, plan.vocabulary.size);
-  const note = servedModel === null || servedModel.served === 'lstm' ? decision.note : `${decision.note}; ${servedModelNote(servedModel)}`;
+  const note = [
+    decision.note,
+    ...(trained.trials.length > 1 ? [searchNote(trained)] : []),
+    ...(servedModel === null || servedModel.served === 'lstm' ? [] : [servedModelNote(servedModel)]),
+  ].join('; ');
   return { comparison, decision, bestEpoch, kept, servedModel, note };
 }
 
@@ -253,6 +255,17 @@ function compareWithServing(
   };
 }
 
+/** What the hyperparameter search tried, and the validation perplexity that decided, for the run's note. */
+function searchNote({ trials }: SearchResult): string {
+  const perplexity = (trial: SearchTrial): string => (trial.validationLoss === undefined ? '–' : Math.exp(trial.validationLoss).toFixed(1));
+  const described = trials.map((trial) =>
+    trial.outcome === 'won'
+      ? `"${trial.name}" won at validation perplexity ${perplexity(trial)}`
+      : `"${trial.name}" ${perplexity(trial)} after rung ${trial.outcome.droppedAfterRung}`,
+  );
+  return `hyperparameter search: ${described.join(', ')}`;
+}
+
 /** Why the n-gram model or the mixture answers instead of the LSTM alone, for the run's note. */
 function servedModelNote(choice: ServedModelChoice): string {
   const perplexity = (value: number): string => value.toFixed(1);
@@ -262,13 +275,15 @@ function servedModelNote(choice: ServedModelChoice): string {
     : `the LSTM + 3-gram mixture answers (λ ${choice.lstmWeight.toFixed(2)}): ${figures}`;
 }
 
-function modelMetrics(trained: TrainerResult, plan: RunPlan, verdict: Verdict, backend: string, seconds: number): ModelMetrics {
+function modelMetrics(trained: SearchResult, plan: RunPlan, verdict: Verdict, backend: string, seconds: number): ModelMetrics {
   return {
     history: trained.history,
+    searchedFrom: plan.defaults,
+    search: trained.trials.length > 1 ? { rungs: trained.rungs, trials: trained.trials } : null,
     bestEpoch: verdict.bestEpoch.epoch,
     ...(trained.weightAverage === undefined ? {} : { weightAverage: trained.weightAverage }),
     stoppedEarly: trained.stoppedEarly,
-    stoppedAtDeadline: !trained.stoppedEarly && trained.history.length < plan.hyperparameters.maxEpochs,
+    stoppedAtDeadline: !trained.stoppedEarly && trained.history.length < trained.winner.hyperparameters.maxEpochs,
     mode: plan.mode,
     modeReason: plan.modeReason,
     trainSentences: plan.train.length,

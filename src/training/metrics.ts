@@ -11,6 +11,8 @@
  * @module
  */
 import { JsonFields } from '../json-fields.ts';
+import { readHyperparameters, type Hyperparameters } from '../lm/hyperparameters.ts';
+import type { SearchTrial } from '../lm/search.ts';
 import type { ServedModelChoice } from '../lm/served-model.ts';
 import type { EpochMetrics, TrainerResult } from '../lm/train.ts';
 import type { TrainingMode } from './types.ts';
@@ -22,6 +24,13 @@ export type RecordedEpoch = Omit<EpochMetrics, 'learningRate'> & Partial<Pick<Ep
 export interface ModelMetrics {
   /** Per-epoch figures of the run (the kept weights are those of {@link bestEpoch}, unless averaged). */
   history: RecordedEpoch[];
+  /**
+   * The corpus-scaled defaults the model's hyperparameters were chosen from: by this run's search,
+   * or by the search of the full run an incremental one continues (absent before searches).
+   */
+  searchedFrom?: Hyperparameters;
+  /** The candidates this run compared on its validation sentences and how each fared; null when it trained one. */
+  search?: { rungs: number[]; trials: SearchTrial[] } | null;
   bestEpoch: number;
   /** The weight average of a large corpus's run, and whether the model holds it instead of {@link bestEpoch}'s weights. */
   weightAverage?: TrainerResult['weightAverage'];
@@ -67,6 +76,8 @@ export function readModelMetrics(json: unknown): ModelMetrics {
   const servedModel = fields.has('servedModel') ? fields.nullableObject('servedModel') : null;
   return {
     history: fields.objects('history').map(readEpoch),
+    ...(fields.has('searchedFrom') ? { searchedFrom: readHyperparameters(fields.raw('searchedFrom').value, 'metrics.searchedFrom') } : {}),
+    ...(fields.has('search') ? { search: readSearch(fields.nullableObject('search')) } : {}),
     bestEpoch: fields.number('bestEpoch'),
     ...(fields.has('weightAverage') ? { weightAverage: readWeightAverage(fields.object('weightAverage')) } : {}),
     stoppedEarly: fields.boolean('stoppedEarly'),
@@ -107,6 +118,35 @@ function readServedModel(choice: JsonFields): ServedModelChoice {
     mixPerplexity: choice.has('mixPerplexity') ? choice.number('mixPerplexity') : pure === 1 ? lstmPerplexity : kneserNeyPerplexity,
     targets: choice.number('targets'),
   };
+}
+
+function readSearch(search: JsonFields | null): ModelMetrics['search'] {
+  if (search === null) return null;
+  return {
+    rungs: search.numbers('rungs'),
+    trials: search.objects('trials').map((trial) => {
+      const outcome = trial.has('outcome') && trial.raw('outcome').value === 'won' ? 'won' : { droppedAfterRung: trial.object('outcome').number('droppedAfterRung') };
+      const changes = trial.raw('changes');
+      return {
+        name: trial.string('name'),
+        // What a candidate changed is shown, never trained on: its values are kept as they read.
+        changes: readHyperparameterChanges(changes.value, changes.path),
+        epochs: trial.number('epochs'),
+        ...trial.optionalNumbers('validationLoss'),
+        outcome,
+      };
+    }),
+  };
+}
+
+function readHyperparameterChanges(value: unknown, path: string): Partial<Hyperparameters> {
+  const fields = JsonFields.of(value, path);
+  const changes: Record<string, number | boolean> = {};
+  for (const key of Object.keys(value as object)) {
+    const raw = fields.raw(key).value;
+    if (typeof raw === 'number' || typeof raw === 'boolean') changes[key] = raw;
+  }
+  return changes as Partial<Hyperparameters>;
 }
 
 function readEpoch(epoch: JsonFields): RecordedEpoch {

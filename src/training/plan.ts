@@ -6,6 +6,7 @@
  * @module
  */
 import { defaultHyperparameters, type CorpusSize, type Hyperparameters } from '../lm/hyperparameters.ts';
+import { planSearch, type SearchPlan } from '../lm/search.ts';
 import { Vocabulary } from '../lm/vocabulary.ts';
 import type { CorpusSnapshot, RunKind } from '../store/types.ts';
 import { corpusChanges, extendVocabulary, incrementalSelection, splitForValidation, type SplitCorpus } from './data.ts';
@@ -38,8 +39,13 @@ export interface ServingModelSummary {
   corpusSentences: number;
   /** Training targets per second of each epoch when it was trained (on this machine, most likely). */
   epochTargetsPerSecond: readonly number[];
-  /** Its vocabulary and shape when it loaded, to warm-start from; otherwise why it did not load. */
-  loaded: { vocabulary: Vocabulary; embeddingSize: number; hiddenSize: number; tiedWeights: boolean } | { error: string };
+  /** Its vocabulary and hyperparameters when it loaded, to warm-start from; otherwise why it did not load. */
+  loaded: { vocabulary: Vocabulary; hyperparameters: Hyperparameters } | { error: string };
+  /**
+   * The corpus-scaled defaults its hyperparameters were searched from (absent for models trained
+   * before the search, whose own hyperparameters were those defaults).
+   */
+  searchedFrom?: Hyperparameters;
 }
 
 /** What a run trains on and how. */
@@ -48,7 +54,12 @@ export interface RunPlan extends SplitCorpus {
   /** Why this mode, for the run's summary. */
   modeReason: string;
   vocabulary: Vocabulary;
+  /** The hyperparameters of the first candidate of {@link search} (the only one, unless it searches). */
   hyperparameters: Hyperparameters;
+  /** The candidates the run compares on its validation sentences, and when. */
+  search: SearchPlan;
+  /** The corpus-scaled defaults the candidates were made from. */
+  defaults: Hyperparameters;
   /** Milliseconds of wall time from the start of the run by which the epochs must end. */
   trainingBudgetMs: number;
 }
@@ -67,12 +78,17 @@ export function planRun(kind: RunKind, corpus: CorpusSnapshot, serving: ServingM
   });
   const full = (modeReason: string): RunPlan => {
     const vocabulary = Vocabulary.build(corpus.sentences, vocabularyOptions);
-    const hyperparameters = defaultHyperparameters(size(vocabulary.size), settings.hyperparameters);
+    const defaults = defaultHyperparameters(size(vocabulary.size), settings.hyperparameters);
+    // Hyperparameters a caller sets (tests, benchmarks) train as given, not searched around.
+    const { hyperparameters, search } =
+      settings.hyperparameters === undefined ? searched(planSearch(defaults, corpus.sentences.length)) : single(defaults);
     return {
       mode: 'full',
       modeReason,
       vocabulary,
       hyperparameters,
+      search,
+      defaults,
       ...trainingSplit(corpus.sentences, hyperparameters),
       trainingBudgetMs: epochBudgetMs(settings.fullBudgetMinutes ?? DEFAULT_FULL_BUDGET_MINUTES),
     };
@@ -87,14 +103,18 @@ export function planRun(kind: RunKind, corpus: CorpusSnapshot, serving: ServingM
   if (changes.removed > 0) return full(`${changes.removed} sentences were removed since the serving model`);
   if (changes.added === 0) return full('there are no new sentences since the serving model');
   const vocabulary = extendVocabulary(loaded.vocabulary, corpus.sentences, vocabularyOptions);
-  const hyperparameters = defaultHyperparameters(size(vocabulary.size), settings.hyperparameters);
+  const defaults = defaultHyperparameters(size(vocabulary.size), settings.hyperparameters);
+  // The serving model's hyperparameters won a search from defaults of the corpus's size then;
+  // when the corpus has grown into other defaults, it is searched again from scratch.
+  const searchedFrom = serving.searchedFrom ?? loaded.hyperparameters;
   if (
-    hyperparameters.embeddingSize !== loaded.embeddingSize ||
-    hyperparameters.hiddenSize !== loaded.hiddenSize ||
-    (hyperparameters.tiedWeights === true) !== loaded.tiedWeights
+    defaults.embeddingSize !== searchedFrom.embeddingSize ||
+    defaults.hiddenSize !== searchedFrom.hiddenSize ||
+    (defaults.tiedWeights === true) !== (searchedFrom.tiedWeights === true)
   ) {
-    return full("the serving model's architecture differs from the one this corpus now gets");
+    return full('the corpus has outgrown the defaults the serving model was chosen from');
   }
+  const hyperparameters = { ...defaults, ...reusedChoices(loaded.hyperparameters), ...withoutUndefined(settings.hyperparameters ?? {}) };
 
   const firstNew = corpus.sentences.length - changes.added;
   const fresh = splitForValidation(corpus.sentences.slice(firstNew), hyperparameters.validationFraction);
@@ -113,17 +133,40 @@ export function planRun(kind: RunKind, corpus: CorpusSnapshot, serving: ServingM
     modeReason: `${changes.added} new sentences; ${maxEpochs} epochs at most to fit the ${settings.budgetMinutes}-minute budget`,
     vocabulary,
     // A warm start's few epochs at a small rate are not averaged: its last weights carry the new sentences most.
-    hyperparameters: {
+    ...single({
       ...hyperparameters,
       maxEpochs,
       learningRate: hyperparameters.learningRate * WARM_START_LEARNING_RATE_SHARE,
       weightAveragingStart: undefined,
-    },
+    }),
+    defaults: searchedFrom,
     train,
     validation,
     // The estimate above plans the epochs; the deadline makes the budget hold when it is wrong.
     trainingBudgetMs: epochBudgetMs(settings.budgetMinutes),
   };
+}
+
+/**
+ * What an incremental run keeps of the serving model's hyperparameters: the choices its search
+ * made (width, regularisation, learning rate), over the defaults of the corpus as it is now.
+ */
+function reusedChoices(serving: Hyperparameters): Partial<Hyperparameters> {
+  const { embeddingSize, hiddenSize, tiedWeights, dropout, embeddingDropout, unknownWordRate, learningRate } = serving;
+  return withoutUndefined({ embeddingSize, hiddenSize, tiedWeights, dropout, embeddingDropout, unknownWordRate, learningRate });
+}
+
+/** A plan that trains one set of hyperparameters: no search. */
+function single(hyperparameters: Hyperparameters): Pick<RunPlan, 'hyperparameters' | 'search'> {
+  return searched({ candidates: [{ name: 'defaults', hyperparameters }], rungs: [] });
+}
+
+function searched(search: SearchPlan): Pick<RunPlan, 'hyperparameters' | 'search'> {
+  return { hyperparameters: search.candidates[0]!.hyperparameters, search };
+}
+
+function withoutUndefined<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 /** The part of a budget epochs may take: the rest is kept for comparing and saving. */

@@ -140,20 +140,20 @@ describe('/sentences', () => {
   it('lists recent sentences with ids, paged', async () => {
     const entries = Array.from({ length: 12 }, (_, index): [string, string] => [index % 2 === 0 ? ALICE.id : BOB.id, `sentence number ${index + 1}`]);
     const { services, ids } = await taught(entries);
-    const [first] = await runLine('/sentences', { services });
+    const [first] = await runLine('/sentences list', { services });
     expect(first?.message.ephemeral).toBe(true);
     expect(first?.text).toContain('Sentences, page 1/2 (12 in all)');
     expect(first?.text).toContain(`\`#${ids[11]}\` sentence number 12 · @${BOB.id}`);
-    expect(first?.text).toContain('Next page: `/sentences page:2`');
-    const [second] = await runLine('/sentences 2', { services });
+    expect(first?.text).toContain('Next page: `/sentences list page:2`');
+    const [second] = await runLine('/sentences list 2', { services });
     expect(second?.text).toContain(`\`#${ids[0]}\` sentence number 1 · @${ALICE.id}`);
     expect(second?.text).not.toContain('Next page');
-    const [alices] = await runLine(`/sentences member:${ALICE.id}`, { services, locale: 'zh-TW' });
+    const [alices] = await runLine(`/sentences list member:${ALICE.id}`, { services, locale: 'zh-TW' });
     expect(alices?.text).toContain('的句子，第 1/1 頁（共 6 句）');
   });
 
   it('says when there are no sentences yet', async () => {
     const { services } = await taught([]);
-    expect((await runLine('/sentences', { services }))[0]?.text).toBe('No sentences yet.');
+    expect((await runLine('/sentences list', { services }))[0]?.text).toBe('No sentences yet.');
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { BotServices } from '../../src/app/services.ts';
+import type { InteractionReport } from '../../src/commands/dispatch.ts';
 import { FakeServices } from '../support/fake-services.ts';
-import { captureLogger, runLine, start } from '../support/run-command.ts';
+import { autocomplete, captureLogger, commandsWith, runLine, start } from '../support/run-command.ts';
 
 /** Services whose every call fails, as a broken database would. */
 function failingServices(): BotServices {
@@ -45,7 +46,36 @@ describe('command dispatch', () => {
     const [failure] = await runLine('/predict 我', { services, locale: 'zh-CN' });
     expect(failure?.kind).toBe('edit');
     expect(failure?.text).toMatch(/^我这边出了点问题（参考编号 `[0-9a-f]{8}`），请稍后再试。$/);
-    const [next] = await runLine('/sentences', { services });
+    const [next] = await runLine('/sentences list', { services });
     expect(next?.text).toBe('No sentences yet.');
+  });
+
+  it('tells its observer how each interaction went, and when it was first answered', async () => {
+    const reports: InteractionReport[] = [];
+    const registry = await commandsWith({ observer: { interactionHandled: (report) => reports.push(report) } });
+    await runLine('/teach hello there', { services: new FakeServices(), registry });
+    await runLine('/predict 我', { services: failingServices(), registry });
+    await (await start('teach', { sentence: 'hi' }, { services: new FakeServices(), guildId: null, registry })).finished;
+    await (await start('dance', {}, { services: new FakeServices(), registry })).finished;
+    await autocomplete('predict', 'text', 'he', { services: new FakeServices(), registry });
+    expect(reports.map(({ command, kind, outcome }) => `${command} ${kind} ${outcome}`)).toEqual([
+      'teach command ok',
+      'predict command internal_error',
+      'teach command guild_only',
+      'unknown command unknown_command',
+      'predict autocomplete ok',
+    ]);
+    for (const report of reports) {
+      expect(report.answeredAfterSeconds).not.toBeNull();
+      expect(report.seconds).toBeGreaterThanOrEqual(report.answeredAfterSeconds!);
+    }
+  });
+
+  it('keeps answering when its observer throws, and logs it', async () => {
+    const { logger, lines } = captureLogger();
+    const registry = await commandsWith({ observer: { interactionHandled: () => { throw new Error('counter broke'); } } });
+    const [answer] = await runLine('/teach hello there', { services: new FakeServices(), registry, logger });
+    expect(answer?.text).toContain('hello | there');
+    expect(lines()).toContainEqual(expect.objectContaining({ level: 40, msg: 'the interaction observer failed', command: 'teach' }));
   });
 });

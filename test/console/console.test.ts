@@ -77,4 +77,16 @@ describe('runConsole with piped input', () => {
     expect(text).toContain('`count` 需要：1 到 10 之间的整数。');
     expect(text).toContain('`all` 需要：true 或 false。');
   });
+
+  it('runs a subcommand typed after its command, lists subcommands on /help, and asks for one when missing', async () => {
+    const services = new FakeServices();
+    const text = await runPiped('/teach 我 喜欢 猫\n/sentences\n/sentences export\n/sentences list 1\n/help\n', services, 'en');
+    expect(text).toContain('/sentences needs one of `list`, `export` first; try /help.');
+    const exported = /> \/sentences export\n(.*)\n\[file my-sentences-local\.txt: (.+)\]/.exec(text);
+    expect(exported?.[1]).toBe('The 1 sentence you taught in this server, one per line.');
+    expect(fs.readFileSync(exported?.[2] ?? '', 'utf8')).toBe('我 喜欢 猫\n');
+    expect(text).toMatch(/> \/sentences list 1\nSentences, page 1\/1 \(1 in all\)/);
+    expect(text).toMatch(/ {6}list  List recently taught sentences with their ids\n {10}\[page\]  Page number/);
+    expect(text).toMatch(/ {6}export  Get the sentences you taught in this server as a text file, privately\n {10}\[scope\]/);
+  });
 });

@@ -63,21 +63,29 @@ function config(overrides: { devGuildId?: string | null } = {}) {
     modelIdleMinutes: 60,
     servingWorkers: 1,
     tfBackend: null,
+    metricsPort: null,
+    metricsHost: '127.0.0.1',
+    backupDir: null,
+    backupEveryHours: 24,
+    backupKeep: 7,
     deprecations: [],
   };
 }
 
 async function bot(logger = silent): Promise<RunningBot> {
-  const running = await startBot(config(), services, logger, plugins);
+  const running = await startBot(config(), services, logger, { commands: plugins });
   bots.push(running);
   return running;
 }
 
+/** A slash command in the guild; `name` may name a subcommand after the command (`sentences list`). */
 function command(name: string, options: Record<string, OptionValue> = {}, extra: { locale?: 'en-US' | 'zh-CN' | 'zh-TW'; permissions?: bigint; userId?: string } = {}) {
+  const [commandName = '', subcommand] = name.split(' ');
   return slashCommand({
     applicationId: fake.applicationId,
     guildId: GUILD.id,
-    name,
+    name: commandName,
+    ...(subcommand === undefined ? {} : { subcommand }),
     options,
     locale: extra.locale ?? 'en-US',
     permissions: extra.permissions ?? MEMBER_PERMISSIONS,
@@ -171,6 +179,23 @@ describe('Discord adapter with the real discord.js client', () => {
     expect(final.body.allowed_mentions).toEqual({ parse: [] });
   });
 
+  it('sends /sentences export privately as a text file of the member’s own sentences', async () => {
+    await bot();
+    const alice = '555555555555555555';
+    await services.teach({ guildId: GUILD.id, channelId: null, authorId: alice, text: '我 喜欢 猫', source: 'discord' });
+    await services.teach({ guildId: GUILD.id, channelId: null, authorId: '666666666666666666', text: 'not hers', source: 'discord' });
+    const handle = fake.sendInteraction(command('sentences export', {}, { userId: alice, locale: 'zh-CN' }));
+    const callback = await callbackOf(handle);
+    expect(callback.body.type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
+    expect(callback.body.data?.flags).toBe(MessageFlags.Ephemeral);
+    const edit = await fake.waitFor(handle, (r) => r.kind === 'edit' && r.files.length > 0);
+    expect(edit.body.content).toBe('你在本服务器教过的 1 个句子，每行一句。');
+    expect(edit.body.allowed_mentions).toEqual({ parse: [] });
+    expect(edit.files).toHaveLength(1);
+    expect(edit.files[0]).toMatchObject({ name: `my-sentences-${GUILD.id}.txt` });
+    expect(edit.files[0]?.data.toString('utf8')).toBe('我 喜欢 猫\n');
+  });
+
   it('answers a failing command with a reference id and keeps serving', async () => {
     const { logger, lines } = captureLogger();
     await bot(logger);
@@ -181,7 +206,7 @@ describe('Discord adapter with the real discord.js client', () => {
     expect(reference).toBeDefined();
     expect(answer.body.data?.flags).toBe(MessageFlags.Ephemeral);
     expect(lines().some((line) => line.reference === reference && JSON.stringify(line.err).includes('disk full'))).toBe(true);
-    const next = await callbackOf(fake.sendInteraction(command('sentences')));
+    const next = await callbackOf(fake.sendInteraction(command('sentences list')));
     expect(next.body.data?.content).toBe('No sentences yet.');
   });
 
@@ -254,6 +279,7 @@ describe('deployCommands', () => {
     const registered = fake.commands();
     expect(registered.map((c) => c.name).sort()).toEqual(commandFiles());
     expect(registered.find((c) => c.name === 'teach')?.description_localizations?.['zh-TW']).toContain('教機器人');
+    expect(registered.find((c) => c.name === 'sentences')?.options?.map((option) => option.name)).toEqual(['list', 'export']);
   });
 });
 

@@ -174,7 +174,7 @@ describe('the bot process against the fake Discord', () => {
     );
     expect(stored).toEqual([{ text: 'look at now', tokens: JSON.stringify(['look', 'at', 'now']), author_id: member.userId }]);
 
-    const listed = await driver.answer(driver.command(MARKUP_ROOM.id, 'sentences', {}, member));
+    const listed = await driver.answer(driver.command(MARKUP_ROOM.id, 'sentences list', {}, member));
     expect(listed.message.content).toContain('look at now');
     // The listing names the author as a mention: it must render, never ping.
     expect(listed.message.content).toContain(`<@${member.userId}>`);

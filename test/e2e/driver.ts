@@ -28,13 +28,15 @@ export class Driver {
 
   constructor(readonly fake: FakeDiscord) {}
 
-  /** Dispatches a slash command used in `guildId`. */
+  /** Dispatches a slash command used in `guildId`; `name` may name a subcommand after it (`sentences export`). */
   command(guildId: string, name: string, options: Record<string, OptionValue> = {}, sender: Sender = {}): InteractionHandle {
+    const [command = '', subcommand] = name.split(' ');
     return this.fake.sendInteraction(
       slashCommand({
         applicationId: this.fake.applicationId,
         guildId,
-        name,
+        name: command,
+        ...(subcommand === undefined ? {} : { subcommand }),
         options,
         user: { id: sender.userId ?? this.defaultUserId },
         permissions: sender.permissions ?? MEMBER_PERMISSIONS,

@@ -135,7 +135,7 @@ describe('start-up and crashes', () => {
     expect(await first.exited).toMatchObject({ signal: 'SIGKILL' });
 
     await launch(dbPath);
-    const listed = await driver.text(driver.command(GUILD.id, 'sentences'));
+    const listed = await driver.text(driver.command(GUILD.id, 'sentences list'));
     expect(listed).toContain('lanterns glow at dusk');
     expect(queryDatabase<{ text: string }>(dbPath, 'SELECT text FROM sentences')).toEqual([{ text: 'lanterns glow at dusk' }]);
   });

@@ -34,6 +34,7 @@ describe('AdamOptimizer', () => {
     const ours = makeWeights(new Random(1), `ours-${backend}`);
     const reference = makeWeights(new Random(1), `reference-${backend}`);
     const initial = KEYS.map((key) => Float32Array.from(ours[key].dataSync()));
+    const tensorsBefore = tf.memory().numTensors;
     const optimizer = new AdamOptimizer(0.01);
     const tfAdam = tf.train.adam(0.01, 0.9, 0.999, 1e-8);
     const random = new Random(2);
@@ -52,6 +53,9 @@ describe('AdamOptimizer', () => {
       a.forEach((v, i) => expect(v).toBeCloseTo(b[i] as number, 5));
     });
     tfAdam.dispose();
+    // The moments held in the backend's memory go with the optimizer.
+    optimizer.dispose();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     tf.dispose([...Object.values(ours), ...Object.values(reference)]);
     await initBackend('wasm');
   });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
-import { canRenderChinese } from '../../src/render/chart-canvas.ts';
 import { renderLossChart } from '../../src/render/loss-chart.ts';
 import type { LossPoint } from '../../src/render/loss-chart.ts';
 
@@ -27,6 +26,16 @@ async function pixels(png: Buffer): Promise<Uint8ClampedArray> {
   const context = canvas.getContext('2d');
   context.drawImage(image, 0, 0);
   return context.getImageData(0, 0, image.width, image.height).data;
+}
+
+/** How many pixels two same-sized pictures differ in. */
+function differingPixels(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
+  expect(a.length).toBe(b.length);
+  let count = 0;
+  for (let i = 0; i < a.length; i += 4) {
+    if (a[i] !== b[i] || a[i + 1] !== b[i + 1] || a[i + 2] !== b[i + 2]) count += 1;
+  }
+  return count;
 }
 
 /** Pixels close to the orange of the validation curve. */
@@ -72,11 +81,13 @@ describe('renderLossChart', () => {
     }
   });
 
-  it('uses Chinese labels for a Chinese locale only when a font can draw them', async () => {
-    const english = await renderLossChart(history(10), { locale: 'en-US' });
-    const chinese = await renderLossChart(history(10), { locale: 'zh-CN' });
-    // Without a Chinese font the labels fall back to English, giving the very same picture.
-    expect(chinese.equals(english)).toBe(!canRenderChinese());
+  it('labels the chart in the member\'s language, Simplified and Traditional alike', async () => {
+    const english = await pixels(await renderLossChart(history(10), { locale: 'en-US' }));
+    const simplified = await pixels(await renderLossChart(history(10), { locale: 'zh-CN' }));
+    const traditional = await pixels(await renderLossChart(history(10), { locale: 'zh-TW' }));
+    expect(differingPixels(simplified, english)).toBeGreaterThan(500);
+    // 训练损失 and 訓練損失 differ in most characters: each locale gets its own script.
+    expect(differingPixels(traditional, simplified)).toBeGreaterThan(200);
   });
 
   it('still draws a run whose loss diverged to infinity or NaN', async () => {

@@ -290,6 +290,12 @@ export class FakeServices implements BotServices {
     };
   }
 
+  async exportSentences(guildId: string, options: { authorId?: string }): Promise<string[]> {
+    return this.corpus(guildId)
+      .filter((sentence) => options.authorId === undefined || sentence.authorId === options.authorId)
+      .map((sentence) => sentence.text);
+  }
+
   async forgetSentence(guildId: string, sentenceId: number, authorId?: string): Promise<boolean> {
     const sentence = this.sentences.get(sentenceId);
     if (sentence?.guildId !== guildId || (authorId !== undefined && sentence.authorId !== authorId)) return false;

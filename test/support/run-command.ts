@@ -101,15 +101,20 @@ function interactionInit(commandName: string, values: ReadonlyMap<string, Option
   };
 }
 
-function contextFor(commandName: string, values: ReadonlyMap<string, OptionValue>, options: RunOptions, outputs: Recorded[]): ConsoleContext {
+function contextFor(name: string, values: ReadonlyMap<string, OptionValue>, options: RunOptions, outputs: Recorded[]): ConsoleContext {
   const renderer = new TextRenderer(messagesFor(options.locale ?? 'en'));
+  const [commandName = '', subcommand = null] = name.split(' ');
   return new ConsoleContext({
     ...interactionInit(commandName, values, options),
+    subcommand,
     print: (message, kind) => outputs.push({ kind, message, text: renderer.render(message), at: Date.now() }),
   });
 }
 
-/** Starts a command given as options (bypassing the line parser, as Discord would). */
+/**
+ * Starts a command given as options (bypassing the line parser, as Discord would); `name` may
+ * name a subcommand after the command, as in `sentences export`.
+ */
 export async function start(name: string, values: Record<string, OptionValue>, options: RunOptions): Promise<Running> {
   const outputs: Recorded[] = [];
   const ctx = contextFor(name, new Map(Object.entries(values)), options, outputs);
@@ -120,7 +125,7 @@ export async function start(name: string, values: Record<string, OptionValue>, o
 export async function startLine(line: string, options: RunOptions): Promise<Running> {
   const parsed = parseLine(line, await commands(), messagesFor(options.locale ?? 'en'));
   if (parsed.kind !== 'command') throw new Error(`not a command line: ${line} (${JSON.stringify(parsed)})`);
-  return start(parsed.name, Object.fromEntries(parsed.options), options);
+  return start(parsed.subcommand === null ? parsed.name : `${parsed.name} ${parsed.subcommand}`, Object.fromEntries(parsed.options), options);
 }
 
 /** Runs a typed line to its end and returns what it answered. */

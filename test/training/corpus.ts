@@ -46,3 +46,16 @@ export function longRangeCorpus(): string[] {
     times.flatMap((time) => [`${animal} ${time} 很 想 吃 ${food} 。`, `${animal} ${time} 不 想 睡觉 。`]),
   );
 }
+
+/**
+ * Enough sentences for a validation split (and so a hyperparameter search): the patterns of
+ * {@link longRangeCorpus} over more animals, places and times.
+ */
+export function searchableCorpus(): string[] {
+  const animals = ['猫', '狗', '兔子', '鸟', '鱼', '马', '牛', '羊'];
+  const places = ['家里', '外面', '院子里', '河边'];
+  const times = ['今天', '每天', '晚上', '早上', '常常', '总是', '有时'];
+  return animals.flatMap((animal, a) =>
+    places.flatMap((place) => times.map((time, t) => `${animal} ${time} 在 ${place} ${(a + t) % 2 === 0 ? '吃 东西' : '睡觉'} 。`)),
+  );
+}

@@ -11,7 +11,7 @@ import type { RunKind } from '../../src/store/types.ts';
 import { runTrainingJob, type JobOptions } from '../../src/training/job.ts';
 import { keptWeightsOf, readModelMetrics } from '../../src/training/metrics.ts';
 import { readRunSummary } from '../../src/training/run-summary.ts';
-import { TINY_CORPUS, teachSentences, templatedCorpus } from './corpus.ts';
+import { TINY_CORPUS, searchableCorpus, teachSentences, templatedCorpus } from './corpus.ts';
 
 let dir: string;
 let store: Store;
@@ -160,14 +160,36 @@ describe('training job', () => {
     expect(tokens).toContain('猫');
   });
 
-  it('retrains from scratch when the corpus now gets another architecture than the serving model', async () => {
+  it('chooses the hyperparameters by a search on the validation sentences, and records every candidate', async () => {
+    const corpus = searchableCorpus();
+    expect(corpus.length).toBeGreaterThanOrEqual(200);
+    teachSentences(store, 'g', corpus);
+    const { run } = await train('g', 'full');
+
+    const metrics = readModelMetrics(store.servingModel('g')!.metrics);
+    const trials = metrics.search!.trials;
+    expect(trials.map((trial) => trial.name)).toEqual(['defaults', 'more dropout', 'twice as wide, more dropout', 'half the learning rate']);
+    const won = trials.filter((trial) => trial.outcome === 'won');
+    expect(won).toHaveLength(1);
+    // The winner had the lowest validation loss of the candidates still in at the last rung.
+    const lastRung = metrics.search!.rungs.length;
+    for (const trial of trials.filter((other) => typeof other.outcome === 'object' && other.outcome.droppedAfterRung === lastRung)) {
+      expect(trial.validationLoss).toBeGreaterThanOrEqual(won[0]!.validationLoss!);
+    }
+    // The model holds the winner's hyperparameters, and remembers the defaults they came from.
+    const stored = store.servingModel('g')!.hyperparameters as Record<string, unknown>;
+    expect(stored).toMatchObject({ ...metrics.searchedFrom, ...won[0]!.changes, maxEpochs: expect.any(Number) });
+    expect(readRunSummary(run.summary).note).toMatch(new RegExp(`hyperparameter search: .*"${won[0]!.name}" won at validation perplexity`));
+  });
+
+  it('retrains from scratch when the corpus now gets other defaults than the serving model was chosen from', async () => {
     teachSentences(store, 'g', TINY_CORPUS);
     await train('g', 'full', { settings: { budgetMinutes: 1, hyperparameters: { embeddingSize: 32, hiddenSize: 32 } } });
     teachSentences(store, 'g', ['猫 喜欢 吃 鱼 。']);
 
     const tied = { embeddingSize: 32, hiddenSize: 32, tiedWeights: true };
     const { run } = await train('g', 'incremental', { settings: { budgetMinutes: 1, hyperparameters: tied } });
-    expect(readRunSummary(run.summary)).toMatchObject({ mode: 'full', modeReason: "the serving model's architecture differs from the one this corpus now gets" });
+    expect(readRunSummary(run.summary)).toMatchObject({ mode: 'full', modeReason: 'the corpus has outgrown the defaults the serving model was chosen from' });
     expect(store.servingModel('g')!.hyperparameters).toMatchObject(tied);
   });
 

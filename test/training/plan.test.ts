@@ -19,12 +19,8 @@ function servingOf(plan: RunPlan, targetsPerSecond: number[]): ServingModelSumma
     corpusRevision: OLD.length,
     corpusSentences: OLD.length,
     epochTargetsPerSecond: targetsPerSecond,
-    loaded: {
-      vocabulary: plan.vocabulary,
-      embeddingSize: plan.hyperparameters.embeddingSize,
-      hiddenSize: plan.hyperparameters.hiddenSize,
-      tiedWeights: plan.hyperparameters.tiedWeights === true,
-    },
+    loaded: { vocabulary: plan.vocabulary, hyperparameters: plan.hyperparameters },
+    searchedFrom: plan.defaults,
   };
 }
 
@@ -38,6 +34,31 @@ describe('planRun', () => {
     expect({ train: first.train, validation: first.validation }).toEqual(splitForValidation(OLD, 0.1));
     expect(first.vocabulary.size).toBe(154);
     expect(planRun('full', { revision: 1, sentences: OLD }, undefined, { budgetMinutes: 1, fullBudgetMinutes: 10 }).trainingBudgetMs).toBe(9 * 60_000);
+  });
+
+  it('searches four variants of the defaults, the defaults first, unless hyperparameters are set', () => {
+    expect(first.search.candidates.map((candidate) => candidate.name)).toEqual([
+      'defaults',
+      'more dropout',
+      'twice as wide, more dropout',
+      'half the learning rate',
+    ]);
+    expect(first.search.candidates[0]!.hyperparameters).toEqual(first.defaults);
+    expect(first.search.rungs).toEqual([3, 6]);
+    const fixed = planRun('full', { revision: OLD.length, sentences: OLD }, undefined, { ...settings, hyperparameters: { hiddenSize: 16 } });
+    expect(fixed.search.candidates).toHaveLength(1);
+    expect(fixed.hyperparameters.hiddenSize).toBe(16);
+  });
+
+  it("keeps the serving model's searched width, regularisation and learning rate in an incremental run", () => {
+    const winner = { ...first.defaults, hiddenSize: 128, embeddingSize: 64, dropout: 0.7, learningRate: 0.0025 };
+    const serving = { ...servingOf(first, [5000]), loaded: { vocabulary: first.vocabulary, hyperparameters: winner } };
+    const plan = planRun('incremental', grown, serving, settings);
+    expect(plan.mode).toBe('incremental');
+    expect(plan.hyperparameters).toMatchObject({ hiddenSize: 128, embeddingSize: 64, dropout: 0.7 });
+    expect(plan.hyperparameters.learningRate).toBeCloseTo(0.00025);
+    expect(plan.search.candidates).toHaveLength(1);
+    expect(plan.defaults).toEqual(first.defaults);
   });
 
   it('trains a tiny corpus on every sentence, with no validation', () => {
@@ -78,10 +99,10 @@ describe('planRun', () => {
     ['sentences were removed', servingOf(first, []), { revision: OLD.length + 2, sentences: OLD.slice(1, -1) }, '2 sentences were removed since the serving model'],
     ['nothing changed', servingOf(first, []), { revision: OLD.length, sentences: OLD }, 'there are no new sentences since the serving model'],
     [
-      'the architecture changed',
-      { ...servingOf(first, []), loaded: { ...(servingOf(first, []).loaded as object), hiddenSize: 32 } } as ServingModelSummary,
+      'the corpus outgrew the defaults the serving model was chosen from',
+      { ...servingOf(first, []), searchedFrom: { ...first.defaults, hiddenSize: 32 } },
       grown,
-      "the serving model's architecture differs from the one this corpus now gets",
+      'the corpus has outgrown the defaults the serving model was chosen from',
     ],
   ])('trains from scratch instead of warm-starting when %s', (_, serving, corpus, reason) => {
     const plan = planRun('incremental', corpus, serving, settings);

@@ -3,6 +3,7 @@
  */
 import { BOS, EOS, PAD } from '../special-tokens.ts';
 import type { InputBatch } from './lstm-network.ts';
+import { timePhase } from './phase-profile.ts';
 
 /** One training sequence: inputs and their next-word targets (PAD = no target here). */
 export interface Sequence {
@@ -49,21 +50,23 @@ export function sentenceToSequences(sentence: readonly number[], contextLength: 
 
 /** Pads sequences to the longest one and lays them out time-major, longest first. */
 export function makeBatch(sequences: readonly Sequence[]): TrainingBatch {
-  const { rowOf, ...batch } = contextsToBatch(sequences.map((s) => s.inputs));
-  const sequenceAt = new Int32Array(sequences.length);
-  rowOf.forEach((row, index) => (sequenceAt[row] = index));
-  const positions: number[] = [];
-  const ids: number[] = [];
-  for (let t = 0; t < batch.steps; t++) {
-    for (let row = 0; row < (batch.activeRows[t] as number); row++) {
-      const target = sequences[sequenceAt[row] as number]?.targets[t];
-      if (target !== undefined && target !== PAD) {
-        positions.push(t * batch.size + row);
-        ids.push(target);
+  return timePhase('batching', () => {
+    const { rowOf, ...batch } = contextsToBatch(sequences.map((s) => s.inputs));
+    const sequenceAt = new Int32Array(sequences.length);
+    rowOf.forEach((row, index) => (sequenceAt[row] = index));
+    const positions: number[] = [];
+    const ids: number[] = [];
+    for (let t = 0; t < batch.steps; t++) {
+      for (let row = 0; row < (batch.activeRows[t] as number); row++) {
+        const target = sequences[sequenceAt[row] as number]?.targets[t];
+        if (target !== undefined && target !== PAD) {
+          positions.push(t * batch.size + row);
+          ids.push(target);
+        }
       }
     }
-  }
-  return { ...batch, targetPositions: Int32Array.from(positions), targetIds: Int32Array.from(ids) };
+    return { ...batch, targetPositions: Int32Array.from(positions), targetIds: Int32Array.from(ids) };
+  });
 }
 
 /**

@@ -9,6 +9,7 @@
  * Gates follow the Keras order i, f, c (candidate), o, so weights load into tf.layers unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
+import { timePhase } from './phase-profile.ts';
 import { createTensor, readView } from './tensor-memory.ts';
 
 /** The trainable weights, laid out like tf.layers (the dense bias is the last row of `output`). */
@@ -141,25 +142,39 @@ export function runLstm(
   const positions = steps * size;
   const running = runningPositions(batch);
   const mask = inputMask?.(running.length * E);
-  const embedded = tf.tidy(() => {
-    const rows = tf.gather(weights.embedding, tf.tensor1d(Int32Array.from(running, (p) => batch.inputs[p] as number), 'int32'));
-    return mask === undefined ? rows : tf.mul(rows, tf.tensor2d(mask, [running.length, E]));
-  });
+  // Rows copied from the table (ids are checked by callers): the backend's gather costs several
+  // times more for these few thousand rows.
+  const embedded = timePhase('embedding lookup', () =>
+    createTensor([running.length, E], (values) => {
+      const table = readView(weights.embedding);
+      for (let row = 0; row < running.length; row++) {
+        const from = (batch.inputs[running[row] as number] as number) * E;
+        if (mask === undefined) {
+          values.set(table.subarray(from, from + E), row * E);
+        } else {
+          for (let k = 0; k < E; k++) values[row * E + k] = (table[from + k] as number) * (mask[row * E + k] as number);
+        }
+      }
+    }),
+  );
   // The candidate block of every pre-activation is doubled, so that one sigmoid serves all gates.
   const blockScale = Float32Array.from({ length: G }, (_, k) => (k >= 2 * H && k < 3 * H ? 2 : 1));
   const scaledRecurrent = tf.tidy(() => tf.mul(weights.recurrentKernel, tf.tensor1d(blockScale)));
-  const projected = tf.matMul(embedded, weights.kernel);
   // (x W + b) * scale at every running position (zero at padding); overwritten step by step with
   // the activated gates.
   const gates = new Float32Array(positions * G);
-  const inputPart = readView(projected);
-  const bias = readView(weights.bias);
-  running.forEach((p, row) => {
-    for (let k = 0; k < G; k++) {
-      gates[p * G + k] = ((inputPart[row * G + k] as number) + (bias[k] as number)) * (blockScale[k] as number);
+  timePhase('input projection', () => {
+    const projected = tf.matMul(embedded, weights.kernel);
+    const bias = readView(weights.bias);
+    const scaledBias = Float32Array.from(blockScale, (scale, k) => (bias[k] as number) * scale);
+    const inputPart = readView(projected);
+    for (let row = 0; row < running.length; row++) {
+      const to = (running[row] as number) * G;
+      const from = row * G;
+      for (let k = 0; k < G; k++) gates[to + k] = (inputPart[from + k] as number) * (blockScale[k] as number) + (scaledBias[k] as number);
     }
+    projected.dispose();
   });
-  projected.dispose();
 
   const cells = new Float32Array(positions * H);
   const cellTanh = new Float32Array(positions * H);
@@ -172,58 +187,62 @@ export function runLstm(
       const recurrent =
         t === 0
           ? undefined
-          : tf.tidy(() =>
-              tf.matMul(
-                createTensor([active, H], (values) => values.set(hidden.subarray((rowStart - size) * H, (rowStart - size + active) * H))),
-                scaledRecurrent,
+          : timePhase('recurrent product', () =>
+              tf.tidy(() =>
+                tf.matMul(
+                  createTensor([active, H], (values) => values.set(hidden.subarray((rowStart - size) * H, (rowStart - size + active) * H))),
+                  scaledRecurrent,
+                ),
               ),
             );
-      const z = createTensor([active, G], (values) => {
-        if (recurrent === undefined) {
-          values.set(stepGates);
-          return;
-        }
-        const fromHidden = readView(recurrent);
-        for (let k = 0; k < values.length; k++) values[k] = (stepGates[k] as number) + (fromHidden[k] as number);
-      });
-      recurrent?.dispose();
-      const activated = tf.sigmoid(z);
-      z.dispose();
-      const twoC = createTensor([active, H], (values) => {
-        const s = readView(activated);
+      timePhase('gate activations', () => {
+        const z = createTensor([active, G], (values) => {
+          if (recurrent === undefined) {
+            values.set(stepGates);
+            return;
+          }
+          const fromHidden = readView(recurrent);
+          for (let k = 0; k < values.length; k++) values[k] = (stepGates[k] as number) + (fromHidden[k] as number);
+        });
+        recurrent?.dispose();
+        const activated = tf.sigmoid(z);
+        z.dispose();
+        const twoC = createTensor([active, H], (values) => {
+          const s = readView(activated);
+          for (let b = 0; b < active; b++) {
+            const row = b * G;
+            const g0 = (rowStart + b) * G;
+            const c0 = (rowStart + b) * H;
+            for (let j = 0; j < H; j++) {
+              const i = s[row + j] as number;
+              const f = s[row + H + j] as number;
+              const g = 2 * (s[row + 2 * H + j] as number) - 1;
+              const o = s[row + 3 * H + j] as number;
+              const c = t > 0 ? f * (cells[c0 - size * H + j] as number) + i * g : i * g;
+              gates[g0 + j] = i;
+              gates[g0 + H + j] = f;
+              gates[g0 + 2 * H + j] = g;
+              gates[g0 + 3 * H + j] = o;
+              cells[c0 + j] = c;
+              values[b * H + j] = 2 * c;
+            }
+          }
+        });
+        activated.dispose();
+        const squashed = tf.sigmoid(twoC);
+        twoC.dispose();
+        const s = readView(squashed);
         for (let b = 0; b < active; b++) {
-          const row = b * G;
           const g0 = (rowStart + b) * G;
           const c0 = (rowStart + b) * H;
           for (let j = 0; j < H; j++) {
-            const i = s[row + j] as number;
-            const f = s[row + H + j] as number;
-            const g = 2 * (s[row + 2 * H + j] as number) - 1;
-            const o = s[row + 3 * H + j] as number;
-            const c = t > 0 ? f * (cells[c0 - size * H + j] as number) + i * g : i * g;
-            gates[g0 + j] = i;
-            gates[g0 + H + j] = f;
-            gates[g0 + 2 * H + j] = g;
-            gates[g0 + 3 * H + j] = o;
-            cells[c0 + j] = c;
-            values[b * H + j] = 2 * c;
+            const ct = 2 * (s[b * H + j] as number) - 1;
+            cellTanh[c0 + j] = ct;
+            hidden[c0 + j] = (gates[g0 + 3 * H + j] as number) * ct;
           }
         }
+        squashed.dispose();
       });
-      activated.dispose();
-      const squashed = tf.sigmoid(twoC);
-      twoC.dispose();
-      const s = readView(squashed);
-      for (let b = 0; b < active; b++) {
-        const g0 = (rowStart + b) * G;
-        const c0 = (rowStart + b) * H;
-        for (let j = 0; j < H; j++) {
-          const ct = 2 * (s[b * H + j] as number) - 1;
-          cellTanh[c0 + j] = ct;
-          hidden[c0 + j] = (gates[g0 + 3 * H + j] as number) * ct;
-        }
-      }
-      squashed.dispose();
     }
   } finally {
     scaledRecurrent.dispose();
@@ -267,77 +286,85 @@ export function backpropLstm(
   for (let t = steps - 1; t >= 0; t--) {
     const rowStart = t * size;
     const active = batch.activeRows[t] as number;
-    for (let b = 0; b < active; b++) {
-      const z = (rowStart + b) * G;
-      const s = (rowStart + b) * H;
-      const carry = b * H;
-      const previousCell = s - size * H;
-      for (let j = 0; j < H; j++) {
-        const i = gates[z + j] as number;
-        const f = gates[z + H + j] as number;
-        const g = gates[z + 2 * H + j] as number;
-        const o = gates[z + 3 * H + j] as number;
-        const ct = cellTanh[s + j] as number;
-        const dh = (hiddenGradient[s + j] as number) + (hiddenCarry[carry + j] as number);
-        const dc = dh * o * (1 - ct * ct) + (cellCarry[carry + j] as number);
-        const cPrevious = t > 0 ? (cells[previousCell + j] as number) : 0;
-        gateGradient[z + j] = dc * g * i * (1 - i);
-        gateGradient[z + H + j] = dc * cPrevious * f * (1 - f);
-        gateGradient[z + 2 * H + j] = dc * i * (1 - g * g);
-        gateGradient[z + 3 * H + j] = dh * ct * o * (1 - o);
-        cellCarry[carry + j] = dc * f;
+    timePhase('gate gradients', () => {
+      for (let b = 0; b < active; b++) {
+        const z = (rowStart + b) * G;
+        const s = (rowStart + b) * H;
+        const carry = b * H;
+        const previousCell = s - size * H;
+        for (let j = 0; j < H; j++) {
+          const i = gates[z + j] as number;
+          const f = gates[z + H + j] as number;
+          const g = gates[z + 2 * H + j] as number;
+          const o = gates[z + 3 * H + j] as number;
+          const ct = cellTanh[s + j] as number;
+          const dh = (hiddenGradient[s + j] as number) + (hiddenCarry[carry + j] as number);
+          const dc = dh * o * (1 - ct * ct) + (cellCarry[carry + j] as number);
+          const cPrevious = t > 0 ? (cells[previousCell + j] as number) : 0;
+          gateGradient[z + j] = dc * g * i * (1 - i);
+          gateGradient[z + H + j] = dc * cPrevious * f * (1 - f);
+          gateGradient[z + 2 * H + j] = dc * i * (1 - g * g);
+          gateGradient[z + 3 * H + j] = dh * ct * o * (1 - o);
+          cellCarry[carry + j] = dc * f;
+        }
       }
-    }
+    });
     if (t > 0) {
-      const product = tf.tidy(() =>
-        tf.matMul(
-          createTensor([active, G], (values) => values.set(gateGradient.subarray(rowStart * G, (rowStart + active) * G))),
-          recurrentTransposed,
-        ),
-      );
-      hiddenCarry.set(readView(product));
-      product.dispose();
+      timePhase('recurrent gradient product', () => {
+        const product = tf.tidy(() =>
+          tf.matMul(
+            createTensor([active, G], (values) => values.set(gateGradient.subarray(rowStart * G, (rowStart + active) * G))),
+            recurrentTransposed,
+          ),
+        );
+        hiddenCarry.set(readView(product));
+        product.dispose();
+      });
     }
   }
   recurrentTransposed.dispose();
 
   // The weight gradients are sums over running positions only: padding contributes nothing.
   const { running } = trace;
-  const gateGradientTensor = createTensor([running.length, G], (values) => {
-    running.forEach((p, row) => values.set(gateGradient.subarray(p * G, (p + 1) * G), row * G));
-  });
-  // h_{t-1} for every running position, zero at t = 0.
-  const previousHidden = createTensor([running.length, H], (values) => {
-    running.forEach((p, row) => {
-      if (p < size) values.fill(0, row * H, (row + 1) * H);
-      else values.set(hidden.subarray((p - size) * H, (p - size + 1) * H), row * H);
+  return timePhase('LSTM weight gradients', () => {
+    const gateGradientTensor = createTensor([running.length, G], (values) => {
+      running.forEach((p, row) => values.set(gateGradient.subarray(p * G, (p + 1) * G), row * G));
     });
-  });
-  const kernel = tf.matMul(embedded, gateGradientTensor, true, false);
-  const recurrentKernel = tf.matMul(previousHidden, gateGradientTensor, true, false);
-  const embeddedGradient = tf.matMul(gateGradientTensor, weights.kernel, false, true);
-  const bias = createTensor([G], (values) => {
-    values.fill(0);
-    for (const p of running) {
-      const z = p * G;
-      for (let k = 0; k < G; k++) values[k] = (values[k] as number) + (gateGradient[z + k] as number);
-    }
-  });
-  const embedding = createTensor([vocabSize, E], (values) => {
-    values.fill(0);
-    const rows = readView(embeddedGradient);
-    running.forEach((p, row) => {
-      const to = (batch.inputs[p] as number) * E;
-      const from = row * E;
-      for (let k = 0; k < E; k++) {
-        const g = rows[from + k] as number;
-        values[to + k] = (values[to + k] as number) + (inputMask === undefined ? g : g * (inputMask[from + k] as number));
+    // h_{t-1} for every running position, zero at t = 0.
+    const previousHidden = createTensor([running.length, H], (values) => {
+      running.forEach((p, row) => {
+        if (p < size) values.fill(0, row * H, (row + 1) * H);
+        else values.set(hidden.subarray((p - size) * H, (p - size + 1) * H), row * H);
+      });
+    });
+    const kernel = tf.matMul(embedded, gateGradientTensor, true, false);
+    const recurrentKernel = tf.matMul(previousHidden, gateGradientTensor, true, false);
+    const embeddedGradient = tf.matMul(gateGradientTensor, weights.kernel, false, true);
+    const bias = createTensor([G], (values) => {
+      values.fill(0);
+      for (const p of running) {
+        const z = p * G;
+        for (let k = 0; k < G; k++) values[k] = (values[k] as number) + (gateGradient[z + k] as number);
       }
     });
+    const embedding = timePhase('embedding gradient', () =>
+      createTensor([vocabSize, E], (values) => {
+        values.fill(0);
+        const rows = readView(embeddedGradient);
+        running.forEach((p, row) => {
+          const to = (batch.inputs[p] as number) * E;
+          const from = row * E;
+          for (let k = 0; k < E; k++) {
+            const g = rows[from + k] as number;
+            values[to + k] = (values[to + k] as number) + (inputMask === undefined ? g : g * (inputMask[from + k] as number));
+          }
+        });
+      }),
+    );
+    tf.dispose([gateGradientTensor, previousHidden, embeddedGradient, embedded]);
+    trace.embedded = undefined;
+    return { embedding, kernel, recurrentKernel, bias };
   });
-  tf.dispose([gateGradientTensor, previousHidden, embeddedGradient, embedded]);
-  trace.embedded = undefined;
-  return { embedding, kernel, recurrentKernel, bias };
 }
 
 /**
@@ -348,19 +375,21 @@ export function backpropLstm(
 export function outputInputs(trace: LstmTrace, positions: Int32Array, scale?: Float32Array): tf.Tensor {
   const H = trace.hiddenSize;
   const width = H + 1;
-  return createTensor([positions.length, width], (values) => {
-    for (let row = 0; row < positions.length; row++) {
-      const from = (positions[row] as number) * H;
-      const to = row * width;
-      if (scale === undefined) {
-        values.set(trace.hidden.subarray(from, from + H), to);
-      } else {
-        const m = row * H;
-        for (let j = 0; j < H; j++) values[to + j] = (trace.hidden[from + j] as number) * (scale[m + j] as number);
+  return timePhase('copies', () =>
+    createTensor([positions.length, width], (values) => {
+      for (let row = 0; row < positions.length; row++) {
+        const from = (positions[row] as number) * H;
+        const to = row * width;
+        if (scale === undefined) {
+          values.set(trace.hidden.subarray(from, from + H), to);
+        } else {
+          const m = row * H;
+          for (let j = 0; j < H; j++) values[to + j] = (trace.hidden[from + j] as number) * (scale[m + j] as number);
+        }
+        values[to + H] = 1;
       }
-      values[to + H] = 1;
-    }
-  });
+    }),
+  );
 }
 
 /** Logits [rows, vocabulary] of output-layer inputs built by {@link outputInputs}. */

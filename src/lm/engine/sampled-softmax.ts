@@ -3,7 +3,8 @@
  * scores each target against a shared sample of the vocabulary instead of all of it. At a
  * 5,000-word vocabulary the output layer is about three quarters of a step's arithmetic; scoring
  * 1,024 ids made training twice as fast (7,373 against 3,699 tokens/s for the 64 / 128 reference
- * network), and validation, evaluation and prediction still use the full softmax.
+ * network, measured before the SIMD matrix kernels sped the full softmax up), and validation,
+ * evaluation and prediction still use the full softmax.
  *
  * Each row's loss is the softmax cross-entropy of its target against the sampled ids, every logit
  * lowered by the log of the id's expected count in the sample (so that no id is favoured for
@@ -12,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../random.ts';
 import { crossEntropyWithGradient } from './softmax-cross-entropy.ts';
+import { timePhase } from './phase-profile.ts';
 import { createTensor, readView } from './tensor-memory.ts';
 
 /** The ids one training step scores its targets against. */
@@ -109,10 +111,14 @@ export function outputLayerGradients(
   candidates?: SampledCandidates,
 ): OutputGradients {
   if (candidates === undefined) {
-    const logits = tf.matMul(inputs, output);
-    const { lossSum, gradient } = crossEntropyWithGradient(logits, targetIds);
+    const logits = timePhase('output projection', () => tf.matMul(inputs, output));
+    const { lossSum, gradient } = timePhase('softmax', () => crossEntropyWithGradient(logits, targetIds));
     logits.dispose();
-    const gradients = { lossSum, output: tf.matMul(inputs, gradient, true, false), inputs: tf.matMul(gradient, output, false, true) };
+    const gradients = timePhase('output gradients', () => ({
+      lossSum,
+      output: tf.matMul(inputs, gradient, true, false),
+      inputs: tf.matMul(gradient, output, false, true),
+    }));
     gradient.dispose();
     return gradients;
   }

@@ -9,6 +9,7 @@ import type { TrainingBatch } from './batches.ts';
 import { backpropLstm, outputInputs, outputLogits, runLstm, type NetworkGradients, type NetworkWeights } from './lstm-network.ts';
 import { outputLayerGradients, type SampledCandidates } from './sampled-softmax.ts';
 import { crossEntropyScore } from './softmax-cross-entropy.ts';
+import { timePhase } from './phase-profile.ts';
 import { readView } from './tensor-memory.ts';
 
 /** Loss and gradients of a batch; the caller disposes the gradients. */
@@ -58,19 +59,21 @@ export function lossAndGradients(
   inputs.dispose();
   // The loss is a mean over targets: 1 / count scales every gradient.
   const scale = 1 / count;
-  const output = tf.tidy(() => tf.mul(outputGradient, scale));
+  const output = timePhase('output gradients', () => tf.tidy(() => tf.mul(outputGradient, scale)));
   outputGradient.dispose();
 
   const hiddenGradient = new Float32Array(trace.hidden.length);
-  const rows = readView(inputsGradient);
-  for (let row = 0; row < count; row++) {
-    const to = (batch.targetPositions[row] as number) * H;
-    const from = row * (H + 1);
-    for (let j = 0; j < H; j++) {
-      const g = (rows[from + j] as number) * scale;
-      hiddenGradient[to + j] = mask === undefined ? g : g * (mask[row * H + j] as number);
+  timePhase('copies', () => {
+    const rows = readView(inputsGradient);
+    for (let row = 0; row < count; row++) {
+      const to = (batch.targetPositions[row] as number) * H;
+      const from = row * (H + 1);
+      for (let j = 0; j < H; j++) {
+        const g = (rows[from + j] as number) * scale;
+        hiddenGradient[to + j] = mask === undefined ? g : g * (mask[row * H + j] as number);
+      }
     }
-  }
+  });
   inputsGradient.dispose();
   const lstm = backpropLstm(weights, trace, batch, hiddenGradient);
   return { loss: lossSum / count, targetCount: count, gradients: { ...lstm, output } };

@@ -1,0 +1,172 @@
+/**
+ * Hyperparameters chosen on the guild's own held-out sentences: a few variants of the
+ * corpus-scaled defaults train side by side, the worse half is dropped at each rung (successive
+ * halving, Jamieson & Talwalkar 2016), and the last one trains on to the end. The defaults seed
+ * the search; they do not decide it. A variant's epochs are not lost when it wins: it carries on
+ * from where its rung left it.
+ *
+ * @module
+ */
+import { LARGE_CORPUS_SENTENCES, type Hyperparameters } from './hyperparameters.ts';
+import { TrainingSession, type TrainerResult, type TrainingData, type TrainingOptions } from './train.ts';
+
+/** A variant of the defaults the search tries. */
+export interface SearchCandidate {
+  /** What sets it apart, e.g. `defaults`, `more dropout`. */
+  name: string;
+  hyperparameters: Hyperparameters;
+}
+
+/** How one candidate fared, for the model's record. */
+export interface SearchTrial {
+  name: string;
+  /** The settings it trained with that differ from the defaults'. */
+  changes: Partial<Hyperparameters>;
+  epochs: number;
+  /** Its best validation loss (nats per target); absent without validation. */
+  validationLoss?: number;
+  /** `won`, or the rung (1-based) after which it was dropped. */
+  outcome: 'won' | { droppedAfterRung: number };
+}
+
+/** What {@link trainWithSearch} returns: the winner's training, and every trial. */
+export interface SearchResult extends TrainerResult {
+  winner: SearchCandidate;
+  trials: SearchTrial[];
+  /** Epochs after which the candidates were compared. */
+  rungs: number[];
+}
+
+/** Share of candidates each rung keeps (rounded up): successive halving's η = 2. */
+const KEPT_PER_RUNG = 0.5;
+
+/** How much a variant raises the dropout rates, and the highest rate it goes to. */
+const MORE_DROPOUT = { step: 0.2, max: 0.7 } as const;
+
+/** The narrowest and widest networks a variant may have. */
+const WIDTH_RANGE = { min: 16, max: 320 } as const;
+
+/** Budget epochs from which a large corpus can afford four candidates, and two. */
+const AFFORDABLE_SEARCH = { four: 12, two: 4 } as const;
+
+/** A search: the candidates in the order they rank on ties (the defaults first) and the rungs. */
+export interface SearchPlan {
+  candidates: SearchCandidate[];
+  rungs: number[];
+}
+
+/**
+ * The variants of `defaults` a full training run compares, and when. Each changes one thing the
+ * defaults decide by corpus size alone, in the direction a corpus unlike the ones they were
+ * measured on most often needs: more dropout (text more repetitive or more varied than expected
+ * overfits sooner), a network twice as wide with that dropout (a small corpus of rich text, below
+ * the width cap) or half as wide (at the cap), and half the learning rate.
+ *
+ * A corpus below `LARGE_CORPUS_SENTENCES` trains for as long as validation improves, in epochs of
+ * seconds, so all four run and are compared after a sixth of the planned epochs and again after
+ * a third. A large corpus trains for the epochs its time budget allows (`defaults.maxEpochs`):
+ * the epochs the dropped candidates take come out of the winner's, so it compares four after one
+ * epoch and two after two when the budget has {@link AFFORDABLE_SEARCH}.four epochs (the winner
+ * keeps all but four), two after one epoch from {@link AFFORDABLE_SEARCH}.two epochs (all but
+ * one), and does not search below that. Without a validation split there is nothing to compare
+ * on: the defaults train alone.
+ */
+export function planSearch(defaults: Hyperparameters, sentences: number): SearchPlan {
+  const only: SearchPlan = { candidates: [{ name: 'defaults', hyperparameters: defaults }], rungs: [] };
+  if (defaults.validationFraction === 0) return only;
+  const large = sentences >= LARGE_CORPUS_SENTENCES;
+  const budget = defaults.maxEpochs;
+  if (large && budget < AFFORDABLE_SEARCH.two) return only;
+  const count = large && budget < AFFORDABLE_SEARCH.four ? 2 : 4;
+  const maxEpochs = large ? budget - (count === 4 ? 4 : 1) : budget;
+  const base = { ...defaults, maxEpochs };
+  const raise = (rate: number | undefined): number | undefined =>
+    rate === undefined || rate === 0 ? rate : Math.min(MORE_DROPOUT.max, rate + MORE_DROPOUT.step);
+  const moreDropout = { ...base, dropout: raise(base.dropout), embeddingDropout: raise(base.embeddingDropout) };
+  const resized = (factor: number): Hyperparameters => {
+    const width = (size: number): number => Math.min(WIDTH_RANGE.max, Math.max(WIDTH_RANGE.min, Math.round(size * factor)));
+    return { ...base, embeddingSize: width(base.embeddingSize), hiddenSize: width(base.hiddenSize) };
+  };
+  const atWidthCap = base.hiddenSize * 2 > WIDTH_RANGE.max;
+  const candidates: SearchCandidate[] = [
+    { name: 'defaults', hyperparameters: base },
+    { name: 'more dropout', hyperparameters: moreDropout },
+    atWidthCap
+      ? { name: 'half as wide', hyperparameters: resized(0.5) }
+      : { name: 'twice as wide, more dropout', hyperparameters: { ...resized(2), dropout: moreDropout.dropout, embeddingDropout: moreDropout.embeddingDropout } },
+    { name: 'half the learning rate', hyperparameters: { ...base, learningRate: base.learningRate / 2 } },
+  ].slice(0, count);
+  if (large) return { candidates, rungs: count === 4 ? [1, 2] : [1] };
+  const first = Math.max(2, Math.round(budget / 6));
+  return { candidates, rungs: [first, 2 * first] };
+}
+
+/**
+ * Trains every candidate to the first rung's epochs, keeps the half with the lowest validation
+ * loss, trains those to the next rung, and so on; the last one left trains until it is done or
+ * `options.deadline` stops it. Candidates compare on the same validation sentences, so the first
+ * candidate (the defaults) should come first: ties keep the earlier one. `options.onProgress`
+ * follows the candidate in training.
+ */
+export async function trainWithSearch(
+  data: TrainingData,
+  vocabSize: number,
+  candidates: readonly SearchCandidate[],
+  rungs: readonly number[],
+  options: TrainingOptions = {},
+): Promise<SearchResult> {
+  const defaults = candidates[0];
+  if (defaults === undefined) throw new RangeError('a search needs at least one candidate');
+  const trials = new Map<SearchCandidate, SearchTrial>();
+  let alive: { candidate: SearchCandidate; session: TrainingSession }[] = [];
+  try {
+    for (const candidate of candidates) {
+      alive.push({ candidate, session: await TrainingSession.open(data, vocabSize, candidate.hyperparameters, options) });
+    }
+    for (const [index, rung] of rungs.entries()) {
+      if (alive.length === 1) break;
+      for (const { session } of alive) {
+        while (!session.done && session.history.length < rung && session.canAffordEpoch(options.deadline)) await session.trainEpoch();
+      }
+      const ranked = [...alive].sort((a, b) => lossOf(a.session) - lossOf(b.session));
+      const kept = ranked.slice(0, Math.ceil(ranked.length * KEPT_PER_RUNG));
+      for (const dropped of ranked.slice(kept.length)) {
+        trials.set(dropped.candidate, trial(dropped.candidate, defaults, dropped.session, { droppedAfterRung: index + 1 }));
+        await dropped.session.dispose();
+      }
+      alive = alive.filter((entry) => kept.includes(entry));
+    }
+    // More than one left only when there were fewer rungs than halvings: the best one goes on.
+    const [winner, ...others] = [...alive].sort((a, b) => lossOf(a.session) - lossOf(b.session));
+    for (const other of others) {
+      trials.set(other.candidate, trial(other.candidate, defaults, other.session, { droppedAfterRung: rungs.length }));
+      await other.session.dispose();
+    }
+    alive = [winner!];
+    const { session, candidate } = winner!;
+    while (!session.done && session.canAffordEpoch(options.deadline)) await session.trainEpoch();
+    trials.set(candidate, trial(candidate, defaults, session, 'won'));
+    const result = session.finish();
+    return { ...result, winner: candidate, trials: candidates.map((entry) => trials.get(entry)!), rungs: [...rungs] };
+  } finally {
+    for (const { session } of alive) await session.dispose();
+  }
+}
+
+/** A session's best validation loss, infinite before it has one (it then ranks last). */
+function lossOf(session: TrainingSession): number {
+  return session.bestValidationLoss ?? Number.POSITIVE_INFINITY;
+}
+
+function trial(candidate: SearchCandidate, defaults: SearchCandidate, session: TrainingSession, outcome: SearchTrial['outcome']): SearchTrial {
+  const changes = Object.fromEntries(
+    Object.entries(candidate.hyperparameters).filter(([key, value]) => defaults.hyperparameters[key as keyof Hyperparameters] !== value),
+  ) as Partial<Hyperparameters>;
+  return {
+    name: candidate.name,
+    changes,
+    epochs: session.history.length,
+    ...(session.bestValidationLoss === undefined ? {} : { validationLoss: session.bestValidationLoss }),
+    outcome,
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Serves a running application's metrics when `METRICS_PORT` is set.
+ *
+ * @module
+ */
+import type { App } from '../app/create-app.ts';
+import type { ServingModel } from '../app/model-registry.ts';
+import type { Logger } from '../log.ts';
+import { BotMetrics } from './bot-metrics.ts';
+import { startMetricsServer, type MetricsServer } from './server.ts';
+
+/** The metrics of an application, served over HTTP. */
+export interface RunningMetrics {
+  /** The dispatcher's observer. */
+  metrics: BotMetrics;
+  server: MetricsServer;
+  /** Stops serving and observing. */
+  close(): Promise<void>;
+}
+
+/** Bytes of a model's LSTM weights: float32 tensors, four bytes a value. */
+function weightBytes(model: ServingModel): number {
+  return Object.values(model.lstm.weights).reduce((bytes, tensor) => bytes + tensor.size * Float32Array.BYTES_PER_ELEMENT, 0);
+}
+
+/**
+ * Starts observing the application and serving `GET /metrics` on the configured address; null
+ * without `METRICS_PORT`.
+ *
+ * @throws the listen error when the address cannot be bound (a port in use, say)
+ */
+export async function startMetrics(app: App, logger: Logger): Promise<RunningMetrics | null> {
+  const { metricsPort, metricsHost } = app.config;
+  if (metricsPort === null) return null;
+  const metrics = new BotMetrics({
+    store: app.store,
+    training: app.training,
+    loadedModels: () => app.models.loadedModels().map((model) => ({ weightBytes: weightBytes(model) })),
+  });
+  let server: MetricsServer;
+  try {
+    server = await startMetricsServer(metrics, { host: metricsHost, port: metricsPort }, logger);
+  } catch (error) {
+    metrics.close();
+    throw error;
+  }
+  return {
+    metrics,
+    server,
+    async close() {
+      await server.close();
+      metrics.close();
+    },
+  };
+}
