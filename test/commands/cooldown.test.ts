@@ -15,6 +15,22 @@ describe('SlidingWindowLimit', () => {
     expect(cooldown.take('g:u').allowed).toBe(true);
   });
 
+  it('forgets the members whose uses have left the window', () => {
+    let now = 0;
+    const cooldown = new SlidingWindowLimit(1, 60_000, () => now);
+    for (let member = 0; member < 1000; member += 1) cooldown.take(`g:${member}`);
+    expect(cooldown.trackedKeys).toBe(1000);
+    now += 30_000;
+    cooldown.take('g:late');
+    expect(cooldown.trackedKeys).toBe(1001);
+    now += 30_000;
+    cooldown.take('g:later');
+    // The thousand early uses have left the window; the two recent ones have not.
+    expect(cooldown.trackedKeys).toBe(2);
+    expect(cooldown.take('g:late').allowed).toBe(false);
+    expect(cooldown.take('g:0').allowed).toBe(true);
+  });
+
   it('gives back a refunded use', () => {
     const cooldown = new SlidingWindowLimit(1, 60_000, () => 0);
     cooldown.take('k');
