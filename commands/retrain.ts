@@ -12,6 +12,7 @@ import type { CommandPlugin, OutgoingMessage } from '../src/commands/types.ts';
 import type { Messages } from '../src/i18n/index.ts';
 import { formatDuration, messagesFor } from '../src/i18n/index.ts';
 import { progressBar } from '../src/text/bars.ts';
+import { runFailureCause } from '../src/training/failure.ts';
 
 /** Discord rate-limits edits of one message; one edit every 2 s stays well inside the limit. */
 export const PROGRESS_EDIT_INTERVAL_MS = 2000;
@@ -45,7 +46,8 @@ const formatLoss = (loss: number | undefined): string => (loss === undefined ? '
 
 async function renderResult(result: RunResult, services: BotServices, locale: string): Promise<OutgoingMessage> {
   const m = messagesFor(locale);
-  if (result.status === 'failed') return { content: m.retrain.failed(result.error) };
+  // The error is for operators (it can name files): members get its cause and the run as reference.
+  if (result.status === 'failed') return { content: m.retrain.failed(m.runFailures[runFailureCause(result.error)], result.runId) };
   if (result.status === 'cancelled') return { content: m.retrain.cancelled };
   const chart = result.history.length > 0 ? await services.lossChart(result.history, locale) : null;
   const { fields } = m.retrain;

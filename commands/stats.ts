@@ -46,10 +46,10 @@ function statsFields(stats: GuildStats, locale: string, now: number): EmbedField
         : formatRelativeTime(stats.nextRetrainAt, now, locale),
   });
   if (stats.lastRun !== null) {
-    const { status, finishedAt, error, note } = stats.lastRun;
+    const { id, status, finishedAt, failure, note } = stats.lastRun;
     const statusText = m.stats.runStatus[status] ?? status;
     const summary = finishedAt === null ? statusText : m.stats.lastRun(statusText, formatRelativeTime(finishedAt, now, locale));
-    const details = [error === null ? null : m.stats.lastRunError(error), note].filter((line) => line !== null);
+    const details = [failure === null ? null : m.stats.lastRunFailure(m.runFailures[failure], id), note].filter((line) => line !== null);
     result.push({ name: fields.lastRun, value: [summary, ...details].join('\n') });
   }
   return result;

@@ -5,6 +5,7 @@ import { Random } from '../lm/random.ts';
 import { dedupeKey, tokenize } from '../lm/tokenizer.ts';
 import { renderLossChart } from '../render/loss-chart.ts';
 import type { SentenceRecord, Store } from '../store/index.ts';
+import { runFailureCause } from '../training/failure.ts';
 import { readRunSummary } from '../training/run-summary.ts';
 import type { TrainingService } from '../training/service.ts';
 import type { ModelRegistry, ServingModel } from './model-registry.ts';
@@ -127,9 +128,10 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
           lastRun === undefined
             ? null
             : {
+                id: lastRun.id,
                 status: lastRun.status,
                 finishedAt: lastRun.finishedAt,
-                error: lastRun.error,
+                failure: lastRun.status === 'failed' ? runFailureCause(lastRun.error ?? '') : null,
                 note: lastRun.summary === null ? null : readRunSummary(lastRun.summary).note,
               },
       };

@@ -12,10 +12,11 @@ import type { ExplainTopic } from '../explain/topics.ts';
 import type { PredictedWord, Prediction } from '../lm/predict.ts';
 
 import type { SentenceSource } from '../store/index.ts';
+import type { RunFailureCause } from '../training/failure.ts';
 import type { KeptWeights } from '../training/metrics.ts';
 import type { EpochSummary, RunHandle } from '../training/types.ts';
 
-export type { KeptWeights, SentenceSource };
+export type { KeptWeights, RunFailureCause, SentenceSource };
 export type { EpochSummary, RunHandle, RunProgress, RunResult } from '../training/types.ts';
 
 /** Why a sentence was refused by {@link BotServices.teach}. */
@@ -124,7 +125,11 @@ export interface GuildStats {
   nextRetrainAt: number | null;
   /** Changes the scheduler waits for before it retrains. */
   retrainMinChanges: number;
-  lastRun: { status: string; finishedAt: number | null; error: string | null; note: string | null } | null;
+  /**
+   * The most recent run: a failed run's cause, never its error, which is for operators (it can name
+   * files); its id is the reference an operator looks up.
+   */
+  lastRun: { id: number; status: string; finishedAt: number | null; failure: RunFailureCause | null; note: string | null } | null;
 }
 
 /**

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { RunFailureCause } from '../training/failure.ts';
+
 const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
 
 /** English texts. Values are strings, or functions of the figures they show. */
@@ -113,7 +115,7 @@ export const en = {
     loss: (loss: string) => `loss ${loss}`,
     eta: (duration: string) => `about ${duration} left`,
     succeeded: 'Training finished',
-    failed: (error: string) => `The training failed: ${error}`,
+    failed: (cause: string, runId: number) => `The training failed: ${cause} (reference: run ${runId}).`,
     cancelled: 'The training was cancelled.',
     fields: {
       sentences: 'Sentences',
@@ -151,9 +153,19 @@ export const en = {
     notDue: (changes: number, threshold: number) =>
       `not due: ${changes} of ${threshold} new sentences since the last model`,
     lastRun: (status: string, when: string) => `${status}, ${when}`,
-    lastRunError: (error: string) => `error: ${error}`,
+    lastRunFailure: (cause: string, runId: number) => `${cause} (reference: run ${runId})`,
     runStatus: { queued: 'queued', running: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' } as Record<string, string>,
   },
+
+  /** Why a run failed, as members are told (`RunFailureCause`); the details are in the logs. */
+  runFailures: {
+    interrupted: 'it was interrupted by a stop or restart of the bot',
+    out_of_memory: 'it ran out of memory',
+    diverged: 'the training became unstable',
+    no_sentences: 'there are no sentences to train on',
+    crashed: 'the training stopped unexpectedly',
+    internal: 'an internal error occurred',
+  } satisfies Record<RunFailureCause, string>,
 
   forget: {
     removedOne: (id: number) => `Sentence #${id} was removed.`,

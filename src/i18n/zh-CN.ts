@@ -104,7 +104,7 @@ export const zhCN: Messages = {
     loss: (loss) => `损失 ${loss}`,
     eta: (duration) => `大约还需 ${duration}`,
     succeeded: '训练完成',
-    failed: (error) => `训练失败：${error}`,
+    failed: (cause, runId) => `训练失败：${cause}（参考：训练编号 ${runId}）。`,
     cancelled: '训练已取消。',
     fields: {
       sentences: '句子数',
@@ -138,8 +138,17 @@ export const zhCN: Messages = {
     keptAverage: (snapshots, epochs) => `共 ${epochs} 轮，取最后几轮 ${snapshots} 个权重快照的平均`,
     notDue: (changes, threshold) => `暂不需要：自上个模型以来新增 ${changes}/${threshold} 句`,
     lastRun: (status, when) => `${status}，${when}`,
-    lastRunError: (error) => `错误：${error}`,
+    lastRunFailure: (cause, runId) => `${cause}（参考：训练编号 ${runId}）`,
     runStatus: { queued: '排队中', running: '进行中', succeeded: '成功', failed: '失败', cancelled: '已取消' },
+  },
+
+  runFailures: {
+    interrupted: '被机器人的停止或重启打断了',
+    out_of_memory: '内存不足',
+    diverged: '训练变得不稳定',
+    no_sentences: '没有可以训练的句子',
+    crashed: '训练意外中止',
+    internal: '发生了内部错误',
   },
 
   forget: {

@@ -104,7 +104,7 @@ export const zhTW: Messages = {
     loss: (loss) => `損失 ${loss}`,
     eta: (duration) => `大約還需 ${duration}`,
     succeeded: '訓練完成',
-    failed: (error) => `訓練失敗：${error}`,
+    failed: (cause, runId) => `訓練失敗：${cause}（參考：訓練編號 ${runId}）。`,
     cancelled: '訓練已取消。',
     fields: {
       sentences: '句子數',
@@ -138,8 +138,17 @@ export const zhTW: Messages = {
     keptAverage: (snapshots, epochs) => `共 ${epochs} 輪，取最後幾輪 ${snapshots} 個權重快照的平均`,
     notDue: (changes, threshold) => `暫不需要：自上個模型以來新增 ${changes}/${threshold} 句`,
     lastRun: (status, when) => `${status}，${when}`,
-    lastRunError: (error) => `錯誤：${error}`,
+    lastRunFailure: (cause, runId) => `${cause}（參考：訓練編號 ${runId}）`,
     runStatus: { queued: '排隊中', running: '進行中', succeeded: '成功', failed: '失敗', cancelled: '已取消' },
+  },
+
+  runFailures: {
+    interrupted: '被機器人的停止或重新啟動打斷了',
+    out_of_memory: '記憶體不足',
+    diverged: '訓練變得不穩定',
+    no_sentences: '沒有可以訓練的句子',
+    crashed: '訓練意外中止',
+    internal: '發生了內部錯誤',
   },
 
   forget: {

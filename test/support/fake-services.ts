@@ -22,6 +22,7 @@ import type {
   WordProbability,
 } from '../../src/app/services.ts';
 import { dedupeKey, tokenize } from '../../src/lm/tokenizer.ts';
+import { runFailureCause } from '../../src/training/failure.ts';
 import { keptWeightsOf, type ModelMetrics } from '../../src/training/metrics.ts';
 
 /** Limits of the fake, small so tests can reach them. */
@@ -265,9 +266,10 @@ export class FakeServices implements BotServices {
         lastRun?.result == null
           ? null
           : {
+              id: lastRun.runId,
               status: lastRun.result.status,
               finishedAt: this.options.now(),
-              error: lastRun.result.status === 'failed' ? lastRun.result.error : null,
+              failure: lastRun.result.status === 'failed' ? runFailureCause(lastRun.result.error) : null,
               note: lastRun.result.status === 'succeeded' ? (lastRun.result.note ?? null) : null,
             },
     };
