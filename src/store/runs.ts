@@ -97,20 +97,40 @@ export class RunTable extends Table {
     return row && toRun(row);
   }
 
-  readonly #claimById = this.db.prepare<{ now: number; owner: string; id: number }, RunRow>(
-    `UPDATE training_runs SET status = 'running', started_at = @now, heartbeat_at = @now, owner = @owner
-     WHERE id = @id AND status = 'queued'
+  readonly #insertClaimed = this.db.prepare<
+    { guildId: string; kind: RunKind; trigger: RunTrigger; requestedBy: string | null; now: number; owner: string },
+    RunRow
+  >(
+    // One statement: no other connection can claim the run between its queueing and its claim.
+    `INSERT INTO training_runs
+       (guild_id, status, kind, "trigger", requested_by, created_at, started_at, heartbeat_at, owner)
+     SELECT @guildId, 'running', @kind, @trigger, @requestedBy, @now, @now, @now, @owner
+     WHERE NOT EXISTS (SELECT 1 FROM training_runs
+                       WHERE guild_id = @guildId AND status IN ('queued', 'running'))
      RETURNING ${RUN_COLUMNS}`,
   );
 
   /**
-   * Claims one particular queued run for this process (for an operator's command that trains one
-   * guild now).
-   * @returns undefined when that run is not queued any more.
+   * Queues a run for the guild and claims it for this process at once (for an operator's command
+   * that trains one guild now), unless the guild already has a queued or running run, which is
+   * returned instead (`created: false`).
    */
-  claimRun(id: number): TrainingRun | undefined {
-    const row = this.#claimById.get({ now: Date.now(), owner: PROCESS_RUN_OWNER, id });
-    return row && toRun(row);
+  enqueueClaimedRun(guildId: string, request: RunRequest): EnqueueResult {
+    return this.db.transaction((): EnqueueResult => {
+      this.guilds.ensureGuild(guildId);
+      const row = this.#insertClaimed.get({
+        guildId,
+        kind: request.kind,
+        trigger: request.trigger,
+        requestedBy: request.requestedBy ?? null,
+        now: Date.now(),
+        owner: PROCESS_RUN_OWNER,
+      });
+      if (row) return { run: toRun(row), created: true };
+      const active = this.activeRun(guildId);
+      if (!active) throw new StoreError(`guild ${guildId} has an active run that cannot be read`);
+      return { run: active, created: false };
+    }).immediate();
   }
 
   readonly #updateProgress = this.db.prepare<[string, number, number], unknown>(

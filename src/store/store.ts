@@ -96,7 +96,7 @@ const MODEL_METHODS = ['saveModel', 'servingModel', 'servingModelInfo', 'getMode
 const RUN_METHODS = [
   'enqueueRun',
   'claimNextRun',
-  'claimRun',
+  'enqueueClaimedRun',
   'updateRunProgress',
   'heartbeatRun',
   'finishRun',

@@ -15,9 +15,12 @@ import type { Store } from '../store/store.ts';
 import type { RunKind, RunTrigger, TrainingRun } from '../store/types.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import type { JobSettings } from './job-settings.ts';
+import { readModelMetrics, toEpochSummary } from './metrics.ts';
+import { readRunProgress } from './progress.ts';
+import { finishedRunResult } from './run-summary.ts';
 import { INTERRUPTED, type JobRunner } from './runner.ts';
 import { TrackedRun } from './tracked-run.ts';
-import type { RunHandle, RunProgress, RunResult } from './types.ts';
+import type { EpochSummary, RunHandle, RunProgress, RunResult } from './types.ts';
 import { createWorkerRunner, type WorkerRunnerOptions } from './worker-runner.ts';
 
 /** The store operations the service relies on. */
@@ -31,6 +34,7 @@ export type TrainingStore = Pick<
   | 'failInterruptedRuns'
   | 'guildsNeedingRetrain'
   | 'servingModelInfo'
+  | 'listModels'
 >;
 
 /** Scheduling settings (from the bot's configuration). */
@@ -101,6 +105,12 @@ export interface TrainingServiceEvents {
 const silentLogger: TrainingLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
+ * How often the row of a run this process does not execute is read for its progress and outcome:
+ * the process that executes it writes its progress at most every 2 s.
+ */
+export const FOLLOW_INTERVAL_MS = 2000;
+
+/**
  * Schedules and runs per-guild training. Create it with {@link createTrainingService}, attach
  * listeners, then {@link start} it.
  */
@@ -154,6 +164,7 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#nextCheckAt = null;
+    for (const tracked of this.#tracked.values()) this.#unfollow(tracked);
     const running = [...this.#running];
     for (const tracked of running) tracked.controller?.abort();
     await Promise.all(running.map((tracked) => tracked.settled));
@@ -248,22 +259,79 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
       tracked = new TrackedRun(run);
       this.#tracked.set(run.id, tracked);
     }
+    this.#follow(tracked);
     return tracked;
+  }
+
+  /**
+   * Reads the row of a tracked run that this process does not execute every
+   * {@link FOLLOW_INTERVAL_MS}: another process may claim it (the command line's `train`, a second
+   * bot on the same file), and its handles must still see the progress that process writes and the
+   * outcome it records. A run this process launches is followed in memory instead.
+   */
+  #follow(tracked: TrackedRun): void {
+    if (tracked.follower !== undefined || this.#running.has(tracked) || this.#stopping) return;
+    tracked.follower = this.#clock.setTimeout(() => {
+      tracked.follower = undefined;
+      if (this.#tracked.get(tracked.run.id) !== tracked || this.#running.has(tracked)) return;
+      try {
+        this.#readRow(tracked);
+      } catch (error) {
+        this.#logger.warn({ runId: tracked.run.id, error: errorMessage(error) }, 'could not read the row of a followed run');
+      }
+      if (this.#tracked.get(tracked.run.id) === tracked) this.#follow(tracked);
+    }, FOLLOW_INTERVAL_MS);
+  }
+
+  #unfollow(tracked: TrackedRun): void {
+    if (tracked.follower !== undefined) this.#clock.clearTimeout(tracked.follower);
+    tracked.follower = undefined;
+  }
+
+  /** Publishes the progress a run's row holds, or resolves its handles once the row says it ended. */
+  #readRow(tracked: TrackedRun): void {
+    const run = this.#store.getRun(tracked.run.id);
+    if (run === undefined) throw new Error(`training run ${tracked.run.id} vanished`);
+    tracked.run = run;
+    if (run.status === 'queued') return;
+    if (run.status === 'running') {
+      if (run.progress !== null) this.#publish(tracked, readRunProgress(run.progress));
+      return;
+    }
+    this.#tracked.delete(run.id);
+    tracked.resolve(finishedRunResult(run, this.#historyOf(run)));
+  }
+
+  /** The epochs of the model a finished run saved; none when they cannot be read. */
+  #historyOf(run: TrainingRun): EpochSummary[] {
+    if (run.modelId === null) return [];
+    const model = this.#store.listModels(run.guildId).find((record) => record.id === run.modelId);
+    if (model === undefined) return [];
+    try {
+      return readModelMetrics(model.metrics).history.map(toEpochSummary);
+    } catch (error) {
+      this.#logger.warn({ runId: run.id, error: errorMessage(error) }, 'the metrics of a followed run’s model cannot be read');
+      return [];
+    }
+  }
+
+  /** Hands progress to the run's handles and to the service's listeners. */
+  #publish(tracked: TrackedRun, progress: RunProgress): void {
+    tracked.progress = progress;
+    for (const listener of tracked.listeners) {
+      this.#guarded('progress listener', () => listener(progress));
+    }
+    this.emit('progress', progress);
   }
 
   #launch(run: TrainingRun): void {
     const tracked = this.#track(run);
+    this.#unfollow(tracked);
     const controller = new AbortController();
     tracked.controller = controller;
     this.#running.add(tracked);
     this.#logger.info({ guildId: run.guildId, runId: run.id, kind: run.kind }, 'training run started');
-    const onProgress = (progress: RunProgress): void => {
-      tracked.progress = progress;
-      for (const listener of tracked.listeners) {
-        this.#guarded('progress listener', () => listener(progress));
-      }
-      this.emit('progress', progress);
-    };
+    const onProgress = (progress: RunProgress): void => this.#publish(tracked, progress);
     let outcome: Promise<RunResult>;
     try {
       outcome = this.#runner({ run, settings: this.#settings }, { signal: controller.signal, onProgress });

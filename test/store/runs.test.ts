@@ -64,13 +64,20 @@ describe('training runs', () => {
     expect(store.claimNextRun()).toBeUndefined();
   });
 
-  it('claims one particular queued run, and only while it is queued', () => {
-    const store = open();
-    const older = store.enqueueRun('guild-a', { kind: 'full', trigger: 'schedule' }).run;
-    const mine = store.enqueueRun('guild-b', { kind: 'full', trigger: 'cli' }).run;
-    expect(store.claimRun(mine.id)).toMatchObject({ id: mine.id, status: 'running' });
-    expect(store.claimRun(mine.id)).toBeUndefined();
-    expect(store.getRun(older.id)?.status).toBe('queued');
+  it('queues and claims a run at once, leaving other queued runs alone, unless the guild has one active', () => {
+    const file = path.join(tempDir(), 'bot.sqlite');
+    const cli = open(file);
+    const bot = open(file);
+    const older = bot.enqueueRun('guild-a', { kind: 'full', trigger: 'schedule' }).run;
+    const mine = cli.enqueueClaimedRun('guild-b', { kind: 'full', trigger: 'cli', requestedBy: 'cli' });
+    expect(mine).toMatchObject({ created: true, run: { guildId: 'guild-b', status: 'running', trigger: 'cli', requestedBy: 'cli' } });
+    expect(mine.run.owner).not.toBeNull();
+    // The bot's queue never sees the operator's run as queued: it cannot claim it.
+    expect(bot.claimNextRun()?.id).toBe(older.id);
+    expect(bot.claimNextRun()).toBeUndefined();
+    expect(cli.enqueueClaimedRun('guild-b', { kind: 'full', trigger: 'cli' })).toEqual({ run: mine.run, created: false });
+    expect(cli.enqueueClaimedRun('guild-a', { kind: 'full', trigger: 'cli' })).toMatchObject({ run: { id: older.id }, created: false });
+    expect(bot.getRun(older.id)?.status).toBe('running');
   });
 
   it('records progress only while a run is running', () => {
