@@ -6,7 +6,7 @@
 import type { GuildStats } from '../src/app/services.ts';
 import { guildCommand } from '../src/commands/define.ts';
 import type { CommandPlugin, EmbedField } from '../src/commands/types.ts';
-import { formatRelativeTime, messagesFor } from '../src/i18n/index.ts';
+import { formatRelativeTime, messagesFor, type Messages } from '../src/i18n/index.ts';
 
 const CHART_FILE = 'loss.png';
 
@@ -38,13 +38,7 @@ function statsFields(stats: GuildStats, locale: string, now: number): EmbedField
       ),
     });
   }
-  result.push({
-    name: fields.nextRetrain,
-    value:
-      stats.nextRetrainAt === null
-        ? m.stats.notDue(stats.changesSinceModel, stats.retrainMinChanges)
-        : formatRelativeTime(stats.nextRetrainAt, now, locale),
-  });
+  result.push({ name: fields.nextRetrain, value: nextRetrain(stats, m, locale, now) });
   if (stats.lastRun !== null) {
     const { id, status, finishedAt, failure, note } = stats.lastRun;
     const statusText = m.stats.runStatus[status] ?? status;
@@ -53,6 +47,19 @@ function statsFields(stats: GuildStats, locale: string, now: number): EmbedField
     result.push({ name: fields.lastRun, value: [summary, ...details].join('\n') });
   }
   return result;
+}
+
+/** When the schedule retrains next: after failed runs, the attempt it is at or that it gave up. */
+function nextRetrain(stats: GuildStats, m: Messages, locale: string, now: number): string {
+  const { retries, nextRetrainAt } = stats;
+  if (retries?.nextAttemptAt === null) return m.stats.retriesStopped(retries.failures);
+  if (retries !== null) {
+    // The schedule looks at the guild on its next check after the wait.
+    const at = Math.max(retries.nextAttemptAt, nextRetrainAt ?? retries.nextAttemptAt);
+    return m.stats.retrying(retries.failures, retries.maxAttempts, formatRelativeTime(at, now, locale));
+  }
+  if (nextRetrainAt === null) return m.stats.notDue(stats.changesSinceModel, stats.retrainMinChanges);
+  return formatRelativeTime(nextRetrainAt, now, locale);
 }
 
 const stats: CommandPlugin = {

@@ -124,6 +124,7 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
         changesSinceModel: stats.changesSinceModel,
         nextRetrainAt: training.nextCheckAt(),
         retrainMinChanges: settings.retrainMinChanges,
+        retries: training.retryState(guildId),
         lastRun:
           lastRun === undefined
             ? null

@@ -14,9 +14,10 @@ import type { PredictedWord, Prediction } from '../lm/predict.ts';
 import type { SentenceSource } from '../store/index.ts';
 import type { RunFailureCause } from '../training/failure.ts';
 import type { KeptWeights } from '../training/metrics.ts';
+import type { RetryState } from '../training/service.ts';
 import type { EpochSummary, RunHandle } from '../training/types.ts';
 
-export type { KeptWeights, RunFailureCause, SentenceSource };
+export type { KeptWeights, RetryState, RunFailureCause, SentenceSource };
 export type { EpochSummary, RunHandle, RunProgress, RunResult } from '../training/types.ts';
 
 /** Why a sentence was refused by {@link BotServices.teach}. */
@@ -125,6 +126,8 @@ export interface GuildStats {
   nextRetrainAt: number | null;
   /** Changes the scheduler waits for before it retrains. */
   retrainMinChanges: number;
+  /** Failed runs since the last success, and when the schedule tries again; null when the last run did not fail. */
+  retries: RetryState | null;
   /**
    * The most recent run: a failed run's cause, never its error, which is for operators (it can name
    * files); its id is the reference an operator looks up.

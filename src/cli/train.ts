@@ -32,7 +32,7 @@ export async function runTrainCommand(app: App, guildId: string, options: TrainC
   const line = progressLine(print, process.stdout.isTTY === true);
   let result: RunResult;
   try {
-    const runner = createWorkerRunner({ dbPath: app.config.dbPath });
+    const runner = createWorkerRunner({ dbPath: app.config.dbPath, resourceLimits: { maxOldGenerationSizeMb: app.config.trainingWorkerMaxHeapMb } });
     result = await runner(
       { run, settings: { budgetMinutes: app.config.retrainBudgetMinutes, fullBudgetMinutes: app.config.fullRetrainBudgetMinutes, keepVersions: app.config.modelVersionsKept, hyperparameters } },
       { signal: controller.signal, onProgress: line.update },

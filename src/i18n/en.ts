@@ -152,6 +152,10 @@ export const en = {
       `average of ${plural(snapshots, 'weight snapshot', 'weight snapshots')} from the last of ${plural(epochs, 'epoch', 'epochs')}`,
     notDue: (changes: number, threshold: number) =>
       `not due: ${changes} of ${threshold} new sentences since the last model`,
+    retrying: (failures: number, maxAttempts: number, when: string) =>
+      `${failures} of ${maxAttempts} attempts failed; the next one ${when}`,
+    retriesStopped: (failures: number) =>
+      `stopped after ${plural(failures, 'failed attempt', 'failed attempts')} in a row; a moderator’s \`/retrain\` tries again`,
     lastRun: (status: string, when: string) => `${status}, ${when}`,
     lastRunFailure: (cause: string, runId: number) => `${cause} (reference: run ${runId})`,
     runStatus: { queued: 'queued', running: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' } as Record<string, string>,

@@ -137,6 +137,8 @@ export const zhCN: Messages = {
     keptEpoch: (epoch, epochs) => `共 ${epochs} 轮，取第 ${epoch} 轮的权重`,
     keptAverage: (snapshots, epochs) => `共 ${epochs} 轮，取最后几轮 ${snapshots} 个权重快照的平均`,
     notDue: (changes, threshold) => `暂不需要：自上个模型以来新增 ${changes}/${threshold} 句`,
+    retrying: (failures, maxAttempts, when) => `已失败 ${failures}/${maxAttempts} 次，下一次尝试：${when}`,
+    retriesStopped: (failures) => `连续失败 ${failures} 次后已停止自动训练；管理员使用 \`/retrain\` 可再次尝试`,
     lastRun: (status, when) => `${status}，${when}`,
     lastRunFailure: (cause, runId) => `${cause}（参考：训练编号 ${runId}）`,
     runStatus: { queued: '排队中', running: '进行中', succeeded: '成功', failed: '失败', cancelled: '已取消' },

@@ -137,6 +137,8 @@ export const zhTW: Messages = {
     keptEpoch: (epoch, epochs) => `共 ${epochs} 輪，取第 ${epoch} 輪的權重`,
     keptAverage: (snapshots, epochs) => `共 ${epochs} 輪，取最後幾輪 ${snapshots} 個權重快照的平均`,
     notDue: (changes, threshold) => `暫不需要：自上個模型以來新增 ${changes}/${threshold} 句`,
+    retrying: (failures, maxAttempts, when) => `已失敗 ${failures}/${maxAttempts} 次，下一次嘗試：${when}`,
+    retriesStopped: (failures) => `連續失敗 ${failures} 次後已停止自動訓練；管理員使用 \`/retrain\` 可再次嘗試`,
     lastRun: (status, when) => `${status}，${when}`,
     lastRunFailure: (cause, runId) => `${cause}（參考：訓練編號 ${runId}）`,
     runStatus: { queued: '排隊中', running: '進行中', succeeded: '成功', failed: '失敗', cancelled: '已取消' },

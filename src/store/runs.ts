@@ -13,6 +13,7 @@ import { PROCESS_RUN_OWNER, runOwnerHasEnded } from './run-owner.ts';
 import { Table } from './table.ts';
 import type {
   EnqueueResult,
+  FailureStreak,
   FinishedRunStatus,
   FinishRunInput,
   InterruptedRun,
@@ -223,10 +224,22 @@ export class RunTable extends Table {
      RETURNING ${RUN_COLUMNS}`,
   );
 
+  readonly #failureStreak = this.db.prepare<{ guildId: string }, FailureStreak>(
+    `SELECT count(*) AS failures, max(finished_at) AS lastFailedAt FROM training_runs
+     WHERE guild_id = @guildId AND status = 'failed'
+       AND id > coalesce((SELECT max(id) FROM training_runs WHERE guild_id = @guildId AND status = 'succeeded'), 0)`,
+  );
+
+  /** The guild's failed runs since its last succeeded one, and when the last of them ended. */
+  failureStreak(guildId: string): FailureStreak {
+    return this.#failureStreak.get({ guildId }) ?? { failures: 0, lastFailedAt: null };
+  }
+
   /**
    * Finds the runs marked running that nobody works on any more, marks each failed with error
-   * 'interrupted' and queues a fresh run of the same kind for its guild. A running run is
-   * interrupted when:
+   * 'interrupted' and queues a fresh run of the same kind for its guild, unless the guild has
+   * failed `maxAttempts` times in a row with it (a run that brings the process down would
+   * otherwise be started again on every start). A running run is interrupted when:
    * - this process claimed it and it is not among `activeRunIds` (at start-up: every run this
    *   process claimed before);
    * - the process that claimed it ran on this host and has ended, or it has no owner (a run
@@ -252,7 +265,8 @@ export class RunTable extends Table {
           const row = this.#failInterrupted.get(now, run.id);
           if (row === undefined) throw new StoreError(`running run ${run.id} vanished`);
           const interrupted = toRun(row);
-          return { interrupted, requeued: this.#insertQueuedRun(interrupted.guildId, interrupted) };
+          const retry = this.failureStreak(interrupted.guildId).failures < (options.maxAttempts ?? Infinity);
+          return { interrupted, requeued: retry ? this.#insertQueuedRun(interrupted.guildId, interrupted) : null };
         });
     }).immediate();
   }

@@ -104,6 +104,7 @@ const RUN_METHODS = [
   'activeRun',
   'latestRuns',
   'failInterruptedRuns',
+  'failureStreak',
   'guildsNeedingRetrain',
 ] as const satisfies readonly (keyof RunTable)[];
 

@@ -185,12 +185,21 @@ export interface InterruptedRunsOptions {
   staleAfterMs?: number;
   /** Runs this process is still working on; any other run this process claimed is over. */
   activeRunIds?: readonly number[];
+  /** Failed runs in a row (this one included) after which a guild's run is not queued again. */
+  maxAttempts?: number;
 }
 
-/** A run found running at start-up, and the run queued to replace it. */
+/** A run found running at start-up, and the run queued to replace it (null past the attempts allowed). */
 export interface InterruptedRun {
   interrupted: TrainingRun;
-  requeued: TrainingRun;
+  requeued: TrainingRun | null;
+}
+
+/** A guild's failed runs since its last succeeded run. */
+export interface FailureStreak {
+  failures: number;
+  /** When the last of them ended; null without failures. */
+  lastFailedAt: number | null;
 }
 
 /** A guild whose corpus changed enough since its last trained model. */

@@ -32,6 +32,7 @@ export type TrainingStore = Pick<
   | 'getRun'
   | 'activeRun'
   | 'failInterruptedRuns'
+  | 'failureStreak'
   | 'guildsNeedingRetrain'
   | 'servingModelInfo'
   | 'listModels'
@@ -49,6 +50,24 @@ export interface TrainingConfig {
   budgetMinutes: number;
   /** Wall-clock budget of a full retrain, in minutes (the job's default when absent). */
   fullBudgetMinutes?: number;
+  /**
+   * Failed runs in a row after which a guild is no longer retrained by the schedule, nor its
+   * interrupted run queued again, until a retrain is asked for ({@link DEFAULT_MAX_ATTEMPTS} when
+   * absent). Between failures the schedule waits `intervalMinutes` × 2^(failures − 1).
+   */
+  maxAttempts?: number;
+}
+
+/** See {@link TrainingConfig.maxAttempts}. */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+/** Where a guild stands after failed runs (see {@link TrainingConfig.maxAttempts}). */
+export interface RetryState {
+  /** Failed runs since the guild's last succeeded one. */
+  failures: number;
+  maxAttempts: number;
+  /** When the schedule may try again; null once it has given up. */
+  nextAttemptAt: number | null;
 }
 
 /** The subset of a pino logger the service writes to. */
@@ -212,21 +231,40 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     }, delay);
   }
 
+  /**
+   * The guild's failed runs since its last success and when the schedule may try again, or null
+   * when its last run did not fail.
+   */
+  retryState(guildId: string): RetryState | null {
+    const { failures, lastFailedAt } = this.#store.failureStreak(guildId);
+    if (failures === 0 || lastFailedAt === null) return null;
+    const maxAttempts = this.#maxAttempts;
+    const backoffMs = this.#config.intervalMinutes * 60_000 * 2 ** (failures - 1);
+    return { failures, maxAttempts, nextAttemptAt: failures >= maxAttempts ? null : lastFailedAt + backoffMs };
+  }
+
+  get #maxAttempts(): number {
+    return this.#config.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  }
+
   #requeueInterruptedRuns(): void {
     const interruptedRuns = this.#store.failInterruptedRuns({
       activeRunIds: [...this.#running].map((tracked) => tracked.run.id),
+      maxAttempts: this.#maxAttempts,
       ...(this.#staleRunMs === undefined ? {} : { staleAfterMs: this.#staleRunMs }),
     });
     for (const { interrupted, requeued } of interruptedRuns) {
-      this.#logger.warn(
-        { guildId: interrupted.guildId, runId: interrupted.id, requeuedRunId: requeued.id },
-        'training run interrupted by a stop or crash; queued again',
-      );
+      const fields = { guildId: interrupted.guildId, runId: interrupted.id, requeuedRunId: requeued?.id ?? null };
+      if (requeued) this.#logger.warn(fields, 'training run interrupted by a stop or crash; queued again');
+      else this.#logger.error(fields, `training run interrupted by a stop or crash; not queued again after ${this.#maxAttempts} failed runs in a row`);
     }
   }
 
   #queueDueGuilds(): void {
+    const now = this.#clock.now();
     for (const candidate of this.#store.guildsNeedingRetrain(this.#config.retrainMinChanges)) {
+      const retry = this.retryState(candidate.guildId);
+      if (retry !== null && (retry.nextAttemptAt === null || retry.nextAttemptAt > now)) continue;
       const kind: RunKind = this.#store.servingModelInfo(candidate.guildId) ? 'incremental' : 'full';
       const { run, created } = this.#store.enqueueRun(candidate.guildId, {
         kind,
@@ -356,7 +394,8 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
           error: result.status === 'failed' ? result.error : null,
         });
       }
-      if (aborted && result.status === 'failed' && result.error === INTERRUPTED) {
+      const retry = this.#store.failureStreak(run.guildId).failures < this.#maxAttempts;
+      if (aborted && result.status === 'failed' && result.error === INTERRUPTED && retry) {
         const { run: requeued } = this.#store.enqueueRun(run.guildId, {
           kind: run.kind,
           trigger: run.trigger,
@@ -417,6 +456,7 @@ function validateConfig(config: TrainingConfig): void {
   positive('concurrency', true);
   positive('budgetMinutes', false);
   if (config.fullBudgetMinutes !== undefined) positive('fullBudgetMinutes', false);
+  if (config.maxAttempts !== undefined) positive('maxAttempts', true);
 }
 
 /** Creates a (not yet started) training service. */

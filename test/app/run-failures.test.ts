@@ -66,3 +66,19 @@ it('shows members the cause of a failed run and its reference, never the stored 
   app = undefined;
   expect(await cliOutput('stats', '--db', dbPath, '--guild', GUILD)).toContain(`last run #${crashed.id}: failed (${error})`);
 }, 60_000);
+
+it('fails a run over the worker heap limit alone, and shows the attempt in /stats', async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'run-failures-'));
+  const config = loadConfig({ DB_PATH: path.join(dir, 'bot.sqlite'), TF_BACKEND: 'cpu', RETRAIN_MIN_CHANGES: '1000', TRAINING_WORKER_MAX_HEAP_MB: '8' });
+  app = await createApp(config, createLogger({ level: 'silent' }), { schedule: true });
+  teachSentences(app.store, GUILD, TINY_CORPUS);
+
+  const retrain = await runLine('/retrain', { services: app.services });
+  const run = app.store.latestRuns(GUILD, 1)[0]!;
+  expect(run).toMatchObject({ status: 'failed', error: expect.stringMatching(/out of memory/i) });
+  expect(retrain.at(-1)?.text).toBe(`The training failed: it ran out of memory (reference: run ${run.id}).`);
+  const [stats] = await runLine('/stats', { services: app.services });
+  expect(stats?.text).toMatch(/Next retrain: 1 of 5 attempts failed; the next one in \d+ minutes/);
+  // The bot itself carries on.
+  expect(await app.services.teach({ guildId: GUILD, channelId: null, authorId: 'a', text: 'still here', source: 'console' })).toMatchObject({ status: 'added' });
+}, 60_000);

@@ -55,6 +55,8 @@ function config(overrides: { devGuildId?: string | null } = {}) {
     trainingConcurrency: 1,
     retrainBudgetMinutes: 5,
     fullRetrainBudgetMinutes: 30,
+    retrainMaxAttempts: 5,
+    trainingWorkerMaxHeapMb: 2048,
     teachCooldownPerMinute: 10,
     modelVersionsKept: 5,
     tfBackend: null,

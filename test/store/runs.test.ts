@@ -160,7 +160,7 @@ describe('training runs', () => {
       trigger: 'command',
       requestedBy: 'u7',
     });
-    expect(store.activeRun('g1')?.id).toBe(interrupted[0]?.requeued.id);
+    expect(store.activeRun('g1')?.id).toBe(interrupted[0]?.requeued?.id);
     expect(store.activeRun('g2')?.id).toBe(queued.run.id);
     expect(store.failInterruptedRuns()).toEqual([]);
   });

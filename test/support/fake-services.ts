@@ -262,6 +262,7 @@ export class FakeServices implements BotServices {
       changesSinceModel: 0,
       nextRetrainAt: null,
       retrainMinChanges: this.options.retrainMinChanges,
+      retries: null,
       lastRun:
         lastRun?.result == null
           ? null

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunProgress } from '../../src/app/services.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { createTrainingService, type TrainingConfig, type TrainingService } from '../../src/training/service.ts';
@@ -57,6 +57,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
+  vi.useRealTimers();
   await service?.stop();
   service = undefined;
   store.close();
@@ -249,6 +250,59 @@ describe('training scheduler', () => {
     teach('h', 3);
     clock.advance(60 * MINUTE);
     expect(scripted.requests).toHaveLength(1);
+  });
+
+  it('retries a failing guild after the interval, then twice, four times as long, and gives up after the attempts allowed', async () => {
+    // The store dates runs by the system clock: move it with the scheduler's.
+    vi.useFakeTimers({ toFake: ['Date'], now: clock.now() });
+    const advance = (minutes: number): void => {
+      vi.setSystemTime(clock.now() + minutes * MINUTE);
+      clock.advance(minutes * MINUTE);
+    };
+    const failRunning = async (): Promise<void> => {
+      expect(scripted.running).toHaveLength(1);
+      scripted.crash(scripted.running[0]!, 'training worker exited with code 1');
+      await settle();
+    };
+    teach('g', 3);
+    const svc = startService({ maxAttempts: 4 });
+    await failRunning();
+    expect(svc.retryState('g')).toEqual({ failures: 1, maxAttempts: 4, nextAttemptAt: clock.now() + 10 * MINUTE });
+    advance(10);
+    await failRunning();
+    advance(10);
+    expect(scripted.running).toEqual([]);
+    advance(10);
+    await failRunning();
+    advance(30);
+    expect(scripted.running).toEqual([]);
+    advance(10);
+    await failRunning();
+    expect(svc.retryState('g')).toEqual({ failures: 4, maxAttempts: 4, nextAttemptAt: null });
+    advance(24 * 60);
+    expect(scripted.requests).toHaveLength(4);
+
+    // A moderator's request still runs; its success starts the count again.
+    const handle = svc.requestRetrain('g', { full: false, requestedBy: 'mod' });
+    scripted.succeed(handle.runId);
+    await handle.done;
+    expect(svc.retryState('g')).toBeNull();
+  });
+
+  it('does not queue again at start a run interrupted after the attempts allowed', () => {
+    teach('g', 1);
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const { run } = store.enqueueRun('g', { kind: 'full', trigger: 'schedule' });
+      store.finishRun(run.id, { status: 'failed', error: 'training worker exited with code 134' });
+    }
+    const crashed = store.enqueueRun('g', { kind: 'full', trigger: 'schedule' }).run;
+    expect(store.claimNextRun()?.id).toBe(crashed.id);
+
+    const svc = startService({ maxAttempts: 3 });
+    expect(store.getRun(crashed.id)).toMatchObject({ status: 'failed', error: 'interrupted' });
+    expect(store.activeRun('g')).toBeUndefined();
+    expect(scripted.requests).toEqual([]);
+    expect(svc.retryState('g')).toMatchObject({ failures: 3, nextAttemptAt: null });
   });
 
   it('refuses a configuration that cannot schedule anything', () => {
