@@ -10,7 +10,7 @@ import { describe, guildCommand } from '../src/commands/define.ts';
 import { LatestValueThrottle } from '../src/commands/throttle.ts';
 import type { CommandPlugin, OutgoingMessage } from '../src/commands/types.ts';
 import type { Messages } from '../src/i18n/index.ts';
-import { formatDuration, messagesFor } from '../src/i18n/index.ts';
+import { durationIn, formatDuration, messagesFor } from '../src/i18n/index.ts';
 import { progressBar } from '../src/text/bars.ts';
 import { runFailureCause } from '../src/training/failure.ts';
 
@@ -90,12 +90,28 @@ const retrain: CommandPlugin = {
 
   preconditions: {
     permissions: [{ permission: PermissionFlagsBits.ManageGuild, refusal: (m) => m.errors.needsManageGuild }],
+    cooldowns: [
+      {
+        // A full retrain holds the training slot for up to half an hour: one per interval and server.
+        per: 'server',
+        appliesTo: (options) => options.boolean('full') === true,
+        limit: () => 1,
+        windowMs: (settings) => settings.fullRetrainMinIntervalHours * 3_600_000,
+        refusal: (m, seconds) => m.retrain.fullNotDue(durationIn(m, seconds)),
+      },
+    ],
   },
 
   async execute(ctx) {
     const m = messagesFor(ctx.locale);
     await ctx.defer();
-    const handle = ctx.services.retrain(ctx.guildId, { full: ctx.options.boolean('full') ?? false, requestedBy: ctx.user.id });
+    const full = ctx.options.boolean('full') ?? false;
+    const outcome = ctx.services.retrain(ctx.guildId, { full, requestedBy: ctx.user.id });
+    if (outcome.status === 'full_not_due') {
+      await ctx.edit({ content: m.retrain.fullNotDue(durationIn(m, (outcome.allowedAt - Date.now()) / 1000)) });
+      return { counted: false };
+    }
+    const { handle } = outcome;
     const header = handle.alreadyActive ? m.retrain.joined : m.retrain.started;
     const edits = new LatestValueThrottle<RunProgress | null>(
       PROGRESS_EDIT_INTERVAL_MS,
@@ -112,6 +128,8 @@ const retrain: CommandPlugin = {
       await edits.close();
     }
     await ctx.edit(await renderResult(result, ctx.services, ctx.locale));
+    // Joining a run already under way started no full retrain.
+    return full && handle.alreadyActive ? { counted: false } : undefined;
   },
 };
 

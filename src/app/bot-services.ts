@@ -18,6 +18,7 @@ import type {
   GuildStats,
   ModelInfo,
   PredictOutcome,
+  RetrainOutcome,
   SentencePage,
   SentenceSummary,
   TeachInput,
@@ -161,8 +162,12 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
       return store.searchSentences(guildId, authorId, query, limit).map(summarize);
     },
 
-    retrain(guildId: string, options: { full: boolean; requestedBy: string }): RunHandle {
-      return training.requestRetrain(guildId, options);
+    retrain(guildId: string, options: { full: boolean; requestedBy: string }): RetrainOutcome {
+      const active = training.activeRun(guildId);
+      if (active !== null) return { status: 'started', handle: active };
+      const allowedAt = training.fullRetrainAllowedAt(guildId);
+      if (options.full && allowedAt > now() && store.servingModelInfo(guildId) !== undefined) return { status: 'full_not_due', allowedAt };
+      return { status: 'started', handle: training.requestRetrain(guildId, options) };
     },
 
     activeTraining(guildId: string): RunHandle | null {

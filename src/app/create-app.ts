@@ -46,6 +46,7 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
       budgetMinutes: config.retrainBudgetMinutes,
       fullBudgetMinutes: config.fullRetrainBudgetMinutes,
       maxAttempts: config.retrainMaxAttempts,
+      fullRetrainMinIntervalHours: config.fullRetrainMinIntervalHours,
     },
     logger,
     ...options.training,

@@ -114,6 +114,12 @@ export interface SentencePage {
   pageCount: number;
 }
 
+/**
+ * The outcome of {@link BotServices.retrain}: the run started or joined, or a full retrain asked
+ * for before the guild's interval between full retrains has passed.
+ */
+export type RetrainOutcome = { status: 'started'; handle: RunHandle } | { status: 'full_not_due'; allowedAt: number };
+
 /** What `/stats` shows. */
 export interface GuildStats {
   sentences: number;
@@ -153,8 +159,12 @@ export interface BotServices {
   forgetAuthor(guildId: string, authorId: string): Promise<number>;
   /** Autocomplete over a member's own sentences (or all, for moderators). */
   searchSentences(guildId: string, query: string, authorId: string | undefined, limit: number): Promise<SentenceSummary[]>;
-  /** Queues a retrain now, or joins the one already queued or running. */
-  retrain(guildId: string, options: { full: boolean; requestedBy: string }): RunHandle;
+  /**
+   * Queues a retrain now, or joins the one already queued or running. A full retrain is refused
+   * until the guild's interval between full retrains has passed (a guild without a model may
+   * always have its first).
+   */
+  retrain(guildId: string, options: { full: boolean; requestedBy: string }): RetrainOutcome;
   /** The run queued or running for this guild, if any. */
   activeTraining(guildId: string): RunHandle | null;
   /** Renders a PNG of a loss history. */

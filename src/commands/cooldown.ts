@@ -116,7 +116,8 @@ export class CommandCooldowns {
     if (this.settings === undefined) return null;
     let window = this.windows.get(rule);
     if (window === undefined) {
-      window = new SlidingWindowLimit(rule.limit(this.settings), rule.windowMs, this.now);
+      const windowMs = typeof rule.windowMs === 'number' ? rule.windowMs : rule.windowMs(this.settings);
+      window = new SlidingWindowLimit(rule.limit(this.settings), windowMs, this.now);
       this.windows.set(rule, window);
     }
     return window;

@@ -158,7 +158,7 @@ export interface CommandData {
 }
 
 /** The configuration that cooldown rules read their limits from. */
-export type CooldownSettings = Pick<Config, 'teachCooldownPerMinute'>;
+export type CooldownSettings = Pick<Config, 'teachCooldownPerMinute' | 'forgetCooldownPerMinute' | 'fullRetrainMinIntervalHours'>;
 
 /**
  * A permission the member must hold to run the command: for every run, or only for the runs
@@ -186,7 +186,8 @@ export interface CooldownRule {
   appliesTo?(options: CommandOptions, user: UserRef): boolean;
   /** Runs allowed per window, from the configuration. */
   limit(settings: CooldownSettings): number;
-  windowMs: number;
+  /** The window's length: fixed, or from the configuration. */
+  windowMs: number | ((settings: CooldownSettings) => number);
   /** What a member over the limit is told, with the whole seconds until a run is allowed again. */
   refusal(messages: Messages, retryAfterSeconds: number): string;
 }

@@ -117,6 +117,8 @@ export const en = {
     succeeded: 'Training finished',
     failed: (cause: string, runId: number) => `The training failed: ${cause} (reference: run ${runId}).`,
     cancelled: 'The training was cancelled.',
+    fullNotDue: (wait: string) =>
+      `This server had a full retrain recently; the next one can start in ${wait}. A plain \`/retrain\` continues from the current model now.`,
     fields: {
       sentences: 'Sentences',
       vocabulary: 'Vocabulary',
@@ -177,6 +179,8 @@ export const en = {
     removedAllOwn: (count: number) => `${plural(count, 'sentence', 'sentences')} of yours removed.`,
     removedAllOf: (count: number, member: string) => `${plural(count, 'sentence', 'sentences')} of ${member} removed.`,
     nothingChosen: 'Choose a `sentence`, or set `all` to true.',
+    cooldown: (seconds: number) =>
+      `You are removing sentences very fast. Please wait ${plural(seconds, 'second', 'seconds')} and try again.`,
     othersNeedManageGuild: 'Only members with the **Manage Server** permission can remove other members’ sentences.',
   },
 

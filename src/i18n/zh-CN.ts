@@ -106,6 +106,7 @@ export const zhCN: Messages = {
     succeeded: '训练完成',
     failed: (cause, runId) => `训练失败：${cause}（参考：训练编号 ${runId}）。`,
     cancelled: '训练已取消。',
+    fullNotDue: (wait) => `本服务器最近刚完整重新训练过，下一次要等 ${wait} 后才能开始。普通的 \`/retrain\` 现在就能在当前模型上继续训练。`,
     fields: {
       sentences: '句子数',
       vocabulary: '词汇量',
@@ -159,6 +160,7 @@ export const zhCN: Messages = {
     removedAllOwn: (count) => `已删除你的 ${count} 句句子。`,
     removedAllOf: (count, member) => `已删除 ${member} 的 ${count} 句句子。`,
     nothingChosen: '请选择一个 `sentence`，或将 `all` 设为 true。',
+    cooldown: (seconds) => `你删除句子太快了，请等 ${seconds} 秒后再试。`,
     othersNeedManageGuild: '只有拥有 **管理服务器** 权限的成员才能删除其他成员的句子。',
   },
 

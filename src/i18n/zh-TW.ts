@@ -106,6 +106,7 @@ export const zhTW: Messages = {
     succeeded: '訓練完成',
     failed: (cause, runId) => `訓練失敗：${cause}（參考：訓練編號 ${runId}）。`,
     cancelled: '訓練已取消。',
+    fullNotDue: (wait) => `本伺服器最近剛完整重新訓練過，下一次要等 ${wait} 後才能開始。一般的 \`/retrain\` 現在就能在目前的模型上繼續訓練。`,
     fields: {
       sentences: '句子數',
       vocabulary: '詞彙量',
@@ -159,6 +160,7 @@ export const zhTW: Messages = {
     removedAllOwn: (count) => `已刪除你的 ${count} 句句子。`,
     removedAllOf: (count, member) => `已刪除 ${member} 的 ${count} 句句子。`,
     nothingChosen: '請選擇一個 `sentence`，或將 `all` 設為 true。',
+    cooldown: (seconds) => `你刪除句子太快了，請等 ${seconds} 秒後再試。`,
     othersNeedManageGuild: '只有擁有 **管理伺服器** 權限的成員才能刪除其他成員的句子。',
   },
 

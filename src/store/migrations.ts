@@ -116,6 +116,18 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE models DROP COLUMN vocabulary;
     `,
   },
+  {
+    version: 4,
+    name: 'removals a model trained from scratch has not yet left out',
+    sql: `
+      -- A removed sentence leaves the serving model only when a model trained from scratch on a
+      -- corpus without it is promoted; the scheduler runs such a retrain when one is due rather
+      -- than at every removal. The corpus revision of the latest removal, and the revision the
+      -- latest promoted model trained from scratch read.
+      ALTER TABLE guilds ADD COLUMN removal_revision INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE guilds ADD COLUMN scratch_revision INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 const HISTORY_TABLE = `

@@ -32,6 +32,9 @@ import type {
  */
 export const DEFAULT_STALE_RUN_MS = 10 * 60_000;
 
+/** How long a queued full retrain lets incremental runs go first: about as long as it runs itself. */
+export const DEFAULT_FULL_RUN_PATIENCE_MS = 30 * 60_000;
+
 /** @internal the store's training-run statements; use {@link Store}. */
 export class RunTable extends Table {
   constructor(
@@ -81,21 +84,43 @@ export class RunTable extends Table {
     return toRun(row);
   }
 
-  readonly #claimNext = this.db.prepare<{ now: number; owner: string }, RunRow>(
+  readonly #claimNext = this.db.prepare<{ now: number; owner: string; fullAgedBefore: number }, RunRow>(
     // A single statement, so no other connection can claim the same run in between.
     `UPDATE training_runs SET status = 'running', started_at = @now, heartbeat_at = @now, owner = @owner
-     WHERE id = (SELECT id FROM training_runs WHERE status = 'queued'
-                 ORDER BY created_at, id LIMIT 1)
+     WHERE id = (SELECT id FROM training_runs r WHERE status = 'queued'
+                 ORDER BY EXISTS (SELECT 1 FROM models m WHERE m.guild_id = r.guild_id),
+                          r.kind = 'full' AND r.created_at > @fullAgedBefore,
+                          r.created_at, r.id
+                 LIMIT 1)
      RETURNING ${RUN_COLUMNS}`,
   );
 
   /**
-   * Atomically moves the oldest queued run (of any guild) to running, owned by this process, or
-   * returns undefined.
+   * Atomically moves the next queued run (of any guild) to running, owned by this process, or
+   * returns undefined. The cheapest kind of run goes first, oldest first within a kind: a guild's
+   * first model (it has none to answer with), then incremental runs (a few minutes at most), then
+   * full retrains (up to half an hour), unless a full retrain has waited `fullRunPatienceMs`
+   * (default {@link DEFAULT_FULL_RUN_PATIENCE_MS}), which then goes before the incremental runs.
    */
-  claimNextRun(): TrainingRun | undefined {
-    const row = this.#claimNext.get({ now: Date.now(), owner: PROCESS_RUN_OWNER });
+  claimNextRun(options: { fullRunPatienceMs?: number } = {}): TrainingRun | undefined {
+    const now = Date.now();
+    const fullAgedBefore = now - (options.fullRunPatienceMs ?? DEFAULT_FULL_RUN_PATIENCE_MS);
+    const row = this.#claimNext.get({ now, owner: PROCESS_RUN_OWNER, fullAgedBefore });
     return row && toRun(row);
+  }
+
+  readonly #lastFullRun = this.db.prepare<[string], number | null>(
+    `SELECT max(started_at) FROM training_runs
+     WHERE guild_id = ? AND kind = 'full' AND started_at IS NOT NULL
+       AND NOT (status = 'failed' AND error = 'interrupted')`,
+  ).pluck();
+
+  /**
+   * When the guild's latest full retrain started (one cut short by a stop or crash does not
+   * count), or null.
+   */
+  lastFullRunAt(guildId: string): number | null {
+    return this.#lastFullRun.get(guildId) ?? null;
   }
 
   readonly #insertClaimed = this.db.prepare<
@@ -271,29 +296,32 @@ export class RunTable extends Table {
     }).immediate();
   }
 
-  readonly #retrainCandidates = this.db.prepare<[number], RetrainCandidate>(
+  readonly #retrainCandidates = this.db.prepare<[number], Omit<RetrainCandidate, 'removalsPending'> & { removalsPending: number }>(
     `SELECT guildId, corpusRevision, baselineRevision,
-            corpusRevision - baselineRevision AS changes
+            corpusRevision - baselineRevision AS changes, removalsPending
      FROM (SELECT g.id AS guildId, g.corpus_revision AS corpusRevision,
                   coalesce((SELECT m.corpus_revision FROM models m WHERE m.guild_id = g.id
-                            ORDER BY m.version DESC LIMIT 1), 0) AS baselineRevision
+                            ORDER BY m.version DESC LIMIT 1), 0) AS baselineRevision,
+                  g.removal_revision > g.scratch_revision AS removalsPending
            FROM guilds g
            WHERE NOT EXISTS (SELECT 1 FROM training_runs r
                              WHERE r.guild_id = g.id AND r.status IN ('queued', 'running')))
-     WHERE corpusRevision - baselineRevision >= ?
+     WHERE corpusRevision - baselineRevision >= ? OR removalsPending
      ORDER BY guildId`,
   );
 
   /**
-   * Guilds with at least `retrainMinChanges` sentence additions/removals since their newest stored
-   * model (whatever its status) and no queued or running run. Measuring from the newest model
-   * rather than the serving one means a model rejected by a quality check, or a deliberate
-   * rollback, does not make the scheduler retrain on unchanged data again and again.
+   * Guilds with no queued or running run and either at least `retrainMinChanges` sentence
+   * additions/removals since their newest stored model (whatever its status), or removals a model
+   * trained from scratch has not yet left out (see {@link RetrainCandidate.removalsPending}).
+   * Measuring from the newest model rather than the serving one means a model rejected by a
+   * quality check, or a deliberate rollback, does not make the scheduler retrain on unchanged data
+   * again and again.
    */
   guildsNeedingRetrain(retrainMinChanges: number): RetrainCandidate[] {
     if (!(retrainMinChanges >= 1)) {
       throw new StoreError(`retrainMinChanges must be at least 1, got ${retrainMinChanges}`);
     }
-    return this.#retrainCandidates.all(retrainMinChanges);
+    return this.#retrainCandidates.all(retrainMinChanges).map((row) => ({ ...row, removalsPending: row.removalsPending === 1 }));
   }
 }

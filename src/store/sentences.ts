@@ -188,7 +188,7 @@ export class SentenceTable extends Table {
         id,
         authorId: options.authorId ?? null,
       });
-      this.guilds.bumpRevision(guildId, changes);
+      this.#removed(guildId, changes);
       return changes > 0;
     }).immediate();
   }
@@ -204,9 +204,15 @@ export class SentenceTable extends Table {
   deleteSentencesByAuthor(guildId: string, authorId: string): number {
     return this.db.transaction((): number => {
       const { changes } = this.#deleteByAuthor.run(guildId, authorId);
-      this.guilds.bumpRevision(guildId, changes);
+      this.#removed(guildId, changes);
       return changes;
     }).immediate();
+  }
+
+  #removed(guildId: string, count: number): void {
+    if (count === 0) return;
+    this.guilds.bumpRevision(guildId, count);
+    this.guilds.recordRemoval(guildId);
   }
 
   readonly #corpus = this.db.prepare<[string], string>('SELECT tokens FROM sentences WHERE guild_id = ? ORDER BY id').pluck();

@@ -77,7 +77,7 @@ function describe(error: unknown): string {
 }
 
 /** What the store offers of each table; the rest of a table's methods serve the store alone. */
-const GUILD_METHODS = ['guildIds', 'corpusRevision'] as const satisfies readonly (keyof GuildTable)[];
+const GUILD_METHODS = ['guildIds', 'corpusRevision', 'removalsPending'] as const satisfies readonly (keyof GuildTable)[];
 const SENTENCE_METHODS = [
   'addSentence',
   'addSentences',
@@ -106,6 +106,7 @@ const RUN_METHODS = [
   'failInterruptedRuns',
   'failureStreak',
   'guildsNeedingRetrain',
+  'lastFullRunAt',
 ] as const satisfies readonly (keyof RunTable)[];
 
 /** The table methods {@link Store} exposes, documented where they are written. */

@@ -86,6 +86,11 @@ export interface ModelInput {
   corpusSentences: number;
   /** Corpus revision the training data was read at (see {@link CorpusSnapshot}). */
   corpusRevision: number;
+  /**
+   * Trained from scratch, not warm-started: once it serves, the sentences removed before
+   * `corpusRevision` have left the serving model.
+   */
+  fromScratch?: boolean;
   note?: string | null;
 }
 
@@ -210,6 +215,11 @@ export interface RetrainCandidate {
   baselineRevision: number;
   /** `corpusRevision - baselineRevision`. */
   changes: number;
+  /**
+   * Sentences were removed after the corpus of the latest promoted model trained from scratch:
+   * they leave the serving model only with the next such model.
+   */
+  removalsPending: boolean;
 }
 
 /** Summary of a guild for status displays. */

@@ -106,6 +106,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
         metrics,
         corpusSentences: corpus.sentences.length,
         corpusRevision: corpus.revision,
+        fromScratch: plan.mode === 'full',
         note: verdict.note,
       },
       {

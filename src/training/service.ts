@@ -12,9 +12,10 @@
 import { EventEmitter } from 'node:events';
 import { errorMessage } from '../errors.ts';
 import type { Store } from '../store/store.ts';
-import type { RunKind, RunTrigger, TrainingRun } from '../store/types.ts';
+import type { RetrainCandidate, RunKind, RunTrigger, TrainingRun } from '../store/types.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
-import type { JobSettings } from './job-settings.ts';
+import { corpusChanges } from './data.ts';
+import { DEFAULT_FULL_BUDGET_MINUTES, type JobSettings } from './job-settings.ts';
 import { readModelMetrics, toEpochSummary } from './metrics.ts';
 import { readRunProgress } from './progress.ts';
 import { finishedRunResult } from './run-summary.ts';
@@ -36,6 +37,9 @@ export type TrainingStore = Pick<
   | 'guildsNeedingRetrain'
   | 'servingModelInfo'
   | 'listModels'
+  | 'lastFullRunAt'
+  | 'corpusRevision'
+  | 'countSentences'
 >;
 
 /** Scheduling settings (from the bot's configuration). */
@@ -56,7 +60,15 @@ export interface TrainingConfig {
    * absent). Between failures the schedule waits `intervalMinutes` × 2^(failures − 1).
    */
   maxAttempts?: number;
+  /**
+   * Hours a guild waits between two full retrains, whoever asked for them
+   * ({@link DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS} when absent). Removals wait for the next one.
+   */
+  fullRetrainMinIntervalHours?: number;
 }
+
+/** See {@link TrainingConfig.fullRetrainMinIntervalHours}. */
+export const DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS = 6;
 
 /** See {@link TrainingConfig.maxAttempts}. */
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -247,6 +259,16 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     return this.#config.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   }
 
+  /**
+   * From when the guild may have a full retrain again (ms since the epoch; at or before now when
+   * it may now): `fullRetrainMinIntervalHours` after its latest one started.
+   */
+  fullRetrainAllowedAt(guildId: string): number {
+    const last = this.#store.lastFullRunAt(guildId);
+    const hours = this.#config.fullRetrainMinIntervalHours ?? DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS;
+    return last === null ? 0 : last + hours * 3_600_000;
+  }
+
   #requeueInterruptedRuns(): void {
     const interruptedRuns = this.#store.failInterruptedRuns({
       activeRunIds: [...this.#running].map((tracked) => tracked.run.id),
@@ -265,7 +287,8 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     for (const candidate of this.#store.guildsNeedingRetrain(this.#config.retrainMinChanges)) {
       const retry = this.retryState(candidate.guildId);
       if (retry !== null && (retry.nextAttemptAt === null || retry.nextAttemptAt > now)) continue;
-      const kind: RunKind = this.#store.servingModelInfo(candidate.guildId) ? 'incremental' : 'full';
+      const kind = this.#scheduledKind(candidate, now);
+      if (kind === null) continue;
       const { run, created } = this.#store.enqueueRun(candidate.guildId, {
         kind,
         trigger: 'schedule',
@@ -280,10 +303,27 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     }
   }
 
-  /** Claims queued runs (oldest first, from the store) while a slot is free. */
+  /**
+   * What the schedule trains for a guild, or null for nothing yet: a first model once it has
+   * enough sentences; a full retrain when sentences were removed since its latest model trained
+   * from scratch and its interval between full retrains has passed (removals wait for it); an
+   * incremental one when enough has changed and something was added.
+   */
+  #scheduledKind(candidate: RetrainCandidate, now: number): RunKind | null {
+    const { guildId } = candidate;
+    const enoughChanges = candidate.changes >= this.#config.retrainMinChanges;
+    const serving = this.#store.servingModelInfo(guildId);
+    if (!serving) return enoughChanges ? 'full' : null;
+    if (candidate.removalsPending && this.fullRetrainAllowedAt(guildId) <= now) return 'full';
+    const corpus = { revision: this.#store.corpusRevision(guildId), sentences: this.#store.countSentences(guildId) };
+    return enoughChanges && corpusChanges(serving, corpus).added > 0 ? 'incremental' : null;
+  }
+
+  /** Claims queued runs (cheapest kind first, see the store's `claimNextRun`) while a slot is free. */
   #pump(): void {
     while (!this.#stopping && this.#running.size < this.#config.concurrency) {
-      const run = this.#store.claimNextRun();
+      // A full retrain lets shorter runs go first for about as long as it takes itself.
+      const run = this.#store.claimNextRun({ fullRunPatienceMs: (this.#config.fullBudgetMinutes ?? DEFAULT_FULL_BUDGET_MINUTES) * 60_000 });
       if (!run) return;
       this.#launch(run);
     }
@@ -457,6 +497,7 @@ function validateConfig(config: TrainingConfig): void {
   positive('budgetMinutes', false);
   if (config.fullBudgetMinutes !== undefined) positive('fullBudgetMinutes', false);
   if (config.maxAttempts !== undefined) positive('maxAttempts', true);
+  if (config.fullRetrainMinIntervalHours !== undefined) positive('fullRetrainMinIntervalHours', false);
 }
 
 /** Creates a (not yet started) training service. */

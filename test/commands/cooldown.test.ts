@@ -52,7 +52,7 @@ describe('CommandCooldowns', () => {
   it('counts a member rule per member and server, and a server rule across its members', () => {
     const perMember = rule('member', 1);
     const perServer = rule('server', 2);
-    const cooldowns = new CommandCooldowns({ teachCooldownPerMinute: 10 }, () => 0);
+    const cooldowns = new CommandCooldowns({ teachCooldownPerMinute: 10, forgetCooldownPerMinute: 5, fullRetrainMinIntervalHours: 6 }, () => 0);
     const rules = [perMember, perServer];
     expect(cooldowns.take(rules, alice).allowed).toBe(true);
     expect(cooldowns.take(rules, alice)).toMatchObject({ allowed: false, rule: perMember, retryAfterMs: 60_000 });
@@ -64,7 +64,7 @@ describe('CommandCooldowns', () => {
   it('takes nothing when one rule refuses, and gives every use back on refund', () => {
     const perMember = rule('member', 5);
     const perServer = rule('server', 1);
-    const cooldowns = new CommandCooldowns({ teachCooldownPerMinute: 10 }, () => 0);
+    const cooldowns = new CommandCooldowns({ teachCooldownPerMinute: 10, forgetCooldownPerMinute: 5, fullRetrainMinIntervalHours: 6 }, () => 0);
     const first = cooldowns.take([perMember, perServer], alice);
     expect(cooldowns.take([perMember, perServer], bob).allowed).toBe(false);
     if (first.allowed) first.refund();
@@ -77,7 +77,7 @@ describe('CommandCooldowns', () => {
 
   it('reads each limit from the configuration, and limits nothing without one', () => {
     const teach: CooldownRule = { ...rule('member', 0), limit: (settings) => settings.teachCooldownPerMinute };
-    const configured = new CommandCooldowns({ teachCooldownPerMinute: 1 }, () => 0);
+    const configured = new CommandCooldowns({ teachCooldownPerMinute: 1, forgetCooldownPerMinute: 5, fullRetrainMinIntervalHours: 6 }, () => 0);
     expect(configured.take([teach], alice).allowed).toBe(true);
     expect(configured.take([teach], alice).allowed).toBe(false);
     const unconfigured = new CommandCooldowns(undefined, () => 0);

@@ -17,7 +17,7 @@ async function runPiped(script: string, services: FakeServices, locale?: string,
     guildId: 'local',
     user: ALICE,
     logger: pino({ level: 'silent' }),
-    cooldowns: { teachCooldownPerMinute: 10 },
+    cooldowns: { teachCooldownPerMinute: 10, forgetCooldownPerMinute: 5, fullRetrainMinIntervalHours: 6 },
     ...(locale === undefined ? {} : { locale }),
   });
   await whileRunning?.();

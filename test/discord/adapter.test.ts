@@ -58,6 +58,8 @@ function config(overrides: { devGuildId?: string | null } = {}) {
     retrainMaxAttempts: 5,
     trainingWorkerMaxHeapMb: 2048,
     teachCooldownPerMinute: 10,
+    forgetCooldownPerMinute: 5,
+    fullRetrainMinIntervalHours: 6,
     modelVersionsKept: 5,
     tfBackend: null,
     deprecations: [],
@@ -205,7 +207,7 @@ describe('mountCommands on a host bot', () => {
     client.on(Events.InteractionCreate, (interaction) => {
       if (interaction.isChatInputCommand() && interaction.commandName === 'ping') void interaction.reply('pong');
     });
-    const detach = await mountCommands(client, services, { devGuildId: null, teachCooldownPerMinute: 10 }, silent, { commands: plugins });
+    const detach = await mountCommands(client, services, { devGuildId: null, teachCooldownPerMinute: 10, forgetCooldownPerMinute: 5, fullRetrainMinIntervalHours: 6 }, silent, { commands: plugins });
 
     const ping = await callbackOf(fake.sendInteraction(command('ping')));
     expect(ping.body.data?.content).toBe('pong');
@@ -223,7 +225,7 @@ describe('mountCommands on a host bot', () => {
   it('leaves same-named commands of other guilds to the host when deployed to a dev guild', async () => {
     const client = await hostClient();
     const other = fake.joinGuild({ id: snowflake(), name: 'Elsewhere' });
-    await mountCommands(client, services, { devGuildId: GUILD.id, teachCooldownPerMinute: 10 }, silent, { commands: plugins });
+    await mountCommands(client, services, { devGuildId: GUILD.id, teachCooldownPerMinute: 10, forgetCooldownPerMinute: 5, fullRetrainMinIntervalHours: 6 }, silent, { commands: plugins });
     const elsewhere = fake.sendInteraction(
       slashCommand({ applicationId: fake.applicationId, guildId: other.id, name: 'stats', permissions: MEMBER_PERMISSIONS }),
     );

@@ -12,6 +12,7 @@ import type {
   GenerateOutcome,
   GuildStats,
   PredictOutcome,
+  RetrainOutcome,
   SentencePage,
   SentenceSummary,
   TeachInput,
@@ -308,12 +309,12 @@ export class FakeServices implements BotServices {
       .slice(0, limit);
   }
 
-  retrain(guildId: string, options: { full: boolean; requestedBy: string }): RunHandle {
+  retrain(guildId: string, options: { full: boolean; requestedBy: string }): RetrainOutcome {
     const active = this.runs.find((run) => run.guildId === guildId && run.active);
-    if (active !== undefined) return active.handle(true);
+    if (active !== undefined) return { status: 'started', handle: active.handle(true) };
     const run = new FakeTrainingRun(this.runs.length + 1, guildId, options.full);
     this.runs.push(run);
-    return run.handle(false);
+    return { status: 'started', handle: run.handle(false) };
   }
 
   activeTraining(guildId: string): RunHandle | null {

@@ -305,6 +305,74 @@ describe('training scheduler', () => {
     expect(svc.retryState('g')).toMatchObject({ failures: 3, nextAttemptAt: null });
   });
 
+  describe('fair to every guild', () => {
+    const HOUR = 60 * MINUTE;
+    /** Moves the scheduler's clock and the system's (which dates runs in the store) together. */
+    const advance = (ms: number): void => {
+      vi.setSystemTime(clock.now() + ms);
+      clock.advance(ms);
+    };
+    const forget = (guildId: string, count: number): void => {
+      for (const entry of store.corpusEntries(guildId).slice(0, count)) store.deleteSentence(guildId, entry.id);
+    };
+    const finishRunning = async (): Promise<void> => {
+      for (const runId of scripted.running) scripted.succeed(runId);
+      await settle();
+    };
+
+    beforeEach(() => {
+      vi.useFakeTimers({ toFake: ['Date'], now: clock.now() });
+    });
+
+    it('warm-starts after removals and retrains from scratch once per interval, when removals wait for it', async () => {
+      teach('g', 3);
+      startService({ fullRetrainMinIntervalHours: 6 });
+      expect(scripted.requests.map((request) => request.run.kind)).toEqual(['full']);
+      await finishRunning();
+
+      // Teach 4 and forget 1, every interval: warm starts, never a retrain from scratch before 6 hours.
+      for (let check = 1; check < 6 * 6; check += 1) {
+        teach('g', 4);
+        forget('g', 1);
+        advance(10 * MINUTE);
+        await finishRunning();
+      }
+      const kinds = scripted.requests.map((request) => request.run.kind);
+      expect(kinds.slice(1)).toEqual(Array(35).fill('incremental'));
+      expect(store.removalsPending('g')).toBe(true);
+      // Six hours after the first model the removals are due, even without enough other changes.
+      forget('g', 1);
+      advance(10 * MINUTE);
+      expect(scripted.requests.at(-1)!.run.kind).toBe('full');
+      await finishRunning();
+      expect(store.removalsPending('g')).toBe(false);
+      advance(HOUR);
+      expect(scripted.requests).toHaveLength(37);
+    });
+
+    it('runs first models before warm starts, and warm starts before retrains from scratch', async () => {
+      for (const guildId of ['busy', 'warm', 'removed']) teach(guildId, 3);
+      const svc = startService({ concurrency: 1, fullRetrainMinIntervalHours: 1 });
+      for (let run = 0; run < 3; run += 1) await finishRunning();
+      expect(scripted.requests.map((request) => request.run.guildId)).toEqual(['busy', 'removed', 'warm']);
+
+      advance(2 * HOUR);
+      svc.requestRetrain('busy', { full: true, requestedBy: 'mod' });
+      forget('removed', 1);
+      teach('warm', 3);
+      teach('new', 3);
+      advance(10 * MINUTE);
+      expect(scripted.runningGuilds).toEqual(['busy']);
+      const order: string[] = [];
+      while (scripted.running.length > 0) {
+        await finishRunning();
+        order.push(...scripted.runningGuilds);
+      }
+      expect(order).toEqual(['new', 'warm', 'removed']);
+      expect(scripted.requests.slice(-3).map((request) => request.run.kind)).toEqual(['full', 'incremental', 'full']);
+    });
+  });
+
   it('refuses a configuration that cannot schedule anything', () => {
     expect(() => startService({ concurrency: 0 })).toThrow(/concurrency/);
     expect(() => startService({ retrainMinChanges: 1.5 })).toThrow(/retrainMinChanges/);
