@@ -17,6 +17,12 @@ import { runFailureCause } from '../src/training/failure.ts';
 /** Discord rate-limits edits of one message; one edit every 2 s stays well inside the limit. */
 export const PROGRESS_EDIT_INTERVAL_MS = 2000;
 
+/**
+ * How long before the reply's token expires the last edit is made: an edit after it is refused
+ * (401, counted against the bot's invalid-request limit), and clocks differ a little.
+ */
+export const LAST_EDIT_MARGIN_MS = 60_000;
+
 const CHART_FILE = 'loss.png';
 
 /** Share of the run done: whole epochs finished plus the current epoch's batches. */
@@ -120,14 +126,31 @@ const retrain: CommandPlugin = {
     );
     edits.push(handle.progress());
     const unsubscribe = handle.onProgress((progress) => edits.push(progress));
+    // A run can outlast the reply's token (a full one takes up to 30 minutes, plus its wait in the
+    // queue): edits then stop in time, and the summary goes to the channel.
+    const handOff: { lastEdit: Promise<void> | null } = { lastEdit: null };
+    const handOver = (): void => {
+      unsubscribe();
+      handOff.lastEdit = edits.close().then(() => ctx.edit({ content: `${header}\n${m.retrain.resultInChannel}` }));
+    };
+    const handOverTimer =
+      ctx.repliesExpireAt === null ? undefined : setTimeout(handOver, Math.max(0, ctx.repliesExpireAt - LAST_EDIT_MARGIN_MS - Date.now()));
     let result: RunResult;
     try {
       result = await handle.done;
     } finally {
+      clearTimeout(handOverTimer);
       unsubscribe();
       await edits.close();
     }
-    await ctx.edit(await renderResult(result, ctx.services, ctx.locale));
+    const summary = await renderResult(result, ctx.services, ctx.locale);
+    if (handOff.lastEdit === null) {
+      await ctx.edit(summary);
+    } else {
+      await handOff.lastEdit.catch((error: unknown) => ctx.logger.warn({ err: error, runId: handle.runId }, 'could not say where the training result goes'));
+      // Members who cannot be shown the summary here still find the run in /stats.
+      await ctx.sendToChannel(summary).catch((error: unknown) => ctx.logger.warn({ err: error, runId: handle.runId }, 'could not post the training result in the channel'));
+    }
     // Joining a run already under way started no full retrain.
     return full && handle.alreadyActive ? { counted: false } : undefined;
   },

@@ -125,6 +125,17 @@ export interface CommandContext extends InteractionContext {
   /** Replaces the deferred or sent reply. */
   edit(message: OutgoingMessage): Promise<void>;
   followUp(message: OutgoingMessage): Promise<void>;
+  /**
+   * When the reply stops accepting edits and follow-ups (ms since the epoch): a Discord
+   * interaction's token lasts 15 minutes from its creation. Null where it never expires (the
+   * console).
+   */
+  readonly repliesExpireAt: number | null;
+  /**
+   * Posts a message in the channel the command was used in, seen by everyone there and pinging
+   * nobody: for an answer that comes after {@link repliesExpireAt}.
+   */
+  sendToChannel(message: OutgoingMessage): Promise<void>;
 }
 
 /** The context of an autocomplete request: answered once, with suggestions only. */

@@ -39,8 +39,8 @@ export interface ConsoleInteractionInit {
 
 /** What a {@link ConsoleContext} is made of. */
 export interface ConsoleContextInit extends ConsoleInteractionInit {
-  /** Receives each reply, edit and follow-up in order. */
-  print(message: OutgoingMessage, kind: 'reply' | 'edit' | 'followUp'): void;
+  /** Receives each reply, edit, follow-up and channel message in order. */
+  print(message: OutgoingMessage, kind: 'reply' | 'edit' | 'followUp' | 'channel'): void;
 }
 
 /** What a {@link ConsoleAutocompleteContext} is made of. */
@@ -118,6 +118,14 @@ export class ConsoleContext extends ConsoleInteraction implements CommandContext
 
   async followUp(message: OutgoingMessage): Promise<void> {
     this.print(message, 'followUp');
+  }
+
+  /** The console's replies never expire. */
+  readonly repliesExpireAt = null;
+
+  /** The console has no channel: the message is printed like any other. */
+  async sendToChannel(message: OutgoingMessage): Promise<void> {
+    this.print(message, 'channel');
   }
 }
 

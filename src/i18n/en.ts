@@ -114,6 +114,8 @@ export const en = {
     progress: (epoch: number, maxEpochs: number, phase: string) => `Epoch ${epoch}/${maxEpochs}, ${phase}`,
     loss: (loss: string) => `loss ${loss}`,
     eta: (duration: string) => `about ${duration} left`,
+    resultInChannel:
+      'This training takes longer than Discord lets me update this message: I will post its result in this channel when it ends (`/stats` shows it too).',
     succeeded: 'Training finished',
     failed: (cause: string, runId: number) => `The training failed: ${cause} (reference: run ${runId}).`,
     cancelled: 'The training was cancelled.',

@@ -103,6 +103,7 @@ export const zhCN: Messages = {
     progress: (epoch, maxEpochs, phase) => `第 ${epoch}/${maxEpochs} 轮，${phase}`,
     loss: (loss) => `损失 ${loss}`,
     eta: (duration) => `大约还需 ${duration}`,
+    resultInChannel: '这次训练的时间超过了 Discord 允许我更新这条消息的时限：训练结束后我会把结果发到这个频道（`/stats` 里也能看到）。',
     succeeded: '训练完成',
     failed: (cause, runId) => `训练失败：${cause}（参考：训练编号 ${runId}）。`,
     cancelled: '训练已取消。',

@@ -103,6 +103,7 @@ export const zhTW: Messages = {
     progress: (epoch, maxEpochs, phase) => `第 ${epoch}/${maxEpochs} 輪，${phase}`,
     loss: (loss) => `損失 ${loss}`,
     eta: (duration) => `大約還需 ${duration}`,
+    resultInChannel: '這次訓練的時間超過了 Discord 允許我更新這則訊息的時限：訓練結束後我會把結果發到這個頻道（`/stats` 裡也能看到）。',
     succeeded: '訓練完成',
     failed: (cause, runId) => `訓練失敗：${cause}（參考：訓練編號 ${runId}）。`,
     cancelled: '訓練已取消。',
