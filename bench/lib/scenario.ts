@@ -17,6 +17,8 @@ export type OptionValues<O extends OptionSpec> = ReturnType<
 export interface ScenarioReport {
   result: Record<string, unknown>;
   text: string;
+  /** A target of the scenario was missed: the command exits with code 1 after printing the report. */
+  missedTarget?: boolean;
 }
 
 /**

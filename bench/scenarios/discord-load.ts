@@ -22,7 +22,7 @@ import { startTypeScriptWorker } from '../../src/threads/start-worker.ts';
 import { FakeDiscord, type InteractionHandle, type InteractionResponse } from '../../test/support/fake-discord.ts';
 import { MEMBER_PERMISSIONS, autocomplete, slashCommand, snowflake } from '../../test/support/interactions.ts';
 import { integerOption } from '../lib/args.ts';
-import { DEFAULT_CORPUS, displayPath, readCorpus } from '../lib/corpus.ts';
+import { DEFAULT_CORPUS, displayPath, numberedCopies, readCorpus } from '../lib/corpus.ts';
 import { markdownTable, round, whole } from '../lib/format.ts';
 import { describeMachine, loadAverage, machineLine } from '../lib/machine.ts';
 import { sampleRss } from '../lib/memory.ts';
@@ -230,15 +230,6 @@ async function runLoad(options: LoadOptions) {
     await driver.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** The corpus, then copies of it with a number appended, up to `count` sentences. */
-function numberedCopies(corpus: readonly string[], count: number): string[] {
-  return Array.from({ length: count }, (_, index) => {
-    const sentence = corpus[index % corpus.length]!;
-    const copy = Math.floor(index / corpus.length);
-    return copy === 0 ? sentence : `${sentence} ${copy}`;
-  });
 }
 
 /** Event-loop delay of the bot with no interaction: what the machine and the training cost alone. */

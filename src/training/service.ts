@@ -3,9 +3,14 @@
  * in SQLite (so it survives a restart), runs at most `concurrency` jobs at once through a
  * {@link JobRunner} (a worker thread by default) and announces promoted models.
  *
+ * Fairness: the store hands out first models before warm starts and warm starts before full
+ * retrains; a guild gets at most one full retrain per `fullRetrainMinIntervalHours`, and a failing
+ * guild is retried with exponential backoff up to `maxAttempts` times in a row.
+ *
  * Stopping: {@link TrainingService.stop} aborts running jobs; each interrupted run is marked failed
- * with error 'interrupted' and queued again, exactly what `failInterruptedRuns` does after a crash,
- * so a graceful stop and a crash leave the same trail and the work resumes on the next start.
+ * with error 'interrupted' and queued again (below `maxAttempts`), exactly what
+ * `failInterruptedRuns` does after a crash, so a graceful stop and a crash leave the same trail and
+ * the work resumes on the next start.
  *
  * @module
  */
@@ -186,8 +191,8 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
   }
 
   /**
-   * Aborts the running jobs (each interrupted run is failed 'interrupted' and queued again for the
-   * next start), stops the schedule and resolves once every job has ended. Queued runs stay
+   * Aborts the running jobs (each interrupted run is failed 'interrupted' and, below `maxAttempts`,
+   * queued again for the next start), stops the schedule and resolves once every job has ended. Queued runs stay
    * queued in the store.
    */
   async stop(): Promise<void> {
