@@ -7,6 +7,8 @@
  */
 import dotenv from 'dotenv';
 import { DEFAULT_FULL_BUDGET_MINUTES } from './training/job-settings.ts';
+import { DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS, DEFAULT_MAX_ATTEMPTS } from './training/service.ts';
+import { DEFAULT_WORKER_MAX_HEAP_MB } from './training/worker-runner.ts';
 
 /** The log levels pino knows, quietest last. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -53,7 +55,15 @@ export interface Config {
   trainingConcurrency: number;
   retrainBudgetMinutes: number;
   fullRetrainBudgetMinutes: number;
+  /** Hours between two full retrains of a guild, whoever asks for them. */
+  fullRetrainMinIntervalHours: number;
+  /** Failed runs in a row after which the schedule stops retraining a guild until a retrain is asked for. */
+  retrainMaxAttempts: number;
+  /** V8 heap limit of a training worker thread, in MB: a run that needs more fails alone. */
+  trainingWorkerMaxHeapMb: number;
   teachCooldownPerMinute: number;
+  /** `/forget` runs one member may make per minute in one guild. */
+  forgetCooldownPerMinute: number;
   /** Uses per minute of the expensive commands and of autocomplete. */
   cooldowns: Record<LimitedUse, UseLimits>;
   modelVersionsKept: number;
@@ -269,7 +279,11 @@ export function loadConfig(env: Environment = process.env): Config {
     trainingConcurrency: read.positiveInteger('TRAINING_CONCURRENCY', 1),
     retrainBudgetMinutes: read.positiveNumber('RETRAIN_BUDGET_MINUTES', 5),
     fullRetrainBudgetMinutes: read.positiveNumber('FULL_RETRAIN_BUDGET_MINUTES', DEFAULT_FULL_BUDGET_MINUTES),
+    fullRetrainMinIntervalHours: read.positiveNumber('FULL_RETRAIN_MIN_INTERVAL_HOURS', DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS),
+    retrainMaxAttempts: read.positiveInteger('RETRAIN_MAX_ATTEMPTS', DEFAULT_MAX_ATTEMPTS),
+    trainingWorkerMaxHeapMb: read.positiveInteger('TRAINING_WORKER_MAX_HEAP_MB', DEFAULT_WORKER_MAX_HEAP_MB),
     teachCooldownPerMinute: read.positiveInteger('TEACH_COOLDOWN_PER_MINUTE', 10),
+    forgetCooldownPerMinute: read.positiveInteger('FORGET_COOLDOWN_PER_MINUTE', 5),
     cooldowns: {
       explain: read.useLimits('EXPLAIN', DEFAULT_COOLDOWNS.explain),
       generate: read.useLimits('GENERATE', DEFAULT_COOLDOWNS.generate),

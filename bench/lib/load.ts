@@ -1,6 +1,6 @@
 /**
  * What the scenarios that drive the bot under load share: a seeded generator for their plans,
- * corpora stretched to a size, the bot's event-loop delay, latency figures and the bot's log.
+ * the bot's event-loop delay, latency figures and the bot's log.
  *
  * @module
  */
@@ -22,15 +22,6 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** The corpus, then copies of it with a number appended, up to `count` sentences. */
-export function numberedCopies(corpus: readonly string[], count: number): string[] {
-  return Array.from({ length: count }, (_, index) => {
-    const sentence = corpus[index % corpus.length]!;
-    const copy = Math.floor(index / corpus.length);
-    return copy === 0 ? sentence : `${sentence} ${copy}`;
-  });
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * Scenario `abuse`: no member can stall the bot, and no number of servers exhausts its memory.
+ * Scenario `abuse`: no member can stall the bot, no number of servers exhausts its memory, and no
+ * server starves the others of training.
  * Runs its parts one after the other (`--part` picks one) and prints each part's figures; exits
  * non-zero when a target is missed.
  *
@@ -8,23 +9,27 @@
  *   every interaction acknowledged within 3 s, the bot's event-loop delay p99 under 50 ms.
  * - `many-servers` (`abuse/many-servers.ts`): 2,000 servers with a model each, requests spread over
  *   them: resident memory under 1.5 GB, no failed load.
+ * - `queue` (`abuse/queue.ts`): 50 servers queued for their first model while one server teaches 4
+ *   and forgets 1 sentence every minute: the median queued server has its model within 2 × its own
+ *   training time.
  *
  * @module
  */
-import { integerOption } from '../lib/args.ts';
+import { integerOption, positiveNumberOption } from '../lib/args.ts';
 import { DEFAULT_CORPUS, displayPath, readCorpus } from '../lib/corpus.ts';
 import { describeMachine, machineLine } from '../lib/machine.ts';
 import { defineScenario, UsageError } from '../lib/scenario.ts';
 import { runFlood } from './abuse/flood.ts';
 import { runManyServers } from './abuse/many-servers.ts';
 import type { PartReport } from './abuse/part.ts';
+import { runQueue, sentenceRange } from './abuse/queue.ts';
 
-const PARTS = ['flood', 'many-servers'] as const;
+const PARTS = ['flood', 'many-servers', 'queue'] as const;
 type Part = (typeof PARTS)[number];
 
 export default defineScenario({
-  summary: 'members flooding /explain and /generate beside ordinary load and a retrain; 2,000 servers with a model each: acknowledgements, event-loop delay, memory',
-  usage: `  --part NAME          flood or many-servers (default: both, one after the other)
+  summary: 'members flooding /explain and /generate beside ordinary load and a retrain; 2,000 servers with a model each; servers queued beside one that teaches and forgets every minute: acknowledgements, event-loop delay, memory, waits',
+  usage: `  --part NAME          flood, many-servers or queue (default: all, one after the other)
   flood:
   --abusers N          members flooding /explain and /generate (default 20)
   --gap-ms N           least time between two commands of one of them (default 250)
@@ -33,12 +38,18 @@ export default defineScenario({
   --guilds N           servers (default 5)
   --retrain-sentences N
                        sentences server 1 retrains on during the load (default 3000)
-  --corpus FILE        one sentence per line (default: data/sample-corpus.txt)
+  --corpus FILE        one sentence per line (default: data/sample-corpus.txt; queue uses it too)
   many-servers:
   --servers N          servers with a model each (default 2000)
   --requests N         requests spread over them (default 6000)
   --request-concurrency N
-                       requests in flight (default 16)`,
+                       requests in flight (default 16)
+  queue:
+  --queued-servers N   servers that ask for their first model (default 50)
+  --arrival-seconds S  seconds between two of their requests (default 15)
+  --server-sentences A-B
+                       sentences of each, spread over this range (default 60-240)
+  --abuser-sentences N sentences of the server that teaches and forgets (default 3000)`,
   options: {
     part: { type: 'string' },
     abusers: { type: 'string' },
@@ -51,6 +62,10 @@ export default defineScenario({
     servers: { type: 'string' },
     requests: { type: 'string' },
     'request-concurrency': { type: 'string' },
+    'queued-servers': { type: 'string' },
+    'arrival-seconds': { type: 'string' },
+    'server-sentences': { type: 'string' },
+    'abuser-sentences': { type: 'string' },
   },
 
   async run(values) {
@@ -78,6 +93,18 @@ export default defineScenario({
         servers: integerOption(values.servers, 'servers', 2000),
         requests: integerOption(values.requests, 'requests', 6000),
         concurrency: integerOption(values['request-concurrency'], 'request-concurrency', 16),
+      });
+    }
+    if (parts.includes('queue')) {
+      const [smallest, largest] = sentenceRange(values['server-sentences']);
+      reports.queue = await runQueue({
+        servers: integerOption(values['queued-servers'], 'queued-servers', 50),
+        arrivalSeconds: positiveNumberOption(values['arrival-seconds'], 'arrival-seconds', 15),
+        smallest,
+        largest,
+        abuserSentences: integerOption(values['abuser-sentences'], 'abuser-sentences', 3000),
+        corpus: readCorpus(values.corpus),
+        corpusName: displayPath(values.corpus),
       });
     }
     const { initBackend } = await import('../../src/lm/backend.ts');

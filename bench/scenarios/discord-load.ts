@@ -20,7 +20,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { FakeDiscord, type InteractionHandle, type InteractionResponse } from '../../test/support/fake-discord.ts';
 import { MEMBER_PERMISSIONS, autocomplete, slashCommand, snowflake } from '../../test/support/interactions.ts';
 import { integerOption } from '../lib/args.ts';
-import { DEFAULT_CORPUS, displayPath, readCorpus } from '../lib/corpus.ts';
+import { DEFAULT_CORPUS, displayPath, numberedCopies, readCorpus } from '../lib/corpus.ts';
 import { startDriverThread } from '../lib/driver-thread.ts';
 import { markdownTable, round, whole } from '../lib/format.ts';
 import {
@@ -28,7 +28,6 @@ import {
   idleLoopDelay,
   latency,
   measureLoopDelay,
-  numberedCopies,
   progress,
   readLog,
   seededRandom,
@@ -165,7 +164,7 @@ async function runLoad(options: LoadOptions) {
       progress(`training the first model of ${guildIds.length} servers (${shares.map((share) => share.length).join(', ')} sentences)`);
       for (const [index, guildId] of guildIds.entries()) {
         importLines(app.store, guildId, shares[index]!, { authorId: 'bench', source: 'import' });
-        const result = await app.services.retrain(guildId, { full: true, requestedBy: 'bench' }).done;
+        const result = await app.training.requestRetrain(guildId, { full: true, requestedBy: 'bench' }).done;
         if (result.status !== 'succeeded') throw new Error(`the first model of server ${index + 1} could not be trained: ${JSON.stringify(result)}`);
       }
       const bot = await startBot(config, app.services, logger);
@@ -174,7 +173,8 @@ async function runLoad(options: LoadOptions) {
         const retraining = guildIds[0]!;
         const retrainCorpus = numberedCopies(options.corpus, options.retrainSentences);
         importLines(app.store, retraining, retrainCorpus, { authorId: 'bench', source: 'import' });
-        const retrain = app.services.retrain(retraining, { full: true, requestedBy: 'bench' });
+        // Straight to the training service: a member's /retrain full:true waits out the interval between full retrains.
+        const retrain = app.training.requestRetrain(retraining, { full: true, requestedBy: 'bench' });
         let retrainEnded = false;
         void retrain.done.then(() => {
           retrainEnded = true;

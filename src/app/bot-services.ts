@@ -4,6 +4,7 @@ import { predictNextWords } from '../lm/predict.ts';
 import { dedupeKey, tokenize } from '../lm/tokenizer.ts';
 import { renderLossChart } from '../render/loss-chart.ts';
 import type { SentenceRecord, Store } from '../store/index.ts';
+import { runFailureCause } from '../training/failure.ts';
 import { readRunSummary } from '../training/run-summary.ts';
 import type { TrainingService } from '../training/service.ts';
 import { BoundedQueue } from './bounded-queue.ts';
@@ -19,6 +20,7 @@ import type {
   GenerateOutcome,
   GuildStats,
   PredictOutcome,
+  RetrainOutcome,
   SentencePage,
   SentenceSummary,
   TeachInput,
@@ -73,12 +75,13 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
   /**
    * After sentences of a guild were removed: the served 3-gram and what `/explain` quotes are
    * counted again without them, on this thread and in the serving threads, and the guild's requests
-   * from now on wait for the new counts; the guild's next retrain is queued (what the LSTM learned
-   * from them stays until it runs); then the removed text is erased from the disk, within seconds.
+   * from now on wait for the new counts; then the removed text is erased from the disk, within
+   * seconds. What the LSTM learned from them leaves with the guild's next full retrain, which the
+   * schedule runs as soon as `FULL_RETRAIN_MIN_INTERVAL_HOURS` allows (the store recorded the
+   * removal): removals are batched into it rather than each starting a run.
    */
   const forgotten = (guildId: string): void => {
     servingPool.recountCorpus(guildId);
-    if (store.servingModelInfo(guildId) !== undefined) training.requestRetrain(guildId, { full: false, requestedBy: null, trigger: 'schedule' });
     void models
       .recountCorpus(guildId)
       .then(eraseRemovedText)
@@ -186,13 +189,15 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
         changesSinceModel: stats.changesSinceModel,
         nextRetrainAt: training.nextCheckAt(),
         retrainMinChanges: settings.retrainMinChanges,
+        retries: training.retryState(guildId),
         lastRun:
           lastRun === undefined
             ? null
             : {
+                id: lastRun.id,
                 status: lastRun.status,
                 finishedAt: lastRun.finishedAt,
-                error: lastRun.error,
+                failure: lastRun.status === 'failed' ? runFailureCause(lastRun.error ?? '') : null,
                 note: lastRun.summary === null ? null : readRunSummary(lastRun.summary).note,
               },
       };
@@ -229,8 +234,12 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
       return store.searchSentences(guildId, authorId, query, limit).map(summarize);
     },
 
-    retrain(guildId: string, options: { full: boolean; requestedBy: string }): RunHandle {
-      return training.requestRetrain(guildId, options);
+    retrain(guildId: string, options: { full: boolean; requestedBy: string }): RetrainOutcome {
+      const active = training.activeRun(guildId);
+      if (active !== null) return { status: 'started', handle: active };
+      const allowedAt = training.fullRetrainAllowedAt(guildId);
+      if (options.full && allowedAt > now() && store.servingModelInfo(guildId) !== undefined) return { status: 'full_not_due', allowedAt };
+      return { status: 'started', handle: training.requestRetrain(guildId, options) };
     },
 
     activeTraining(guildId: string): RunHandle | null {

@@ -62,9 +62,12 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
       concurrency: config.trainingConcurrency,
       budgetMinutes: config.retrainBudgetMinutes,
       fullBudgetMinutes: config.fullRetrainBudgetMinutes,
+      maxAttempts: config.retrainMaxAttempts,
+      fullRetrainMinIntervalHours: config.fullRetrainMinIntervalHours,
     },
     logger,
     ...options.training,
+    worker: { resourceLimits: { maxOldGenerationSizeMb: config.trainingWorkerMaxHeapMb }, ...options.training?.worker },
     job: { keepVersions: config.modelVersionsKept, ...options.training?.job },
   });
   if (options.schedule) training.start();

@@ -226,6 +226,8 @@ const COMMANDS = {
     const app = await open();
     const stats = await app.services.stats(values.guild);
     const latest = app.store.servingModelInfo(values.guild);
+    // Operators get the stored error itself; members see only its cause.
+    const lastRun = app.store.latestRuns(values.guild, 1)[0];
     const summary = {
       guild: values.guild,
       sentences: stats.sentences,
@@ -236,7 +238,7 @@ const COMMANDS = {
         latest === undefined
           ? null
           : { version: latest.version, trainedAt: new Date(latest.createdAt).toISOString(), corpusSentences: latest.corpusSentences, metrics: latest.metrics },
-      lastRun: stats.lastRun,
+      lastRun: lastRun === undefined ? null : { id: lastRun.id, status: lastRun.status, finishedAt: lastRun.finishedAt, error: lastRun.error },
     };
     if (values.json) {
       print(`${JSON.stringify(summary)}\n`);
@@ -256,7 +258,7 @@ const COMMANDS = {
           '\n',
       );
     }
-    if (stats.lastRun !== null) print(`last run: ${stats.lastRun.status}${stats.lastRun.error ? ` (${stats.lastRun.error})` : ''}\n`);
+    if (summary.lastRun !== null) print(`last run #${summary.lastRun.id}: ${summary.lastRun.status}${summary.lastRun.error ? ` (${summary.lastRun.error})` : ''}\n`);
     return 0;
   },
 

@@ -12,16 +12,25 @@ import type { CooldownSettings, UseLimit } from './types.ts';
  */
 export class SlidingWindowLimit {
   private readonly uses = new Map<string, number[]>();
+  private lastSweepAt: number;
 
   constructor(
     private readonly limit: number,
     private readonly windowMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.lastSweepAt = now();
+  }
+
+  /** How many keys have a use inside the window (at most; keys are swept once per window). */
+  get trackedKeys(): number {
+    return this.uses.size;
+  }
 
   /** Records a use if allowed; otherwise says how long until the next one is. */
   take(key: string): { allowed: true } | { allowed: false; retryAfterMs: number } {
     const now = this.now();
+    this.sweep(now);
     const recent = (this.uses.get(key) ?? []).filter((time) => now - time < this.windowMs);
     if (recent.length >= this.limit) {
       this.uses.set(key, recent);
@@ -34,7 +43,21 @@ export class SlidingWindowLimit {
 
   /** Gives back the last use of a key, for a use that turned out not to count. */
   refund(key: string): void {
-    this.uses.get(key)?.pop();
+    const uses = this.uses.get(key);
+    uses?.pop();
+    if (uses?.length === 0) this.uses.delete(key);
+  }
+
+  /**
+   * Forgets the keys whose last use has left the window, once per window: every member who ever
+   * used a command would otherwise keep an entry for the life of the process.
+   */
+  private sweep(now: number): void {
+    if (now - this.lastSweepAt < this.windowMs) return;
+    this.lastSweepAt = now;
+    for (const [key, times] of this.uses) {
+      if (times.length === 0 || now - times.at(-1)! >= this.windowMs) this.uses.delete(key);
+    }
   }
 }
 
@@ -93,7 +116,8 @@ export class CommandCooldowns {
     if (this.settings === undefined) return null;
     let window = this.windows.get(rule);
     if (window === undefined) {
-      window = new SlidingWindowLimit(rule.limit(this.settings), rule.windowMs, this.now);
+      const windowMs = typeof rule.windowMs === 'number' ? rule.windowMs : rule.windowMs(this.settings);
+      window = new SlidingWindowLimit(rule.limit(this.settings), windowMs, this.now);
       this.windows.set(rule, window);
     }
     return window;

@@ -127,6 +127,17 @@ export interface CommandContext extends InteractionContext {
   /** Replaces the deferred or sent reply. */
   edit(message: OutgoingMessage): Promise<void>;
   followUp(message: OutgoingMessage): Promise<void>;
+  /**
+   * When the reply stops accepting edits and follow-ups (ms since the epoch): a Discord
+   * interaction's token lasts 15 minutes from its creation. Null where it never expires (the
+   * console).
+   */
+  readonly repliesExpireAt: number | null;
+  /**
+   * Posts a message in the channel the command was used in, seen by everyone there and pinging
+   * nobody: for an answer that comes after {@link repliesExpireAt}.
+   */
+  sendToChannel(message: OutgoingMessage): Promise<void>;
 }
 
 /** The context of an autocomplete request: answered once, with suggestions only. */
@@ -160,7 +171,7 @@ export interface CommandData {
 }
 
 /** The configuration that cooldown rules read their limits from. */
-export type CooldownSettings = Pick<Config, 'teachCooldownPerMinute' | 'cooldowns'>;
+export type CooldownSettings = Pick<Config, 'teachCooldownPerMinute' | 'forgetCooldownPerMinute' | 'fullRetrainMinIntervalHours' | 'cooldowns'>;
 
 /**
  * A limit on uses: at most `limit` in any `windowMs`, counted per member in a server, or per
@@ -171,7 +182,8 @@ export interface UseLimit {
   per: 'member' | 'server';
   /** Uses allowed per window, from the configuration. */
   limit(settings: CooldownSettings): number;
-  windowMs: number;
+  /** The window's length: fixed, or from the configuration. */
+  windowMs: number | ((settings: CooldownSettings) => number);
 }
 
 /**

@@ -82,7 +82,7 @@ function describe(error: unknown): string {
 }
 
 /** What the store offers of each table; the rest of a table's methods serve the store alone. */
-const GUILD_METHODS = ['guildIds', 'corpusRevision'] as const satisfies readonly (keyof GuildTable)[];
+const GUILD_METHODS = ['guildIds', 'corpusRevision', 'removalsPending'] as const satisfies readonly (keyof GuildTable)[];
 const SENTENCE_METHODS = [
   'addSentence',
   'addSentences',
@@ -103,7 +103,7 @@ const MODEL_METHODS = ['saveModel', 'servingModel', 'servingModelInfo', 'getMode
 const RUN_METHODS = [
   'enqueueRun',
   'claimNextRun',
-  'claimRun',
+  'enqueueClaimedRun',
   'updateRunProgress',
   'heartbeatRun',
   'finishRun',
@@ -112,7 +112,9 @@ const RUN_METHODS = [
   'activeRunCounts',
   'latestRuns',
   'failInterruptedRuns',
+  'failureStreak',
   'guildsNeedingRetrain',
+  'lastFullRunAt',
 ] as const satisfies readonly (keyof RunTable)[];
 
 const LEASE_METHODS = ['acquireLease', 'renewLease', 'releaseLease', 'clearLeases'] as const satisfies readonly (keyof LeaseTable)[];

@@ -1,7 +1,8 @@
 /**
  * `/forget` through the real application (SQLite file, training, corpus and serving threads): a
- * forgotten sentence stops shaping the served 3-gram and what `/explain` quotes at once, its server's
- * next retrain is queued, and its text leaves the database file and its write-ahead log.
+ * forgotten sentence stops shaping the served 3-gram and what `/explain` quotes at once, its server
+ * is due a full retrain (batched by the schedule, not started at once), and its text leaves the
+ * database file and its write-ahead log.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -67,10 +68,10 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
 }
 
 describe('forgetting a sentence', () => {
-  it('takes it out of the served predictions and the corpus /explain quotes at once, queues a retrain, and erases it from the disk', async () => {
+  it('takes it out of the served predictions and the corpus /explain quotes at once, leaves the LSTM to the next scheduled full retrain, and erases it from the disk', async () => {
     for (const sentence of templatedCorpus()) await teach(sentence);
     const unique = await teach(UNIQUE);
-    const trained = await app.services.retrain(GUILD, { full: true, requestedBy: 'moderator' }).done;
+    const trained = await app.training.requestRetrain(GUILD, { full: true, requestedBy: 'moderator' }).done;
     expect(trained.status).toBe('succeeded');
     const unknown = await teach(UNKNOWN);
 
@@ -90,8 +91,9 @@ describe('forgetting a sentence', () => {
     expect(await app.services.complete(GUILD, '每天 早上 喝', 5)).not.toContain('每天 早上 喝 zebracola');
     const explainedAfter = await explanationOf(app.services, GUILD, explainUnknown);
     expect(explainedAfter.status === 'ok' && explainedAfter.pages.join('\n')).not.toContain('It occurs');
-    // The model the server serves was trained with the sentence: its next run is queued now.
-    expect(app.store.latestRuns(GUILD, 1)[0]).toMatchObject({ trigger: 'schedule', kind: 'incremental' });
+    // The LSTM learned from the sentences: the schedule's next full retrain leaves them out, no run starts now.
+    expect(app.store.removalsPending(GUILD)).toBe(true);
+    expect(app.store.latestRuns(GUILD, 1)[0]).toMatchObject({ trigger: 'command', kind: 'full', status: 'succeeded' });
     expect(await waitUntil(() => !onDisk(UNIQUE) && !onDisk(UNKNOWN), 10_000)).toBe(true);
   });
 });

@@ -71,7 +71,7 @@ describe('/teach', () => {
   it('refuses a member teaching too fast with the waiting time', async () => {
     const now = 1_700_000_000_000;
     const services = new FakeServices({ now: () => now });
-    const registry = await commandsWith({ cooldowns: { teachCooldownPerMinute: 2, cooldowns: DEFAULT_COOLDOWNS }, now: () => now });
+    const registry = await commandsWith({ cooldowns: { teachCooldownPerMinute: 2, forgetCooldownPerMinute: 5, fullRetrainMinIntervalHours: 6, cooldowns: DEFAULT_COOLDOWNS }, now: () => now });
     await teachText(services, 'first one', 'en', ALICE, registry);
     await teachText(services, 'second one', 'en', ALICE, registry);
     expect(await teachText(services, 'third one', 'en', ALICE, registry)).toBe('You are teaching very fast. Please wait 60 seconds and try again.');
@@ -83,7 +83,7 @@ describe('/teach', () => {
   it('does not count refused sentences toward the cooldown, and still says why a sentence is refused', async () => {
     let now = 1_700_000_000_000;
     const services = new FakeServices({ now: () => now });
-    const registry = await commandsWith({ cooldowns: { teachCooldownPerMinute: 2, cooldowns: DEFAULT_COOLDOWNS }, now: () => now });
+    const registry = await commandsWith({ cooldowns: { teachCooldownPerMinute: 2, forgetCooldownPerMinute: 5, fullRetrainMinIntervalHours: 6, cooldowns: DEFAULT_COOLDOWNS }, now: () => now });
     expect(await teachText(services, 'known words', 'en', ALICE, registry)).toContain('Learned');
     expect(await teachText(services, '   ', 'en', ALICE, registry)).toBe('The sentence is empty.');
     expect(await teachText(services, '!!! ???', 'en', ALICE, registry)).toContain('contains no words');

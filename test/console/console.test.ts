@@ -18,7 +18,7 @@ async function runPiped(script: string, services: FakeServices, locale?: string,
     guildId: 'local',
     user: ALICE,
     logger: pino({ level: 'silent' }),
-    cooldowns: { teachCooldownPerMinute: 10, cooldowns: DEFAULT_COOLDOWNS },
+    cooldowns: { teachCooldownPerMinute: 10, forgetCooldownPerMinute: 5, fullRetrainMinIntervalHours: 6, cooldowns: DEFAULT_COOLDOWNS },
     ...(locale === undefined ? {} : { locale }),
   });
   await whileRunning?.();

@@ -14,6 +14,7 @@ import type {
   GuildStats,
   ModelInfo,
   PredictOutcome,
+  RetrainOutcome,
   SentencePage,
   SentenceSummary,
   TeachInput,
@@ -24,6 +25,7 @@ import type {
   WordProbability,
 } from '../../src/app/services.ts';
 import { dedupeKey, tokenize } from '../../src/lm/tokenizer.ts';
+import { runFailureCause } from '../../src/training/failure.ts';
 import { keptWeightsOf, type ModelMetrics } from '../../src/training/metrics.ts';
 
 /** Limits of the fake, small so tests can reach them. */
@@ -264,13 +266,15 @@ export class FakeServices implements BotServices {
       changesSinceModel: 0,
       nextRetrainAt: null,
       retrainMinChanges: this.options.retrainMinChanges,
+      retries: null,
       lastRun:
         lastRun?.result == null
           ? null
           : {
+              id: lastRun.runId,
               status: lastRun.result.status,
               finishedAt: this.options.now(),
-              error: lastRun.result.status === 'failed' ? lastRun.result.error : null,
+              failure: lastRun.result.status === 'failed' ? runFailureCause(lastRun.result.error) : null,
               note: lastRun.result.status === 'succeeded' ? (lastRun.result.note ?? null) : null,
             },
     };
@@ -314,12 +318,12 @@ export class FakeServices implements BotServices {
       .slice(0, limit);
   }
 
-  retrain(guildId: string, options: { full: boolean; requestedBy: string }): RunHandle {
+  retrain(guildId: string, options: { full: boolean; requestedBy: string }): RetrainOutcome {
     const active = this.runs.find((run) => run.guildId === guildId && run.active);
-    if (active !== undefined) return active.handle(true);
+    if (active !== undefined) return { status: 'started', handle: active.handle(true) };
     const run = new FakeTrainingRun(this.runs.length + 1, guildId, options.full);
     this.runs.push(run);
-    return run.handle(false);
+    return { status: 'started', handle: run.handle(false) };
   }
 
   activeTraining(guildId: string): RunHandle | null {

@@ -19,13 +19,13 @@ import path from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { FakeDiscord, type InteractionHandle } from '../../../test/support/fake-discord.ts';
 import { MEMBER_PERMISSIONS, autocomplete, slashCommand, snowflake } from '../../../test/support/interactions.ts';
+import { numberedCopies } from '../../lib/corpus.ts';
 import { startDriverThread } from '../../lib/driver-thread.ts';
 import { markdownTable, round } from '../../lib/format.ts';
 import {
   DEADLINE_MS,
   latency,
   measureLoopDelay,
-  numberedCopies,
   progress,
   readLog,
   seededRandom,
@@ -139,7 +139,7 @@ export async function runFlood(options: FloodOptions): Promise<PartReport> {
       progress(`flood: training the first model of ${guildIds.length} servers`);
       for (const [index, guildId] of guildIds.entries()) {
         importLines(app.store, guildId, shares[index]!, { authorId: 'bench', source: 'import' });
-        const result = await app.services.retrain(guildId, { full: true, requestedBy: 'bench' }).done;
+        const result = await app.training.requestRetrain(guildId, { full: true, requestedBy: 'bench' }).done;
         if (result.status !== 'succeeded') throw new Error(`the first model of server ${index + 1} could not be trained: ${JSON.stringify(result)}`);
       }
       const bot = await startBot(config, app.services, logger);
@@ -148,7 +148,7 @@ export async function runFlood(options: FloodOptions): Promise<PartReport> {
         bot.client.rest.options.globalRequestsPerSecond = 1000;
         const retrainCorpus = numberedCopies(options.corpus, options.retrainSentences);
         importLines(app.store, guildIds[0]!, retrainCorpus, { authorId: 'bench', source: 'import' });
-        const retrain = app.services.retrain(guildIds[0]!, { full: true, requestedBy: 'bench' });
+        const retrain = app.training.requestRetrain(guildIds[0]!, { full: true, requestedBy: 'bench' });
         let retrainEnded = false;
         void retrain.done.then(() => {
           retrainEnded = true;
