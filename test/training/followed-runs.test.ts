@@ -4,56 +4,37 @@
  * handles follow the run's row in SQLite.
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { RunProgress } from '../../src/app/services.ts';
-import { openStore, type Store } from '../../src/store/index.ts';
+import { openStore } from '../../src/store/index.ts';
 import type { ModelMetrics } from '../../src/training/metrics.ts';
-import { FOLLOW_INTERVAL_MS, createTrainingService, type TrainingService } from '../../src/training/service.ts';
-import { TINY_CORPUS, teachSentences } from './corpus.ts';
+import { FOLLOW_INTERVAL_MS, createTrainingService } from '../../src/training/service.ts';
+import { TINY_CORPUS } from './corpus.ts';
+import { trainingDatabase } from './database.ts';
 import { FakeClock } from './fake-clock.ts';
 import { ScriptedRunner } from './scripted-runner.ts';
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-let dir: string;
-let dbPath: string;
-let store: Store;
-let service: TrainingService | undefined;
-
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'followed-runs-'));
-  dbPath = path.join(dir, 'bot.sqlite');
-  store = openStore(dbPath);
-  teachSentences(store, 'g', TINY_CORPUS);
-});
-
-afterEach(async () => {
-  await service?.stop();
-  service = undefined;
-  store.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const db = trainingDatabase('followed-runs-');
 
 it('follows a queued run that a second process claims: its progress, then its outcome', async () => {
   const clock = new FakeClock();
-  service = createTrainingService({
-    store,
-    dbPath,
+  db.service = createTrainingService({
+    store: db.store,
+    dbPath: db.dbPath,
     config: { intervalMinutes: 60, retrainMinChanges: 1000, concurrency: 1, budgetMinutes: 1 },
     clock,
-    runner: new ScriptedRunner(store).runner,
+    runner: new ScriptedRunner(db.store).runner,
   });
   // Not started: the run waits in the queue, where the other process finds it.
-  const handle = service.requestRetrain('g', { full: true, requestedBy: 'mod' });
+  const handle = db.service.requestRetrain('g', { full: true, requestedBy: 'mod' });
   const seen: RunProgress[] = [];
   handle.onProgress((progress) => seen.push(progress));
 
-  const other = openStore(dbPath);
+  const other = openStore(db.dbPath);
   try {
     const claimed = other.claimNextRun()!;
     expect(claimed.id).toBe(handle.runId);
@@ -101,13 +82,13 @@ it('follows a queued run that a second process claims: its progress, then its ou
 });
 
 it('joins the run of the command line’s train and gets its end', async () => {
-  service = createTrainingService({
-    store,
-    dbPath,
+  db.service = createTrainingService({
+    store: db.store,
+    dbPath: db.dbPath,
     config: { intervalMinutes: 60, retrainMinChanges: 1000, concurrency: 1, budgetMinutes: 1 },
   });
-  service.start();
-  const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--db', dbPath, '--guild', 'g', '--epochs', '300'], {
+  db.service.start();
+  const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--db', db.dbPath, '--guild', 'g', '--epochs', '300'], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -117,13 +98,13 @@ it('joins the run of the command line’s train and gets its end', async () => {
   const exited = new Promise<number | null>((resolve) => cli.on('exit', resolve));
 
   // A moderator's /retrain while the operator's run trains.
-  while (store.activeRun('g')?.status !== 'running') {
+  while (db.store.activeRun('g')?.status !== 'running') {
     if (cli.exitCode !== null) throw new Error(`train ended before it was joined: ${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const handle = service.requestRetrain('g', { full: false, requestedBy: 'mod' });
+  const handle = db.service.requestRetrain('g', { full: false, requestedBy: 'mod' });
   expect(handle.alreadyActive).toBe(true);
-  expect(store.getRun(handle.runId)).toMatchObject({ trigger: 'cli', requestedBy: 'cli' });
+  expect(db.store.getRun(handle.runId)).toMatchObject({ trigger: 'cli', requestedBy: 'cli' });
 
   const result = await handle.done;
   expect(await exited, output).toBe(0);
