@@ -11,10 +11,12 @@ import { digestCorpus } from '../explain/corpus-digest.ts';
 import { initBackend } from '../lm/backend.ts';
 import { openStore } from '../store/index.ts';
 import { serveJobs } from '../threads/pool-worker.ts';
+import { lowerThreadPriority, SERVING_NICE } from '../threads/priority.ts';
 import { ModelRegistry } from './model-registry.ts';
 import { runServingJob, type ServingJob, type ServingResult } from './serving-jobs.ts';
 import type { ServingNotice, ServingWorkerData } from './serving-pool.ts';
 
+lowerThreadPriority(SERVING_NICE);
 const { dbPath, backend, cache } = workerData as ServingWorkerData;
 // The main thread's backend: the same kernels answer here as there.
 await initBackend(backend);

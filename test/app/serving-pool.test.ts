@@ -12,7 +12,9 @@ import { createApp, type App } from '../../src/app/create-app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { initBackend } from '../../src/lm/backend.ts';
 import { packModel, type ModelPackage } from '../../src/lm/model-package.ts';
+import { SERVING_NICE } from '../../src/threads/priority.ts';
 import { trainFixture } from '../explain/fixture.ts';
+import { loweredTo, threadNiceValues } from '../support/thread-priority.ts';
 
 let packed: ModelPackage;
 
@@ -51,6 +53,15 @@ describe('the serving threads', () => {
 
       expect((await app.services.predict('g', 'the cat', 3)).status).toBe('ok');
       expect(app.models.stats().loads).toBe(1);
+    });
+  });
+
+  it.runIf(process.platform === 'linux')('run below the priority of the thread that answers members', async () => {
+    await withApp(inFile, async (app) => {
+      const ownPriority = os.getPriority(0);
+      expect((await app.services.generate('g', 'the cat', 5, 1)).status).toBe('ok');
+      expect(threadNiceValues()).toContain(loweredTo(SERVING_NICE));
+      expect(os.getPriority(0)).toBe(ownPriority);
     });
   });
 
