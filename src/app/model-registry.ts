@@ -1,5 +1,6 @@
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/index.ts';
+import { LoopTurns } from './loop-turns.ts';
 import { ModelCache, type ModelCacheStats } from './model-cache.ts';
 import { ModelUnavailableError, ServingModel, type DigestCorpus } from './serving-model.ts';
 
@@ -50,6 +51,7 @@ export class ModelRegistry {
   readonly #logger: Logger | undefined;
   readonly #cache: ModelCache<ServingModel>;
   readonly #sweeper: ReturnType<typeof setInterval>;
+  readonly #turns = new LoopTurns();
   /** Recounts in progress after removals, by guild: the guild's requests wait for them. */
   readonly #recounting = new Map<string, Promise<void>>();
 
@@ -65,7 +67,8 @@ export class ModelRegistry {
 
   /**
    * Runs `use` with the guild's serving model (null when it has none), which stays loaded until
-   * `use` settles, even if a newer model replaces it meanwhile.
+   * `use` settles, even if a newer model replaces it meanwhile. Uses with a model start one per
+   * turn of the event loop (see {@link LoopTurns}), so timers and I/O run between two of them.
    *
    * @throws ModelUnavailableError when the serving model cannot be loaded.
    */
@@ -85,6 +88,8 @@ export class ModelRegistry {
       return serving;
     });
     try {
+      // One use per turn of the event loop: a burst of requests never holds the thread at once.
+      await this.#turns.next();
       return await use(lease.value);
     } finally {
       lease.release();
