@@ -142,7 +142,8 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
         if (prediction.status !== 'ok') return [];
         const base = typed.trimEnd();
         return prediction.predictions.map(({ word }) => joinWord(base, word));
-      });
+        // Suggestions are the answer itself, due within Discord's 3 s; a /predict reply is deferred.
+      }, { urgent: true });
     },
 
     async generate(guildId: string, start: string, length: number, temperature: number): Promise<GenerateOutcome> {

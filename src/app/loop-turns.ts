@@ -8,15 +8,22 @@
  * @module
  */
 
-/** A queue of steps that run one per turn of the event loop, in the order they asked. */
+/**
+ * A queue of steps that run one per turn of the event loop, in the order they asked; urgent steps
+ * before the others.
+ */
 export class LoopTurns {
+  readonly #urgent: (() => void)[] = [];
   readonly #waiting: (() => void)[] = [];
   #scheduled = false;
 
-  /** Resolves at the caller's turn; whatever it runs synchronously after that is its step. */
-  next(): Promise<void> {
+  /**
+   * Resolves at the caller's turn; whatever it runs synchronously after that is its step. An
+   * `urgent` step (one whose answer has a deadline of its own) goes before the steps not urgent.
+   */
+  next(urgent = false): Promise<void> {
     return new Promise((resolve) => {
-      this.#waiting.push(resolve);
+      (urgent ? this.#urgent : this.#waiting).push(resolve);
       this.#schedule();
     });
   }
@@ -28,8 +35,8 @@ export class LoopTurns {
       this.#scheduled = false;
       // The step runs in the microtasks right after this callback; an immediate scheduled now
       // runs in the next turn, after timers and I/O.
-      this.#waiting.shift()?.();
-      if (this.#waiting.length > 0) this.#schedule();
+      (this.#urgent.shift() ?? this.#waiting.shift())?.();
+      if (this.#urgent.length + this.#waiting.length > 0) this.#schedule();
     });
   }
 }

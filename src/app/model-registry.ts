@@ -68,11 +68,12 @@ export class ModelRegistry {
   /**
    * Runs `use` with the guild's serving model (null when it has none), which stays loaded until
    * `use` settles, even if a newer model replaces it meanwhile. Uses with a model start one per
-   * turn of the event loop (see {@link LoopTurns}), so timers and I/O run between two of them.
+   * turn of the event loop (see {@link LoopTurns}), so timers and I/O run between two of them;
+   * `urgent` uses (an answer due within Discord's 3 seconds) go before the others.
    *
    * @throws ModelUnavailableError when the serving model cannot be loaded.
    */
-  async use<T>(guildId: string, use: (serving: ServingModel | null) => T | Promise<T>): Promise<T> {
+  async use<T>(guildId: string, use: (serving: ServingModel | null) => T | Promise<T>, options: { urgent?: boolean } = {}): Promise<T> {
     await this.#recounting.get(guildId);
     const info = this.#store.servingModelInfo(guildId);
     if (info === undefined) {
@@ -89,7 +90,7 @@ export class ModelRegistry {
     });
     try {
       // One use per turn of the event loop: a burst of requests never holds the thread at once.
-      await this.#turns.next();
+      await this.#turns.next(options.urgent);
       return await use(lease.value);
     } finally {
       lease.release();

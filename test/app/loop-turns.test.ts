@@ -22,4 +22,15 @@ describe('LoopTurns', () => {
     expect(order.filter((entry) => entry.startsWith('step'))).toEqual(['step 1', 'step 2', 'step 3']);
     expect(order.indexOf('timer')).toBe(1);
   });
+
+  it('runs an urgent step before the steps waiting that are not', async () => {
+    const turns = new LoopTurns();
+    const order: string[] = [];
+    const step = async (name: string, urgent: boolean) => {
+      await turns.next(urgent);
+      order.push(name);
+    };
+    await Promise.all([step('first', false), step('second', false), step('urgent', true)]);
+    expect(order).toEqual(['urgent', 'first', 'second']);
+  });
 });
