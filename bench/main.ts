@@ -40,7 +40,7 @@ export async function main(argv: readonly string[], out = process.stdout, err = 
     const { values } = parseArgs({ args: [...argv], options: { ...scenario.options, ...COMMON_OPTIONS }, strict: true, allowPositionals: false });
     const report = await scenario.run(values as OptionValues<typeof scenario.options>);
     out.write(values.json ? `${JSON.stringify({ scenario: name, ...report.result })}\n` : `${report.text}\n`);
-    return 0;
+    return (report.missedTargets?.length ?? 0) > 0 ? 1 : 0;
   } catch (error) {
     // parseArgs reports unknown or malformed options with a TypeError carrying an ERR_PARSE_ARGS code.
     const parseError = String((error as { code?: unknown }).code ?? '').startsWith('ERR_PARSE_ARGS');

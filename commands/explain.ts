@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { memberAndServerCooldowns } from '../src/commands/cooldown-rules.ts';
 import { describe, guildCommand } from '../src/commands/define.ts';
 import type { CommandPlugin } from '../src/commands/types.ts';
 import { explainMessages, explainMessagesIn } from '../src/explain/i18n/index.ts';
@@ -26,24 +27,37 @@ const explain: CommandPlugin = {
       ),
     ),
 
+  preconditions: { cooldowns: memberAndServerCooldowns('explain') },
+
   async execute(ctx) {
     const m = explainMessages(ctx.locale);
     const topic = ctx.options.string('topic');
     // Discord only sends the offered choices; the console passes whatever was typed.
     if (topic !== null && !isExplainTopic(topic)) {
       await ctx.reply({ content: m.unknownTopic(topic, EXPLAIN_TOPICS.map((name) => `\`${name}\``).join(', ')), ephemeral: true });
-      return;
+      return { counted: false };
     }
-    // Measuring takes up to a second on a large model; Discord wants an answer within 3 s.
-    await ctx.defer();
-    const outcome = await ctx.services.explain(ctx.guildId, {
+    const common = messagesFor(ctx.locale).common;
+    const admission = ctx.services.explain(ctx.guildId, {
       text: ctx.options.string('text') ?? undefined,
       topic: topic ?? undefined,
       locale: ctx.locale,
     });
+    if (admission.status === 'busy') {
+      await ctx.reply({ content: common.busy, ephemeral: true });
+      return { counted: false };
+    }
+    // Measuring takes up to a second on a large model, after those queued before; Discord wants an
+    // answer within 3 s.
+    await ctx.defer();
+    const outcome = await admission.outcome;
     if (outcome.status === 'no_model') {
-      await ctx.edit({ content: messagesFor(ctx.locale).common.noModel(outcome.sentences, outcome.sentencesNeeded) });
+      await ctx.edit({ content: common.noModel(outcome.sentences, outcome.sentencesNeeded) });
       return;
+    }
+    if (outcome.status === 'busy') {
+      await ctx.edit({ content: common.busy });
+      return { counted: false };
     }
     const [first = '', ...rest] = outcome.pages;
     await ctx.edit({ content: first, ...(outcome.chart === undefined ? {} : { files: [{ name: CHART_FILE, data: outcome.chart }] }) });

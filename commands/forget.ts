@@ -32,6 +32,15 @@ const forget: CommandPlugin = {
         refusal: (m) => m.forget.othersNeedManageGuild,
       },
     ],
+    cooldowns: [
+      {
+        // Each removal moves the corpus and, sooner or later, asks for a retrain from scratch.
+        per: 'member',
+        limit: (settings) => settings.forgetCooldownPerMinute,
+        windowMs: 60_000,
+        refusal: (m, seconds) => m.forget.cooldown(seconds),
+      },
+    ],
   },
 
   async execute(ctx) {
@@ -44,16 +53,17 @@ const forget: CommandPlugin = {
       const owner = isModerator ? member?.id : ctx.user.id;
       const removed = await ctx.services.forgetSentence(ctx.guildId, sentenceId, owner);
       await ctx.reply({ content: removed ? m.forget.removedOne(sentenceId) : m.forget.notFound(sentenceId), ephemeral: true });
-      return;
+      return removed ? undefined : { counted: false };
     }
     if (ctx.options.boolean('all') === true) {
       const author = member ?? ctx.user;
       const count = await ctx.services.forgetAuthor(ctx.guildId, author.id);
       const content = author.id === ctx.user.id ? m.forget.removedAllOwn(count) : m.forget.removedAllOf(count, author.name);
       await ctx.reply({ content, ephemeral: true });
-      return;
+      return count > 0 ? undefined : { counted: false };
     }
     await ctx.reply({ content: m.forget.nothingChosen, ephemeral: true });
+    return { counted: false };
   },
 
   async autocomplete(ctx) {

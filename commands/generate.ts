@@ -5,6 +5,7 @@
  */
 import { escapeMarkdown } from 'discord.js';
 import type { GenerateOutcome } from '../src/app/services.ts';
+import { memberAndServerCooldowns } from '../src/commands/cooldown-rules.ts';
 import { describe, guildCommand } from '../src/commands/define.ts';
 import type { CommandPlugin } from '../src/commands/types.ts';
 import type { Messages } from '../src/i18n/index.ts';
@@ -30,6 +31,8 @@ function render(outcome: GenerateOutcome, m: Messages): string {
       return m.common.emptyInput;
     case 'no_model':
       return m.common.noModel(outcome.sentences, outcome.sentencesNeeded);
+    case 'busy':
+      return m.common.busy;
     case 'ok': {
       return [
         m.generate.result(highlightContinuation(outcome.start, outcome.generated)),
@@ -52,6 +55,8 @@ const generate: CommandPlugin = {
       describe(option.setName('temperature').setMinValue(0.1).setMaxValue(2), (m) => m.commands.generate.options.temperature),
     ),
 
+  preconditions: { cooldowns: memberAndServerCooldowns('generate') },
+
   async execute(ctx) {
     await ctx.defer();
     const outcome = await ctx.services.generate(
@@ -61,6 +66,8 @@ const generate: CommandPlugin = {
       ctx.options.number('temperature') ?? DEFAULT_TEMPERATURE,
     );
     await ctx.edit({ content: render(outcome, messagesFor(ctx.locale)) });
+    // Nothing generated, nothing counted: the member may try again at once.
+    return outcome.status === 'ok' ? undefined : { counted: false };
   },
 };
 

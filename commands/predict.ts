@@ -4,6 +4,7 @@
  * @module
  */
 import type { PredictOutcome } from '../src/app/services.ts';
+import { AUTOCOMPLETE_LIMITS, memberAndServerCooldowns } from '../src/commands/cooldown-rules.ts';
 import { AUTOCOMPLETE_BUDGET_MS, withDeadline } from '../src/commands/deadline.ts';
 import { describe, guildCommand } from '../src/commands/define.ts';
 import type { Choice, CommandPlugin } from '../src/commands/types.ts';
@@ -48,6 +49,8 @@ const predict: CommandPlugin = {
     .addIntegerOption((option) =>
       describe(option.setName('count').setMinValue(1).setMaxValue(10), (m) => m.commands.predict.options.count),
     ),
+
+  preconditions: { cooldowns: memberAndServerCooldowns('predict'), autocompleteLimits: AUTOCOMPLETE_LIMITS },
 
   async execute(ctx) {
     // A large model can take a moment; Discord wants an acknowledgement within 3 s.

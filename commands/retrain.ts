@@ -10,11 +10,18 @@ import { describe, guildCommand } from '../src/commands/define.ts';
 import { LatestValueThrottle } from '../src/commands/throttle.ts';
 import type { CommandPlugin, OutgoingMessage } from '../src/commands/types.ts';
 import type { Messages } from '../src/i18n/index.ts';
-import { formatDuration, messagesFor } from '../src/i18n/index.ts';
+import { durationIn, formatDuration, messagesFor } from '../src/i18n/index.ts';
 import { progressBar } from '../src/text/bars.ts';
+import { runFailureCause } from '../src/training/failure.ts';
 
 /** Discord rate-limits edits of one message; one edit every 2 s stays well inside the limit. */
 export const PROGRESS_EDIT_INTERVAL_MS = 2000;
+
+/**
+ * How long before the reply's token expires the last edit is made: an edit after it is refused
+ * (401, counted against the bot's invalid-request limit), and clocks differ a little.
+ */
+export const LAST_EDIT_MARGIN_MS = 60_000;
 
 const CHART_FILE = 'loss.png';
 
@@ -45,7 +52,8 @@ const formatLoss = (loss: number | undefined): string => (loss === undefined ? '
 
 async function renderResult(result: RunResult, services: BotServices, locale: string): Promise<OutgoingMessage> {
   const m = messagesFor(locale);
-  if (result.status === 'failed') return { content: m.retrain.failed(result.error) };
+  // The error is for operators (it can name files): members get its cause and the run as reference.
+  if (result.status === 'failed') return { content: m.retrain.failed(m.runFailures[runFailureCause(result.error)], result.runId) };
   if (result.status === 'cancelled') return { content: m.retrain.cancelled };
   const chart = result.history.length > 0 ? await services.lossChart(result.history, locale) : null;
   const { fields } = m.retrain;
@@ -88,12 +96,28 @@ const retrain: CommandPlugin = {
 
   preconditions: {
     permissions: [{ permission: PermissionFlagsBits.ManageGuild, refusal: (m) => m.errors.needsManageGuild }],
+    cooldowns: [
+      {
+        // A full retrain holds the training slot for up to half an hour: one per interval and server.
+        per: 'server',
+        appliesTo: (options) => options.boolean('full') === true,
+        limit: () => 1,
+        windowMs: (settings) => settings.fullRetrainMinIntervalHours * 3_600_000,
+        refusal: (m, seconds) => m.retrain.fullNotDue(durationIn(m, seconds)),
+      },
+    ],
   },
 
   async execute(ctx) {
     const m = messagesFor(ctx.locale);
     await ctx.defer();
-    const handle = ctx.services.retrain(ctx.guildId, { full: ctx.options.boolean('full') ?? false, requestedBy: ctx.user.id });
+    const full = ctx.options.boolean('full') ?? false;
+    const outcome = ctx.services.retrain(ctx.guildId, { full, requestedBy: ctx.user.id });
+    if (outcome.status === 'full_not_due') {
+      await ctx.edit({ content: m.retrain.fullNotDue(durationIn(m, (outcome.allowedAt - Date.now()) / 1000)) });
+      return { counted: false };
+    }
+    const { handle } = outcome;
     const header = handle.alreadyActive ? m.retrain.joined : m.retrain.started;
     const edits = new LatestValueThrottle<RunProgress | null>(
       PROGRESS_EDIT_INTERVAL_MS,
@@ -102,14 +126,33 @@ const retrain: CommandPlugin = {
     );
     edits.push(handle.progress());
     const unsubscribe = handle.onProgress((progress) => edits.push(progress));
+    // A run can outlast the reply's token (a full one takes up to 30 minutes, plus its wait in the
+    // queue): edits then stop in time, and the summary goes to the channel.
+    const handOff: { lastEdit: Promise<void> | null } = { lastEdit: null };
+    const handOver = (): void => {
+      unsubscribe();
+      handOff.lastEdit = edits.close().then(() => ctx.edit({ content: `${header}\n${m.retrain.resultInChannel}` }));
+    };
+    const handOverTimer =
+      ctx.repliesExpireAt === null ? undefined : setTimeout(handOver, Math.max(0, ctx.repliesExpireAt - LAST_EDIT_MARGIN_MS - Date.now()));
     let result: RunResult;
     try {
       result = await handle.done;
     } finally {
+      clearTimeout(handOverTimer);
       unsubscribe();
       await edits.close();
     }
-    await ctx.edit(await renderResult(result, ctx.services, ctx.locale));
+    const summary = await renderResult(result, ctx.services, ctx.locale);
+    if (handOff.lastEdit === null) {
+      await ctx.edit(summary);
+    } else {
+      await handOff.lastEdit.catch((error: unknown) => ctx.logger.warn({ err: error, runId: handle.runId }, 'could not say where the training result goes'));
+      // Members who cannot be shown the summary here still find the run in /stats.
+      await ctx.sendToChannel(summary).catch((error: unknown) => ctx.logger.warn({ err: error, runId: handle.runId }, 'could not post the training result in the channel'));
+    }
+    // Joining a run already under way started no full retrain.
+    return full && handle.alreadyActive ? { counted: false } : undefined;
   },
 };
 

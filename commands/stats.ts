@@ -6,7 +6,7 @@
 import type { GuildStats } from '../src/app/services.ts';
 import { guildCommand } from '../src/commands/define.ts';
 import type { CommandPlugin, EmbedField } from '../src/commands/types.ts';
-import { formatRelativeTime, messagesFor } from '../src/i18n/index.ts';
+import { formatRelativeTime, messagesFor, type Messages } from '../src/i18n/index.ts';
 
 const CHART_FILE = 'loss.png';
 
@@ -51,21 +51,28 @@ function statsFields(stats: GuildStats, locale: string, now: number): EmbedField
       ),
     });
   }
-  result.push({
-    name: fields.nextRetrain,
-    value:
-      stats.nextRetrainAt === null
-        ? m.stats.notDue(stats.changesSinceModel, stats.retrainMinChanges)
-        : formatRelativeTime(stats.nextRetrainAt, now, locale),
-  });
+  result.push({ name: fields.nextRetrain, value: nextRetrain(stats, m, locale, now) });
   if (stats.lastRun !== null) {
-    const { status, finishedAt, error, note } = stats.lastRun;
+    const { id, status, finishedAt, failure, note } = stats.lastRun;
     const statusText = m.stats.runStatus[status] ?? status;
     const summary = finishedAt === null ? statusText : m.stats.lastRun(statusText, formatRelativeTime(finishedAt, now, locale));
-    const details = [error === null ? null : m.stats.lastRunError(error), note].filter((line) => line !== null);
+    const details = [failure === null ? null : m.stats.lastRunFailure(m.runFailures[failure], id), note].filter((line) => line !== null);
     result.push({ name: fields.lastRun, value: [summary, ...details].join('\n') });
   }
   return result;
+}
+
+/** When the schedule retrains next: after failed runs, the attempt it is at or that it gave up. */
+function nextRetrain(stats: GuildStats, m: Messages, locale: string, now: number): string {
+  const { retries, nextRetrainAt } = stats;
+  if (retries?.nextAttemptAt === null) return m.stats.retriesStopped(retries.failures);
+  if (retries !== null) {
+    // The schedule looks at the guild on its next check after the wait.
+    const at = Math.max(retries.nextAttemptAt, nextRetrainAt ?? retries.nextAttemptAt);
+    return m.stats.retrying(retries.failures, retries.maxAttempts, formatRelativeTime(at, now, locale));
+  }
+  if (nextRetrainAt === null) return m.stats.notDue(stats.changesSinceModel, stats.retrainMinChanges);
+  return formatRelativeTime(nextRetrainAt, now, locale);
 }
 
 const stats: CommandPlugin = {

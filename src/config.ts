@@ -7,6 +7,8 @@
  */
 import dotenv from 'dotenv';
 import { DEFAULT_FULL_BUDGET_MINUTES } from './training/job-settings.ts';
+import { DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS, DEFAULT_MAX_ATTEMPTS } from './training/service.ts';
+import { DEFAULT_WORKER_MAX_HEAP_MB } from './training/worker-runner.ts';
 
 /** The log levels pino knows, quietest last. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -19,6 +21,18 @@ export const TF_BACKENDS = ['node', 'wasm', 'cpu'] as const;
 
 /** A TensorFlow.js backend name. */
 export type TfBackend = (typeof TF_BACKENDS)[number];
+
+/** Uses of a command allowed per minute: by one member in a server, and by a whole server. */
+export interface UseLimits {
+  perMember: number;
+  perServer: number;
+}
+
+/** The commands whose cost calls for limits per member and per server, and autocomplete. */
+export const LIMITED_USES = ['explain', 'generate', 'predict', 'autocomplete'] as const;
+
+/** A command (or autocomplete) limited per member and per server. */
+export type LimitedUse = (typeof LIMITED_USES)[number];
 
 /** The validated configuration. */
 export interface Config {
@@ -41,8 +55,24 @@ export interface Config {
   trainingConcurrency: number;
   retrainBudgetMinutes: number;
   fullRetrainBudgetMinutes: number;
+  /** Hours between two full retrains of a guild, whoever asks for them. */
+  fullRetrainMinIntervalHours: number;
+  /** Failed runs in a row after which the schedule stops retraining a guild until a retrain is asked for. */
+  retrainMaxAttempts: number;
+  /** V8 heap limit of a training worker thread, in MB: a run that needs more fails alone. */
+  trainingWorkerMaxHeapMb: number;
   teachCooldownPerMinute: number;
+  /** `/forget` runs one member may make per minute in one guild. */
+  forgetCooldownPerMinute: number;
+  /** Uses per minute of the expensive commands and of autocomplete. */
+  cooldowns: Record<LimitedUse, UseLimits>;
   modelVersionsKept: number;
+  /** Megabytes the serving models in memory may hold, in each thread that serves them. */
+  modelCacheMb: number;
+  /** Minutes after which a model no request used leaves memory. */
+  modelIdleMinutes: number;
+  /** Worker threads that run `/generate` and `/explain`. */
+  servingWorkers: number;
   /** Forced backend; null lets the engine pick the fastest available. */
   tfBackend: TfBackend | null;
   /** Port of the Prometheus endpoint (0: any free port); null serves no metrics. */
@@ -86,6 +116,19 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 
 const SNOWFLAKE = /^\d{17,20}$/;
 
+/**
+ * Default uses per minute. `/explain` measures for half a second to a second and `/generate`
+ * runs up to 50 forward passes, in one serving thread: a server's share stays a small part of a
+ * minute of it. `/predict` costs a few milliseconds; autocomplete one prediction per keystroke,
+ * so a fast typist stays far below its limit.
+ */
+export const DEFAULT_COOLDOWNS: Record<LimitedUse, UseLimits> = {
+  explain: { perMember: 2, perServer: 10 },
+  generate: { perMember: 6, perServer: 30 },
+  predict: { perMember: 20, perServer: 300 },
+  autocomplete: { perMember: 120, perServer: 1200 },
+};
+
 /** Node's timers wait at most 2^31 - 1 ms, about 596 hours. */
 const MAX_TIMER_HOURS = 596;
 
@@ -122,6 +165,14 @@ class EnvReader {
       return fallback;
     }
     return Number(value);
+  }
+
+  /** `<PREFIX>_COOLDOWN_PER_MINUTE` (per member) and `<PREFIX>_SERVER_COOLDOWN_PER_MINUTE`. */
+  useLimits(prefix: string, fallback: UseLimits): UseLimits {
+    return {
+      perMember: this.positiveInteger(`${prefix}_COOLDOWN_PER_MINUTE`, fallback.perMember),
+      perServer: this.positiveInteger(`${prefix}_SERVER_COOLDOWN_PER_MINUTE`, fallback.perServer),
+    };
   }
 
   positiveNumber(variable: string, fallback: number, max = Number.POSITIVE_INFINITY): number {
@@ -228,8 +279,21 @@ export function loadConfig(env: Environment = process.env): Config {
     trainingConcurrency: read.positiveInteger('TRAINING_CONCURRENCY', 1),
     retrainBudgetMinutes: read.positiveNumber('RETRAIN_BUDGET_MINUTES', 5),
     fullRetrainBudgetMinutes: read.positiveNumber('FULL_RETRAIN_BUDGET_MINUTES', DEFAULT_FULL_BUDGET_MINUTES),
+    fullRetrainMinIntervalHours: read.positiveNumber('FULL_RETRAIN_MIN_INTERVAL_HOURS', DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS),
+    retrainMaxAttempts: read.positiveInteger('RETRAIN_MAX_ATTEMPTS', DEFAULT_MAX_ATTEMPTS),
+    trainingWorkerMaxHeapMb: read.positiveInteger('TRAINING_WORKER_MAX_HEAP_MB', DEFAULT_WORKER_MAX_HEAP_MB),
     teachCooldownPerMinute: read.positiveInteger('TEACH_COOLDOWN_PER_MINUTE', 10),
+    forgetCooldownPerMinute: read.positiveInteger('FORGET_COOLDOWN_PER_MINUTE', 5),
+    cooldowns: {
+      explain: read.useLimits('EXPLAIN', DEFAULT_COOLDOWNS.explain),
+      generate: read.useLimits('GENERATE', DEFAULT_COOLDOWNS.generate),
+      predict: read.useLimits('PREDICT', DEFAULT_COOLDOWNS.predict),
+      autocomplete: read.useLimits('AUTOCOMPLETE', DEFAULT_COOLDOWNS.autocomplete),
+    },
     modelVersionsKept: read.positiveInteger('MODEL_VERSIONS_KEPT', 5),
+    modelCacheMb: read.positiveInteger('MODEL_CACHE_MB', 512),
+    modelIdleMinutes: read.positiveNumber('MODEL_IDLE_MINUTES', 60),
+    servingWorkers: read.positiveInteger('SERVING_WORKERS', 1),
     tfBackend: read.oneOf('TF_BACKEND', TF_BACKENDS, null),
     metricsPort: read.port('METRICS_PORT'),
     metricsHost: read.host('METRICS_HOST', '127.0.0.1'),

@@ -18,7 +18,7 @@ import type { Client } from 'discord.js';
 import { createApp, type App } from './app/create-app.ts';
 import { loadEnvironment, type Config } from './config.ts';
 import { mountCommands } from './discord/plugin.ts';
-import { createLogger, type Logger } from './log.ts';
+import { createLogger, redactingLogger, type Logger } from './log.ts';
 import { startMetrics } from './metrics/start.ts';
 
 export type { App } from './app/create-app.ts';
@@ -29,7 +29,10 @@ export type { Config } from './config.ts';
 export interface MountLanguageBotOptions {
   /** The configuration; read from the environment (and `.env`) when omitted. */
   config?: Config;
-  /** The host's logger (pino); a new one at the configured level when omitted. */
+  /**
+   * The host's logger (pino), used through a child that redacts tokens; a new one at the
+   * configured level when omitted.
+   */
   logger?: Logger;
 }
 
@@ -47,7 +50,7 @@ export interface MountedLanguageBot {
  */
 export async function mountLanguageBot(client: Client, options: MountLanguageBotOptions = {}): Promise<MountedLanguageBot> {
   const config = options.config ?? loadEnvironment();
-  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const logger = options.logger === undefined ? createLogger({ level: config.logLevel }) : redactingLogger(options.logger);
   const app = await createApp(config, logger, { schedule: true });
   let metrics: Awaited<ReturnType<typeof startMetrics>> = null;
   let detach: () => void;

@@ -56,6 +56,11 @@ export class JsonFields {
     return this.has(key) ? this.number(key) : undefined;
   }
 
+  /** A number that may be null. */
+  nullableNumber(key: string): number | null {
+    return this.fields[key] === null ? null : this.number(key);
+  }
+
   /** The present ones of optional number fields, absent ones left out (not set to undefined). */
   optionalNumbers<K extends string>(...keys: K[]): Partial<Record<K, number>> {
     return Object.fromEntries(keys.filter((key) => this.has(key)).map((key) => [key, this.number(key)])) as Partial<Record<K, number>>;

@@ -45,6 +45,9 @@ function serializeError(error: Error): Record<string, unknown> {
   );
 }
 
+/** The redaction of secrets and of URL tokens in errors, as pino (and a child logger) takes it. */
+const REDACTION = { redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: { err: serializeError } };
+
 /** Creates the application logger. */
 export function createLogger({ level, destination = 'stdout' }: LoggerOptions): Logger {
   const stream =
@@ -53,5 +56,13 @@ export function createLogger({ level, destination = 'stdout' }: LoggerOptions): 
       : destination === 'stderr'
         ? pino.destination({ dest: 2, sync: true })
         : pino.destination({ dest: destination.file, mkdir: true, append: true, sync: true });
-  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: { err: serializeError } }, stream);
+  return pino({ level, ...REDACTION }, stream);
+}
+
+/**
+ * A child of a logger the bot did not create (a host bot's) that redacts like {@link createLogger}:
+ * the host's own configuration knows nothing of interaction tokens.
+ */
+export function redactingLogger(logger: Logger): Logger {
+  return logger.child({}, REDACTION);
 }

@@ -116,7 +116,7 @@ async function seedLocalGuild(app: App, say: (line: string) => void): Promise<vo
   }
   if (app.store.servingModelInfo(LOCAL_GUILD) !== undefined) return;
   say('Training the first model on them (this takes a few seconds)...');
-  const handle = app.services.retrain(LOCAL_GUILD, { full: true, requestedBy: 'console' });
+  const handle = app.training.requestRetrain(LOCAL_GUILD, { full: true, requestedBy: 'console' });
   const result = await handle.done;
   if (result.status === 'succeeded') say(`Model v${result.modelVersion} ready (${result.seconds.toFixed(1)} s).`);
   else say(`The first model could not be trained: ${result.status === 'failed' ? result.error : 'cancelled'}.`);

@@ -103,3 +103,12 @@ export function displayPath(file: string): string {
   const relative = path.relative(process.cwd(), file);
   return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
 }
+
+/** The corpus, then copies of it with a number appended, up to `count` distinct sentences. */
+export function numberedCopies(corpus: readonly string[], count: number): string[] {
+  return Array.from({ length: count }, (_, index) => {
+    const sentence = corpus[index % corpus.length]!;
+    const copy = Math.floor(index / corpus.length);
+    return copy === 0 ? sentence : `${sentence} ${copy}`;
+  });
+}

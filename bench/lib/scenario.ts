@@ -17,6 +17,8 @@ export type OptionValues<O extends OptionSpec> = ReturnType<
 export interface ScenarioReport {
   result: Record<string, unknown>;
   text: string;
+  /** The targets the run missed, one line each: the command then exits non-zero. */
+  missedTargets?: string[];
 }
 
 /**

@@ -16,33 +16,35 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { startTypeScriptWorker } from '../../src/threads/start-worker.ts';
 import { FakeDiscord, type InteractionHandle, type InteractionResponse } from '../../test/support/fake-discord.ts';
 import { MEMBER_PERMISSIONS, autocomplete, slashCommand, snowflake } from '../../test/support/interactions.ts';
 import { integerOption } from '../lib/args.ts';
-import { DEFAULT_CORPUS, displayPath, readCorpus } from '../lib/corpus.ts';
+import { DEFAULT_CORPUS, displayPath, numberedCopies, readCorpus } from '../lib/corpus.ts';
+import { startDriverThread } from '../lib/driver-thread.ts';
 import { markdownTable, round, whole } from '../lib/format.ts';
+import {
+  DEADLINE_MS,
+  idleLoopDelay,
+  latency,
+  measureLoopDelay,
+  progress,
+  readLog,
+  seededRandom,
+  type LatencyFigures,
+  type LoopDelay,
+} from '../lib/load.ts';
 import { describeMachine, loadAverage, machineLine } from '../lib/machine.ts';
 import { sampleRss } from '../lib/memory.ts';
 import { defineScenario, UsageError } from '../lib/scenario.ts';
-import { percentile } from '../lib/stats.ts';
 
 const DRIVER_ROLE = 'discord-load-driver';
-/** Discord's acknowledgement deadline. */
-const DEADLINE_MS = 3000;
 /** discord.js's own global REST limit, which also throttles the webhook edits of deferred replies. */
 const DISCORD_JS_GLOBAL_RPS = 50;
 /** How long one interaction may take to its final response before it counts as unanswered. */
 const ANSWER_TIMEOUT_MS = 60_000;
 /** How long the idle event loop is measured before the load. */
 const IDLE_BASELINE_MS = 2000;
-/**
- * Sampling interval of the event-loop delay histogram. Node records the time between two samples,
- * interval included; the interval is subtracted to report the delay alone.
- */
-const LOOP_SAMPLE_MS = 10;
 const KINDS = ['predict', 'autocomplete', 'teach'] as const;
 type Kind = (typeof KINDS)[number];
 /** Share of each kind in the load. */
@@ -162,7 +164,7 @@ async function runLoad(options: LoadOptions) {
       progress(`training the first model of ${guildIds.length} servers (${shares.map((share) => share.length).join(', ')} sentences)`);
       for (const [index, guildId] of guildIds.entries()) {
         importLines(app.store, guildId, shares[index]!, { authorId: 'bench', source: 'import' });
-        const result = await app.services.retrain(guildId, { full: true, requestedBy: 'bench' }).done;
+        const result = await app.training.requestRetrain(guildId, { full: true, requestedBy: 'bench' }).done;
         if (result.status !== 'succeeded') throw new Error(`the first model of server ${index + 1} could not be trained: ${JSON.stringify(result)}`);
       }
       const bot = await startBot(config, app.services, logger);
@@ -171,7 +173,8 @@ async function runLoad(options: LoadOptions) {
         const retraining = guildIds[0]!;
         const retrainCorpus = numberedCopies(options.corpus, options.retrainSentences);
         importLines(app.store, retraining, retrainCorpus, { authorId: 'bench', source: 'import' });
-        const retrain = app.services.retrain(retraining, { full: true, requestedBy: 'bench' });
+        // Straight to the training service: a member's /retrain full:true waits out the interval between full retrains.
+        const retrain = app.training.requestRetrain(retraining, { full: true, requestedBy: 'bench' });
         let retrainEnded = false;
         void retrain.done.then(() => {
           retrainEnded = true;
@@ -189,13 +192,12 @@ async function runLoad(options: LoadOptions) {
         const idleDelay = await idleLoopDelay(IDLE_BASELINE_MS);
 
         const plan = planLoad(options.interactions, guildIds, shares);
-        const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
         const rss = sampleRss();
         const rssBefore = process.memoryUsage.rss() / 2 ** 20;
         const cpuBefore = process.cpuUsage();
-        loopDelay.enable();
+        const loopDelay = measureLoopDelay();
         const driven = await driver.load(plan, options.concurrency);
-        loopDelay.disable();
+        const loopDelayFigures = loopDelay.stop();
         const cpu = process.cpuUsage(cpuBefore);
         const peakRssMb = rss.stop();
         const retrainOverlapped = !retrainEnded;
@@ -205,7 +207,7 @@ async function runLoad(options: LoadOptions) {
           options,
           plan,
           driven,
-          loopDelay: loopDelayOf(loopDelay),
+          loopDelay: loopDelayFigures,
           memory: { beforeMb: rssBefore, peakMb: peakRssMb },
           cpuSeconds: (cpu.user + cpu.system) / 1e6,
           idleDelay,
@@ -231,40 +233,6 @@ async function runLoad(options: LoadOptions) {
   }
 }
 
-/** The corpus, then copies of it with a number appended, up to `count` sentences. */
-function numberedCopies(corpus: readonly string[], count: number): string[] {
-  return Array.from({ length: count }, (_, index) => {
-    const sentence = corpus[index % corpus.length]!;
-    const copy = Math.floor(index / corpus.length);
-    return copy === 0 ? sentence : `${sentence} ${copy}`;
-  });
-}
-
-/** Event-loop delay of the bot with no interaction: what the machine and the training cost alone. */
-async function idleLoopDelay(durationMs: number): Promise<LoopDelay> {
-  const histogram = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
-  histogram.enable();
-  await new Promise((resolve) => setTimeout(resolve, durationMs));
-  histogram.disable();
-  return loopDelayOf(histogram);
-}
-
-/** Event-loop delay in milliseconds beyond the sampling interval. */
-interface LoopDelay {
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-function loopDelayOf(histogram: ReturnType<typeof monitorEventLoopDelay>): LoopDelay {
-  const delay = (ns: number): number => round(Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS), 2);
-  return { p50: delay(histogram.percentile(50)), p99: delay(histogram.percentile(99)), max: delay(histogram.max) };
-}
-
-function progress(line: string): void {
-  process.stderr.write(`${line}\n`);
-}
-
 /** The interactions in a fixed pseudo-random order: exact shares of each kind, servers at random. */
 function planLoad(count: number, guildIds: readonly string[], shares: readonly string[][]): PlannedInteraction[] {
   const next = seededRandom(20_240_611);
@@ -287,33 +255,6 @@ function planLoad(count: number, guildIds: readonly string[], shares: readonly s
   });
 }
 
-/** mulberry32: a small deterministic generator. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Warning and error lines the bot logged during the run, by message. */
-function readLog(file: string): { warnings: number; errors: number; messages: Record<string, number> } {
-  const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((line) => line !== '') : [];
-  const messages: Record<string, number> = {};
-  let warnings = 0;
-  let errors = 0;
-  for (const raw of lines) {
-    const line = JSON.parse(raw) as { level: number; msg: string };
-    if (line.level >= 50) errors += 1;
-    else if (line.level >= 40) warnings += 1;
-    messages[line.msg] = (messages[line.msg] ?? 0) + 1;
-  }
-  return { warnings, errors, messages };
-}
-
 interface ReportInput {
   options: LoadOptions;
   plan: PlannedInteraction[];
@@ -326,22 +267,6 @@ interface ReportInput {
   logs: ReturnType<typeof readLog>;
   backend: string;
   loadBefore: number;
-}
-
-interface LatencyFigures {
-  count: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
-
-function latency(values: readonly number[]): LatencyFigures {
-  return {
-    count: values.length,
-    p50Ms: round(percentile(values, 50), 1),
-    p99Ms: round(percentile(values, 99), 1),
-    maxMs: round(values.length === 0 ? Number.NaN : Math.max(...values), 1),
-  };
 }
 
 function report(input: ReportInput) {
@@ -424,44 +349,19 @@ interface DriverHandle {
 
 /** Starts the fake Discord and the load generator in a worker thread running this module. */
 function startDriver(data: DriverData): DriverHandle {
-  const worker = startTypeScriptWorker(new URL(import.meta.url), { workerData: data });
-  const next = <T extends FromDriver['type']>(type: T): Promise<Extract<FromDriver, { type: T }>> =>
-    new Promise((resolve, reject) => {
-      const onMessage = (message: FromDriver) => {
-        if (message.type !== type) return;
-        cleanup();
-        resolve(message as Extract<FromDriver, { type: T }>);
-      };
-      const onError = (error: Error) => {
-        cleanup();
-        reject(error);
-      };
-      const onExit = (code: number) => {
-        cleanup();
-        reject(new Error(`the load driver thread exited with code ${code}`));
-      };
-      const cleanup = () => {
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-    });
-  const send = (message: ToDriver) => worker.postMessage(message);
+  const thread = startDriverThread<ToDriver, FromDriver>(new URL(import.meta.url), data);
   return {
-    listening: next('listening'),
+    listening: thread.next('listening'),
     async load(plan, concurrency) {
-      const result = next('result');
-      send({ type: 'load', plan, concurrency });
+      const result = thread.next('result');
+      thread.send({ type: 'load', plan, concurrency });
       return (await result).result;
     },
     async stop() {
-      const stopped = next('stopped').catch(() => undefined);
-      send({ type: 'stop' });
+      const stopped = thread.next('stopped').catch(() => undefined);
+      thread.send({ type: 'stop' });
       await stopped;
-      await worker.terminate();
+      await thread.terminate();
     },
   };
 }

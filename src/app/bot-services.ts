@@ -1,22 +1,26 @@
-import { buildExplanation } from '../explain/explanation.ts';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
-import { predictNextWords, sampleContinuation } from '../lm/predict.ts';
-import { Random } from '../lm/random.ts';
+import { predictNextWords } from '../lm/predict.ts';
 import { dedupeKey, tokenize } from '../lm/tokenizer.ts';
 import { renderLossChart } from '../render/loss-chart.ts';
 import type { SentenceRecord, Store } from '../store/index.ts';
+import { runFailureCause } from '../training/failure.ts';
 import { readRunSummary } from '../training/run-summary.ts';
 import type { TrainingService } from '../training/service.ts';
-import type { ModelRegistry, ServingModel } from './model-registry.ts';
+import { BoundedQueue } from './bounded-queue.ts';
+import type { ModelRegistry } from './model-registry.ts';
+import type { ExplainResult } from './serving-jobs.ts';
+import { ServingBusyError, type ServingPool } from './serving-pool.ts';
 import type {
   BotServices,
   EpochSummary,
+  ExplainAdmission,
   ExplainOutcome,
   ExplainRequest,
   GenerateOutcome,
   GuildStats,
-  ModelInfo,
   PredictOutcome,
+  RetrainOutcome,
   SentencePage,
   SentenceSummary,
   TeachInput,
@@ -31,10 +35,26 @@ export interface BotServicesSettings {
   retrainMinChanges: number;
 }
 
+/**
+ * Explanations waiting for the one being measured. Measurements run one at a time: `sequential`
+ * times forward passes, and two at once would each time the other's load; and `/explain` then
+ * never takes more than one core. A measurement takes half a second to a second, so the last of
+ * three waiting gets its turn within a few seconds, well inside a deferred reply's life; members
+ * beyond it are told at once to try again.
+ */
+export const EXPLANATIONS_WAITING = 3;
+
+/** Checkpoints tried after a removal, {@link CHECKPOINT_RETRY_MS} apart, before giving up. */
+const CHECKPOINT_ATTEMPTS = 20;
+const CHECKPOINT_RETRY_MS = 250;
+
 /** What {@link createBotServices} is built from. */
 export interface BotServicesDependencies {
   store: Store;
+  /** The main thread's models: `/predict`, autocomplete and `/stats`. */
   models: ModelRegistry;
+  /** Where `/generate` and `/explain` run. */
+  serving: ServingPool;
   training: TrainingService;
   settings: BotServicesSettings;
   logger?: Logger;
@@ -43,20 +63,44 @@ export interface BotServicesDependencies {
 
 /** The application's use cases on top of the store, the serving models and the training service. */
 export function createBotServices(dependencies: BotServicesDependencies): BotServices {
-  const { store, models, training, settings } = dependencies;
+  const { store, models, serving: servingPool, training, settings } = dependencies;
   const now = dependencies.now ?? Date.now;
+  const explanations = new BoundedQueue(1, EXPLANATIONS_WAITING);
 
   const noModel = (guildId: string) => {
     const sentences = store.countSentences(guildId);
     return { status: 'no_model' as const, sentences, sentencesNeeded: Math.max(0, settings.retrainMinChanges - sentences) };
   };
 
-  const modelInfo = (serving: ServingModel): ModelInfo => ({
-    version: serving.version,
-    createdAt: serving.createdAt,
-    kind: serving.kind,
-    lstmWeight: serving.lstmWeight,
-  });
+  /**
+   * After sentences of a guild were removed: the served 3-gram and what `/explain` quotes are
+   * counted again without them, on this thread and in the serving threads, and the guild's requests
+   * from now on wait for the new counts; then the removed text is erased from the disk, within
+   * seconds. What the LSTM learned from them leaves with the guild's next full retrain, which the
+   * schedule runs as soon as `FULL_RETRAIN_MIN_INTERVAL_HOURS` allows (the store recorded the
+   * removal): removals are batched into it rather than each starting a run.
+   */
+  const forgotten = (guildId: string): void => {
+    servingPool.recountCorpus(guildId);
+    void models
+      .recountCorpus(guildId)
+      .then(eraseRemovedText)
+      .catch((error: unknown) => dependencies.logger?.error({ err: error, guildId }, 'removed sentences could not be erased from the disk'));
+  };
+
+  /**
+   * Checkpoints the write-ahead log so that removed text leaves the disk, trying again while another
+   * connection (a serving, corpus or training thread) still reads an older state; gives up after
+   * a few seconds, logged: the next removal tries again, and SQLite's own checkpoints follow.
+   */
+  const eraseRemovedText = async (): Promise<void> => {
+    for (let attempt = 0; attempt < CHECKPOINT_ATTEMPTS; attempt += 1) {
+      if (store.checkpoint()) return;
+      // Unreferenced: a retry never keeps a stopping process alive.
+      await delay(CHECKPOINT_RETRY_MS, undefined, { ref: false });
+    }
+    dependencies.logger?.warn({ attempts: CHECKPOINT_ATTEMPTS }, 'the write-ahead log could not be checkpointed after a removal; other connections kept reading');
+  };
 
   return {
     async teach(input: TeachInput): Promise<TeachOutcome> {
@@ -83,60 +127,78 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
       };
     },
 
-    async predict(guildId: string, text: string, count: number): Promise<PredictOutcome> {
-      const serving = await models.get(guildId);
-      if (serving === null) return noModel(guildId);
-      const prediction = predictNextWords(serving.language, text, count);
-      return prediction.status === 'ok' ? { ...prediction, model: modelInfo(serving) } : prediction;
+    predict(guildId: string, text: string, count: number): Promise<PredictOutcome> {
+      return models.use(guildId, (serving) => {
+        if (serving === null) return noModel(guildId);
+        const prediction = predictNextWords(serving.language, text, count);
+        return prediction.status === 'ok' ? { ...prediction, model: serving.info } : prediction;
+      });
     },
 
-    async complete(guildId: string, typed: string, limit: number): Promise<string[]> {
-      const serving = await models.get(guildId);
-      if (serving === null) return [];
-      const prediction = predictNextWords(serving.language, typed, limit);
-      if (prediction.status !== 'ok') return [];
-      const base = typed.trimEnd();
-      return prediction.predictions.map(({ word }) => joinWord(base, word));
+    complete(guildId: string, typed: string, limit: number): Promise<string[]> {
+      return models.use(guildId, (serving) => {
+        if (serving === null) return [];
+        const prediction = predictNextWords(serving.language, typed, limit);
+        if (prediction.status !== 'ok') return [];
+        const base = typed.trimEnd();
+        return prediction.predictions.map(({ word }) => joinWord(base, word));
+        // Suggestions are the answer itself, due within Discord's 3 s; a /predict reply is deferred.
+      }, { urgent: true });
     },
 
     async generate(guildId: string, start: string, length: number, temperature: number): Promise<GenerateOutcome> {
       const { tokens } = tokenize(start);
       if (tokens.length === 0) return { status: 'empty_input' };
-      const serving = await models.get(guildId);
-      if (serving === null) return noModel(guildId);
-      const { unknown } = serving.vocabulary.encode(tokens);
-      const generated = sampleContinuation(serving.language, tokens, length, temperature, new Random(now()));
-      return { status: 'ok', start: tokens, generated, unknown, model: modelInfo(serving) };
+      let result;
+      try {
+        result = await servingPool.run({ kind: 'generate', guildId, start: tokens, length, temperature, seed: now() });
+      } catch (error) {
+        if (error instanceof ServingBusyError) return { status: 'busy' };
+        throw error;
+      }
+      if (result.status === 'no_model') return noModel(guildId);
+      return { ...result, start: tokens };
     },
 
     async stats(guildId: string): Promise<GuildStats> {
       const stats = store.stats(guildId);
-      const serving = stats.servingModel === undefined ? null : await models.get(guildId).catch(() => null);
+      const served =
+        stats.servingModel === undefined
+          ? null
+          : await models
+              .use(guildId, (serving) =>
+                serving === null
+                  ? null
+                  : {
+                      vocabularySize: serving.vocabulary.size,
+                      model: {
+                        ...serving.info,
+                        history: serving.history,
+                        keptWeights: serving.keptWeights,
+                        corpusSentences: serving.corpusSentences,
+                        choice: serving.choice,
+                      },
+                    },
+              )
+              .catch(() => null);
       const lastRun = stats.lastRun;
       return {
         sentences: stats.sentences,
         contributors: stats.contributors,
-        vocabularySize: serving?.vocabulary.size ?? null,
-        model:
-          serving === null
-            ? null
-            : {
-                ...modelInfo(serving),
-                history: serving.history,
-                keptWeights: serving.keptWeights,
-                corpusSentences: serving.corpusSentences,
-                choice: serving.choice,
-              },
+        vocabularySize: served?.vocabularySize ?? null,
+        model: served?.model ?? null,
         changesSinceModel: stats.changesSinceModel,
         nextRetrainAt: training.nextCheckAt(),
         retrainMinChanges: settings.retrainMinChanges,
+        retries: training.retryState(guildId),
         lastRun:
           lastRun === undefined
             ? null
             : {
+                id: lastRun.id,
                 status: lastRun.status,
                 finishedAt: lastRun.finishedAt,
-                error: lastRun.error,
+                failure: lastRun.status === 'failed' ? runFailureCause(lastRun.error ?? '') : null,
                 note: lastRun.summary === null ? null : readRunSummary(lastRun.summary).note,
               },
       };
@@ -158,19 +220,27 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
     },
 
     async forgetSentence(guildId: string, sentenceId: number, authorId?: string): Promise<boolean> {
-      return store.deleteSentence(guildId, sentenceId, { authorId });
+      const removed = store.deleteSentence(guildId, sentenceId, { authorId });
+      if (removed) forgotten(guildId);
+      return removed;
     },
 
     async forgetAuthor(guildId: string, authorId: string): Promise<number> {
-      return store.deleteSentencesByAuthor(guildId, authorId);
+      const removed = store.deleteSentencesByAuthor(guildId, authorId);
+      if (removed > 0) forgotten(guildId);
+      return removed;
     },
 
     async searchSentences(guildId, query, authorId, limit): Promise<SentenceSummary[]> {
       return store.searchSentences(guildId, authorId, query, limit).map(summarize);
     },
 
-    retrain(guildId: string, options: { full: boolean; requestedBy: string }): RunHandle {
-      return training.requestRetrain(guildId, options);
+    retrain(guildId: string, options: { full: boolean; requestedBy: string }): RetrainOutcome {
+      const active = training.activeRun(guildId);
+      if (active !== null) return { status: 'started', handle: active };
+      const allowedAt = training.fullRetrainAllowedAt(guildId);
+      if (options.full && allowedAt > now() && store.servingModelInfo(guildId) !== undefined) return { status: 'full_not_due', allowedAt };
+      return { status: 'started', handle: training.requestRetrain(guildId, options) };
     },
 
     activeTraining(guildId: string): RunHandle | null {
@@ -181,23 +251,28 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
       return renderLossChart(history, { locale });
     },
 
-    async explain(guildId: string, { text, topic, locale }: ExplainRequest): Promise<ExplainOutcome> {
-      const serving = await models.get(guildId);
-      if (serving === null) return noModel(guildId);
-      const digest = await serving.corpus();
-      // The examples were sampled when the model first read the corpus: a sentence deleted since
-      // must not be shown.
-      const present = store.presentSentenceIds(guildId, digest.examples.map((example) => example.id));
-      const { pages, chart } = await buildExplanation({
-        serving,
-        corpus: { ...digest, examples: digest.examples.filter((example) => present.has(example.id)) },
-        text,
-        topic,
-        locale,
-      });
-      return { status: 'ok', pages, ...(chart === undefined ? {} : { chart }), model: modelInfo(serving) };
+    explain(guildId: string, { text, topic, locale }: ExplainRequest): ExplainAdmission {
+      const measured = explanations.offer(() => servingPool.run({ kind: 'explain', guildId, text, topic, locale }));
+      if (measured === null) return { status: 'busy' };
+      const outcome = measured.then(
+        (result) => explanationOutcome(result, () => noModel(guildId)),
+        (error: unknown): ExplainOutcome => {
+          if (error instanceof ServingBusyError) return { status: 'busy' };
+          throw error;
+        },
+      );
+      // The caller awaits it once it has deferred its reply; a failure until then is its own.
+      outcome.catch(() => undefined);
+      return { status: 'queued', outcome };
     },
   };
+}
+
+/** A serving thread's explanation as members get it: the chart's bytes as a Buffer again. */
+function explanationOutcome(result: ExplainResult, noModel: () => ExplainOutcome): ExplainOutcome {
+  if (result.status === 'no_model') return noModel();
+  const { chart, ...rest } = result;
+  return chart === undefined ? rest : { ...rest, chart: Buffer.from(chart.buffer, chart.byteOffset, chart.byteLength) };
 }
 
 function summarize(sentence: SentenceRecord): SentenceSummary {

@@ -4,9 +4,11 @@ import type { Logger } from '../log.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { createTrainingService, type TrainingService, type TrainingServiceOptions } from '../training/service.ts';
 import { createBotServices } from './bot-services.ts';
+import { CorpusDigester } from './corpus-digester.ts';
 import { holdDatabaseLease } from './database-lease.ts';
 import { ModelRegistry } from './model-registry.ts';
 import { scheduleBackups } from './scheduled-backup.ts';
+import { createServingPool } from './serving-pool.ts';
 import type { BotServices } from './services.ts';
 
 /** The running application, independent of how users reach it (Discord, console, CLI). */
@@ -47,7 +49,10 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
     store.close();
     throw error;
   }
-  const models = new ModelRegistry(store, logger);
+  const digester = new CorpusDigester(store);
+  const cache = { budgetBytes: config.modelCacheMb * 2 ** 20, idleMs: config.modelIdleMinutes * 60_000 };
+  const models = new ModelRegistry(store, { digestCorpus: (guildId, vocabulary) => digester.digest(guildId, vocabulary), settings: cache, logger });
+  const serving = createServingPool(store, { threads: config.servingWorkers, backend, cache, models });
   const training = createTrainingService({
     store,
     dbPath: config.dbPath,
@@ -57,9 +62,12 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
       concurrency: config.trainingConcurrency,
       budgetMinutes: config.retrainBudgetMinutes,
       fullBudgetMinutes: config.fullRetrainBudgetMinutes,
+      maxAttempts: config.retrainMaxAttempts,
+      fullRetrainMinIntervalHours: config.fullRetrainMinIntervalHours,
     },
     logger,
     ...options.training,
+    worker: { resourceLimits: { maxOldGenerationSizeMb: config.trainingWorkerMaxHeapMb }, ...options.training?.worker },
     job: { keepVersions: config.modelVersionsKept, ...options.training?.job },
   });
   if (options.schedule) training.start();
@@ -70,6 +78,7 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
   const services = createBotServices({
     store,
     models,
+    serving,
     training,
     settings: {
       retrainMinChanges: config.retrainMinChanges,
@@ -89,7 +98,9 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
       closed ??= (async () => {
         await backups?.stop();
         await training.stop();
+        await serving.close();
         models.dispose();
+        await digester.close();
         lease?.release();
         store.close();
       })();

@@ -1,162 +1,138 @@
-import { errorMessage } from '../errors.ts';
-import type { CorpusDigest } from '../explain/corpus-digest.ts';
 import type { Logger } from '../log.ts';
-import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
-import { unpackModel } from '../lm/model-package.ts';
-import type { LstmLanguageModel } from '../lm/model.ts';
-import { lstmNextWordModel, type LanguageModel, type NextWordModel } from '../lm/predict.ts';
-import { kneserNeyNextWordModel, mixtureNextWordModel, type ServedKind, type ServedModelChoice } from '../lm/served-model.ts';
-import type { Vocabulary } from '../lm/vocabulary.ts';
-import type { ModelRecord, Store } from '../store/index.ts';
-import { keptWeightsOf, readModelMetrics, type KeptWeights, type ModelMetrics, type RecordedEpoch } from '../training/metrics.ts';
-import { digestGuildCorpus } from './corpus-digester.ts';
+import type { Store } from '../store/index.ts';
+import { LoopTurns } from './loop-turns.ts';
+import { ModelCache, type ModelCacheStats } from './model-cache.ts';
+import { ModelUnavailableError, ServingModel, type DigestCorpus } from './serving-model.ts';
 
-/** The model serving a guild, loaded in memory. */
-export interface ServingModel {
-  id: number;
-  version: number;
-  createdAt: number;
-  corpusSentences: number;
-  /** Which model answers predictions (`language`); explanations always take the LSTM apart. */
-  kind: ServedKind;
-  /** How the training run chose it (the mixture's weight, the validation figures); null when it compared nothing. */
-  choice: ServedModelChoice | null;
-  /** The LSTM's weight in what answers: λ of the mixture, 1 for the LSTM alone, 0 for the 3-gram. */
-  lstmWeight: number;
-  lstm: LstmLanguageModel;
-  vocabulary: Vocabulary;
-  language: LanguageModel;
-  history: RecordedEpoch[];
-  /** The weights the LSTM holds; null when its metrics do not say (no recorded history). */
-  keptWeights: KeptWeights | null;
-  /**
-   * The guild's corpus in this model's vocabulary, read once per model (at load when the n-gram
-   * serves, else at first use) and off the main thread; a failed read is retried at the next call.
-   */
-  corpus(): Promise<CorpusDigest>;
+export { ModelUnavailableError, ServingModel } from './serving-model.ts';
+
+/** Memory limits of a {@link ModelRegistry}. */
+export interface ModelRegistrySettings {
+  /** Bytes the models in memory may hold together (`MODEL_CACHE_MB`). */
+  budgetBytes: number;
+  /** A model unused this long leaves memory (`MODEL_IDLE_MINUTES`). */
+  idleMs: number;
 }
 
-/** Why a guild's model could not be loaded. */
-export class ModelUnavailableError extends Error {
-  override name = 'ModelUnavailableError';
+/** Options of a {@link ModelRegistry}. */
+export interface ModelRegistryOptions {
+  /** How the guilds' corpora are digested (the 3-gram and what `/explain` quotes). */
+  digestCorpus: DigestCorpus;
+  /** The memory limits; by default {@link DEFAULT_MODEL_CACHE} (tools that load one model). */
+  settings?: ModelRegistrySettings;
+  logger?: Logger;
+  now?: () => number;
 }
+
+/** The defaults of `MODEL_CACHE_MB` and `MODEL_IDLE_MINUTES`. */
+export const DEFAULT_MODEL_CACHE: ModelRegistrySettings = { budgetBytes: 512 * 2 ** 20, idleMs: 60 * 60_000 };
 
 /**
- * Keeps each guild's serving model in memory and swaps to a newly promoted one.
+ * How long a model that failed to load is answered as unavailable before it is tried again (a new
+ * version is tried at once): a broken model must not cost a load on every request.
+ */
+export const FAILED_LOAD_RETRY_MS = 10 * 60_000;
+
+/** How often models past their idle time are looked for, besides at every request. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * Keeps guilds' serving models in memory (a {@link ModelCache}: a byte budget, an idle time, no
+ * model disposed while a request uses it) and swaps to a newly promoted one.
  *
- * Every lookup asks the store which model serves the guild (an indexed read), so a model that the
+ * Every request asks the store which model serves the guild (an indexed read), so a model that the
  * training worker committed from its own connection is picked up on the next request, and the
  * previous one serves until that commit. A model that fails to load is logged and reported as
- * unavailable; the process carries on.
+ * unavailable, for a while, without loading it again; the process carries on.
  */
 export class ModelRegistry {
-  private readonly loaded = new Map<string, ServingModel>();
-  private readonly loading = new Map<string, Promise<ServingModel>>();
+  readonly #store: Store;
+  readonly #digestCorpus: DigestCorpus;
+  readonly #logger: Logger | undefined;
+  readonly #cache: ModelCache<ServingModel>;
+  readonly #sweeper: ReturnType<typeof setInterval>;
+  readonly #turns = new LoopTurns();
+  /** Recounts in progress after removals, by guild: the guild's requests wait for them. */
+  readonly #recounting = new Map<string, Promise<void>>();
 
-  constructor(
-    private readonly store: Store,
-    private readonly logger?: Logger,
-  ) {}
-
-  /** The guild's serving model, or null when it has none. */
-  async get(guildId: string): Promise<ServingModel | null> {
-    const info = this.store.servingModelInfo(guildId);
-    if (info === undefined) {
-      this.evict(guildId);
-      return null;
-    }
-    const current = this.loaded.get(guildId);
-    if (current?.id === info.id) return current;
-    const pending = this.loading.get(guildId);
-    if (pending !== undefined) return pending;
-    const load = this.load(guildId, info).finally(() => this.loading.delete(guildId));
-    this.loading.set(guildId, load);
-    return load;
-  }
-
-  /** The models held in memory now. */
-  loadedModels(): ServingModel[] {
-    return [...this.loaded.values()];
-  }
-
-  /** Drops a guild's model from memory. */
-  evict(guildId: string): void {
-    this.loaded.get(guildId)?.lstm.dispose();
-    this.loaded.delete(guildId);
-  }
-
-  /** Releases every loaded model. */
-  dispose(): void {
-    for (const guildId of [...this.loaded.keys()]) this.evict(guildId);
-  }
-
-  private async load(guildId: string, info: ModelRecord): Promise<ServingModel> {
-    const stored = this.store.getModel(guildId, info.version);
-    if (stored === undefined) throw new ModelUnavailableError(`Model version ${info.version} disappeared while loading`);
-    const started = performance.now();
-    let unpacked;
-    try {
-      unpacked = await unpackModel(stored);
-    } catch (error) {
-      this.logger?.error({ err: error, guildId, version: info.version }, 'serving model could not be loaded');
-      throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${errorMessage(error)}`);
-    }
-    const metrics = this.readMetrics(guildId, info);
-    const choice = metrics?.servedModel ?? null;
-    const kind = choice?.served ?? 'lstm';
-    const corpus = servingCorpus(() => digestGuildCorpus(this.store, guildId, unpacked.vocabulary));
-    let model: NextWordModel;
-    try {
-      const lstm = lstmNextWordModel(unpacked.model);
-      // Sentences forgotten since training leave the 3-gram at once: it is counted afresh.
-      const kneserNey = async (): Promise<NextWordModel> => kneserNeyNextWordModel(KneserNeyTrigram.fromState((await corpus()).trigram));
-      model = kind === 'lstm' ? lstm : kind === 'kneser-ney' ? await kneserNey() : mixtureNextWordModel(lstm, await kneserNey(), choice!.lstmWeight);
-    } catch (error) {
-      unpacked.model.dispose();
-      this.logger?.error({ err: error, guildId, version: info.version }, 'serving n-gram model could not be counted');
-      throw new ModelUnavailableError(`Model version ${info.version} could not be loaded: ${errorMessage(error)}`);
-    }
-    const serving: ServingModel = {
-      id: info.id,
-      version: info.version,
-      createdAt: info.createdAt,
-      corpusSentences: info.corpusSentences,
-      kind,
-      choice,
-      lstmWeight: choice?.lstmWeight ?? (kind === 'lstm' ? 1 : 0),
-      lstm: unpacked.model,
-      vocabulary: unpacked.vocabulary,
-      language: { model, vocabulary: unpacked.vocabulary },
-      history: metrics?.history ?? [],
-      keptWeights: metrics && keptWeightsOf(metrics),
-      corpus,
-    };
-    this.evict(guildId);
-    this.loaded.set(guildId, serving);
-    this.logger?.info({ guildId, version: info.version, kind, ms: Math.round(performance.now() - started) }, 'serving model loaded');
-    return serving;
+  constructor(store: Store, options: ModelRegistryOptions) {
+    this.#store = store;
+    this.#digestCorpus = options.digestCorpus;
+    this.#logger = options.logger;
+    const settings = options.settings ?? DEFAULT_MODEL_CACHE;
+    this.#cache = new ModelCache({ ...settings, failureRetryMs: FAILED_LOAD_RETRY_MS, ...(options.now === undefined ? {} : { now: options.now }) });
+    this.#sweeper = setInterval(() => this.#cache.sweep(), Math.min(SWEEP_INTERVAL_MS, settings.idleMs));
+    this.#sweeper.unref();
   }
 
   /**
-   * The model's metrics, or null when they do not read: the weights still answer (as the LSTM,
-   * without a history in `/stats`), which beats refusing a model over its record.
+   * Runs `use` with the guild's serving model (null when it has none), which stays loaded until
+   * `use` settles, even if a newer model replaces it meanwhile. Uses with a model start one per
+   * turn of the event loop (see {@link LoopTurns}), so timers and I/O run between two of them;
+   * `urgent` uses (an answer due within Discord's 3 seconds) go before the others.
+   *
+   * @throws ModelUnavailableError when the serving model cannot be loaded.
    */
-  private readMetrics(guildId: string, info: ModelRecord): ModelMetrics | null {
+  async use<T>(guildId: string, use: (serving: ServingModel | null) => T | Promise<T>, options: { urgent?: boolean } = {}): Promise<T> {
+    await this.#recounting.get(guildId);
+    const info = this.#store.servingModelInfo(guildId);
+    if (info === undefined) {
+      this.#cache.evict(guildId);
+      return use(null);
+    }
+    const lease = await this.#cache.acquire(guildId, info.id, async () => {
+      const stored = this.#store.getModel(guildId, info.version);
+      if (stored === undefined) throw new ModelUnavailableError(`Model version ${info.version} disappeared while loading`);
+      const started = performance.now();
+      const serving = await ServingModel.load(stored, this.#digestCorpus, this.#logger);
+      this.#logger?.info({ guildId, version: info.version, kind: serving.kind, ms: Math.round(performance.now() - started) }, 'serving model loaded');
+      return serving;
+    });
     try {
-      return readModelMetrics(info.metrics);
-    } catch (error) {
-      this.logger?.warn({ err: error, guildId, version: info.version }, 'serving model metrics could not be read; the LSTM answers');
-      return null;
+      // One use per turn of the event loop: a burst of requests never holds the thread at once.
+      await this.#turns.next(options.urgent);
+      return await use(lease.value);
+    } finally {
+      lease.release();
     }
   }
-}
 
-/** {@link ServingModel.corpus}: digested once, and again only after a failure. */
-function servingCorpus(digest: () => Promise<CorpusDigest>): () => Promise<CorpusDigest> {
-  let pending: Promise<CorpusDigest> | undefined;
-  return () =>
-    (pending ??= digest().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    }));
+  /**
+   * Digests the guild's corpus again after sentences were removed, if its model is in memory (or
+   * loading): its 3-gram and corpus facts stop counting them once this resolves, and the guild's
+   * requests wait for it meanwhile. A model whose corpus cannot be digested leaves memory (the next
+   * request loads it afresh), so a removed sentence never keeps serving.
+   */
+  recountCorpus(guildId: string): Promise<void> {
+    const recount = (async () => {
+      // A model loading now may have read the corpus before the removal.
+      const serving = await this.#cache.settled(guildId);
+      try {
+        await serving?.recount();
+      } catch (error) {
+        this.#logger?.warn({ err: error, guildId }, 'corpus could not be digested again after a removal; the model is unloaded');
+        this.#cache.evict(guildId);
+      }
+    })().finally(() => {
+      if (this.#recounting.get(guildId) === recount) this.#recounting.delete(guildId);
+    });
+    this.#recounting.set(guildId, recount);
+    return recount;
+  }
+
+  /** The models this thread holds in memory now (the serving threads hold their own). */
+  loadedModels(): ServingModel[] {
+    return this.#cache.values();
+  }
+
+  /** Memory held and loads made, for logs and benchmarks. */
+  stats(): ModelCacheStats {
+    return this.#cache.stats();
+  }
+
+  /** Releases every loaded model (each as soon as no request uses it) and stops the idle sweeps. */
+  dispose(): void {
+    clearInterval(this.#sweeper);
+    this.#cache.clear();
+  }
 }

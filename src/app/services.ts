@@ -13,10 +13,12 @@ import type { PredictedWord, Prediction } from '../lm/predict.ts';
 import type { ServedKind, ServedModelChoice } from '../lm/served-model.ts';
 
 import type { SentenceSource } from '../store/index.ts';
+import type { RunFailureCause } from '../training/failure.ts';
 import type { KeptWeights } from '../training/metrics.ts';
+import type { RetryState } from '../training/service.ts';
 import type { EpochSummary, RunHandle } from '../training/types.ts';
 
-export type { KeptWeights, SentenceSource };
+export type { KeptWeights, RetryState, RunFailureCause, SentenceSource };
 export type { EpochSummary, RunHandle, RunProgress, RunResult } from '../training/types.ts';
 
 /** Why a sentence was refused by {@link BotServices.teach}. */
@@ -79,11 +81,17 @@ export type PredictOutcome =
   | Exclude<Prediction, { status: 'ok' }>
   | NoModel;
 
+/** Too many requests wait for the serving threads: nothing was done, the member may try again shortly. */
+export interface Busy {
+  status: 'busy';
+}
+
 /** The outcome of {@link BotServices.generate}. */
 export type GenerateOutcome =
   | { status: 'ok'; start: string[]; generated: string[]; unknown: string[]; model: ModelInfo }
   | { status: 'empty_input' }
-  | NoModel;
+  | NoModel
+  | Busy;
 
 /** What a member asks {@link BotServices.explain}. */
 export interface ExplainRequest {
@@ -95,8 +103,14 @@ export interface ExplainRequest {
   locale: string;
 }
 
-/** The outcome of {@link BotServices.explain}: messages of at most 2,000 characters and an optional PNG chart. */
-export type ExplainOutcome = { status: 'ok'; pages: string[]; chart?: Buffer; model: ModelInfo } | NoModel;
+/** The outcome of an explanation: messages of at most 2,000 characters and an optional PNG chart. */
+export type ExplainOutcome = { status: 'ok'; pages: string[]; chart?: Buffer; model: ModelInfo } | NoModel | Busy;
+
+/**
+ * What {@link BotServices.explain} answers at once: the explanation queued (its outcome to come), or
+ * refused because the measurements already waiting fill the queue (nothing is measured then).
+ */
+export type ExplainAdmission = { status: 'queued'; outcome: Promise<ExplainOutcome> } | Busy;
 
 /** A stored sentence as listed to members. */
 export interface SentenceSummary {
@@ -114,6 +128,12 @@ export interface SentencePage {
   page: number;
   pageCount: number;
 }
+
+/**
+ * The outcome of {@link BotServices.retrain}: the run started or joined, or a full retrain asked
+ * for before the guild's interval between full retrains has passed.
+ */
+export type RetrainOutcome = { status: 'started'; handle: RunHandle } | { status: 'full_not_due'; allowedAt: number };
 
 /** What `/stats` shows. */
 export interface GuildStats {
@@ -135,7 +155,13 @@ export interface GuildStats {
   nextRetrainAt: number | null;
   /** Changes the scheduler waits for before it retrains. */
   retrainMinChanges: number;
-  lastRun: { status: string; finishedAt: number | null; error: string | null; note: string | null } | null;
+  /** Failed runs since the last success, and when the schedule tries again; null when the last run did not fail. */
+  retries: RetryState | null;
+  /**
+   * The most recent run: a failed run's cause, never its error, which is for operators (it can name
+   * files); its id is the reference an operator looks up.
+   */
+  lastRun: { id: number; status: string; finishedAt: number | null; failure: RunFailureCause | null; note: string | null } | null;
 }
 
 /**
@@ -158,12 +184,19 @@ export interface BotServices {
   forgetAuthor(guildId: string, authorId: string): Promise<number>;
   /** Autocomplete over a member's own sentences (or all, for moderators). */
   searchSentences(guildId: string, query: string, authorId: string | undefined, limit: number): Promise<SentenceSummary[]>;
-  /** Queues a retrain now, or joins the one already queued or running. */
-  retrain(guildId: string, options: { full: boolean; requestedBy: string }): RunHandle;
+  /**
+   * Queues a retrain now, or joins the one already queued or running. A full retrain is refused
+   * until the guild's interval between full retrains has passed (a guild without a model may
+   * always have its first).
+   */
+  retrain(guildId: string, options: { full: boolean; requestedBy: string }): RetrainOutcome;
   /** The run queued or running for this guild, if any. */
   activeTraining(guildId: string): RunHandle | null;
   /** Renders a PNG of a loss history. */
   lossChart(history: EpochSummary[], locale: string): Promise<Buffer>;
-  /** The limitations of RNNs, measured on the serving model for the member's words. */
-  explain(guildId: string, request: ExplainRequest): Promise<ExplainOutcome>;
+  /**
+   * The limitations of RNNs, measured on the serving model for the member's words: one
+   * measurement at a time, a few more waiting their turn, any beyond them refused at once.
+   */
+  explain(guildId: string, request: ExplainRequest): ExplainAdmission;
 }

@@ -157,66 +157,68 @@ const COMMANDS = {
     const text = args.join(' ');
     const k = optionalInteger(values.k, '--k', 1) ?? 5;
     const app = await open();
-    const serving = await app.models.get(values.guild);
-    if (serving === null) throw new CliError(`guild '${values.guild}' has no trained model yet; run 'train' first`);
-    const prediction = predictNextWords(serving.language, text, k);
-    if (prediction.status === 'empty_input') throw new CliError('nothing to predict from: the text has no words');
-    if (prediction.status === 'all_unknown') {
-      throw new CliError(`none of the words are known to the model: ${prediction.unknown.join(' ')}`);
-    }
-    const { tokens, unknown, predictions } = prediction;
-    if (values.json) {
-      print(`${JSON.stringify({ tokens, unknown, predictions, model: { version: serving.version } })}\n`);
+    return app.models.use(values.guild, (serving) => {
+      if (serving === null) throw new CliError(`guild '${values.guild}' has no trained model yet; run 'train' first`);
+      const prediction = predictNextWords(serving.language, text, k);
+      if (prediction.status === 'empty_input') throw new CliError('nothing to predict from: the text has no words');
+      if (prediction.status === 'all_unknown') {
+        throw new CliError(`none of the words are known to the model: ${prediction.unknown.join(' ')}`);
+      }
+      const { tokens, unknown, predictions } = prediction;
+      if (values.json) {
+        print(`${JSON.stringify({ tokens, unknown, predictions, model: { version: serving.version } })}\n`);
+        return 0;
+      }
+      if (prediction.truncated) print(`(only the last ${prediction.contextUsed.length} words were used)\n`);
+      if (unknown.length > 0) print(`unknown words: ${unknown.join(' ')}\n`);
+      for (const { word, probability } of predictions) print(`${word}\t${(probability * 100).toFixed(1)}%\n`);
       return 0;
-    }
-    if (prediction.truncated) print(`(only the last ${prediction.contextUsed.length} words were used)\n`);
-    if (unknown.length > 0) print(`unknown words: ${unknown.join(' ')}\n`);
-    for (const { word, probability } of predictions) print(`${word}\t${(probability * 100).toFixed(1)}%\n`);
-    return 0;
+    });
   },
 
   async eval(args, values, open, print) {
     const lines = readLines(single(args, 'FILE')).filter((line) => line.trim() !== '');
     const app = await open();
-    const serving = await app.models.get(values.guild);
-    if (serving === null) throw new CliError(`guild '${values.guild}' has no trained model yet; run 'train' first`);
-    const { vocabulary } = serving;
-    const heldOut = lines.map((line) => vocabulary.encode(tokenize(line).tokens).ids).filter((ids) => ids.length > 0);
-    if (heldOut.length === 0) throw new CliError('the file has no sentence with words in it');
-    const corpus = app.store.corpus(values.guild).sentences.map((tokens) => vocabulary.encode(tokens).ids);
-    const lstmPart = lstmPredictor(serving.lstm);
-    const kneserNeyPart = KneserNeyTrigram.trainWithUnknownWords(corpus, vocabulary.size);
-    // The weight chosen on the validation sentences when the model was trained.
-    const lambda = serving.lstmWeight;
-    const lstm = evaluate(heldOut, lstmPart);
-    const kneserNey3 = evaluate(heldOut, kneserNeyPart);
-    const mix = evaluate(heldOut, mixturePredictor(lstmPart, kneserNeyPart, lambda));
-    const figures = (result: EvaluationResult) => ({ perplexity: result.perplexity, top1: result.top1, top5: result.top5 });
-    const report = {
-      sentences: lstm.sentences,
-      tokens: lstm.tokens,
-      oovRate: lstm.oovRate,
-      lstm: figures(lstm),
-      kneserNey3: figures(kneserNey3),
-      mix: { ...figures(mix), lambda },
-      served: serving.kind,
-    };
-    if (values.json) {
-      print(`${JSON.stringify(report)}\n`);
+    return app.models.use(values.guild, (serving) => {
+      if (serving === null) throw new CliError(`guild '${values.guild}' has no trained model yet; run 'train' first`);
+      const { vocabulary } = serving;
+      const heldOut = lines.map((line) => vocabulary.encode(tokenize(line).tokens).ids).filter((ids) => ids.length > 0);
+      if (heldOut.length === 0) throw new CliError('the file has no sentence with words in it');
+      const corpus = app.store.corpus(values.guild).sentences.map((tokens) => vocabulary.encode(tokens).ids);
+      const lstmPart = lstmPredictor(serving.lstm);
+      const kneserNeyPart = KneserNeyTrigram.trainWithUnknownWords(corpus, vocabulary.size);
+      // The weight chosen on the validation sentences when the model was trained.
+      const lambda = serving.lstmWeight;
+      const lstm = evaluate(heldOut, lstmPart);
+      const kneserNey3 = evaluate(heldOut, kneserNeyPart);
+      const mix = evaluate(heldOut, mixturePredictor(lstmPart, kneserNeyPart, lambda));
+      const figures = (result: EvaluationResult) => ({ perplexity: result.perplexity, top1: result.top1, top5: result.top5 });
+      const report = {
+        sentences: lstm.sentences,
+        tokens: lstm.tokens,
+        oovRate: lstm.oovRate,
+        lstm: figures(lstm),
+        kneserNey3: figures(kneserNey3),
+        mix: { ...figures(mix), lambda },
+        served: serving.kind,
+      };
+      if (values.json) {
+        print(`${JSON.stringify(report)}\n`);
+        return 0;
+      }
+      print(`${report.sentences} sentences, ${report.tokens} targets, ${(report.oovRate * 100).toFixed(1)}% unknown words\n`);
+      print('model                     perplexity   top-1   top-5\n');
+      const rows = [
+        [`LSTM v${serving.version}`, lstm],
+        ['Kneser-Ney 3-gram', kneserNey3],
+        [`mixture, λ ${lambda.toFixed(2)}`, mix],
+      ] as const;
+      for (const [name, result] of rows) {
+        print(`${name.padEnd(26)}${result.perplexity.toFixed(2).padStart(10)}${percent(result.top1)}${percent(result.top5)}\n`);
+      }
+      print(`predictions are answered by ${SERVED_NAMES[serving.kind]}\n`);
       return 0;
-    }
-    print(`${report.sentences} sentences, ${report.tokens} targets, ${(report.oovRate * 100).toFixed(1)}% unknown words\n`);
-    print('model                     perplexity   top-1   top-5\n');
-    const rows = [
-      [`LSTM v${serving.version}`, lstm],
-      ['Kneser-Ney 3-gram', kneserNey3],
-      [`mixture, λ ${lambda.toFixed(2)}`, mix],
-    ] as const;
-    for (const [name, result] of rows) {
-      print(`${name.padEnd(26)}${result.perplexity.toFixed(2).padStart(10)}${percent(result.top1)}${percent(result.top5)}\n`);
-    }
-    print(`predictions are answered by ${SERVED_NAMES[serving.kind]}\n`);
-    return 0;
+    });
   },
 
   async stats(args, values, open, print) {
@@ -224,6 +226,8 @@ const COMMANDS = {
     const app = await open();
     const stats = await app.services.stats(values.guild);
     const latest = app.store.servingModelInfo(values.guild);
+    // Operators get the stored error itself; members see only its cause.
+    const lastRun = app.store.latestRuns(values.guild, 1)[0];
     const summary = {
       guild: values.guild,
       sentences: stats.sentences,
@@ -234,7 +238,7 @@ const COMMANDS = {
         latest === undefined
           ? null
           : { version: latest.version, trainedAt: new Date(latest.createdAt).toISOString(), corpusSentences: latest.corpusSentences, metrics: latest.metrics },
-      lastRun: stats.lastRun,
+      lastRun: lastRun === undefined ? null : { id: lastRun.id, status: lastRun.status, finishedAt: lastRun.finishedAt, error: lastRun.error },
     };
     if (values.json) {
       print(`${JSON.stringify(summary)}\n`);
@@ -254,7 +258,7 @@ const COMMANDS = {
           '\n',
       );
     }
-    if (stats.lastRun !== null) print(`last run: ${stats.lastRun.status}${stats.lastRun.error ? ` (${stats.lastRun.error})` : ''}\n`);
+    if (summary.lastRun !== null) print(`last run #${summary.lastRun.id}: ${summary.lastRun.status}${summary.lastRun.error ? ` (${summary.lastRun.error})` : ''}\n`);
     return 0;
   },
 

@@ -17,10 +17,9 @@ export interface TrainCommandOptions {
  */
 export async function runTrainCommand(app: App, guildId: string, options: TrainCommandOptions, print: (text: string) => void): Promise<number> {
   const kind = options.full || app.store.servingModelInfo(guildId) === undefined ? 'full' : 'incremental';
-  const { run: queued, created } = app.store.enqueueRun(guildId, { kind, trigger: 'cli', requestedBy: 'cli' });
-  const run = created ? app.store.claimRun(queued.id) : undefined;
-  if (run === undefined) {
-    print(`a training run (#${queued.id}, ${queued.status}) is already active for guild '${guildId}'; try again when it ends\n`);
+  const { run, created } = app.store.enqueueClaimedRun(guildId, { kind, trigger: 'cli', requestedBy: 'cli' });
+  if (!created) {
+    print(`a training run (#${run.id}, ${run.status}) is already active for guild '${guildId}'; try again when it ends\n`);
     return 1;
   }
   const hyperparameters = {
@@ -33,7 +32,7 @@ export async function runTrainCommand(app: App, guildId: string, options: TrainC
   const line = progressLine(print, process.stdout.isTTY === true);
   let result: RunResult;
   try {
-    const runner = createWorkerRunner({ dbPath: app.config.dbPath });
+    const runner = createWorkerRunner({ dbPath: app.config.dbPath, resourceLimits: { maxOldGenerationSizeMb: app.config.trainingWorkerMaxHeapMb } });
     result = await runner(
       { run, settings: { budgetMinutes: app.config.retrainBudgetMinutes, fullBudgetMinutes: app.config.fullRetrainBudgetMinutes, keepVersions: app.config.modelVersionsKept, hyperparameters } },
       { signal: controller.signal, onProgress: line.update },

@@ -2,7 +2,8 @@
  * Runs a command or an autocomplete request in a context, whatever built it (Discord or the
  * console). Before a command runs, the dispatcher enforces what every plugin declares
  * ({@link Preconditions}): it answers unknown commands and uses outside a server, members missing
- * a required permission and members over a cooldown, each privately and in their language. Any
+ * a required permission and members over a cooldown, each privately and in their language; an
+ * autocomplete request over its limits gets no suggestion. Any
  * exception becomes a polite reply with a reference id that is also logged, so one failure never
  * stops the bot. A {@link DispatchObserver} (the metrics) hears how each interaction went.
  *
@@ -147,6 +148,11 @@ async function checkAndRun(registry: CommandRegistry, plugin: CommandPlugin, ctx
   return null;
 }
 
+/** Counts an autocomplete request against the plugin's limits; false when one is reached. */
+function withinAutocompleteLimits(registry: CommandRegistry, plugin: CommandPlugin, ctx: InGuild<AutocompleteContext>): boolean {
+  return registry.cooldowns.take(plugin.preconditions?.autocompleteLimits ?? [], { guildId: ctx.guildId, userId: ctx.user.id }).allowed;
+}
+
 /**
  * Runs the command named by `ctx.commandName` once its preconditions hold. Never throws: failures
  * are logged and answered.
@@ -182,13 +188,14 @@ export async function runCommand(registry: CommandRegistry, original: CommandCon
 
 /**
  * Answers an autocomplete request with the plugin's suggestions; with none when the command has
- * no autocomplete, is used outside a guild, or fails (the failure is logged). Never throws.
+ * no autocomplete, is used outside a guild, is over one of its autocomplete limits, or fails (the
+ * failure is logged). Never throws.
  */
 export async function runAutocomplete(registry: CommandRegistry, original: AutocompleteContext, logger: Logger): Promise<void> {
   const { watched: ctx, report } = observe(registry, original, 'autocomplete', ['respond'], logger);
   const plugin = registry.commands.get(ctx.commandName);
   try {
-    if (plugin?.autocomplete === undefined || !inGuild(ctx)) await ctx.respond([]);
+    if (plugin?.autocomplete === undefined || !inGuild(ctx) || !withinAutocompleteLimits(registry, plugin, ctx)) await ctx.respond([]);
     else await plugin.autocomplete(ctx);
     report(plugin === undefined ? 'unknown_command' : inGuild(ctx) ? 'ok' : 'guild_only');
   } catch (error) {

@@ -127,6 +127,17 @@ export interface CommandContext extends InteractionContext {
   /** Replaces the deferred or sent reply. */
   edit(message: OutgoingMessage): Promise<void>;
   followUp(message: OutgoingMessage): Promise<void>;
+  /**
+   * When the reply stops accepting edits and follow-ups (ms since the epoch): a Discord
+   * interaction's token lasts 15 minutes from its creation. Null where it never expires (the
+   * console).
+   */
+  readonly repliesExpireAt: number | null;
+  /**
+   * Posts a message in the channel the command was used in, seen by everyone there and pinging
+   * nobody: for an answer that comes after {@link repliesExpireAt}.
+   */
+  sendToChannel(message: OutgoingMessage): Promise<void>;
 }
 
 /** The context of an autocomplete request: answered once, with suggestions only. */
@@ -160,7 +171,20 @@ export interface CommandData {
 }
 
 /** The configuration that cooldown rules read their limits from. */
-export type CooldownSettings = Pick<Config, 'teachCooldownPerMinute'>;
+export type CooldownSettings = Pick<Config, 'teachCooldownPerMinute' | 'forgetCooldownPerMinute' | 'fullRetrainMinIntervalHours' | 'cooldowns'>;
+
+/**
+ * A limit on uses: at most `limit` in any `windowMs`, counted per member in a server, or per
+ * server. A limit object shared by several commands counts their uses together.
+ */
+export interface UseLimit {
+  /** Whose uses count together: one member's in one server, or a whole server's. */
+  per: 'member' | 'server';
+  /** Uses allowed per window, from the configuration. */
+  limit(settings: CooldownSettings): number;
+  /** The window's length: fixed, or from the configuration. */
+  windowMs: number | ((settings: CooldownSettings) => number);
+}
 
 /**
  * A permission the member must hold to run the command: for every run, or only for the runs
@@ -177,18 +201,12 @@ export interface PermissionRule {
 }
 
 /**
- * A rate limit on running the command: at most `limit` runs in any `windowMs`, counted per member
- * in a server, or per server. Only the runs {@link appliesTo} picks count; a run that answers
- * `{ counted: false }` gives its use back.
+ * A rate limit on running the command ({@link UseLimit}). Only the runs {@link appliesTo} picks
+ * count; a run that answers `{ counted: false }` gives its use back.
  */
-export interface CooldownRule {
-  /** Whose runs count together: one member's in one server, or a whole server's. */
-  per: 'member' | 'server';
+export interface CooldownRule extends UseLimit {
   /** Which runs count, decided from the options; every run when absent. */
   appliesTo?(options: CommandOptions, user: UserRef): boolean;
-  /** Runs allowed per window, from the configuration. */
-  limit(settings: CooldownSettings): number;
-  windowMs: number;
   /** What a member over the limit is told, with the whole seconds until a run is allowed again. */
   refusal(messages: Messages, retryAfterSeconds: number): string;
 }
@@ -198,11 +216,17 @@ export interface CooldownRule {
  * member privately and the command does not run. Every command is guild-only besides: it is
  * declared with `guildCommand()` (Discord offers it in servers only) and the dispatcher answers any
  * use outside a server itself, so plugins always get a context whose guild is known. Autocomplete
- * only suggests and is not checked: what a member may do is checked when the command runs.
+ * only suggests: what a member may do is checked when the command runs, and only its own limits
+ * apply to it.
  */
 export interface Preconditions {
   permissions?: readonly PermissionRule[];
   cooldowns?: readonly CooldownRule[];
+  /**
+   * Limits on autocomplete requests (one per keystroke): a request beyond them is answered with no
+   * suggestion at once, without computing any.
+   */
+  autocompleteLimits?: readonly UseLimit[];
 }
 
 /** What `execute` may tell the dispatcher: a run that changed nothing counts to no cooldown. */

@@ -41,8 +41,8 @@ export interface ConsoleInteractionInit {
 export interface ConsoleContextInit extends ConsoleInteractionInit {
   /** The subcommand typed, for a command that has subcommands. */
   subcommand?: string | null;
-  /** Receives each reply, edit and follow-up in order. */
-  print(message: OutgoingMessage, kind: 'reply' | 'edit' | 'followUp'): void;
+  /** Receives each reply, edit, follow-up and channel message in order. */
+  print(message: OutgoingMessage, kind: 'reply' | 'edit' | 'followUp' | 'channel'): void;
 }
 
 /** What a {@link ConsoleAutocompleteContext} is made of. */
@@ -121,6 +121,14 @@ export class ConsoleContext extends ConsoleInteraction implements CommandContext
 
   async followUp(message: OutgoingMessage): Promise<void> {
     this.print(message, 'followUp');
+  }
+
+  /** The console's replies never expire. */
+  readonly repliesExpireAt = null;
+
+  /** The console has no channel: the message is printed like any other. */
+  async sendToChannel(message: OutgoingMessage): Promise<void> {
+    this.print(message, 'channel');
   }
 }
 

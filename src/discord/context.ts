@@ -32,6 +32,8 @@ import { DISCORD_LIMITS, truncate } from '../text/limits.ts';
 /** Never parse mentions out of the content: no `@everyone`, role or user ping. */
 export const NO_MENTIONS: MessageMentionOptions = { parse: [] };
 
+/** How long Discord accepts edits and follow-ups of an interaction's replies after its creation. */
+export const INTERACTION_TOKEN_LIFETIME_MS = 15 * 60_000;
 
 function userRef(user: User): UserRef {
   return { id: user.id, name: user.globalName ?? user.username };
@@ -140,6 +142,12 @@ export function commandContext(interaction: ChatInputCommandInteraction, service
     },
     async followUp(message) {
       await interaction.followUp(toReplyOptions(message));
+    },
+    repliesExpireAt: interaction.createdTimestamp + INTERACTION_TOKEN_LIFETIME_MS,
+    async sendToChannel(message) {
+      const channel = interaction.channelId === null ? null : await interaction.client.channels.fetch(interaction.channelId);
+      if (channel === null || !channel.isSendable()) throw new Error(`cannot post in channel ${interaction.channelId}`);
+      await channel.send(messageBody(message));
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 
 import type { ServedKind } from '../lm/served-model.ts';
+import type { RunFailureCause } from '../training/failure.ts';
 
 const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
 
@@ -77,6 +78,7 @@ export const en = {
     modelKind: (kind: ServedKind, lstmWeight: number) =>
       kind === 'mix' ? `LSTM + 3-gram, λ ${lambda(lstmWeight)}` : kind === 'lstm' ? 'LSTM' : 'n-gram',
     none: 'none',
+    busy: 'I am busy with other members’ requests right now. Please try again in a few seconds.',
   },
 
   /** What the dispatcher answers in a command's place (the codes of `src/commands/errors.ts`). */
@@ -86,6 +88,10 @@ export const en = {
     internalError: (reference: string) =>
       `Something went wrong on my side (reference \`${reference}\`). Please try again later.`,
     needsManageGuild: 'Only members with the **Manage Server** permission can do this.',
+    cooldownMember: (seconds: number) =>
+      `You are using this command very often. Please wait ${plural(seconds, 'second', 'seconds')} and try again.`,
+    cooldownServer: (seconds: number) =>
+      `This server is using this command very often right now. Please wait ${plural(seconds, 'second', 'seconds')} and try again.`,
   },
 
   teach: {
@@ -127,9 +133,13 @@ export const en = {
     progress: (epoch: number, maxEpochs: number, phase: string) => `Epoch ${epoch}/${maxEpochs}, ${phase}`,
     loss: (loss: string) => `loss ${loss}`,
     eta: (duration: string) => `about ${duration} left`,
+    resultInChannel:
+      'This training takes longer than Discord lets me update this message: I will post its result in this channel when it ends (`/stats` shows it too).',
     succeeded: 'Training finished',
-    failed: (error: string) => `The training failed: ${error}`,
+    failed: (cause: string, runId: number) => `The training failed: ${cause} (reference: run ${runId}).`,
     cancelled: 'The training was cancelled.',
+    fullNotDue: (wait: string) =>
+      `This server had a full retrain recently; the next one can start in ${wait}. A plain \`/retrain\` continues from the current model now.`,
     fields: {
       sentences: 'Sentences',
       vocabulary: 'Vocabulary',
@@ -169,10 +179,24 @@ export const en = {
       `average of ${plural(snapshots, 'weight snapshot', 'weight snapshots')} from the last of ${plural(epochs, 'epoch', 'epochs')}`,
     notDue: (changes: number, threshold: number) =>
       `not due: ${changes} of ${threshold} new sentences since the last model`,
+    retrying: (failures: number, maxAttempts: number, when: string) =>
+      `${failures} of ${maxAttempts} attempts failed; the next one ${when}`,
+    retriesStopped: (failures: number) =>
+      `stopped after ${plural(failures, 'failed attempt', 'failed attempts')} in a row; a moderator’s \`/retrain\` tries again`,
     lastRun: (status: string, when: string) => `${status}, ${when}`,
-    lastRunError: (error: string) => `error: ${error}`,
+    lastRunFailure: (cause: string, runId: number) => `${cause} (reference: run ${runId})`,
     runStatus: { queued: 'queued', running: 'running', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled' } as Record<string, string>,
   },
+
+  /** Why a run failed, as members are told (`RunFailureCause`); the details are in the logs. */
+  runFailures: {
+    interrupted: 'it was interrupted by a stop or restart of the bot',
+    out_of_memory: 'it ran out of memory',
+    diverged: 'the training became unstable',
+    no_sentences: 'there are no sentences to train on',
+    crashed: 'the training stopped unexpectedly',
+    internal: 'an internal error occurred',
+  } satisfies Record<RunFailureCause, string>,
 
   forget: {
     removedOne: (id: number) => `Sentence #${id} was removed.`,
@@ -180,6 +204,8 @@ export const en = {
     removedAllOwn: (count: number) => `${plural(count, 'sentence', 'sentences')} of yours removed.`,
     removedAllOf: (count: number, member: string) => `${plural(count, 'sentence', 'sentences')} of ${member} removed.`,
     nothingChosen: 'Choose a `sentence`, or set `all` to true.',
+    cooldown: (seconds: number) =>
+      `You are removing sentences very fast. Please wait ${plural(seconds, 'second', 'seconds')} and try again.`,
     othersNeedManageGuild: 'Only members with the **Manage Server** permission can remove other members’ sentences.',
   },
 

@@ -38,7 +38,11 @@ export function localizations(pick: (messages: Messages) => string): { 'zh-CN': 
 
 /** Formats a number of seconds as a short duration (`1 min 5 s`, `1分5秒`). */
 export function formatDuration(totalSeconds: number, locale: string): string {
-  const { time } = messagesFor(locale);
+  return durationIn(messagesFor(locale), totalSeconds);
+}
+
+/** {@link formatDuration} with the messages of the member's language at hand. */
+export function durationIn({ time }: Messages, totalSeconds: number): string {
   const seconds = Math.max(0, Math.round(totalSeconds));
   if (seconds < 60) return time.seconds(seconds);
   if (seconds < 3600) return time.minutes(Math.floor(seconds / 60), seconds % 60);

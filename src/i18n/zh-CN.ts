@@ -67,6 +67,7 @@ export const zhCN: Messages = {
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,
     modelKind: (kind, lstmWeight) => (kind === 'mix' ? `LSTM + 3-gram，λ ${lambda(lstmWeight)}` : kind === 'lstm' ? 'LSTM' : 'n-gram'),
     none: '无',
+    busy: '我正忙着处理其他成员的请求，请过几秒再试。',
   },
 
   errors: {
@@ -74,6 +75,8 @@ export const zhCN: Messages = {
     unknownCommand: (name) => `未知命令 \`/${name}\`。`,
     internalError: (reference) => `我这边出了点问题（参考编号 \`${reference}\`），请稍后再试。`,
     needsManageGuild: '只有拥有 **管理服务器** 权限的成员才能执行此操作。',
+    cooldownMember: (seconds) => `你使用这个命令太频繁了，请等 ${seconds} 秒后再试。`,
+    cooldownServer: (seconds) => `这个服务器现在使用这个命令太频繁了，请等 ${seconds} 秒后再试。`,
   },
 
   teach: {
@@ -111,9 +114,11 @@ export const zhCN: Messages = {
     progress: (epoch, maxEpochs, phase) => `第 ${epoch}/${maxEpochs} 轮，${phase}`,
     loss: (loss) => `损失 ${loss}`,
     eta: (duration) => `大约还需 ${duration}`,
+    resultInChannel: '这次训练的时间超过了 Discord 允许我更新这条消息的时限：训练结束后我会把结果发到这个频道（`/stats` 里也能看到）。',
     succeeded: '训练完成',
-    failed: (error) => `训练失败：${error}`,
+    failed: (cause, runId) => `训练失败：${cause}（参考：训练编号 ${runId}）。`,
     cancelled: '训练已取消。',
+    fullNotDue: (wait) => `本服务器最近刚完整重新训练过，下一次要等 ${wait} 后才能开始。普通的 \`/retrain\` 现在就能在当前模型上继续训练。`,
     fields: {
       sentences: '句子数',
       vocabulary: '词汇量',
@@ -147,9 +152,20 @@ export const zhCN: Messages = {
     keptEpoch: (epoch, epochs) => `共 ${epochs} 轮，取第 ${epoch} 轮的权重`,
     keptAverage: (snapshots, epochs) => `共 ${epochs} 轮，取最后几轮 ${snapshots} 个权重快照的平均`,
     notDue: (changes, threshold) => `暂不需要：自上个模型以来新增 ${changes}/${threshold} 句`,
+    retrying: (failures, maxAttempts, when) => `已失败 ${failures}/${maxAttempts} 次，下一次尝试：${when}`,
+    retriesStopped: (failures) => `连续失败 ${failures} 次后已停止自动训练；管理员使用 \`/retrain\` 可再次尝试`,
     lastRun: (status, when) => `${status}，${when}`,
-    lastRunError: (error) => `错误：${error}`,
+    lastRunFailure: (cause, runId) => `${cause}（参考：训练编号 ${runId}）`,
     runStatus: { queued: '排队中', running: '进行中', succeeded: '成功', failed: '失败', cancelled: '已取消' },
+  },
+
+  runFailures: {
+    interrupted: '被机器人的停止或重启打断了',
+    out_of_memory: '内存不足',
+    diverged: '训练变得不稳定',
+    no_sentences: '没有可以训练的句子',
+    crashed: '训练意外中止',
+    internal: '发生了内部错误',
   },
 
   forget: {
@@ -158,6 +174,7 @@ export const zhCN: Messages = {
     removedAllOwn: (count) => `已删除你的 ${count} 句句子。`,
     removedAllOf: (count, member) => `已删除 ${member} 的 ${count} 句句子。`,
     nothingChosen: '请选择一个 `sentence`，或将 `all` 设为 true。',
+    cooldown: (seconds) => `你删除句子太快了，请等 ${seconds} 秒后再试。`,
     othersNeedManageGuild: '只有拥有 **管理服务器** 权限的成员才能删除其他成员的句子。',
   },
 

@@ -67,6 +67,7 @@ export const zhTW: Messages = {
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,
     modelKind: (kind, lstmWeight) => (kind === 'mix' ? `LSTM + 3-gram，λ ${lambda(lstmWeight)}` : kind === 'lstm' ? 'LSTM' : 'n-gram'),
     none: '無',
+    busy: '我正忙著處理其他成員的請求，請過幾秒再試。',
   },
 
   errors: {
@@ -74,6 +75,8 @@ export const zhTW: Messages = {
     unknownCommand: (name) => `未知的指令 \`/${name}\`。`,
     internalError: (reference) => `我這邊出了點問題（參考編號 \`${reference}\`），請稍後再試。`,
     needsManageGuild: '只有擁有 **管理伺服器** 權限的成員才能執行此操作。',
+    cooldownMember: (seconds) => `你使用這個指令太頻繁了，請等 ${seconds} 秒後再試。`,
+    cooldownServer: (seconds) => `這個伺服器現在使用這個指令太頻繁了，請等 ${seconds} 秒後再試。`,
   },
 
   teach: {
@@ -111,9 +114,11 @@ export const zhTW: Messages = {
     progress: (epoch, maxEpochs, phase) => `第 ${epoch}/${maxEpochs} 輪，${phase}`,
     loss: (loss) => `損失 ${loss}`,
     eta: (duration) => `大約還需 ${duration}`,
+    resultInChannel: '這次訓練的時間超過了 Discord 允許我更新這則訊息的時限：訓練結束後我會把結果發到這個頻道（`/stats` 裡也能看到）。',
     succeeded: '訓練完成',
-    failed: (error) => `訓練失敗：${error}`,
+    failed: (cause, runId) => `訓練失敗：${cause}（參考：訓練編號 ${runId}）。`,
     cancelled: '訓練已取消。',
+    fullNotDue: (wait) => `本伺服器最近剛完整重新訓練過，下一次要等 ${wait} 後才能開始。一般的 \`/retrain\` 現在就能在目前的模型上繼續訓練。`,
     fields: {
       sentences: '句子數',
       vocabulary: '詞彙量',
@@ -147,9 +152,20 @@ export const zhTW: Messages = {
     keptEpoch: (epoch, epochs) => `共 ${epochs} 輪，取第 ${epoch} 輪的權重`,
     keptAverage: (snapshots, epochs) => `共 ${epochs} 輪，取最後幾輪 ${snapshots} 個權重快照的平均`,
     notDue: (changes, threshold) => `暫不需要：自上個模型以來新增 ${changes}/${threshold} 句`,
+    retrying: (failures, maxAttempts, when) => `已失敗 ${failures}/${maxAttempts} 次，下一次嘗試：${when}`,
+    retriesStopped: (failures) => `連續失敗 ${failures} 次後已停止自動訓練；管理員使用 \`/retrain\` 可再次嘗試`,
     lastRun: (status, when) => `${status}，${when}`,
-    lastRunError: (error) => `錯誤：${error}`,
+    lastRunFailure: (cause, runId) => `${cause}（參考：訓練編號 ${runId}）`,
     runStatus: { queued: '排隊中', running: '進行中', succeeded: '成功', failed: '失敗', cancelled: '已取消' },
+  },
+
+  runFailures: {
+    interrupted: '被機器人的停止或重新啟動打斷了',
+    out_of_memory: '記憶體不足',
+    diverged: '訓練變得不穩定',
+    no_sentences: '沒有可以訓練的句子',
+    crashed: '訓練意外中止',
+    internal: '發生了內部錯誤',
   },
 
   forget: {
@@ -158,6 +174,7 @@ export const zhTW: Messages = {
     removedAllOwn: (count) => `已刪除你的 ${count} 句句子。`,
     removedAllOf: (count, member) => `已刪除 ${member} 的 ${count} 句句子。`,
     nothingChosen: '請選擇一個 `sentence`，或將 `all` 設為 true。',
+    cooldown: (seconds) => `你刪除句子太快了，請等 ${seconds} 秒後再試。`,
     othersNeedManageGuild: '只有擁有 **管理伺服器** 權限的成員才能刪除其他成員的句子。',
   },
 

@@ -41,6 +41,36 @@ export class GuildTable extends Table {
     if (by > 0) this.#bumpRevision.run(by, guildId);
   }
 
+  readonly #recordRemoval = this.db.prepare<[string], unknown>(
+    'UPDATE guilds SET removal_revision = corpus_revision WHERE id = ?',
+  );
+
+  /** Records that sentences were just removed (after the revision moved for them). */
+  recordRemoval(guildId: string): void {
+    this.#recordRemoval.run(guildId);
+  }
+
+  readonly #recordScratchModel = this.db.prepare<[number, string], unknown>(
+    'UPDATE guilds SET scratch_revision = max(scratch_revision, ?) WHERE id = ?',
+  );
+
+  /** Records that a model trained from scratch on the corpus at `revision` now serves. */
+  recordScratchModel(guildId: string, revision: number): void {
+    this.#recordScratchModel.run(revision, guildId);
+  }
+
+  readonly #removalsPending = this.db.prepare<[string], number>(
+    'SELECT removal_revision > scratch_revision FROM guilds WHERE id = ?',
+  ).pluck();
+
+  /**
+   * Whether sentences were removed after the corpus the latest promoted model trained from scratch
+   * read: the serving model (or the one it was warm-started from) may still carry them.
+   */
+  removalsPending(guildId: string): boolean {
+    return this.#removalsPending.get(guildId) === 1;
+  }
+
   readonly #nextModelVersion = this.db.prepare<[string], number>(
     `UPDATE guilds SET last_model_version = last_model_version + 1 WHERE id = ?
      RETURNING last_model_version`,

@@ -130,6 +130,18 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    name: 'removals a model trained from scratch has not yet left out',
+    sql: `
+      -- A removed sentence leaves the serving LSTM (the 3-gram is counted again at once) only when
+      -- a model trained from scratch on a corpus without it is promoted; the scheduler runs such a
+      -- retrain when one is due rather than at every removal. The corpus revision of the latest removal, and the revision the
+      -- latest promoted model trained from scratch read.
+      ALTER TABLE guilds ADD COLUMN removal_revision INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE guilds ADD COLUMN scratch_revision INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 const HISTORY_TABLE = `

@@ -107,6 +107,7 @@ export class ModelTable extends Table {
       this.guilds.ensureGuild(input.guildId);
       const version = this.guilds.nextModelVersion(input.guildId);
       if (options.promote) this.#archiveServing.run(input.guildId);
+      if (options.promote && input.fromScratch === true) this.guilds.recordScratchModel(input.guildId, input.corpusRevision);
       const id = this.#insert.get({ ...row, version });
       if (id === undefined) throw new StoreError('model insert returned no id');
       this.#insertPayload.run({ modelId: id, ...payload });

@@ -13,6 +13,7 @@ import { PROCESS_RUN_OWNER, runOwnerHasEnded } from './run-owner.ts';
 import { Table } from './table.ts';
 import type {
   EnqueueResult,
+  FailureStreak,
   FinishedRunStatus,
   FinishRunInput,
   InterruptedRun,
@@ -30,6 +31,9 @@ import type {
  * held-out set, say) holds it back: this must exceed the longest such step.
  */
 export const DEFAULT_STALE_RUN_MS = 10 * 60_000;
+
+/** How long a queued full retrain lets incremental runs go first: about as long as it runs itself. */
+export const DEFAULT_FULL_RUN_PATIENCE_MS = 30 * 60_000;
 
 /** @internal the store's training-run statements; use {@link Store}. */
 export class RunTable extends Table {
@@ -80,37 +84,79 @@ export class RunTable extends Table {
     return toRun(row);
   }
 
-  readonly #claimNext = this.db.prepare<{ now: number; owner: string }, RunRow>(
+  readonly #claimNext = this.db.prepare<{ now: number; owner: string; fullAgedBefore: number }, RunRow>(
     // A single statement, so no other connection can claim the same run in between.
     `UPDATE training_runs SET status = 'running', started_at = @now, heartbeat_at = @now, owner = @owner
-     WHERE id = (SELECT id FROM training_runs WHERE status = 'queued'
-                 ORDER BY created_at, id LIMIT 1)
+     WHERE id = (SELECT id FROM training_runs r WHERE status = 'queued'
+                 ORDER BY EXISTS (SELECT 1 FROM models m WHERE m.guild_id = r.guild_id),
+                          r.kind = 'full' AND r.created_at > @fullAgedBefore,
+                          r.created_at, r.id
+                 LIMIT 1)
      RETURNING ${RUN_COLUMNS}`,
   );
 
   /**
-   * Atomically moves the oldest queued run (of any guild) to running, owned by this process, or
-   * returns undefined.
+   * Atomically moves the next queued run (of any guild) to running, owned by this process, or
+   * returns undefined. The cheapest kind of run goes first, oldest first within a kind: a guild's
+   * first model (it has none to answer with), then incremental runs (a few minutes at most), then
+   * full retrains (up to half an hour), unless a full retrain has waited `fullRunPatienceMs`
+   * (default {@link DEFAULT_FULL_RUN_PATIENCE_MS}), which then goes before the incremental runs.
    */
-  claimNextRun(): TrainingRun | undefined {
-    const row = this.#claimNext.get({ now: Date.now(), owner: PROCESS_RUN_OWNER });
+  claimNextRun(options: { fullRunPatienceMs?: number } = {}): TrainingRun | undefined {
+    const now = Date.now();
+    const fullAgedBefore = now - (options.fullRunPatienceMs ?? DEFAULT_FULL_RUN_PATIENCE_MS);
+    const row = this.#claimNext.get({ now, owner: PROCESS_RUN_OWNER, fullAgedBefore });
     return row && toRun(row);
   }
 
-  readonly #claimById = this.db.prepare<{ now: number; owner: string; id: number }, RunRow>(
-    `UPDATE training_runs SET status = 'running', started_at = @now, heartbeat_at = @now, owner = @owner
-     WHERE id = @id AND status = 'queued'
+  readonly #lastFullRun = this.db.prepare<[string], number | null>(
+    `SELECT max(started_at) FROM training_runs
+     WHERE guild_id = ? AND kind = 'full' AND started_at IS NOT NULL
+       AND NOT (status = 'failed' AND error = 'interrupted')`,
+  ).pluck();
+
+  /**
+   * When the guild's latest full retrain started (one cut short by a stop or crash does not
+   * count), or null.
+   */
+  lastFullRunAt(guildId: string): number | null {
+    return this.#lastFullRun.get(guildId) ?? null;
+  }
+
+  readonly #insertClaimed = this.db.prepare<
+    { guildId: string; kind: RunKind; trigger: RunTrigger; requestedBy: string | null; now: number; owner: string },
+    RunRow
+  >(
+    // One statement: no other connection can claim the run between its queueing and its claim.
+    `INSERT INTO training_runs
+       (guild_id, status, kind, "trigger", requested_by, created_at, started_at, heartbeat_at, owner)
+     SELECT @guildId, 'running', @kind, @trigger, @requestedBy, @now, @now, @now, @owner
+     WHERE NOT EXISTS (SELECT 1 FROM training_runs
+                       WHERE guild_id = @guildId AND status IN ('queued', 'running'))
      RETURNING ${RUN_COLUMNS}`,
   );
 
   /**
-   * Claims one particular queued run for this process (for an operator's command that trains one
-   * guild now).
-   * @returns undefined when that run is not queued any more.
+   * Queues a run for the guild and claims it for this process at once (for an operator's command
+   * that trains one guild now), unless the guild already has a queued or running run, which is
+   * returned instead (`created: false`).
    */
-  claimRun(id: number): TrainingRun | undefined {
-    const row = this.#claimById.get({ now: Date.now(), owner: PROCESS_RUN_OWNER, id });
-    return row && toRun(row);
+  enqueueClaimedRun(guildId: string, request: RunRequest): EnqueueResult {
+    return this.db.transaction((): EnqueueResult => {
+      this.guilds.ensureGuild(guildId);
+      const row = this.#insertClaimed.get({
+        guildId,
+        kind: request.kind,
+        trigger: request.trigger,
+        requestedBy: request.requestedBy ?? null,
+        now: Date.now(),
+        owner: PROCESS_RUN_OWNER,
+      });
+      if (row) return { run: toRun(row), created: true };
+      const active = this.activeRun(guildId);
+      if (!active) throw new StoreError(`guild ${guildId} has an active run that cannot be read`);
+      return { run: active, created: false };
+    }).immediate();
   }
 
   readonly #updateProgress = this.db.prepare<[string, number, number], unknown>(
@@ -213,10 +259,22 @@ export class RunTable extends Table {
      RETURNING ${RUN_COLUMNS}`,
   );
 
+  readonly #failureStreak = this.db.prepare<{ guildId: string }, FailureStreak>(
+    `SELECT count(*) AS failures, max(finished_at) AS lastFailedAt FROM training_runs
+     WHERE guild_id = @guildId AND status = 'failed'
+       AND id > coalesce((SELECT max(id) FROM training_runs WHERE guild_id = @guildId AND status = 'succeeded'), 0)`,
+  );
+
+  /** The guild's failed runs since its last succeeded one, and when the last of them ended. */
+  failureStreak(guildId: string): FailureStreak {
+    return this.#failureStreak.get({ guildId }) ?? { failures: 0, lastFailedAt: null };
+  }
+
   /**
    * Finds the runs marked running that nobody works on any more, marks each failed with error
-   * 'interrupted' and queues a fresh run of the same kind for its guild. A running run is
-   * interrupted when:
+   * 'interrupted' and queues a fresh run of the same kind for its guild, unless the guild has
+   * failed `maxAttempts` times in a row with it (a run that brings the process down would
+   * otherwise be started again on every start). A running run is interrupted when:
    * - this process claimed it and it is not among `activeRunIds` (at start-up: every run this
    *   process claimed before);
    * - the process that claimed it ran on this host and has ended, or it has no owner (a run
@@ -242,34 +300,38 @@ export class RunTable extends Table {
           const row = this.#failInterrupted.get(now, run.id);
           if (row === undefined) throw new StoreError(`running run ${run.id} vanished`);
           const interrupted = toRun(row);
-          return { interrupted, requeued: this.#insertQueuedRun(interrupted.guildId, interrupted) };
+          const retry = this.failureStreak(interrupted.guildId).failures < (options.maxAttempts ?? Infinity);
+          return { interrupted, requeued: retry ? this.#insertQueuedRun(interrupted.guildId, interrupted) : null };
         });
     }).immediate();
   }
 
-  readonly #retrainCandidates = this.db.prepare<[number], RetrainCandidate>(
+  readonly #retrainCandidates = this.db.prepare<[number], Omit<RetrainCandidate, 'removalsPending'> & { removalsPending: number }>(
     `SELECT guildId, corpusRevision, baselineRevision,
-            corpusRevision - baselineRevision AS changes
+            corpusRevision - baselineRevision AS changes, removalsPending
      FROM (SELECT g.id AS guildId, g.corpus_revision AS corpusRevision,
                   coalesce((SELECT m.corpus_revision FROM models m WHERE m.guild_id = g.id
-                            ORDER BY m.version DESC LIMIT 1), 0) AS baselineRevision
+                            ORDER BY m.version DESC LIMIT 1), 0) AS baselineRevision,
+                  g.removal_revision > g.scratch_revision AS removalsPending
            FROM guilds g
            WHERE NOT EXISTS (SELECT 1 FROM training_runs r
                              WHERE r.guild_id = g.id AND r.status IN ('queued', 'running')))
-     WHERE corpusRevision - baselineRevision >= ?
+     WHERE corpusRevision - baselineRevision >= ? OR removalsPending
      ORDER BY guildId`,
   );
 
   /**
-   * Guilds with at least `retrainMinChanges` sentence additions/removals since their newest stored
-   * model (whatever its status) and no queued or running run. Measuring from the newest model
-   * rather than the serving one means a model rejected by a quality check, or a deliberate
-   * rollback, does not make the scheduler retrain on unchanged data again and again.
+   * Guilds with no queued or running run and either at least `retrainMinChanges` sentence
+   * additions/removals since their newest stored model (whatever its status), or removals a model
+   * trained from scratch has not yet left out (see {@link RetrainCandidate.removalsPending}).
+   * Measuring from the newest model rather than the serving one means a model rejected by a
+   * quality check, or a deliberate rollback, does not make the scheduler retrain on unchanged data
+   * again and again.
    */
   guildsNeedingRetrain(retrainMinChanges: number): RetrainCandidate[] {
     if (!(retrainMinChanges >= 1)) {
       throw new StoreError(`retrainMinChanges must be at least 1, got ${retrainMinChanges}`);
     }
-    return this.#retrainCandidates.all(retrainMinChanges);
+    return this.#retrainCandidates.all(retrainMinChanges).map((row) => ({ ...row, removalsPending: row.removalsPending === 1 }));
   }
 }

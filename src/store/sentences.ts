@@ -208,7 +208,7 @@ export class SentenceTable extends Table {
         id,
         authorId: options.authorId ?? null,
       });
-      this.guilds.bumpRevision(guildId, changes);
+      this.#removed(guildId, changes);
       return changes > 0;
     }).immediate();
   }
@@ -224,9 +224,15 @@ export class SentenceTable extends Table {
   deleteSentencesByAuthor(guildId: string, authorId: string): number {
     return this.db.transaction((): number => {
       const { changes } = this.#deleteByAuthor.run(guildId, authorId);
-      this.guilds.bumpRevision(guildId, changes);
+      this.#removed(guildId, changes);
       return changes;
     }).immediate();
+  }
+
+  #removed(guildId: string, count: number): void {
+    if (count === 0) return;
+    this.guilds.bumpRevision(guildId, count);
+    this.guilds.recordRemoval(guildId);
   }
 
   readonly #corpus = this.db.prepare<[string], string>('SELECT tokens FROM sentences WHERE guild_id = ? ORDER BY id').pluck();
@@ -261,16 +267,8 @@ export class SentenceTable extends Table {
     return new Set(this.#presentIds.all(guildId, JSON.stringify(ids)));
   }
 
-  readonly #search = this.db.prepare<
-    { guildId: string; authorId: string | null; prefix: string; contains: string; limit: number },
-    SentenceRow
-  >(
-    `SELECT ${SENTENCE_COLUMNS} FROM sentences
-     WHERE guild_id = @guildId AND (@authorId IS NULL OR author_id = @authorId)
-       AND text LIKE @contains ESCAPE '\\'
-     ORDER BY text LIKE @prefix ESCAPE '\\' DESC, id DESC
-     LIMIT @limit`,
-  );
+  readonly #searchAnyAuthor = this.db.prepare<SearchParams, SentenceRow>(SEARCH_SQL.anyAuthor);
+  readonly #searchOneAuthor = this.db.prepare<SearchParams & { authorId: string }, SentenceRow>(SEARCH_SQL.oneAuthor);
 
   /**
    * Sentences containing `query` (case-insensitive for ASCII), those starting with it first, then
@@ -283,17 +281,33 @@ export class SentenceTable extends Table {
     limit: number,
   ): SentenceRecord[] {
     const literal = likeLiteral(query);
-    return this.#search
-      .all({
-        guildId,
-        authorId: authorId ?? null,
-        prefix: `${literal}%`,
-        contains: `%${literal}%`,
-        limit: Math.max(0, Math.floor(limit)),
-      })
-      .map(toSentence);
+    const params = { guildId, prefix: `${literal}%`, contains: `%${literal}%`, limit: Math.max(0, Math.floor(limit)) };
+    const rows = authorId === undefined ? this.#searchAnyAuthor.all(params) : this.#searchOneAuthor.all({ ...params, authorId });
+    return rows.map(toSentence);
   }
 }
+
+type SearchParams = { guildId: string; prefix: string; contains: string; limit: number };
+
+/** A search of a guild's sentences, narrowed by `filter`. */
+function searchSql(filter: string): string {
+  return `SELECT ${SENTENCE_COLUMNS} FROM sentences
+     WHERE guild_id = @guildId ${filter} AND text LIKE @contains ESCAPE '\\'
+     ORDER BY text LIKE @prefix ESCAPE '\\' DESC, id DESC
+     LIMIT @limit`;
+}
+
+/**
+ * The statements of {@link SentenceTable.searchSentences}. A member's search is a statement of its
+ * own: with an optional author filter (`@authorId IS NULL OR …`) SQLite cannot use the author index
+ * and reads every sentence of the guild at each keystroke.
+ *
+ * @internal exported for the test of their query plans
+ */
+export const SEARCH_SQL = {
+  anyAuthor: searchSql(''),
+  oneAuthor: searchSql('AND author_id = @authorId'),
+};
 
 /** Escapes LIKE wildcards so member input is matched literally (with `ESCAPE '\'`). */
 function likeLiteral(text: string): string {

@@ -82,7 +82,7 @@ function describe(error: unknown): string {
 }
 
 /** What the store offers of each table; the rest of a table's methods serve the store alone. */
-const GUILD_METHODS = ['guildIds', 'corpusRevision'] as const satisfies readonly (keyof GuildTable)[];
+const GUILD_METHODS = ['guildIds', 'corpusRevision', 'removalsPending'] as const satisfies readonly (keyof GuildTable)[];
 const SENTENCE_METHODS = [
   'addSentence',
   'addSentences',
@@ -103,7 +103,7 @@ const MODEL_METHODS = ['saveModel', 'servingModel', 'servingModelInfo', 'getMode
 const RUN_METHODS = [
   'enqueueRun',
   'claimNextRun',
-  'claimRun',
+  'enqueueClaimedRun',
   'updateRunProgress',
   'heartbeatRun',
   'finishRun',
@@ -112,7 +112,9 @@ const RUN_METHODS = [
   'activeRunCounts',
   'latestRuns',
   'failInterruptedRuns',
+  'failureStreak',
   'guildsNeedingRetrain',
+  'lastFullRunAt',
 ] as const satisfies readonly (keyof RunTable)[];
 
 const LEASE_METHODS = ['acquireLease', 'renewLease', 'releaseLease', 'clearLeases'] as const satisfies readonly (keyof LeaseTable)[];
@@ -156,6 +158,28 @@ export class Store {
    */
   get file(): string | null {
     return this.#db.memory ? null : this.#db.name;
+  }
+
+  /**
+   * Copies the write-ahead log into the database file and empties it (`wal_checkpoint(TRUNCATE)`):
+   * rows deleted are overwritten in the file's pages (`secure_delete`), and this leaves no older
+   * copy of those pages in the log either. Never waits for other connections.
+   *
+   * @returns false when another connection still reads or writes an older state of the database
+   *   (try again shortly); true once done, and for an in-memory store.
+   */
+  checkpoint(): boolean {
+    if (this.#db.memory) return true;
+    this.#db.pragma('busy_timeout = 0');
+    try {
+      const [result] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      return result?.busy === 0;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'SQLITE_BUSY') return false;
+      throw error;
+    } finally {
+      this.#db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
   }
 
   /**

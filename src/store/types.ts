@@ -86,6 +86,11 @@ export interface ModelInput {
   corpusSentences: number;
   /** Corpus revision the training data was read at (see {@link CorpusSnapshot}). */
   corpusRevision: number;
+  /**
+   * Trained from scratch, not warm-started: once it serves, the sentences removed before
+   * `corpusRevision` have left the serving model.
+   */
+  fromScratch?: boolean;
   note?: string | null;
 }
 
@@ -185,12 +190,21 @@ export interface InterruptedRunsOptions {
   staleAfterMs?: number;
   /** Runs this process is still working on; any other run this process claimed is over. */
   activeRunIds?: readonly number[];
+  /** Failed runs in a row (this one included) after which a guild's run is not queued again. */
+  maxAttempts?: number;
 }
 
-/** A run found running at start-up, and the run queued to replace it. */
+/** A run found running at start-up, and the run queued to replace it (null past the attempts allowed). */
 export interface InterruptedRun {
   interrupted: TrainingRun;
-  requeued: TrainingRun;
+  requeued: TrainingRun | null;
+}
+
+/** A guild's failed runs since its last succeeded run. */
+export interface FailureStreak {
+  failures: number;
+  /** When the last of them ended; null without failures. */
+  lastFailedAt: number | null;
 }
 
 /** A guild whose corpus changed enough since its last trained model. */
@@ -201,6 +215,11 @@ export interface RetrainCandidate {
   baselineRevision: number;
   /** `corpusRevision - baselineRevision`. */
   changes: number;
+  /**
+   * Sentences were removed after the corpus of the latest promoted model trained from scratch:
+   * they leave the serving model only with the next such model.
+   */
+  removalsPending: boolean;
 }
 
 /** Summary of a guild for status displays. */

@@ -19,13 +19,13 @@ import type { Store } from '../store/store.ts';
 import type { CorpusSnapshot, StoredModel, TrainingRun } from '../store/types.ts';
 import { splitForValidation } from './data.ts';
 import type { JobSettings } from './job-settings.ts';
-import { keptEpoch, keptWeights, readModelMetrics, type KeptWeights, type ModelMetrics } from './metrics.ts';
+import { keptEpoch, keptWeights, readModelMetrics, toEpochSummary, type KeptWeights, type ModelMetrics } from './metrics.ts';
 import { planRun, targetCount, type RunPlan, type ServingModelSummary } from './plan.ts';
 import { ProgressReporter } from './progress.ts';
 import { decidePromotion, sharedTargetLosses, type PromotionDecision } from './promotion.ts';
 import type { RunSummary } from './run-summary.ts';
 import { INTERRUPTED, type JobRunner } from './runner.ts';
-import type { EpochSummary, RunProgress, RunResult } from './types.ts';
+import type { RunProgress, RunResult } from './types.ts';
 
 /** The store operations a job uses. */
 export type JobStore = Pick<
@@ -109,6 +109,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
         metrics,
         corpusSentences: corpus.sentences.length,
         corpusRevision: corpus.revision,
+        fromScratch: plan.mode === 'full',
         note: verdict.note,
       },
       {
@@ -302,15 +303,6 @@ function validationFigures(kept: KeptWeights): { validationLoss?: number; valida
   return {
     ...(kept.validationLoss === undefined ? {} : { validationLoss: kept.validationLoss }),
     ...(kept.validationAccuracy === undefined ? {} : { validationAccuracy: kept.validationAccuracy }),
-  };
-}
-
-function toEpochSummary(epoch: EpochMetrics): EpochSummary {
-  return {
-    epoch: epoch.epoch,
-    trainLoss: epoch.trainLoss,
-    ...(epoch.validationLoss === undefined ? {} : { validationLoss: epoch.validationLoss }),
-    ...(epoch.validationAccuracy === undefined ? {} : { validationAccuracy: epoch.validationAccuracy }),
   };
 }
 

@@ -15,7 +15,7 @@ import { readHyperparameters, type Hyperparameters } from '../lm/hyperparameters
 import type { SearchTrial } from '../lm/search.ts';
 import type { ServedModelChoice } from '../lm/served-model.ts';
 import type { EpochMetrics, TrainerResult } from '../lm/training-types.ts';
-import type { TrainingMode } from './types.ts';
+import type { EpochSummary, TrainingMode } from './types.ts';
 
 /** An epoch as a model records it; models trained before the learning rate was recorded lack it. */
 export type RecordedEpoch = Omit<EpochMetrics, 'learningRate'> & Partial<Pick<EpochMetrics, 'learningRate'>>;
@@ -210,4 +210,14 @@ export function keptWeightsOf(
   const { history, bestEpoch, weightAverage } = metrics;
   const epoch = history.find((entry) => entry.epoch === bestEpoch) ?? history.at(-1);
   return epoch === undefined ? null : keptWeights(epoch, weightAverage);
+}
+
+/** What a run reports of an epoch: its losses and accuracy. */
+export function toEpochSummary(epoch: Pick<EpochMetrics, 'epoch' | 'trainLoss' | 'validationLoss' | 'validationAccuracy'>): EpochSummary {
+  return {
+    epoch: epoch.epoch,
+    trainLoss: epoch.trainLoss,
+    ...(epoch.validationLoss === undefined ? {} : { validationLoss: epoch.validationLoss }),
+    ...(epoch.validationAccuracy === undefined ? {} : { validationAccuracy: epoch.validationAccuracy }),
+  };
 }

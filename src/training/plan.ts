@@ -66,8 +66,10 @@ export interface RunPlan extends SplitCorpus {
 
 /**
  * Chooses full or incremental training and the data, vocabulary and settings for it. A run warm-
- * starts (`incremental`) only when asked to, from a serving model that loaded, with sentences added
- * and none removed since it, and when the corpus still gets the serving model's architecture.
+ * starts (`incremental`) when asked to, from a serving model that loaded, when the corpus still
+ * gets the serving model's architecture. Sentences removed since the serving model are left out
+ * of its data, but only a full run makes the model forget them: the scheduler decides when that
+ * is due, so a removal does not force a long run at once.
  */
 export function planRun(kind: RunKind, corpus: CorpusSnapshot, serving: ServingModelSummary | undefined, settings: JobSettings): RunPlan {
   const vocabularyOptions = { ...DEFAULT_VOCABULARY, ...settings.vocabulary };
@@ -99,9 +101,6 @@ export function planRun(kind: RunKind, corpus: CorpusSnapshot, serving: ServingM
   const { loaded } = serving;
   if ('error' in loaded) return full(`the serving model could not be loaded (${loaded.error})`);
   const changes = corpusChanges(serving, { revision: corpus.revision, sentences: corpus.sentences.length });
-  // Forgotten sentences must leave the model, which only training from scratch achieves.
-  if (changes.removed > 0) return full(`${changes.removed} sentences were removed since the serving model`);
-  if (changes.added === 0) return full('there are no new sentences since the serving model');
   const vocabulary = extendVocabulary(loaded.vocabulary, corpus.sentences, vocabularyOptions);
   const defaults = defaultHyperparameters(size(vocabulary.size), settings.hyperparameters);
   // The serving model's hyperparameters won a search from defaults of the corpus's size then;
@@ -116,7 +115,8 @@ export function planRun(kind: RunKind, corpus: CorpusSnapshot, serving: ServingM
   }
   const hyperparameters = { ...defaults, ...reusedChoices(loaded.hyperparameters), ...withoutUndefined(settings.hyperparameters ?? {}) };
 
-  const firstNew = corpus.sentences.length - changes.added;
+  // The newest sentences are the added ones (fewer when some of them were removed again).
+  const firstNew = Math.max(0, corpus.sentences.length - changes.added);
   const fresh = splitForValidation(corpus.sentences.slice(firstNew), hyperparameters.validationFraction);
   const old = splitForValidation(corpus.sentences.slice(0, firstNew), hyperparameters.validationFraction);
   const train = incrementalSelection(fresh.train, old.train, {
@@ -130,7 +130,9 @@ export function planRun(kind: RunKind, corpus: CorpusSnapshot, serving: ServingM
   );
   return {
     mode: 'incremental',
-    modeReason: `${changes.added} new sentences; ${maxEpochs} epochs at most to fit the ${settings.budgetMinutes}-minute budget`,
+    modeReason:
+      `${changes.added} new sentences${changes.removed > 0 ? `, ${changes.removed} removed` : ''}; ` +
+      `${maxEpochs} epochs at most to fit the ${settings.budgetMinutes}-minute budget`,
     vocabulary,
     // A warm start's few epochs at a small rate are not averaged: its last weights carry the new sentences most.
     ...single({

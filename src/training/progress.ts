@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { JsonFields } from '../json-fields.ts';
 import type { TrainerProgress } from '../lm/training-types.ts';
 import type { Store } from '../store/store.ts';
 import type { TrainingRun } from '../store/types.ts';
@@ -74,4 +75,26 @@ export class ProgressReporter {
   stop(): void {
     clearInterval(this.#heartbeat);
   }
+}
+
+/**
+ * A run's progress as {@link ProgressReporter} wrote it into the run's row, read back (by another
+ * process following the run).
+ *
+ * @throws StoredJsonError when a field is missing or of the wrong type
+ */
+export function readRunProgress(json: unknown): RunProgress {
+  const fields = JsonFields.of(json, 'progress');
+  return {
+    runId: fields.number('runId'),
+    guildId: fields.string('guildId'),
+    phase: fields.oneOf('phase', ['queued', 'preparing', 'training', 'saving']),
+    epoch: fields.number('epoch'),
+    maxEpochs: fields.number('maxEpochs'),
+    batch: fields.number('batch'),
+    batchesPerEpoch: fields.number('batchesPerEpoch'),
+    loss: fields.nullableNumber('loss'),
+    tokensPerSecond: fields.nullableNumber('tokensPerSecond'),
+    etaSeconds: fields.nullableNumber('etaSeconds'),
+  };
 }

@@ -3,21 +3,30 @@
  * in SQLite (so it survives a restart), runs at most `concurrency` jobs at once through a
  * {@link JobRunner} (a worker thread by default) and announces promoted models.
  *
+ * Fairness: the store hands out first models before warm starts and warm starts before full
+ * retrains; a guild gets at most one full retrain per `fullRetrainMinIntervalHours`, and a failing
+ * guild is retried with exponential backoff up to `maxAttempts` times in a row.
+ *
  * Stopping: {@link TrainingService.stop} aborts running jobs; each interrupted run is marked failed
- * with error 'interrupted' and queued again, exactly what `failInterruptedRuns` does after a crash,
- * so a graceful stop and a crash leave the same trail and the work resumes on the next start.
+ * with error 'interrupted' and queued again (below `maxAttempts`), exactly what
+ * `failInterruptedRuns` does after a crash, so a graceful stop and a crash leave the same trail and
+ * the work resumes on the next start.
  *
  * @module
  */
 import { EventEmitter } from 'node:events';
 import { errorMessage } from '../errors.ts';
 import type { Store } from '../store/store.ts';
-import type { RunKind, RunTrigger, TrainingRun } from '../store/types.ts';
+import type { RetrainCandidate, RunKind, RunTrigger, TrainingRun } from '../store/types.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
-import type { JobSettings } from './job-settings.ts';
+import { corpusChanges } from './data.ts';
+import { DEFAULT_FULL_BUDGET_MINUTES, type JobSettings } from './job-settings.ts';
+import { readModelMetrics, toEpochSummary } from './metrics.ts';
+import { readRunProgress } from './progress.ts';
+import { finishedRunResult } from './run-summary.ts';
 import { INTERRUPTED, type JobRunner } from './runner.ts';
 import { TrackedRun } from './tracked-run.ts';
-import type { RunHandle, RunProgress, RunResult } from './types.ts';
+import type { EpochSummary, RunHandle, RunProgress, RunResult } from './types.ts';
 import { createWorkerRunner, type WorkerRunnerOptions } from './worker-runner.ts';
 
 /** The store operations the service relies on. */
@@ -29,8 +38,13 @@ export type TrainingStore = Pick<
   | 'getRun'
   | 'activeRun'
   | 'failInterruptedRuns'
+  | 'failureStreak'
   | 'guildsNeedingRetrain'
   | 'servingModelInfo'
+  | 'listModels'
+  | 'lastFullRunAt'
+  | 'corpusRevision'
+  | 'countSentences'
 >;
 
 /** Scheduling settings (from the bot's configuration). */
@@ -45,6 +59,32 @@ export interface TrainingConfig {
   budgetMinutes: number;
   /** Wall-clock budget of a full retrain, in minutes (the job's default when absent). */
   fullBudgetMinutes?: number;
+  /**
+   * Failed runs in a row after which a guild is no longer retrained by the schedule, nor its
+   * interrupted run queued again, until a retrain is asked for ({@link DEFAULT_MAX_ATTEMPTS} when
+   * absent). Between failures the schedule waits `intervalMinutes` × 2^(failures − 1).
+   */
+  maxAttempts?: number;
+  /**
+   * Hours a guild waits between two full retrains, whoever asked for them
+   * ({@link DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS} when absent). Removals wait for the next one.
+   */
+  fullRetrainMinIntervalHours?: number;
+}
+
+/** See {@link TrainingConfig.fullRetrainMinIntervalHours}. */
+export const DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS = 6;
+
+/** See {@link TrainingConfig.maxAttempts}. */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+/** Where a guild stands after failed runs (see {@link TrainingConfig.maxAttempts}). */
+export interface RetryState {
+  /** Failed runs since the guild's last succeeded one. */
+  failures: number;
+  maxAttempts: number;
+  /** When the schedule may try again; null once it has given up. */
+  nextAttemptAt: number | null;
 }
 
 /** The subset of a pino logger the service writes to. */
@@ -101,6 +141,12 @@ export interface TrainingServiceEvents {
 const silentLogger: TrainingLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
+ * How often the row of a run this process does not execute is read for its progress and outcome:
+ * the process that executes it writes its progress at most every 2 s.
+ */
+export const FOLLOW_INTERVAL_MS = 2000;
+
+/**
  * Schedules and runs per-guild training. Create it with {@link createTrainingService}, attach
  * listeners, then {@link start} it.
  */
@@ -145,8 +191,8 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
   }
 
   /**
-   * Aborts the running jobs (each interrupted run is failed 'interrupted' and queued again for the
-   * next start), stops the schedule and resolves once every job has ended. Queued runs stay
+   * Aborts the running jobs (each interrupted run is failed 'interrupted' and, below `maxAttempts`,
+   * queued again for the next start), stops the schedule and resolves once every job has ended. Queued runs stay
    * queued in the store.
    */
   async stop(): Promise<void> {
@@ -154,6 +200,7 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#nextCheckAt = null;
+    for (const tracked of this.#tracked.values()) this.#unfollow(tracked);
     const running = [...this.#running];
     for (const tracked of running) tracked.controller?.abort();
     await Promise.all(running.map((tracked) => tracked.settled));
@@ -201,22 +248,52 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     }, delay);
   }
 
+  /**
+   * The guild's failed runs since its last success and when the schedule may try again, or null
+   * when its last run did not fail.
+   */
+  retryState(guildId: string): RetryState | null {
+    const { failures, lastFailedAt } = this.#store.failureStreak(guildId);
+    if (failures === 0 || lastFailedAt === null) return null;
+    const maxAttempts = this.#maxAttempts;
+    const backoffMs = this.#config.intervalMinutes * 60_000 * 2 ** (failures - 1);
+    return { failures, maxAttempts, nextAttemptAt: failures >= maxAttempts ? null : lastFailedAt + backoffMs };
+  }
+
+  get #maxAttempts(): number {
+    return this.#config.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  }
+
+  /**
+   * From when the guild may have a full retrain again (ms since the epoch; at or before now when
+   * it may now): `fullRetrainMinIntervalHours` after its latest one started.
+   */
+  fullRetrainAllowedAt(guildId: string): number {
+    const last = this.#store.lastFullRunAt(guildId);
+    const hours = this.#config.fullRetrainMinIntervalHours ?? DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS;
+    return last === null ? 0 : last + hours * 3_600_000;
+  }
+
   #requeueInterruptedRuns(): void {
     const interruptedRuns = this.#store.failInterruptedRuns({
       activeRunIds: [...this.#running].map((tracked) => tracked.run.id),
+      maxAttempts: this.#maxAttempts,
       ...(this.#staleRunMs === undefined ? {} : { staleAfterMs: this.#staleRunMs }),
     });
     for (const { interrupted, requeued } of interruptedRuns) {
-      this.#logger.warn(
-        { guildId: interrupted.guildId, runId: interrupted.id, requeuedRunId: requeued.id },
-        'training run interrupted by a stop or crash; queued again',
-      );
+      const fields = { guildId: interrupted.guildId, runId: interrupted.id, requeuedRunId: requeued?.id ?? null };
+      if (requeued) this.#logger.warn(fields, 'training run interrupted by a stop or crash; queued again');
+      else this.#logger.error(fields, `training run interrupted by a stop or crash; not queued again after ${this.#maxAttempts} failed runs in a row`);
     }
   }
 
   #queueDueGuilds(): void {
+    const now = this.#clock.now();
     for (const candidate of this.#store.guildsNeedingRetrain(this.#config.retrainMinChanges)) {
-      const kind: RunKind = this.#store.servingModelInfo(candidate.guildId) ? 'incremental' : 'full';
+      const retry = this.retryState(candidate.guildId);
+      if (retry !== null && (retry.nextAttemptAt === null || retry.nextAttemptAt > now)) continue;
+      const kind = this.#scheduledKind(candidate, now);
+      if (kind === null) continue;
       const { run, created } = this.#store.enqueueRun(candidate.guildId, {
         kind,
         trigger: 'schedule',
@@ -231,10 +308,27 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     }
   }
 
-  /** Claims queued runs (oldest first, from the store) while a slot is free. */
+  /**
+   * What the schedule trains for a guild, or null for nothing yet: a first model once it has
+   * enough sentences; a full retrain when sentences were removed since its latest model trained
+   * from scratch and its interval between full retrains has passed (removals wait for it); an
+   * incremental one when enough has changed and something was added.
+   */
+  #scheduledKind(candidate: RetrainCandidate, now: number): RunKind | null {
+    const { guildId } = candidate;
+    const enoughChanges = candidate.changes >= this.#config.retrainMinChanges;
+    const serving = this.#store.servingModelInfo(guildId);
+    if (!serving) return enoughChanges ? 'full' : null;
+    if (candidate.removalsPending && this.fullRetrainAllowedAt(guildId) <= now) return 'full';
+    const corpus = { revision: this.#store.corpusRevision(guildId), sentences: this.#store.countSentences(guildId) };
+    return enoughChanges && corpusChanges(serving, corpus).added > 0 ? 'incremental' : null;
+  }
+
+  /** Claims queued runs (cheapest kind first, see the store's `claimNextRun`) while a slot is free. */
   #pump(): void {
     while (!this.#stopping && this.#running.size < this.#config.concurrency) {
-      const run = this.#store.claimNextRun();
+      // A full retrain lets shorter runs go first for about as long as it takes itself.
+      const run = this.#store.claimNextRun({ fullRunPatienceMs: (this.#config.fullBudgetMinutes ?? DEFAULT_FULL_BUDGET_MINUTES) * 60_000 });
       if (!run) return;
       this.#launch(run);
     }
@@ -248,22 +342,79 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
       tracked = new TrackedRun(run);
       this.#tracked.set(run.id, tracked);
     }
+    this.#follow(tracked);
     return tracked;
+  }
+
+  /**
+   * Reads the row of a tracked run that this process does not execute every
+   * {@link FOLLOW_INTERVAL_MS}: another process may claim it (the command line's `train`, a second
+   * bot on the same file), and its handles must still see the progress that process writes and the
+   * outcome it records. A run this process launches is followed in memory instead.
+   */
+  #follow(tracked: TrackedRun): void {
+    if (tracked.follower !== undefined || this.#running.has(tracked) || this.#stopping) return;
+    tracked.follower = this.#clock.setTimeout(() => {
+      tracked.follower = undefined;
+      if (this.#tracked.get(tracked.run.id) !== tracked || this.#running.has(tracked)) return;
+      try {
+        this.#readRow(tracked);
+      } catch (error) {
+        this.#logger.warn({ runId: tracked.run.id, error: errorMessage(error) }, 'could not read the row of a followed run');
+      }
+      if (this.#tracked.get(tracked.run.id) === tracked) this.#follow(tracked);
+    }, FOLLOW_INTERVAL_MS);
+  }
+
+  #unfollow(tracked: TrackedRun): void {
+    if (tracked.follower !== undefined) this.#clock.clearTimeout(tracked.follower);
+    tracked.follower = undefined;
+  }
+
+  /** Publishes the progress a run's row holds, or resolves its handles once the row says it ended. */
+  #readRow(tracked: TrackedRun): void {
+    const run = this.#store.getRun(tracked.run.id);
+    if (run === undefined) throw new Error(`training run ${tracked.run.id} vanished`);
+    tracked.run = run;
+    if (run.status === 'queued') return;
+    if (run.status === 'running') {
+      if (run.progress !== null) this.#publish(tracked, readRunProgress(run.progress));
+      return;
+    }
+    this.#tracked.delete(run.id);
+    tracked.resolve(finishedRunResult(run, this.#historyOf(run)));
+  }
+
+  /** The epochs of the model a finished run saved; none when they cannot be read. */
+  #historyOf(run: TrainingRun): EpochSummary[] {
+    if (run.modelId === null) return [];
+    const model = this.#store.listModels(run.guildId).find((record) => record.id === run.modelId);
+    if (model === undefined) return [];
+    try {
+      return readModelMetrics(model.metrics).history.map(toEpochSummary);
+    } catch (error) {
+      this.#logger.warn({ runId: run.id, error: errorMessage(error) }, 'the metrics of a followed run’s model cannot be read');
+      return [];
+    }
+  }
+
+  /** Hands progress to the run's handles and to the service's listeners. */
+  #publish(tracked: TrackedRun, progress: RunProgress): void {
+    tracked.progress = progress;
+    for (const listener of tracked.listeners) {
+      this.#guarded('progress listener', () => listener(progress));
+    }
+    this.emit('progress', progress);
   }
 
   #launch(run: TrainingRun): void {
     const tracked = this.#track(run);
+    this.#unfollow(tracked);
     const controller = new AbortController();
     tracked.controller = controller;
     this.#running.add(tracked);
     this.#logger.info({ guildId: run.guildId, runId: run.id, kind: run.kind }, 'training run started');
-    const onProgress = (progress: RunProgress): void => {
-      tracked.progress = progress;
-      for (const listener of tracked.listeners) {
-        this.#guarded('progress listener', () => listener(progress));
-      }
-      this.emit('progress', progress);
-    };
+    const onProgress = (progress: RunProgress): void => this.#publish(tracked, progress);
     let outcome: Promise<RunResult>;
     try {
       outcome = this.#runner({ run, settings: this.#settings }, { signal: controller.signal, onProgress });
@@ -288,7 +439,8 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
           error: result.status === 'failed' ? result.error : null,
         });
       }
-      if (aborted && result.status === 'failed' && result.error === INTERRUPTED) {
+      const retry = this.#store.failureStreak(run.guildId).failures < this.#maxAttempts;
+      if (aborted && result.status === 'failed' && result.error === INTERRUPTED && retry) {
         const { run: requeued } = this.#store.enqueueRun(run.guildId, {
           kind: run.kind,
           trigger: run.trigger,
@@ -349,6 +501,8 @@ function validateConfig(config: TrainingConfig): void {
   positive('concurrency', true);
   positive('budgetMinutes', false);
   if (config.fullBudgetMinutes !== undefined) positive('fullBudgetMinutes', false);
+  if (config.maxAttempts !== undefined) positive('maxAttempts', true);
+  if (config.fullRetrainMinIntervalHours !== undefined) positive('fullRetrainMinIntervalHours', false);
 }
 
 /** Creates a (not yet started) training service. */

@@ -5,6 +5,7 @@
  * @module
  */
 import type { TrainingRun } from '../store/types.ts';
+import type { TimerHandle } from './clock.ts';
 import type { RunHandle, RunProgress, RunResult } from './types.ts';
 
 /** A run this process follows, until it ends. */
@@ -14,6 +15,8 @@ export class TrackedRun {
   readonly done: Promise<RunResult>;
   resolve!: (result: RunResult) => void;
   controller: AbortController | undefined;
+  /** The timer of the next read of the run's row, while another process may execute it. */
+  follower: TimerHandle | undefined;
   /** Resolves once the run's outcome has been recorded and announced. */
   settled: Promise<void> | undefined;
 

@@ -27,6 +27,13 @@ export interface WorkerRunnerOptions {
 }
 
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
+
+/**
+ * The training worker's V8 heap limit by default: the JavaScript side of a 100,000-sentence run
+ * (corpus, vocabulary, batches, the 3-gram's counts) stays well under 1 GB, and the tensors live
+ * in the wasm heap, outside this limit.
+ */
+export const DEFAULT_WORKER_MAX_HEAP_MB = 2048;
 const DEFAULT_ABORT_GRACE_MS = 15_000;
 
 /**

@@ -7,10 +7,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../store/store.ts';
+import { lowerThreadPriority, TRAINING_NICE } from '../threads/priority.ts';
 import { runTrainingJob } from './job.ts';
 import type { FromWorker, ToWorker, WorkerInput } from './protocol.ts';
 
 if (!parentPort) throw new Error('worker.ts only runs as a worker thread');
+lowerThreadPriority(TRAINING_NICE);
 const port = parentPort;
 const input = workerData as WorkerInput;
 const post = (message: FromWorker): void => port.postMessage(message);

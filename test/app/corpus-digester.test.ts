@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { digestGuildCorpus } from '../../src/app/corpus-digester.ts';
+import { CorpusDigester } from '../../src/app/corpus-digester.ts';
 import { EXAMPLE_SAMPLE_SIZE, MIN_EXAMPLE_WORDS, digestCorpus, type CorpusDigest } from '../../src/explain/corpus-digest.ts';
 import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
 import { Random } from '../../src/lm/random.ts';
@@ -24,8 +24,18 @@ function randomCorpus(count: number, seed: number): string[][] {
   });
 }
 
-function teach(store: Store, sentences: readonly string[][]): void {
-  store.addSentences(sentences.map((tokens) => sentence(GUILD, 'member', tokens.join(' '))));
+function teach(store: Store, sentences: readonly string[][], guildId = GUILD): void {
+  store.addSentences(sentences.map((tokens) => sentence(guildId, 'member', tokens.join(' '))));
+}
+
+/** Digests one guild's corpus with a digester of its own, closed afterwards. */
+async function digestGuildCorpus(store: Store, guildId: string, vocabulary: Vocabulary): Promise<CorpusDigest> {
+  const digester = new CorpusDigester(store);
+  try {
+    return await digester.digest(guildId, vocabulary);
+  } finally {
+    await digester.close();
+  }
 }
 
 describe('digesting a guild corpus in a worker thread', () => {
@@ -71,7 +81,21 @@ describe('digesting a guild corpus in a worker thread', () => {
     const dir = stores.tempDir();
     const store = stores.open(path.join(dir, 'bot.sqlite'));
     fs.rmSync(dir, { recursive: true, force: true });
-    await expect(digestGuildCorpus(store, GUILD, vocabulary)).rejects.toThrow(/corpus worker failed/);
+    await expect(digestGuildCorpus(store, GUILD, vocabulary)).rejects.toThrow(/worker thread failed: cannot open the store/);
+  });
+
+  it('digests every guild of a busy bot in the threads of a small pool, reused from one guild to the next', async () => {
+    const store = stores.open();
+    const guilds = Array.from({ length: 12 }, (_, index) => `guild-${index}`);
+    guilds.forEach((guildId, index) => teach(store, corpus.slice(index * 50, index * 50 + 50), guildId));
+    const digester = new CorpusDigester(store, { threads: 2 });
+    try {
+      const digests = await Promise.all(guilds.map((guildId) => digester.digest(guildId, vocabulary)));
+      expect(digests.map((digest) => digest.sentences)).toEqual(guilds.map(() => 50));
+      expect(digester.threadsStarted).toBe(2);
+    } finally {
+      await digester.close();
+    }
   });
 });
 

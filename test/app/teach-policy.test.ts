@@ -19,6 +19,9 @@ describe('checkSentence', () => {
     expect(checkSentence('@everyone https://example.com')).toEqual({ status: 'no_words' });
     expect(checkSentence('?!。，…')).toEqual({ status: 'no_words' });
     expect(checkSentence('😀😀')).toEqual({ status: 'no_words' });
+    // A Hangul filler renders as nothing: it is no word.
+    expect(checkSentence('\u3164')).toEqual({ status: 'empty' });
+    expect(checkSentence('\u3164 \u2800 !')).toEqual({ status: 'no_words' });
   });
 
   it('refuses text over the length and token limits', () => {

@@ -62,7 +62,7 @@ describe('lstm-bot backup and restore', () => {
     const dbPath = path.join(dir, 'bot.sqlite');
     const app = await startApp(dbPath);
     importLines(app.store, 'g', SENTENCES, { authorId: 'import', source: 'import' });
-    const handle = app.services.retrain('g', { full: true, requestedBy: 'test' });
+    const handle = app.training.requestRetrain('g', { full: true, requestedBy: 'test' });
     await new Promise<RunProgress>((resolve) => handle.onProgress((progress) => progress.phase === 'training' && resolve(progress)));
 
     const backupFile = path.join(dir, 'copy.sqlite');

@@ -75,12 +75,12 @@ describe('/stats', () => {
     expect(answer?.text).toContain(`Last training: ${expected}`);
   });
 
-  it('shows the last run’s error when it failed', async () => {
+  it('shows the cause of the last run’s failure with the run as reference', async () => {
     const { services } = await taught([[ALICE.id, 'a b']]);
     services.retrain(GUILD, { full: false, requestedBy: ALICE.id });
-    services.runs[0]?.finish({ status: 'failed', runId: 1, error: 'worker crashed' });
+    services.runs[0]?.finish({ status: 'failed', runId: 1, error: 'training worker exited with code 1' });
     const [answer] = await runLine('/stats', { services });
-    expect(answer?.text).toMatch(/Last run: failed, (now|\d+ seconds? ago)\n {4}error: worker crashed/);
+    expect(answer?.text).toMatch(/Last run: failed, (now|\d+ seconds? ago)\n {4}the training stopped unexpectedly \(reference: run 1\)/);
   });
 });
 

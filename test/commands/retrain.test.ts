@@ -122,13 +122,13 @@ describe('/retrain', () => {
     expect(running.outputs.at(-1)?.text).toBe('The training was cancelled.');
   });
 
-  it('reports a failed training with its error', async () => {
+  it('reports a failed training with its cause and the run as reference', async () => {
     const services = new FakeServices();
     const running = await startLine('/retrain', { services });
     await vi.waitFor(() => expect(services.runs).toHaveLength(1));
-    services.runs[0]?.finish({ status: 'failed', runId: 1, error: 'worker ran out of memory' });
+    services.runs[0]?.finish({ status: 'failed', runId: 1, error: 'training worker failed: Worker terminated due to reaching memory limit: JS heap out of memory' });
     await running.finished;
-    expect(running.outputs.at(-1)?.text).toBe('The training failed: worker ran out of memory');
+    expect(running.outputs.at(-1)?.text).toBe('The training failed: it ran out of memory (reference: run 1).');
     expect(running.outputs.at(-1)?.message.files).toBeUndefined();
   });
 });

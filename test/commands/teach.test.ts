@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CommandRegistry } from '../../src/commands/dispatch.ts';
 import { FakeServices } from '../support/fake-services.ts';
 import { ALICE, BOB, GUILD, commandsWith, runLine, start } from '../support/run-command.ts';
+import { DEFAULT_COOLDOWNS } from '../../src/config.ts';
 
 async function teachText(services: FakeServices, sentence: string, locale = 'en', user = ALICE, registry?: CommandRegistry): Promise<string> {
   const running = await start('teach', { sentence }, { services, locale, user, ...(registry === undefined ? {} : { registry }) });
@@ -70,7 +71,7 @@ describe('/teach', () => {
   it('refuses a member teaching too fast with the waiting time', async () => {
     const now = 1_700_000_000_000;
     const services = new FakeServices({ now: () => now });
-    const registry = await commandsWith({ cooldowns: { teachCooldownPerMinute: 2 }, now: () => now });
+    const registry = await commandsWith({ cooldowns: { teachCooldownPerMinute: 2, forgetCooldownPerMinute: 5, fullRetrainMinIntervalHours: 6, cooldowns: DEFAULT_COOLDOWNS }, now: () => now });
     await teachText(services, 'first one', 'en', ALICE, registry);
     await teachText(services, 'second one', 'en', ALICE, registry);
     expect(await teachText(services, 'third one', 'en', ALICE, registry)).toBe('You are teaching very fast. Please wait 60 seconds and try again.');
@@ -82,7 +83,7 @@ describe('/teach', () => {
   it('does not count refused sentences toward the cooldown, and still says why a sentence is refused', async () => {
     let now = 1_700_000_000_000;
     const services = new FakeServices({ now: () => now });
-    const registry = await commandsWith({ cooldowns: { teachCooldownPerMinute: 2 }, now: () => now });
+    const registry = await commandsWith({ cooldowns: { teachCooldownPerMinute: 2, forgetCooldownPerMinute: 5, fullRetrainMinIntervalHours: 6, cooldowns: DEFAULT_COOLDOWNS }, now: () => now });
     expect(await teachText(services, 'known words', 'en', ALICE, registry)).toContain('Learned');
     expect(await teachText(services, '   ', 'en', ALICE, registry)).toBe('The sentence is empty.');
     expect(await teachText(services, '!!! ???', 'en', ALICE, registry)).toContain('contains no words');

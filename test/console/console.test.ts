@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { runConsole } from '../../src/console/console.ts';
 import { FakeServices } from '../support/fake-services.ts';
 import { ALICE } from '../support/run-command.ts';
+import { DEFAULT_COOLDOWNS } from '../../src/config.ts';
 
 async function runPiped(script: string, services: FakeServices, locale?: string, whileRunning?: () => Promise<void>): Promise<string> {
   const output = new PassThrough();
@@ -17,7 +18,7 @@ async function runPiped(script: string, services: FakeServices, locale?: string,
     guildId: 'local',
     user: ALICE,
     logger: pino({ level: 'silent' }),
-    cooldowns: { teachCooldownPerMinute: 10 },
+    cooldowns: { teachCooldownPerMinute: 10, forgetCooldownPerMinute: 5, fullRetrainMinIntervalHours: 6, cooldowns: DEFAULT_COOLDOWNS },
     ...(locale === undefined ? {} : { locale }),
   });
   await whileRunning?.();

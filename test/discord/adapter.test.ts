@@ -16,6 +16,7 @@ import { MEMBER_PERMISSIONS, autocomplete, dmSlashCommand, slashCommand, snowfla
 import type { OptionValue } from '../support/interactions.ts';
 import { FakeServices } from '../support/fake-services.ts';
 import { captureLogger } from '../support/run-command.ts';
+import { DEFAULT_COOLDOWNS } from '../../src/config.ts';
 
 const GUILD = { id: snowflake(), name: 'Word Lab' };
 const MODERATOR_PERMISSIONS = MEMBER_PERMISSIONS | PermissionFlagsBits.ManageGuild;
@@ -55,8 +56,16 @@ function config(overrides: { devGuildId?: string | null } = {}) {
     trainingConcurrency: 1,
     retrainBudgetMinutes: 5,
     fullRetrainBudgetMinutes: 30,
+    retrainMaxAttempts: 5,
+    trainingWorkerMaxHeapMb: 2048,
     teachCooldownPerMinute: 10,
+    cooldowns: DEFAULT_COOLDOWNS,
+    forgetCooldownPerMinute: 5,
+    fullRetrainMinIntervalHours: 6,
     modelVersionsKept: 5,
+    modelCacheMb: 512,
+    modelIdleMinutes: 60,
+    servingWorkers: 1,
     tfBackend: null,
     metricsPort: null,
     metricsHost: '127.0.0.1',
@@ -74,9 +83,15 @@ async function bot(logger = silent): Promise<RunningBot> {
 }
 
 /** A slash command in the guild; `name` may name a subcommand after the command (`sentences list`). */
-function command(name: string, options: Record<string, OptionValue> = {}, extra: { locale?: 'en-US' | 'zh-CN' | 'zh-TW'; permissions?: bigint; userId?: string } = {}) {
+function command(
+  name: string,
+  options: Record<string, OptionValue> = {},
+  extra: { locale?: 'en-US' | 'zh-CN' | 'zh-TW'; permissions?: bigint; userId?: string; createdAt?: number; channelId?: string } = {},
+) {
   const [commandName = '', subcommand] = name.split(' ');
   return slashCommand({
+    ...(extra.createdAt === undefined ? {} : { createdAt: extra.createdAt }),
+    ...(extra.channelId === undefined ? {} : { channelId: extra.channelId }),
     applicationId: fake.applicationId,
     guildId: GUILD.id,
     name: commandName,
@@ -191,6 +206,40 @@ describe('Discord adapter with the real discord.js client', () => {
     expect(edit.files[0]?.data.toString('utf8')).toBe('我 喜欢 猫\n');
   });
 
+  it('stops editing a /retrain before its token expires and posts the result in the channel, pinging nobody', async () => {
+    await bot();
+    // Created 13 min 57 s ago: the last edit is due in 3 s, and the token expires a minute later.
+    const createdAt = Date.now() - (14 * 60_000 - 3_000);
+    const channelId = fake.guilds[0]!.channelId;
+    const handle = fake.sendInteraction(command('retrain', {}, { permissions: MODERATOR_PERMISSIONS, createdAt, channelId }));
+    await callbackOf(handle);
+    await vi.waitFor(() => expect(services.runs).toHaveLength(1));
+    const run = services.runs[0]!;
+    run.report(1, 5, 1, 10);
+    const handOver = await fake.waitFor(handle, (r) => r.kind === 'edit' && (r.body.content ?? '').includes('in this channel'), 10_000);
+    expect(handOver.body.content).toBe(
+      'Retraining this server’s model…\nThis training takes longer than Discord lets me update this message: I will post its result in this channel when it ends (`/stats` shows it too).',
+    );
+    // Progress goes on; the message is not edited any more.
+    for (let epoch = 2; epoch <= 4; epoch += 1) {
+      run.report(epoch, 5, 1, 10);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    expect(handle.responses.at(-1)).toBe(handOver);
+    run.finish({
+      status: 'succeeded', runId: 1, modelVersion: 2, promoted: true, sentences: 10, vocabularySize: 20,
+      finalLoss: 1.5, validationLoss: 1.7, validationAccuracy: 0.4, seconds: 900,
+      history: [{ epoch: 1, trainLoss: 2.5 }, { epoch: 2, trainLoss: 1.5 }],
+    });
+    const posted = await fake.waitForChannelMessage((message) => message.channelId === channelId);
+    expect(posted.body.content).toBe('**Training finished**');
+    expect(posted.body.allowed_mentions).toEqual({ parse: [] });
+    expect(posted.body.embeds?.[0]?.image?.url).toBe('attachment://loss.png');
+    expect(posted.files[0]).toMatchObject({ name: 'loss.png', contentType: 'image/png' });
+    expect(handle.responses.at(-1)).toBe(handOver);
+    expect(fake.requests.filter((request) => request.status >= 400)).toEqual([]);
+  });
+
   it('answers a failing command with a reference id and keeps serving', async () => {
     const { logger, lines } = captureLogger();
     await bot(logger);
@@ -228,7 +277,7 @@ describe('mountCommands on a host bot', () => {
     client.on(Events.InteractionCreate, (interaction) => {
       if (interaction.isChatInputCommand() && interaction.commandName === 'ping') void interaction.reply('pong');
     });
-    const detach = await mountCommands(client, services, { devGuildId: null, teachCooldownPerMinute: 10 }, silent, { commands: plugins });
+    const detach = await mountCommands(client, services, { devGuildId: null, teachCooldownPerMinute: 10, forgetCooldownPerMinute: 5, fullRetrainMinIntervalHours: 6, cooldowns: DEFAULT_COOLDOWNS }, silent, { commands: plugins });
 
     const ping = await callbackOf(fake.sendInteraction(command('ping')));
     expect(ping.body.data?.content).toBe('pong');
@@ -246,7 +295,7 @@ describe('mountCommands on a host bot', () => {
   it('leaves same-named commands of other guilds to the host when deployed to a dev guild', async () => {
     const client = await hostClient();
     const other = fake.joinGuild({ id: snowflake(), name: 'Elsewhere' });
-    await mountCommands(client, services, { devGuildId: GUILD.id, teachCooldownPerMinute: 10 }, silent, { commands: plugins });
+    await mountCommands(client, services, { devGuildId: GUILD.id, teachCooldownPerMinute: 10, forgetCooldownPerMinute: 5, fullRetrainMinIntervalHours: 6, cooldowns: DEFAULT_COOLDOWNS }, silent, { commands: plugins });
     const elsewhere = fake.sendInteraction(
       slashCommand({ applicationId: fake.applicationId, guildId: other.id, name: 'stats', permissions: MEMBER_PERMISSIONS }),
     );

@@ -36,8 +36,8 @@ afterAll(async () => {
 
 const freshDatabase = (): string => path.join(folder.dir, `${snowflake()}.sqlite`);
 
-async function launch(dbPath: string): Promise<BotProcess> {
-  const bot = spawnBot({ fake, dbPath });
+async function launch(dbPath: string, env?: Record<string, string>): Promise<BotProcess> {
+  const bot = spawnBot({ fake, dbPath, ...(env === undefined ? {} : { env }) });
   bots.push(bot);
   await bot.ready();
   return bot;
@@ -142,7 +142,8 @@ describe('start-up and crashes', () => {
 
   it('serves the previous model after being killed during a retrain, and queues the run again', async () => {
     const dbPath = freshDatabase();
-    const first = await launch(dbPath);
+    // The first model is a full run: the second may follow it within a second, not hours.
+    const first = await launch(dbPath, { FULL_RETRAIN_MIN_INTERVAL_HOURS: '0.0002' });
     await driver.teachAll(GUILD.id, ['owls hunt at night', 'owls sleep by day', 'foxes hunt at dawn', 'foxes sleep in dens']);
     const moderator = { permissions: MODERATOR_PERMISSIONS };
     const firstRun = driver.command(GUILD.id, 'retrain', {}, moderator);

@@ -126,7 +126,9 @@ beforeAll(async () => {
   fake = new FakeDiscord({ guilds: [TEACH_GUILD, PREDICT_GUILD] });
   await fake.start();
   driver = new Driver(fake);
-  bot = await startBot({ fake, dbPath });
+  // One member sends every input: the limits of /predict and autocomplete are not what is tested here.
+  const unlimited = { PREDICT_COOLDOWN_PER_MINUTE: '1000', AUTOCOMPLETE_COOLDOWN_PER_MINUTE: '1000' };
+  bot = await startBot({ fake, dbPath, env: unlimited });
   await driver.teachAll(PREDICT_GUILD.id, TRAINING_SENTENCES);
   const retrain = driver.command(PREDICT_GUILD.id, 'retrain', {}, { permissions: MODERATOR_PERMISSIONS });
   await fake.waitFor(retrain, (response) => response.files.length > 0, 60_000);

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBotServices } from '../../src/app/bot-services.ts';
-import { ModelRegistry } from '../../src/app/model-registry.ts';
+import { DEFAULT_MODEL_CACHE } from '../../src/app/model-registry.ts';
+import { createServingPool, type ServingPool } from '../../src/app/serving-pool.ts';
 import type { BotServices } from '../../src/app/services.ts';
 import { initBackend } from '../../src/lm/backend.ts';
 import { packModel } from '../../src/lm/model-package.ts';
@@ -11,6 +12,7 @@ import { dedupeKey } from '../../src/lm/tokenizer.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { DISCORD_LIMITS } from '../../src/text/limits.ts';
 import { createTrainingService, type TrainingService } from '../../src/training/service.ts';
+import { explanationOf, servingModels, type ServingModels } from '../support/serving-models.ts';
 import { corpusSentences, trainFixture } from './fixture.ts';
 
 const GUILD = '900000000000000001';
@@ -18,7 +20,8 @@ const EMPTY_GUILD = '900000000000000002';
 
 let dir: string;
 let store: Store;
-let models: ModelRegistry;
+let models: ServingModels;
+let serving: ServingPool;
 let training: TrainingService;
 let services: BotServices;
 
@@ -39,21 +42,23 @@ beforeAll(async () => {
     { guildId: GUILD, ...packed, metrics: {}, corpusSentences: distinct.length, corpusRevision: store.corpusRevision(GUILD) },
     { promote: true },
   );
-  models = new ModelRegistry(store);
+  models = servingModels(store);
+  serving = createServingPool(store, { threads: 1, backend: 'wasm', cache: DEFAULT_MODEL_CACHE, models: models.models });
   training = createTrainingService({ store, dbPath, config: { intervalMinutes: 60, retrainMinChanges: 5, concurrency: 1, budgetMinutes: 1 } });
-  services = createBotServices({ store, models, training, settings: { retrainMinChanges: 5 } });
+  services = createBotServices({ store, models: models.models, serving, training, settings: { retrainMinChanges: 5 } });
 });
 
 afterAll(async () => {
   await training.stop();
-  models.dispose();
+  await serving.close();
+  await models.close();
   store.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('BotServices.explain', () => {
   it('explains the text on the guild’s serving model, in the member’s language, with a chart', async () => {
-    const outcome = await services.explain(GUILD, { text: 'the cat we met near the river', locale: 'zh-TW' });
+    const outcome = await explanationOf(services, GUILD, { text: 'the cat we met near the river', locale: 'zh-TW' });
     if (outcome.status !== 'ok') throw new Error(`expected an explanation, got ${outcome.status}`);
     expect(outcome.model.version).toBe(1);
     expect(outcome.pages.length).toBeGreaterThan(1);
@@ -64,7 +69,7 @@ describe('BotServices.explain', () => {
   });
 
   it('gives the overview with an example from the stored sentences when no text is given', async () => {
-    const outcome = await services.explain(GUILD, { locale: 'en' });
+    const outcome = await explanationOf(services, GUILD, { locale: 'en' });
     if (outcome.status !== 'ok') throw new Error(`expected an explanation, got ${outcome.status}`);
     expect(outcome.pages).toHaveLength(1);
     const example = /After `([^`]+)` \(from your sentences\)/.exec(outcome.pages[0] ?? '')?.[1];
@@ -73,14 +78,14 @@ describe('BotServices.explain', () => {
   });
 
   it('never shows as an example a sentence deleted after the corpus was read', async () => {
-    expect((await services.explain(GUILD, { locale: 'en' })).status).toBe('ok');
+    expect((await explanationOf(services, GUILD, { locale: 'en' })).status).toBe('ok');
     store.deleteSentencesByAuthor(GUILD, '1');
-    const outcome = await services.explain(GUILD, { locale: 'en' });
+    const outcome = await explanationOf(services, GUILD, { locale: 'en' });
     if (outcome.status !== 'ok') throw new Error(`expected an explanation, got ${outcome.status}`);
     expect(outcome.pages[0]).toContain('no sentence long enough');
   });
 
   it('reports a guild without a model and how many sentences it still needs', async () => {
-    expect(await services.explain(EMPTY_GUILD, { text: 'the cat', locale: 'en' })).toEqual({ status: 'no_model', sentences: 0, sentencesNeeded: 5 });
+    expect(await explanationOf(services, EMPTY_GUILD, { text: 'the cat', locale: 'en' })).toEqual({ status: 'no_model', sentences: 0, sentencesNeeded: 5 });
   });
 });

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { dedupeKey, detokenize, tokenize } from '../../src/lm/tokenizer.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SEGMENT_PIECE_LENGTH, dedupeKey, detokenize, tokenize } from '../../src/lm/tokenizer.ts';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe('tokenize', () => {
   it('segments Chinese typed with or without spaces into the same words', () => {
@@ -38,6 +42,36 @@ describe('tokenize', () => {
     const emoji = tokenize('nice 😀');
     expect(emoji.tokens).toEqual(['nice', '😀']);
     expect(emoji.wordCount).toBe(1);
+  });
+
+  it('removes links glued to a word character', () => {
+    for (const glued of ['1https://example.com/a', '_https://example.com/a', 'xhttp://example.com', '9www.example.com/a']) {
+      const result = tokenize(`see ${glued} now`);
+      expect(result.removedMarkup.map((m) => m.kind), glued).toEqual(['url']);
+      expect(result.tokens.join(' '), glued).not.toMatch(/http|www|example/);
+    }
+    // Letters before "www." make a word, not a link.
+    expect(tokenize('awww.so cute').tokens).toEqual(['awww.so', 'cute']);
+  });
+
+  it('removes tag characters and blanks the letters that render as nothing', () => {
+    expect(tokenize('fl\u{e0067}\u{e0062}ag').tokens).toEqual(['flag']);
+    for (const blank of ['\u3164', '\u2800', '\u115f', '\u1160', '\uffa0']) {
+      expect(tokenize(blank).tokens, `U+${blank.codePointAt(0)!.toString(16)}`).toEqual([]);
+      expect(tokenize(`a${blank}b`).tokens).toEqual(['a', 'b']);
+    }
+  });
+
+  it('hands Intl.Segmenter long texts in bounded pieces, with the tokens of the whole', () => {
+    const segment = vi.spyOn(Intl.Segmenter.prototype, 'segment');
+    const words = Array.from({ length: 3000 }, (_, index) => `word${index % 97}`);
+    const chinese = '我喜欢玩具'.repeat(500);
+    const result = tokenize(`${words.join(' ')} ${chinese}`);
+    expect(segment.mock.calls.length).toBeGreaterThan(1);
+    for (const [piece] of segment.mock.calls) expect(piece.length).toBeLessThanOrEqual(SEGMENT_PIECE_LENGTH);
+    // Cut at spaces, the words come out exactly as they went in.
+    expect(result.tokens.slice(0, words.length)).toEqual(words);
+    expect(result.tokens.slice(words.length).join('')).toBe(chinese);
   });
 
   it('gives no tokens for text made only of markup and spaces', () => {

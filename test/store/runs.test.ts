@@ -47,14 +47,14 @@ describe('training runs', () => {
     expect(b.claimNextRun()).toBeUndefined();
   });
 
-  it('claims the oldest queued run first, each only once', () => {
+  it('claims the oldest queued run first among runs of a kind, each only once', () => {
     const store = open();
     clockAt(1_000);
     const b = store.enqueueRun('guild-b', { kind: 'full', trigger: 'schedule' }).run;
     clockAt(2_000);
     const a = store.enqueueRun('guild-a', { kind: 'full', trigger: 'command' }).run;
     clockAt(3_000);
-    const c = store.enqueueRun('guild-c', { kind: 'incremental', trigger: 'cli' }).run;
+    const c = store.enqueueRun('guild-c', { kind: 'full', trigger: 'cli' }).run;
 
     clockAt(5_000);
     const claimed = store.claimNextRun();
@@ -64,13 +64,41 @@ describe('training runs', () => {
     expect(store.claimNextRun()).toBeUndefined();
   });
 
-  it('claims one particular queued run, and only while it is queued', () => {
+  it('claims first models, then incremental runs, then full retrains, unless a full retrain has waited long', () => {
     const store = open();
-    const older = store.enqueueRun('guild-a', { kind: 'full', trigger: 'schedule' }).run;
-    const mine = store.enqueueRun('guild-b', { kind: 'full', trigger: 'cli' }).run;
-    expect(store.claimRun(mine.id)).toMatchObject({ id: mine.id, status: 'running' });
-    expect(store.claimRun(mine.id)).toBeUndefined();
-    expect(store.getRun(older.id)?.status).toBe('queued');
+    for (const guildId of ['retrained', 'warm-1', 'warm-2']) store.saveModel(model(guildId, 0), { promote: true });
+    clockAt(1_000);
+    const full = store.enqueueRun('retrained', { kind: 'full', trigger: 'schedule' }).run;
+    clockAt(2_000);
+    const warm1 = store.enqueueRun('warm-1', { kind: 'incremental', trigger: 'schedule' }).run;
+    clockAt(3_000);
+    const first = store.enqueueRun('new', { kind: 'full', trigger: 'schedule' }).run;
+    clockAt(4_000);
+    const warm2 = store.enqueueRun('warm-2', { kind: 'incremental', trigger: 'schedule' }).run;
+
+    clockAt(10_000);
+    expect(store.claimNextRun({ fullRunPatienceMs: 60_000 })?.id).toBe(first.id);
+    expect(store.claimNextRun({ fullRunPatienceMs: 60_000 })?.id).toBe(warm1.id);
+    // The full retrain has now waited longer than its patience: it goes before the younger incremental run.
+    clockAt(70_000);
+    expect(store.claimNextRun({ fullRunPatienceMs: 60_000 })?.id).toBe(full.id);
+    expect(store.claimNextRun({ fullRunPatienceMs: 60_000 })?.id).toBe(warm2.id);
+  });
+
+  it('queues and claims a run at once, leaving other queued runs alone, unless the guild has one active', () => {
+    const file = path.join(tempDir(), 'bot.sqlite');
+    const cli = open(file);
+    const bot = open(file);
+    const older = bot.enqueueRun('guild-a', { kind: 'full', trigger: 'schedule' }).run;
+    const mine = cli.enqueueClaimedRun('guild-b', { kind: 'full', trigger: 'cli', requestedBy: 'cli' });
+    expect(mine).toMatchObject({ created: true, run: { guildId: 'guild-b', status: 'running', trigger: 'cli', requestedBy: 'cli' } });
+    expect(mine.run.owner).not.toBeNull();
+    // The bot's queue never sees the operator's run as queued: it cannot claim it.
+    expect(bot.claimNextRun()?.id).toBe(older.id);
+    expect(bot.claimNextRun()).toBeUndefined();
+    expect(cli.enqueueClaimedRun('guild-b', { kind: 'full', trigger: 'cli' })).toEqual({ run: mine.run, created: false });
+    expect(cli.enqueueClaimedRun('guild-a', { kind: 'full', trigger: 'cli' })).toMatchObject({ run: { id: older.id }, created: false });
+    expect(bot.getRun(older.id)?.status).toBe('running');
   });
 
   it('records progress only while a run is running', () => {
@@ -153,7 +181,7 @@ describe('training runs', () => {
       trigger: 'command',
       requestedBy: 'u7',
     });
-    expect(store.activeRun('g1')?.id).toBe(interrupted[0]?.requeued.id);
+    expect(store.activeRun('g1')?.id).toBe(interrupted[0]?.requeued?.id);
     expect(store.activeRun('g2')?.id).toBe(queued.run.id);
     expect(store.failInterruptedRuns()).toEqual([]);
   });
@@ -173,7 +201,7 @@ describe('training runs', () => {
     store.enqueueRun('training', { kind: 'full', trigger: 'schedule' });
 
     expect(store.guildsNeedingRetrain(5)).toEqual([
-      { guildId: 'busy', corpusRevision: 6, baselineRevision: 0, changes: 6 },
+      { guildId: 'busy', corpusRevision: 6, baselineRevision: 0, changes: 6, removalsPending: false },
     ]);
     const needing = (retrainMinChanges: number): string[] =>
       store.guildsNeedingRetrain(retrainMinChanges).map((g) => g.guildId);
@@ -185,9 +213,49 @@ describe('training runs', () => {
     // Deletions count as changes too.
     expect(store.deleteSentencesByAuthor('busy', 'u1')).toBe(6);
     expect(store.guildsNeedingRetrain(6)).toEqual([
-      { guildId: 'busy', corpusRevision: 12, baselineRevision: 6, changes: 6 },
+      { guildId: 'busy', corpusRevision: 12, baselineRevision: 6, changes: 6, removalsPending: true },
     ]);
     expect(() => store.guildsNeedingRetrain(0)).toThrow(StoreError);
+  });
+
+  it('keeps removals pending, whatever the changes, until a model trained from scratch after them serves', () => {
+    const store = open();
+    store.addSentences(Array.from({ length: 8 }, (_, i) => sentence('g', 'u1', `line ${i}`)));
+    store.saveModel({ ...model('g', 8), fromScratch: true }, { promote: true });
+    expect(store.removalsPending('g')).toBe(false);
+    store.deleteSentence('g', store.corpusEntries('g')[0]!.id);
+    expect(store.removalsPending('g')).toBe(true);
+    expect(store.guildsNeedingRetrain(100).map((candidate) => [candidate.guildId, candidate.removalsPending])).toEqual([['g', true]]);
+    // A warm-started model, or one trained from scratch that does not serve, leaves them pending.
+    store.saveModel({ ...model('g', 9), fromScratch: false }, { promote: true });
+    store.saveModel({ ...model('g', 9), fromScratch: true }, { promote: false, rejected: true });
+    expect(store.removalsPending('g')).toBe(true);
+    store.saveModel({ ...model('g', 9), fromScratch: true }, { promote: true });
+    expect(store.removalsPending('g')).toBe(false);
+    expect(store.guildsNeedingRetrain(100)).toEqual([]);
+  });
+
+  it('dates the latest full retrain that started and was not cut short', () => {
+    const store = open();
+    clockAt(1_000);
+    const first = store.enqueueRun('g', { kind: 'full', trigger: 'schedule' }).run;
+    expect(store.lastFullRunAt('g')).toBeNull();
+    store.claimNextRun();
+    store.finishRun(first.id, { status: 'succeeded' });
+    clockAt(2_000);
+    const incremental = store.enqueueRun('g', { kind: 'incremental', trigger: 'schedule' }).run;
+    store.claimNextRun();
+    store.finishRun(incremental.id, { status: 'succeeded' });
+    clockAt(3_000);
+    const interrupted = store.enqueueRun('g', { kind: 'full', trigger: 'command' }).run;
+    store.claimNextRun();
+    store.finishRun(interrupted.id, { status: 'failed', error: 'interrupted' });
+    expect(store.lastFullRunAt('g')).toBe(1_000);
+    clockAt(4_000);
+    const failed = store.enqueueRun('g', { kind: 'full', trigger: 'command' }).run;
+    store.claimNextRun();
+    store.finishRun(failed.id, { status: 'failed', error: 'training worker exited with code 1' });
+    expect(store.lastFullRunAt('g')).toBe(4_000);
   });
 
   it('summarises a guild', () => {

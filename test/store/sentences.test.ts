@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { SEARCH_SQL } from '../../src/store/sentences.ts';
 import { sentence, useTempStores } from './helpers.ts';
 
 const { tempDir, open } = useTempStores();
@@ -196,6 +197,24 @@ describe('sentences', () => {
     expect(texts('')).toHaveLength(5);
     // Without an author (a moderator), every member's sentences match.
     expect(store.searchSentences('g1', undefined, 'dog', 10).map((s) => s.text)).toContain('dog of someone else');
+  });
+
+  it("searches a member's sentences through the author index, not the whole guild", () => {
+    const dir = tempDir();
+    open(path.join(dir, 'bot.sqlite'));
+    const db = new Database(path.join(dir, 'bot.sqlite'), { readonly: true });
+    const plan = (sql: string): string =>
+      db
+        .prepare<Record<string, unknown>, { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+        .all({ guildId: 'g', authorId: 'u', prefix: 'a%', contains: '%a%', limit: 25 })
+        .map((row) => row.detail)
+        .join('; ');
+    try {
+      expect(plan(SEARCH_SQL.oneAuthor)).toContain('USING INDEX sentences_by_author (guild_id=? AND author_id=?)');
+      expect(plan(SEARCH_SQL.anyAuthor)).toContain('USING INDEX sentences_by_guild (guild_id=?)');
+    } finally {
+      db.close();
+    }
   });
 
   it('loads a 100k-sentence corpus in well under a second', () => {

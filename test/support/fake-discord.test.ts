@@ -337,6 +337,28 @@ describe('FakeDiscord REST checks', () => {
     }
   });
 
+  it('refuses edits and follow-ups of an interaction created more than 15 minutes ago with code 50027', async () => {
+    const client = await login();
+    const created = Date.now() - 15 * 60_000 + 200;
+    const { interaction } = await roundTrip(client, slashCommand({ applicationId: fake.applicationId, guildId: HOME_GUILD.id, name: 'predict', createdAt: created }));
+    await interaction.deferReply();
+    await interaction.editReply('in time');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expect(interaction.editReply('too late')).rejects.toMatchObject({ code: 50027, status: 401 });
+    await expect(interaction.followUp('too late')).rejects.toMatchObject({ code: 50027 });
+  });
+
+  it('takes messages posted in a guild text channel, and refuses unknown channels', async () => {
+    const client = await login();
+    const channelId = fake.guilds[0]!.channelId;
+    const channel = await client.channels.fetch(channelId);
+    if (channel === null || !channel.isSendable()) throw new Error('expected a text channel');
+    await channel.send({ content: 'posted', allowedMentions: { parse: [] } });
+    const posted = await fake.waitForChannelMessage((message) => message.channelId === channelId);
+    expect(posted.body).toMatchObject({ content: 'posted', allowed_mentions: { parse: [] } });
+    await expect(client.channels.fetch(snowflake())).rejects.toMatchObject({ code: 10003 });
+  });
+
   it('refuses content longer than 2000 characters and empty messages', async () => {
     const client = await login();
     const { handle, interaction } = await roundTrip(client);

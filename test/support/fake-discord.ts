@@ -6,8 +6,8 @@
  *
  * Every HTTP request is recorded; interactions dispatched with {@link FakeDiscord.sendInteraction}
  * collect their callback, edits and follow-ups so tests can await them. Requests are checked the
- * way Discord checks them where bots commonly get it wrong (3 s acknowledgement deadline, double
- * acknowledgement, empty or over-long messages, invalid command definitions), answering with
+ * way Discord checks them where bots commonly get it wrong (3 s acknowledgement deadline, interaction
+ * tokens that expire 15 minutes after the interaction was created, double acknowledgement, empty or over-long messages, invalid command definitions), answering with
  * Discord's error codes.
  */
 import { EventEmitter } from 'node:events';
@@ -146,6 +146,15 @@ export interface InteractionHandle {
   readonly responses: readonly InteractionResponse[];
 }
 
+/** A message the bot posted in a channel (`POST /channels/{id}/messages`). */
+export interface ChannelMessage {
+  channelId: string;
+  body: MessageBody;
+  files: RecordedFile[];
+  message: APIMessage;
+  request: RecordedRequest;
+}
+
 /** A failure to serve instead of the next matching requests. */
 export interface FaultSpec {
   /** HTTP method to match; any when omitted. */
@@ -259,6 +268,16 @@ const genericError = (status: number): Reply =>
 const UNKNOWN_INTERACTION = discordError(404, 10062, 'Unknown interaction');
 const UNKNOWN_WEBHOOK = discordError(404, 10015, 'Unknown Webhook');
 const UNKNOWN_MESSAGE = discordError(404, 10008, 'Unknown Message');
+const UNKNOWN_CHANNEL = discordError(404, 10003, 'Unknown Channel');
+const INVALID_WEBHOOK_TOKEN = discordError(401, 50027, 'Invalid Webhook Token');
+/** Discord accepts an interaction's webhook (edits, follow-ups) for 15 minutes after it was created. */
+const INTERACTION_TOKEN_LIFETIME_MS = 15 * 60_000;
+const DISCORD_EPOCH_MS = 1_420_070_400_000n;
+
+/** When a snowflake was made, from the time in its high bits. */
+function snowflakeTime(id: string): number {
+  return Number((BigInt(id) >> 22n) + DISCORD_EPOCH_MS);
+}
 const ALREADY_ACKNOWLEDGED = discordError(400, 40060, 'Interaction has already been acknowledged.');
 const EMPTY_MESSAGE = discordError(400, 50006, 'Cannot send an empty message');
 const INVALID_JSON = discordError(400, 50109, 'The request body contains invalid JSON.');
@@ -414,6 +433,7 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
   private readonly gateway = new WebSocketServer({ server: this.server, path: '/gateway' });
   private readonly requestList = new WaitableList<RecordedRequest>();
   private readonly unroutedRequests: RecordedRequest[] = [];
+  private readonly channelMessageList = new WaitableList<ChannelMessage>();
   private readonly faults: (FaultSpec & { remaining: number })[] = [];
   private readonly interactions = new Map<string, TrackedInteraction>();
   private readonly hostedFiles = new Map<string, HostedFile>();
@@ -459,6 +479,16 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
   /** Guilds the bot is in, with their text channel ids. */
   get guilds(): readonly Required<FakeGuildConfig>[] {
     return this.guildConfigs;
+  }
+
+  /** Messages the bot posted in channels, in order. */
+  get channelMessages(): readonly ChannelMessage[] {
+    return this.channelMessageList.items;
+  }
+
+  /** Resolves with the first message (past or future) the bot posts in a channel matching `predicate`. */
+  waitForChannelMessage(predicate: (message: ChannelMessage) => boolean, timeoutMs = 5_000): Promise<ChannelMessage> {
+    return this.channelMessageList.waitFor(predicate, timeoutMs, () => `no matching channel message within ${timeoutMs} ms`);
   }
 
   /** Requests no route matched (answered 404): endpoints the bot uses that the fake lacks. */
@@ -899,6 +929,13 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
     if ((m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/([^/]+))?$/.exec(path))) {
       return this.webhook(record, m[1]!, m[2]!, m[3]);
     }
+    if ((m = /^\/channels\/(\d+)$/.exec(path)) && method === 'GET') {
+      const channel = this.textChannel(m[1]!);
+      return this.checkBotAuth(record) ?? (channel === undefined ? UNKNOWN_CHANNEL : { status: 200, body: channel });
+    }
+    if ((m = /^\/channels\/(\d+)\/messages$/.exec(path)) && method === 'POST') {
+      return this.checkBotAuth(record) ?? this.channelMessage(record, m[1]!);
+    }
     if ((m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path)) && (method === 'GET' || method === 'PUT')) {
       return this.checkBotAuth(record) ?? this.applicationCommands(record, m[1]!, m[2]);
     }
@@ -962,6 +999,7 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
     const tracked = this.interactions.get(token);
     // The interaction webhook only exists once the interaction has been acknowledged.
     if (applicationId !== this.applicationId || !tracked?.acknowledged) return UNKNOWN_WEBHOOK;
+    if (Date.now() - snowflakeTime(tracked.id) > INTERACTION_TOKEN_LIFETIME_MS) return INVALID_WEBHOOK_TOKEN;
     const body = (record.body ?? {}) as MessageBody;
 
     if (messageRef === undefined) {
@@ -998,6 +1036,43 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
       default:
         return genericError(405);
     }
+  }
+
+  /** The text channel of a guild the bot is in, as `GET /channels/{id}` returns it. */
+  private textChannel(channelId: string) {
+    for (const guild of this.guildConfigs) {
+      const channel = this.guildCreatePayload(guild).channels.find((candidate) => candidate.id === channelId);
+      if (channel !== undefined) return { ...channel, guild_id: guild.id };
+    }
+    return undefined;
+  }
+
+  private channelMessage(record: RecordedRequest, channelId: string): Reply {
+    if (this.textChannel(channelId) === undefined) return UNKNOWN_CHANNEL;
+    const body = (record.body ?? {}) as MessageBody;
+    const errors = new FormErrors();
+    validateMessage(body, [], errors);
+    const invalid = errors.reply();
+    if (invalid) return invalid;
+    if (isEmptyMessage(body, record.files)) return EMPTY_MESSAGE;
+    const message: APIMessage = {
+      id: snowflake(),
+      type: MessageType.Default,
+      channel_id: channelId,
+      author: this.botUser,
+      content: body.content ?? '',
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      attachments: record.files.map((file) => this.hostFile(channelId, file.name, file.data, file.contentType, false)),
+      embeds: body.embeds ?? [],
+      pinned: false,
+    };
+    this.channelMessageList.push({ channelId, body, files: record.files, message, request: record });
+    return { status: 200, body: message };
   }
 
   private recordResponse(

@@ -7,12 +7,14 @@ import { createCanvas } from '@napi-rs/canvas';
 import type {
   BotServices,
   EpochSummary,
+  ExplainAdmission,
   ExplainOutcome,
   ExplainRequest,
   GenerateOutcome,
   GuildStats,
   ModelInfo,
   PredictOutcome,
+  RetrainOutcome,
   SentencePage,
   SentenceSummary,
   TeachInput,
@@ -23,6 +25,7 @@ import type {
   WordProbability,
 } from '../../src/app/services.ts';
 import { dedupeKey, tokenize } from '../../src/lm/tokenizer.ts';
+import { runFailureCause } from '../../src/training/failure.ts';
 import { keptWeightsOf, type ModelMetrics } from '../../src/training/metrics.ts';
 
 /** Limits of the fake, small so tests can reach them. */
@@ -263,13 +266,15 @@ export class FakeServices implements BotServices {
       changesSinceModel: 0,
       nextRetrainAt: null,
       retrainMinChanges: this.options.retrainMinChanges,
+      retries: null,
       lastRun:
         lastRun?.result == null
           ? null
           : {
+              id: lastRun.runId,
               status: lastRun.result.status,
               finishedAt: this.options.now(),
-              error: lastRun.result.status === 'failed' ? lastRun.result.error : null,
+              failure: lastRun.result.status === 'failed' ? runFailureCause(lastRun.result.error) : null,
               note: lastRun.result.status === 'succeeded' ? (lastRun.result.note ?? null) : null,
             },
     };
@@ -313,12 +318,12 @@ export class FakeServices implements BotServices {
       .slice(0, limit);
   }
 
-  retrain(guildId: string, options: { full: boolean; requestedBy: string }): RunHandle {
+  retrain(guildId: string, options: { full: boolean; requestedBy: string }): RetrainOutcome {
     const active = this.runs.find((run) => run.guildId === guildId && run.active);
-    if (active !== undefined) return active.handle(true);
+    if (active !== undefined) return { status: 'started', handle: active.handle(true) };
     const run = new FakeTrainingRun(this.runs.length + 1, guildId, options.full);
     this.runs.push(run);
-    return run.handle(false);
+    return { status: 'started', handle: run.handle(false) };
   }
 
   activeTraining(guildId: string): RunHandle | null {
@@ -326,8 +331,12 @@ export class FakeServices implements BotServices {
   }
 
   /** Two pages naming the request, and a small real PNG when text was given. */
-  async explain(guildId: string, request: ExplainRequest): Promise<ExplainOutcome> {
+  explain(guildId: string, request: ExplainRequest): ExplainAdmission {
     this.explainRequests.push({ guildId, request });
+    return { status: 'queued', outcome: this.explanation(guildId, request) };
+  }
+
+  private async explanation(guildId: string, request: ExplainRequest): Promise<ExplainOutcome> {
     const model = this.model(guildId);
     if (model === null) return this.noModel(guildId);
     const subject = request.text ?? 'an example';

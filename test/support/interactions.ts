@@ -27,13 +27,13 @@ const DISCORD_EPOCH_MS = 1_420_070_400_000n;
 let snowflakeCounter = 0n;
 
 /**
- * A new, unique snowflake id (19 digits today). The high bits carry the current time as Discord's
- * do, so `createdTimestamp` of anything built from it is "now"; a process-wide counter fills the
- * low 22 bits, so ids are unique and increasing within a test process.
+ * A new, unique snowflake id (19 digits today). The high bits carry the time (now by default) as
+ * Discord's do, so `createdTimestamp` of anything built from it is that time; a process-wide
+ * counter fills the low 22 bits, so ids are unique within a test process.
  */
-export function snowflake(): string {
+export function snowflake(at: number = Date.now()): string {
   snowflakeCounter += 1n;
-  const millis = BigInt(Date.now()) - DISCORD_EPOCH_MS;
+  const millis = BigInt(at) - DISCORD_EPOCH_MS;
   return ((millis << 22n) | (snowflakeCounter & 0x3f_ffffn)).toString();
 }
 
@@ -118,6 +118,8 @@ export interface CommandInput {
   /** The invoking user's client language. */
   locale?: `${Locale}`;
   appPermissions?: bigint | string;
+  /** When Discord created the interaction (its id carries it); now by default. */
+  createdAt?: number;
 }
 
 /** Context for an interaction inside a guild. */
@@ -182,7 +184,7 @@ function permissionString(value: bigint | string | undefined, fallback: bigint):
 /** Fields shared by every interaction, in a guild or in a DM with the bot, depending on `guildId`. */
 function interactionEnvelope(input: CommandInput & Partial<GuildContextInput>) {
   const user = apiUser(input.user);
-  const id = snowflake();
+  const id = snowflake(input.createdAt);
   const base = {
     id,
     application_id: input.applicationId,

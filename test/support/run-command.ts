@@ -38,7 +38,7 @@ export async function commandsWith(options: RegistryOptions): Promise<CommandReg
 
 /** One answer as recorded. */
 export interface Recorded {
-  kind: 'reply' | 'edit' | 'followUp';
+  kind: 'reply' | 'edit' | 'followUp' | 'channel';
   message: OutgoingMessage;
   /** As the console prints it. */
   text: string;

@@ -146,18 +146,24 @@ describe('training job', () => {
     expect(await predictAfter('g', ['我', '喜欢'])).toBe('吃');
   });
 
-  it('retrains from scratch when sentences were removed since the serving model', async () => {
+  it('warm-starts after removals, which leave the model with the next full run', async () => {
     teachSentences(store, 'g', [...TINY_CORPUS, '老师 喜欢 吃 西瓜 。']);
     await train('g', 'full');
     const removed = store.listSentences('g', { limit: 1 }).sentences[0]!;
     expect(store.deleteSentence('g', removed.id)).toBe(true);
     teachSentences(store, 'g', ['猫 喜欢 吃 鱼 。']);
+    const vocabulary = (): string[] => (store.servingModel('g')!.vocabulary as { tokens: string[] }).tokens;
 
     const { run } = await train('g', 'incremental');
-    expect(readRunSummary(run.summary)).toMatchObject({ mode: 'full', modeReason: '1 sentences were removed since the serving model' });
-    const tokens = (store.servingModel('g')!.vocabulary as { tokens: string[] }).tokens;
-    expect(tokens).not.toContain('老师');
-    expect(tokens).toContain('猫');
+    expect(readRunSummary(run.summary)).toMatchObject({ mode: 'incremental', modeReason: expect.stringMatching(/^1 new sentences, 1 removed;/) });
+    // A warm start keeps what the model knew, the removed sentence's words included.
+    expect(vocabulary()).toEqual(expect.arrayContaining(['老师', '猫']));
+    expect(store.removalsPending('g')).toBe(true);
+
+    await train('g', 'full');
+    expect(vocabulary()).not.toContain('老师');
+    expect(vocabulary()).toContain('猫');
+    expect(store.removalsPending('g')).toBe(false);
   });
 
   it('chooses the hyperparameters by a search on the validation sentences, and records every candidate', async () => {

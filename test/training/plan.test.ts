@@ -93,11 +93,24 @@ describe('planRun', () => {
     expect(epochs([1e9])).toBe(planRun('full', grown, undefined, settings).hyperparameters.maxEpochs);
   });
 
+  it('warm-starts when sentences were removed, leaving them out of its data', () => {
+    const removedOld = OLD.slice(1, -1);
+    const plan = planRun('incremental', { revision: OLD.length + 2 + NEW.length, sentences: [...removedOld, ...NEW] }, servingOf(first, [5000]), settings);
+    expect(plan.mode).toBe('incremental');
+    expect(plan.modeReason).toMatch(/^20 new sentences, 2 removed; \d+ epochs at most/);
+    const kept = new Set([...removedOld, ...NEW].map((sentence) => sentence.join(' ')));
+    expect([...plan.train, ...plan.validation].every((sentence) => kept.has(sentence.join(' ')))).toBe(true);
+    expect(plan.train).toEqual(expect.arrayContaining(splitForValidation(NEW, 0.1).train));
+    // Only removals: the older sentences are replayed, and nothing is new.
+    const onlyRemoved = planRun('incremental', { revision: OLD.length + 2, sentences: removedOld }, servingOf(first, [5000]), settings);
+    expect(onlyRemoved).toMatchObject({ mode: 'incremental' });
+    expect(onlyRemoved.modeReason).toMatch(/^0 new sentences, 2 removed/);
+    expect(onlyRemoved.train).toHaveLength(200);
+  });
+
   it.each([
     ['there is no serving model', undefined, grown, 'there is no serving model to start from'],
     ['the serving model did not load', { ...servingOf(first, []), loaded: { error: 'bad weights' } }, grown, 'the serving model could not be loaded (bad weights)'],
-    ['sentences were removed', servingOf(first, []), { revision: OLD.length + 2, sentences: OLD.slice(1, -1) }, '2 sentences were removed since the serving model'],
-    ['nothing changed', servingOf(first, []), { revision: OLD.length, sentences: OLD }, 'there are no new sentences since the serving model'],
     [
       'the corpus outgrew the defaults the serving model was chosen from',
       { ...servingOf(first, []), searchedFrom: { ...first.defaults, hiddenSize: 32 } },

@@ -74,6 +74,7 @@ export class ScriptedRunner {
         metrics: { history: [] },
         corpusSentences: corpus.sentences.length,
         corpusRevision: corpus.revision,
+        fromScratch: job.request.run.kind === 'full',
       },
       { promote },
     );

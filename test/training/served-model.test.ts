@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ModelRegistry } from '../../src/app/model-registry.ts';
 import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
 import { createLogger } from '../../src/log.ts';
 import { predictNextWords } from '../../src/lm/predict.ts';
@@ -13,6 +12,7 @@ import { runTrainingJob } from '../../src/training/job.ts';
 import { readModelMetrics } from '../../src/training/metrics.ts';
 import { readRunSummary, type RunSummary } from '../../src/training/run-summary.ts';
 import type { JobSettings } from '../../src/training/job-settings.ts';
+import { servingModels } from '../support/serving-models.ts';
 import { TINY_CORPUS, longRangeCorpus, teachSentences, templatedCorpus } from './corpus.ts';
 
 let dir: string;
@@ -65,9 +65,9 @@ describe('serving the better of the LSTM and the n-gram model', () => {
     expect(choice.mixPerplexity).toBeLessThan(Math.min(choice.lstmPerplexity, choice.kneserNeyPerplexity));
     expect(summary.note).toMatch(/LSTM \+ 3-gram mixture answers \(λ 0\.\d\d\)/);
 
-    const registry = new ModelRegistry(store);
+    const registry = servingModels(store);
     try {
-      const serving = (await registry.get('g'))!;
+      const serving = (await registry.serve('g'))!;
       expect(serving.kind).toBe('mix');
       const { vocabulary } = serving;
       const corpus = store.corpus('g').sentences.map((tokens) => vocabulary.encode(tokens).ids);
@@ -81,7 +81,7 @@ describe('serving the better of the LSTM and the n-gram model', () => {
         }
       }
     } finally {
-      registry.dispose();
+      await registry.close();
     }
   });
 
@@ -103,14 +103,14 @@ describe('serving the better of the LSTM and the n-gram model', () => {
     await trainFull('g');
 
     expect(readModelMetrics(store.servingModel('g')!.metrics).servedModel).toBeNull();
-    const registry = new ModelRegistry(store);
+    const registry = servingModels(store);
     try {
-      const serving = (await registry.get('g'))!;
+      const serving = (await registry.serve('g'))!;
       expect(serving.kind).toBe('lstm');
       const prediction = predictNextWords(serving.language, '我 喜欢', 1);
       expect(prediction.status === 'ok' && prediction.predictions[0]?.word).toBe('吃');
     } finally {
-      registry.dispose();
+      await registry.close();
     }
   });
 
@@ -122,14 +122,14 @@ describe('serving the better of the LSTM and the n-gram model', () => {
     database.close();
     const logFile = path.join(dir, 'bot.log');
     const logger = createLogger({ level: 'warn', destination: { file: logFile } });
-    const registry = new ModelRegistry(store, logger);
+    const registry = servingModels(store, { logger });
     try {
-      const serving = (await registry.get('g'))!;
+      const serving = (await registry.serve('g'))!;
       expect(serving).toMatchObject({ kind: 'lstm', history: [], keptWeights: null });
       const prediction = predictNextWords(serving.language, '我 喜欢', 1);
       expect(prediction.status === 'ok' && prediction.predictions[0]?.word).toBe('吃');
     } finally {
-      registry.dispose();
+      await registry.close();
     }
     logger.flush();
     const warning = JSON.parse(fs.readFileSync(logFile, 'utf8').trim()) as { msg: string; err: { message: string } };
@@ -140,9 +140,9 @@ describe('serving the better of the LSTM and the n-gram model', () => {
 
 /** The registry serves the guild's n-gram: the 3-gram of its current sentences, counted once per model. */
 async function expectServedNgram(source: Store): Promise<void> {
-  const registry = new ModelRegistry(source);
+  const registry = servingModels(source);
   try {
-    const serving = (await registry.get('g'))!;
+    const serving = (await registry.serve('g'))!;
     expect(serving.kind).toBe('kneser-ney');
     const prediction = predictNextWords(serving.language, '他们 每天 早上', 1);
     expect(prediction).toMatchObject({ status: 'ok', truncated: true, contextUsed: ['每天', '早上'] });
@@ -161,6 +161,6 @@ async function expectServedNgram(source: Store): Promise<void> {
     expect(await serving.corpus()).toBe(corpus);
     expect(KneserNeyTrigram.fromState(corpus.trigram).distribution([])).toEqual(trained.distribution([]));
   } finally {
-    registry.dispose();
+    await registry.close();
   }
 }

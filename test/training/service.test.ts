@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunProgress } from '../../src/app/services.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { createTrainingService, type TrainingConfig, type TrainingService } from '../../src/training/service.ts';
@@ -57,6 +57,7 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
+  vi.useRealTimers();
   await service?.stop();
   service = undefined;
   store.close();
@@ -249,6 +250,127 @@ describe('training scheduler', () => {
     teach('h', 3);
     clock.advance(60 * MINUTE);
     expect(scripted.requests).toHaveLength(1);
+  });
+
+  it('retries a failing guild after the interval, then twice, four times as long, and gives up after the attempts allowed', async () => {
+    // The store dates runs by the system clock: move it with the scheduler's.
+    vi.useFakeTimers({ toFake: ['Date'], now: clock.now() });
+    const advance = (minutes: number): void => {
+      vi.setSystemTime(clock.now() + minutes * MINUTE);
+      clock.advance(minutes * MINUTE);
+    };
+    const failRunning = async (): Promise<void> => {
+      expect(scripted.running).toHaveLength(1);
+      scripted.crash(scripted.running[0]!, 'training worker exited with code 1');
+      await settle();
+    };
+    teach('g', 3);
+    const svc = startService({ maxAttempts: 4 });
+    await failRunning();
+    expect(svc.retryState('g')).toEqual({ failures: 1, maxAttempts: 4, nextAttemptAt: clock.now() + 10 * MINUTE });
+    advance(10);
+    await failRunning();
+    advance(10);
+    expect(scripted.running).toEqual([]);
+    advance(10);
+    await failRunning();
+    advance(30);
+    expect(scripted.running).toEqual([]);
+    advance(10);
+    await failRunning();
+    expect(svc.retryState('g')).toEqual({ failures: 4, maxAttempts: 4, nextAttemptAt: null });
+    advance(24 * 60);
+    expect(scripted.requests).toHaveLength(4);
+
+    // A moderator's request still runs; its success starts the count again.
+    const handle = svc.requestRetrain('g', { full: false, requestedBy: 'mod' });
+    scripted.succeed(handle.runId);
+    await handle.done;
+    expect(svc.retryState('g')).toBeNull();
+  });
+
+  it('does not queue again at start a run interrupted after the attempts allowed', () => {
+    teach('g', 1);
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const { run } = store.enqueueRun('g', { kind: 'full', trigger: 'schedule' });
+      store.finishRun(run.id, { status: 'failed', error: 'training worker exited with code 134' });
+    }
+    const crashed = store.enqueueRun('g', { kind: 'full', trigger: 'schedule' }).run;
+    expect(store.claimNextRun()?.id).toBe(crashed.id);
+
+    const svc = startService({ maxAttempts: 3 });
+    expect(store.getRun(crashed.id)).toMatchObject({ status: 'failed', error: 'interrupted' });
+    expect(store.activeRun('g')).toBeUndefined();
+    expect(scripted.requests).toEqual([]);
+    expect(svc.retryState('g')).toMatchObject({ failures: 3, nextAttemptAt: null });
+  });
+
+  describe('fair to every guild', () => {
+    const HOUR = 60 * MINUTE;
+    /** Moves the scheduler's clock and the system's (which dates runs in the store) together. */
+    const advance = (ms: number): void => {
+      vi.setSystemTime(clock.now() + ms);
+      clock.advance(ms);
+    };
+    const forget = (guildId: string, count: number): void => {
+      for (const entry of store.corpusEntries(guildId).slice(0, count)) store.deleteSentence(guildId, entry.id);
+    };
+    const finishRunning = async (): Promise<void> => {
+      for (const runId of scripted.running) scripted.succeed(runId);
+      await settle();
+    };
+
+    beforeEach(() => {
+      vi.useFakeTimers({ toFake: ['Date'], now: clock.now() });
+    });
+
+    it('warm-starts after removals and retrains from scratch once per interval, when removals wait for it', async () => {
+      teach('g', 3);
+      startService({ fullRetrainMinIntervalHours: 6 });
+      expect(scripted.requests.map((request) => request.run.kind)).toEqual(['full']);
+      await finishRunning();
+
+      // Teach 4 and forget 1, every interval: warm starts, never a retrain from scratch before 6 hours.
+      for (let check = 1; check < 6 * 6; check += 1) {
+        teach('g', 4);
+        forget('g', 1);
+        advance(10 * MINUTE);
+        await finishRunning();
+      }
+      const kinds = scripted.requests.map((request) => request.run.kind);
+      expect(kinds.slice(1)).toEqual(Array(35).fill('incremental'));
+      expect(store.removalsPending('g')).toBe(true);
+      // Six hours after the first model the removals are due, even without enough other changes.
+      forget('g', 1);
+      advance(10 * MINUTE);
+      expect(scripted.requests.at(-1)!.run.kind).toBe('full');
+      await finishRunning();
+      expect(store.removalsPending('g')).toBe(false);
+      advance(HOUR);
+      expect(scripted.requests).toHaveLength(37);
+    });
+
+    it('runs first models before warm starts, and warm starts before retrains from scratch', async () => {
+      for (const guildId of ['busy', 'warm', 'removed']) teach(guildId, 3);
+      const svc = startService({ concurrency: 1, fullRetrainMinIntervalHours: 1 });
+      for (let run = 0; run < 3; run += 1) await finishRunning();
+      expect(scripted.requests.map((request) => request.run.guildId)).toEqual(['busy', 'removed', 'warm']);
+
+      advance(2 * HOUR);
+      svc.requestRetrain('busy', { full: true, requestedBy: 'mod' });
+      forget('removed', 1);
+      teach('warm', 3);
+      teach('new', 3);
+      advance(10 * MINUTE);
+      expect(scripted.runningGuilds).toEqual(['busy']);
+      const order: string[] = [];
+      while (scripted.running.length > 0) {
+        await finishRunning();
+        order.push(...scripted.runningGuilds);
+      }
+      expect(order).toEqual(['new', 'warm', 'removed']);
+      expect(scripted.requests.slice(-3).map((request) => request.run.kind)).toEqual(['full', 'incremental', 'full']);
+    });
   });
 
   it('refuses a configuration that cannot schedule anything', () => {

@@ -1,62 +1,45 @@
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunProgress } from '../../src/app/services.ts';
 import { activeBackend, initBackend } from '../../src/lm/backend.ts';
 import { unpackModel } from '../../src/lm/model-package.ts';
 import { BOS } from '../../src/lm/special-tokens.ts';
-import { openStore, type Store } from '../../src/store/index.ts';
 import { runTrainingJob } from '../../src/training/job.ts';
 import {
   createTrainingService,
   type TrainingService,
   type TrainingServiceOptions,
 } from '../../src/training/service.ts';
-import { TINY_CORPUS, teachSentences } from './corpus.ts';
+import { TRAINING_NICE } from '../../src/threads/priority.ts';
+import { loweredTo, threadNiceValues } from '../support/thread-priority.ts';
+import { teachSentences } from './corpus.ts';
+import { trainingDatabase } from './database.ts';
 
-let dir: string;
-let dbPath: string;
-let store: Store;
-let service: TrainingService | undefined;
-
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'training-worker-'));
-  dbPath = path.join(dir, 'bot.sqlite');
-  store = openStore(dbPath);
-  teachSentences(store, 'g', TINY_CORPUS);
-});
-
-afterEach(async () => {
-  await service?.stop();
-  service = undefined;
-  store.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const db = trainingDatabase('training-worker-');
 
 /** A started service that only trains on request (its schedule never finds enough changes). */
 function startService(options: Partial<TrainingServiceOptions> = {}): TrainingService {
-  service = createTrainingService({
-    store,
-    dbPath,
+  db.service = createTrainingService({
+    store: db.store,
+    dbPath: db.dbPath,
     config: { intervalMinutes: 60, retrainMinChanges: 1000, concurrency: 1, budgetMinutes: 1 },
     ...options,
   });
-  service.start();
-  return service;
+  db.service.start();
+  return db.service;
 }
 
 /** Gives the guild a serving model (version 1), trained in this thread to save a worker start. */
 async function trainFirstModel(): Promise<void> {
-  store.enqueueRun('g', { kind: 'full', trigger: 'cli' });
-  const result = await runTrainingJob(store, store.claimNextRun()!, { settings: { budgetMinutes: 1 } });
+  db.store.enqueueRun('g', { kind: 'full', trigger: 'cli' });
+  const result = await runTrainingJob(db.store, db.store.claimNextRun()!, { settings: { budgetMinutes: 1 } });
   expect(result).toMatchObject({ status: 'succeeded', modelVersion: 1, promoted: true });
-  teachSentences(store, 'g', ['猫 喜欢 吃 鱼 。']);
+  teachSentences(db.store, 'g', ['猫 喜欢 吃 鱼 。']);
 }
 
 function modelVersions(): Array<[number, string]> {
-  return store.listModels('g').map((model) => [model.version, model.status]);
+  return db.store.listModels('g').map((model) => [model.version, model.status]);
 }
 
 describe('training in a worker thread', () => {
@@ -65,7 +48,7 @@ describe('training in a worker thread', () => {
     const events: RunProgress[] = [];
     svc.on('progress', (progress) => events.push(progress));
     const announced: Array<[string, number, number | undefined]> = [];
-    svc.on('modelPromoted', (guildId, version) => announced.push([guildId, version, store.servingModelInfo(guildId)?.version]));
+    svc.on('modelPromoted', (guildId, version) => announced.push([guildId, version, db.store.servingModelInfo(guildId)?.version]));
 
     const handle = svc.requestRetrain('g', { full: true, requestedBy: 'mod' });
     const result = await handle.done;
@@ -76,16 +59,28 @@ describe('training in a worker thread', () => {
     const training = events.filter((event) => event.phase === 'training');
     expect(training.at(-1)).toMatchObject({ runId: handle.runId, guildId: 'g', epoch: training.at(-1)!.maxEpochs });
     expect(training.every((event) => event.loss! > 0 && event.etaSeconds! >= 0)).toBe(true);
-    expect(store.getRun(handle.runId)).toMatchObject({ status: 'succeeded', error: null });
+    expect(db.store.getRun(handle.runId)).toMatchObject({ status: 'succeeded', error: null });
     // The main thread never started a TensorFlow.js backend: all training ran in the worker.
     expect(activeBackend()).toBeUndefined();
 
     await initBackend();
 
-    const { model, vocabulary } = await unpackModel(store.servingModel('g')!);
+    const { model, vocabulary } = await unpackModel(db.store.servingModel('g')!);
     const distribution = model.nextDistribution([BOS, ...vocabulary.encode(['你', '喜欢']).ids]);
     model.dispose();
     expect(distribution.indexOf(Math.max(...distribution))).toBe(vocabulary.idOf('吃'));
+  });
+
+  it.runIf(process.platform === 'linux')('trains below the priority of the thread that answers members', async () => {
+    const ownPriority = os.getPriority(0);
+    const svc = startService();
+    const handle = svc.requestRetrain('g', { full: true, requestedBy: 'mod' });
+    const whileTraining = await new Promise<number[]>((resolve) => {
+      handle.onProgress((progress) => progress.phase === 'training' && resolve(threadNiceValues()));
+    });
+    expect(whileTraining).toContain(loweredTo(TRAINING_NICE));
+    expect(os.getPriority(0)).toBe(ownPriority);
+    await handle.done;
   });
 
   it('records the error of a job that throws in the worker and keeps the previous model serving', async () => {
@@ -94,7 +89,7 @@ describe('training in a worker thread', () => {
     const handle = svc.requestRetrain('g', { full: true, requestedBy: 'mod' });
     const error = 'hiddenSize must be a positive integer, got -1';
     await expect(handle.done).resolves.toEqual({ status: 'failed', runId: handle.runId, error });
-    expect(store.getRun(handle.runId)).toMatchObject({ status: 'failed', error });
+    expect(db.store.getRun(handle.runId)).toMatchObject({ status: 'failed', error });
     expect(modelVersions()).toEqual([[1, 'serving']]);
   });
 
@@ -111,9 +106,9 @@ describe('training in a worker thread', () => {
 
     const error = 'training worker exited with code 1';
     await expect(handle.done).resolves.toEqual({ status: 'failed', runId: handle.runId, error });
-    expect(store.getRun(handle.runId)).toMatchObject({ status: 'failed', error });
+    expect(db.store.getRun(handle.runId)).toMatchObject({ status: 'failed', error });
     expect(modelVersions()).toEqual([[1, 'serving']]);
-    expect(store.activeRun('g')).toBeUndefined();
+    expect(db.store.activeRun('g')).toBeUndefined();
   });
 
   it('fails the run of a worker that exceeds its memory limit, not the process', async () => {
@@ -123,7 +118,7 @@ describe('training in a worker thread', () => {
     const result = await handle.done;
     expect(result).toMatchObject({ status: 'failed', runId: handle.runId });
     expect(result.status === 'failed' && result.error).toMatch(/out of memory/i);
-    expect(store.getRun(handle.runId)?.status).toBe('failed');
+    expect(db.store.getRun(handle.runId)?.status).toBe('failed');
     expect(modelVersions()).toEqual([[1, 'serving']]);
   });
 
@@ -143,8 +138,8 @@ describe('training in a worker thread', () => {
     await expect(handle.done).resolves.toEqual({ status: 'failed', runId: handle.runId, error: 'interrupted' });
     // The job saw the abort between batches: no need to wait for the termination grace period.
     expect(stopSeconds).toBeLessThan(5);
-    expect(store.getRun(handle.runId)).toMatchObject({ status: 'failed', error: 'interrupted' });
-    expect(store.activeRun('g')).toMatchObject({ status: 'queued', kind: 'full', requestedBy: 'mod' });
+    expect(db.store.getRun(handle.runId)).toMatchObject({ status: 'failed', error: 'interrupted' });
+    expect(db.store.activeRun('g')).toMatchObject({ status: 'queued', kind: 'full', requestedBy: 'mod' });
     expect(modelVersions()).toEqual([[1, 'serving']]);
   });
 });

@@ -1,0 +1,52 @@
+/**
+ * A benchmark's load driver in a worker thread of its own (the fake Discord and the load
+ * generator), so that their work does not show up as the bot's event-loop delay: messages each
+ * way, each with a `type`.
+ *
+ * @module
+ */
+import { startTypeScriptWorker } from '../../src/threads/start-worker.ts';
+
+/** The driver thread, seen from the bot's side. */
+export interface DriverThread<To, From extends { type: string }> {
+  /** The next message of `type` from the driver; rejects when the thread fails or exits first. */
+  next<T extends From['type']>(type: T): Promise<Extract<From, { type: T }>>;
+  send(message: To): void;
+  terminate(): Promise<void>;
+}
+
+/** Starts the module at `entry` (which recognises its role in `workerData`) as the driver. */
+export function startDriverThread<To, From extends { type: string }>(entry: URL, workerData: unknown): DriverThread<To, From> {
+  const worker = startTypeScriptWorker(entry, { workerData });
+  return {
+    next(type) {
+      return new Promise((resolve, reject) => {
+        const onMessage = (message: From) => {
+          if (message.type !== type) return;
+          cleanup();
+          resolve(message as Extract<From, { type: typeof type }>);
+        };
+        const onError = (error: Error) => {
+          cleanup();
+          reject(error);
+        };
+        const onExit = (code: number) => {
+          cleanup();
+          reject(new Error(`the load driver thread exited with code ${code}`));
+        };
+        const cleanup = () => {
+          worker.off('message', onMessage);
+          worker.off('error', onError);
+          worker.off('exit', onExit);
+        };
+        worker.on('message', onMessage);
+        worker.on('error', onError);
+        worker.on('exit', onExit);
+      });
+    },
+    send: (message) => worker.postMessage(message),
+    terminate: async () => {
+      await worker.terminate();
+    },
+  };
+}

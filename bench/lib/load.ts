@@ -1,0 +1,95 @@
+/**
+ * What the scenarios that drive the bot under load share: a seeded generator for their plans,
+ * the bot's event-loop delay, latency figures and the bot's log.
+ *
+ * @module
+ */
+import fs from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { round } from './format.ts';
+import { percentile } from './stats.ts';
+
+/** Discord's acknowledgement deadline; the fake Discord refuses later acknowledgements too. */
+export const DEADLINE_MS = 3000;
+
+/** mulberry32: a small deterministic generator, so that runs are comparable. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Sampling interval of the event-loop delay histogram. Node records the time between two samples,
+ * interval included; the interval is subtracted to report the delay alone.
+ */
+const LOOP_SAMPLE_MS = 10;
+
+/** Event-loop delay in milliseconds beyond the sampling interval. */
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Starts measuring this thread's event-loop delay; `stop` ends it and gives the figures. */
+export function measureLoopDelay(): { stop(): LoopDelay } {
+  const histogram = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
+  histogram.enable();
+  return {
+    stop() {
+      histogram.disable();
+      const delay = (ns: number): number => round(Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS), 2);
+      return { p50: delay(histogram.percentile(50)), p99: delay(histogram.percentile(99)), max: delay(histogram.max) };
+    },
+  };
+}
+
+/** Event-loop delay over `durationMs` with nothing else to do: what the machine and training cost alone. */
+export async function idleLoopDelay(durationMs: number): Promise<LoopDelay> {
+  const measuring = measureLoopDelay();
+  await new Promise((resolve) => setTimeout(resolve, durationMs));
+  return measuring.stop();
+}
+
+/** Latency figures in milliseconds. */
+export interface LatencyFigures {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export function latency(values: readonly number[]): LatencyFigures {
+  return {
+    count: values.length,
+    p50Ms: round(percentile(values, 50), 1),
+    p99Ms: round(percentile(values, 99), 1),
+    maxMs: round(values.length === 0 ? Number.NaN : Math.max(...values), 1),
+  };
+}
+
+/** Warning and error lines the bot logged (pino JSON lines in `file`), by message. */
+export function readLog(file: string): { warnings: number; errors: number; messages: Record<string, number> } {
+  const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((line) => line !== '') : [];
+  const messages: Record<string, number> = {};
+  let warnings = 0;
+  let errors = 0;
+  for (const raw of lines) {
+    const line = JSON.parse(raw) as { level: number; msg: string };
+    if (line.level >= 50) errors += 1;
+    else if (line.level >= 40) warnings += 1;
+    messages[line.msg] = (messages[line.msg] ?? 0) + 1;
+  }
+  return { warnings, errors, messages };
+}
+
+/** Writes a progress line on stderr (stdout carries the report). */
+export function progress(line: string): void {
+  process.stderr.write(`${line}\n`);
+}

@@ -1,0 +1,30 @@
+/**
+ * A pool thread for the worker pool's tests: answers `{ echo }` after `delayMs`, fails on `{ fail }`,
+ * ends its thread on `{ exit }`, and reports the notices it got before the job.
+ */
+import { threadId } from 'node:worker_threads';
+import { serveJobs } from '../../src/threads/pool-worker.ts';
+
+/** A job of the echo thread. */
+export type EchoJob = { echo: string; delayMs?: number } | { fail: string } | { exit: number };
+
+/** What the echo thread answers. */
+export interface EchoResult {
+  echo: string;
+  threadId: number;
+  notices: unknown[];
+}
+
+const notices: unknown[] = [];
+
+serveJobs<EchoJob, EchoResult>({
+  async run(job) {
+    if ('fail' in job) throw new Error(job.fail);
+    if ('exit' in job) process.exit(job.exit);
+    await new Promise((resolve) => setTimeout(resolve, job.delayMs ?? 0));
+    return { echo: job.echo, threadId, notices: [...notices] };
+  },
+  notice(notice) {
+    notices.push(notice);
+  },
+});
