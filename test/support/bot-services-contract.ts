@@ -17,7 +17,7 @@ export interface ContractSubject {
   close(): Promise<void>;
 }
 
-/** Changes before a retrain: large enough that no test of the suite reaches a first model. */
+/** Changes before a retrain (and sentences before the in-memory services' model): more than a guild asked for a model's answer here has. */
 const SETTINGS: BotServicesSettings = { retrainMinChanges: 8 };
 
 const ALICE = '222222222222222222';

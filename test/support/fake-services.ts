@@ -35,7 +35,10 @@ import { dedupeKey, tokenize } from '../../src/lm/tokenizer.ts';
 import { runFailureCause } from '../../src/training/failure.ts';
 import { keptWeightsOf, type ModelMetrics } from '../../src/training/metrics.ts';
 
-/** Settings of the fake. */
+/**
+ * Settings of the fake. `retrainMinChanges` (3 by default) is also the number of sentences from
+ * which the bigram "model" answers, as a first model follows a first retrain's worth of sentences.
+ */
 export interface FakeServicesOptions extends Partial<BotServicesSettings> {
   /** Only the last this many tokens are used for a prediction. */
   contextLength?: number;
@@ -133,8 +136,8 @@ export class FakeServices implements BotServices {
   readonly explainRequests: { guildId: string; request: ExplainRequest }[] = [];
   private nextId = 1;
   /**
-   * Sentences added and removed per guild. The bigram "model" reads the live corpus and records
-   * no revision of its own, so every change counts as one since the model.
+   * Sentences added and removed per guild. The bigram "model" reads the live corpus and records no
+   * corpus revision, so changes count from the first sentence, as they do before a real first model.
    */
   private readonly changes = new Map<string, number>();
   private readonly options: Required<FakeServicesOptions>;
