@@ -40,7 +40,7 @@ describe('/stats', () => {
     expect(answer?.text).toContain('Sentences: 2');
     expect(answer?.text).toContain('Contributors: 2');
     expect(answer?.text).toContain('Model: none yet');
-    expect(answer?.text).toContain('Next retrain: not due: 0 of 5 new sentences since the last model');
+    expect(answer?.text).toContain('Next retrain: not due: 2 of 3 new sentences since the last model');
     expect(answer?.message.files).toBeUndefined();
   });
 
@@ -127,12 +127,12 @@ describe('/forget', () => {
     expect((await runLine('/forget', { services }))[0]?.text).toContain('Choose a `sentence`');
   });
 
-  it('autocompletes only the member’s own sentences, with the id as value', async () => {
+  it('autocompletes only the member’s own sentences, newest first, with the id as value', async () => {
     const { services, ids } = await taught([[ALICE.id, 'cats are great'], [BOB.id, 'cats are loud'], [ALICE.id, 'dogs too']]);
     const own = await autocomplete('forget', 'sentence', 'cats', { services, permissions: MEMBER });
     expect(own).toEqual([{ name: `#${ids[0]} cats are great`, value: ids[0] }]);
     const everyone = await autocomplete('forget', 'sentence', 'cats', { services });
-    expect(everyone.map((choice) => choice.value)).toEqual([ids[0], ids[1]]);
+    expect(everyone.map((choice) => choice.value)).toEqual([ids[1], ids[0]]);
   });
 });
 

@@ -63,7 +63,7 @@ describe('/predict', () => {
   });
 
   it('says how many sentences are still needed when there is no model', async () => {
-    const services = await servicesWith(['我 喜欢 猫'], { sentencesNeeded: 10 });
+    const services = await servicesWith(['我 喜欢 猫'], { retrainMinChanges: 10 });
     expect((await runLine('/predict 我', { services }))[0]?.text).toContain('1 sentence has been taught, 9 more are needed');
     expect((await runLine('/predict 我', { services, locale: 'zh-CN' }))[0]?.text).toContain('目前已教了 1 句，首次训练前还需要 9 句');
   });
@@ -91,6 +91,12 @@ describe('/predict autocomplete', () => {
       expect(String(choice.value)).toMatch(/^start word\d+$/);
       expect(choice.name.length).toBeLessThanOrEqual(100);
     }
+  });
+
+  it('appends a predicted Chinese word without a space, a word after Latin text with one', async () => {
+    const services = await servicesWith([...PETS, 'we like 猫']);
+    expect((await autocomplete('predict', 'text', '我喜欢', { services })).map((choice) => choice.value)).toEqual(['我喜欢猫', '我喜欢狗']);
+    expect((await autocomplete('predict', 'text', 'we like ', { services })).map((choice) => choice.value)).toEqual(['we like 猫']);
   });
 
   it('drops completions that would exceed Discord’s 100 characters', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SENTENCE_LIMITS } from '../../src/app/teach-policy.ts';
 import type { CommandRegistry } from '../../src/commands/dispatch.ts';
 import { FakeServices } from '../support/fake-services.ts';
 import { ALICE, BOB, GUILD, commandsWith, runLine, start } from '../support/run-command.ts';
@@ -41,17 +42,21 @@ describe('/teach', () => {
   });
 
   it('refuses a sentence that is too long, giving its length and the limit', async () => {
-    const services = new FakeServices({ maxLength: 20 });
-    const long = 'a'.repeat(25);
-    expect(await teachText(services, long)).toBe('The sentence is too long: 25 characters, at most 20.');
-    expect(await teachText(services, long, 'zh-CN')).toBe('句子太长了：25 个字符，最多 20 个。');
-    expect(await teachText(services, long, 'zh-TW')).toBe('句子太長了：25 個字元，最多 20 個。');
+    const services = new FakeServices();
+    const { maxLength } = SENTENCE_LIMITS;
+    const long = 'a'.repeat(maxLength + 5);
+    expect(await teachText(services, long)).toBe(`The sentence is too long: ${maxLength + 5} characters, at most ${maxLength}.`);
+    expect(await teachText(services, long, 'zh-CN')).toBe(`句子太长了：${maxLength + 5} 个字符，最多 ${maxLength} 个。`);
+    expect(await teachText(services, long, 'zh-TW')).toBe(`句子太長了：${maxLength + 5} 個字元，最多 ${maxLength} 個。`);
   });
 
   it('refuses a sentence with too many tokens', async () => {
-    const services = new FakeServices({ maxTokens: 3 });
-    expect(await teachText(services, 'one two three four')).toBe('The sentence has too many words: 4, at most 3.');
-    expect(await teachText(services, 'one two three four', 'zh-CN')).toBe('句子的词太多了：4 个，最多 3 个。');
+    const services = new FakeServices();
+    const { maxTokens } = SENTENCE_LIMITS;
+    const words = Array.from({ length: maxTokens + 1 }, (_, index) => `w${index}`).join(' ');
+    expect(await teachText(services, words)).toBe(`The sentence has too many words: ${maxTokens + 1}, at most ${maxTokens}.`);
+    expect(await teachText(services, words, 'zh-CN')).toBe(`句子的词太多了：${maxTokens + 1} 个，最多 ${maxTokens} 个。`);
+    expect(services.sentences.size).toBe(0);
   });
 
   it('refuses a sentence without words', async () => {

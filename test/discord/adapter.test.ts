@@ -121,7 +121,7 @@ describe('Discord adapter with the real discord.js client', () => {
     expect(callback.body.data?.allowed_mentions).toEqual({ parse: [] });
     expect(callback.body.data?.content).toContain('`我 | 喜欢 | 猫`');
     const stored = [...services.sentences.values()][0];
-    expect(stored).toMatchObject({ guildId: GUILD.id, text: '我喜欢猫 @everyone' });
+    expect(stored).toMatchObject({ guildId: GUILD.id, text: '我喜欢猫' });
   });
 
   it('defers /predict and then edits the reply with the table', async () => {

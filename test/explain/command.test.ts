@@ -5,7 +5,7 @@ import { FakeServices } from '../support/fake-services.ts';
 import { ALICE, GUILD, runLine, start } from '../support/run-command.ts';
 
 async function servicesWith(sentences: number): Promise<FakeServices> {
-  const services = new FakeServices({ sentencesNeeded: 3 });
+  const services = new FakeServices({ retrainMinChanges: 3 });
   for (let i = 0; i < sentences; i++) {
     await services.teach({ guildId: GUILD, channelId: null, authorId: ALICE.id, text: `we met ${i} friends`, source: 'console' });
   }

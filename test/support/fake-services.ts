@@ -1,9 +1,15 @@
 /**
- * An in-memory {@link BotServices} for command tests: sentences live in a Map per guild, the
- * "model" is bigram counts over the corpus (available once enough sentences are taught), training
- * runs are driven step by step by the test, and the loss chart is a real PNG.
+ * An in-memory {@link BotServices} for command tests: sentences live in a Map, the "model" is
+ * bigram counts over the corpus (available once a first retrain's worth of sentences is taught),
+ * training runs are driven step by step by the test, and the loss chart is a real PNG.
+ *
+ * What a sentence may be, when two are the same and how a predicted word joins the typed text come
+ * from the real modules; what the real services do with their store (counts, order of lists and
+ * searches, what is said before a first model) is held to theirs by the contract suite
+ * (bot-services-contract.ts), which runs against both.
  */
 import { createCanvas } from '@napi-rs/canvas';
+import { joinWord, type BotServicesSettings } from '../../src/app/bot-services.ts';
 import type {
   BotServices,
   EpochSummary,
@@ -24,19 +30,18 @@ import type {
   RunResult,
   WordProbability,
 } from '../../src/app/services.ts';
+import { checkSentence } from '../../src/app/teach-policy.ts';
 import { dedupeKey, tokenize } from '../../src/lm/tokenizer.ts';
 import { runFailureCause } from '../../src/training/failure.ts';
 import { keptWeightsOf, type ModelMetrics } from '../../src/training/metrics.ts';
 
-/** Limits of the fake, small so tests can reach them. */
-export interface FakeServicesOptions {
-  maxLength?: number;
-  maxTokens?: number;
-  /** Sentences needed before predictions work. */
-  sentencesNeeded?: number;
+/**
+ * Settings of the fake. `retrainMinChanges` (3 by default) is also the number of sentences from
+ * which the bigram "model" answers, as a first model follows a first retrain's worth of sentences.
+ */
+export interface FakeServicesOptions extends Partial<BotServicesSettings> {
   /** Only the last this many tokens are used for a prediction. */
   contextLength?: number;
-  retrainMinChanges?: number;
   /** The clock, for timestamps. */
   now?: () => number;
 }
@@ -130,18 +135,28 @@ export class FakeServices implements BotServices {
   };
   readonly explainRequests: { guildId: string; request: ExplainRequest }[] = [];
   private nextId = 1;
+  /**
+   * Sentences added and removed per guild. The bigram "model" reads the live corpus and records no
+   * corpus revision, so changes count from the first sentence, as they do before a real first model.
+   */
+  private readonly changes = new Map<string, number>();
   private readonly options: Required<FakeServicesOptions>;
 
   constructor(options: FakeServicesOptions = {}) {
     this.options = {
-      maxLength: 300,
-      maxTokens: 12,
-      sentencesNeeded: 3,
+      retrainMinChanges: 3,
       contextLength: 4,
-      retrainMinChanges: 5,
       now: () => Date.now(),
       ...options,
     };
+  }
+
+  private changed(guildId: string, count: number): void {
+    this.changes.set(guildId, this.changesSinceModel(guildId) + count);
+  }
+
+  private changesSinceModel(guildId: string): number {
+    return this.changes.get(guildId) ?? 0;
   }
 
   private corpus(guildId: string): StoredSentence[] {
@@ -149,27 +164,21 @@ export class FakeServices implements BotServices {
   }
 
   async teach(input: TeachInput): Promise<TeachOutcome> {
-    const text = input.text.trim();
-    if (text === '') return { status: 'empty' };
-    if (text.length > this.options.maxLength) {
-      return { status: 'too_long', length: text.length, maxLength: this.options.maxLength };
-    }
-    const { tokens, wordCount, removedMarkup } = tokenize(text);
-    if (tokens.length > this.options.maxTokens) {
-      return { status: 'too_many_tokens', tokens: tokens.length, maxTokens: this.options.maxTokens };
-    }
-    if (wordCount === 0) return { status: 'no_words' };
-    const existing = this.corpus(input.guildId).find((sentence) => dedupeKey(sentence.tokens) === dedupeKey(tokens));
+    const checked = checkSentence(input.text);
+    if (checked.status !== 'ok') return checked;
+    const { tokens, cleanedText: text, removedMarkup } = checked;
+    const key = dedupeKey(tokens);
+    const existing = this.corpus(input.guildId).find((sentence) => dedupeKey(sentence.tokens) === key);
     if (existing !== undefined) return { status: 'duplicate', existingId: existing.id };
     const id = this.nextId++;
     this.sentences.set(id, { id, guildId: input.guildId, authorId: input.authorId, text, tokens, createdAt: this.options.now() });
-    const count = this.corpus(input.guildId).length;
+    this.changed(input.guildId, 1);
     return {
       status: 'added',
       id,
       tokens,
-      removedMarkup: removedMarkup.length,
-      untilRetrain: Math.max(0, this.options.retrainMinChanges - count),
+      removedMarkup,
+      untilRetrain: Math.max(0, this.options.retrainMinChanges - this.changesSinceModel(input.guildId)),
     };
   }
 
@@ -193,19 +202,20 @@ export class FakeServices implements BotServices {
   }
 
   private model(guildId: string): ModelInfo | null {
-    return this.corpus(guildId).length >= this.options.sentencesNeeded ? { version: 1, createdAt: 0, kind: 'lstm', lstmWeight: 1 } : null;
+    return this.corpus(guildId).length >= this.options.retrainMinChanges ? { version: 1, createdAt: 0, kind: 'lstm', lstmWeight: 1 } : null;
   }
 
   private noModel(guildId: string): { status: 'no_model'; sentences: number; sentencesNeeded: number } {
     const sentences = this.corpus(guildId).length;
-    return { status: 'no_model', sentences, sentencesNeeded: Math.max(0, this.options.sentencesNeeded - sentences) };
+    return { status: 'no_model', sentences, sentencesNeeded: Math.max(0, this.options.retrainMinChanges - sentences) };
   }
 
   async predict(guildId: string, text: string, count: number): Promise<PredictOutcome> {
-    const { tokens } = tokenize(text);
-    if (tokens.length === 0) return { status: 'empty_input' };
+    // The real services ask the model first: without one, any text gets `no_model`.
     const model = this.model(guildId);
     if (model === null) return this.noModel(guildId);
+    const { tokens } = tokenize(text);
+    if (tokens.length === 0) return { status: 'empty_input' };
     const vocabulary = this.vocabulary(guildId);
     const unknown = tokens.filter((token) => !vocabulary.has(token));
     if (unknown.length === tokens.length) return { status: 'all_unknown', tokens, unknown };
@@ -225,7 +235,7 @@ export class FakeServices implements BotServices {
   async complete(guildId: string, typed: string, limit: number): Promise<string[]> {
     const outcome = await this.predict(guildId, typed, limit);
     if (outcome.status !== 'ok') return [];
-    return outcome.predictions.map(({ word }) => `${typed.trimEnd()} ${word}`);
+    return outcome.predictions.map(({ word }) => joinWord(typed.trimEnd(), word));
   }
 
   async generate(guildId: string, start: string, length: number): Promise<GenerateOutcome> {
@@ -263,7 +273,7 @@ export class FakeServices implements BotServices {
               keptWeights: keptWeightsOf(this.modelMetrics),
               choice: null,
             },
-      changesSinceModel: 0,
+      changesSinceModel: this.changesSinceModel(guildId),
       nextRetrainAt: null,
       retrainMinChanges: this.options.retrainMinChanges,
       retries: null,
@@ -284,13 +294,12 @@ export class FakeServices implements BotServices {
     const matching = this.corpus(guildId)
       .filter((sentence) => options.authorId === undefined || sentence.authorId === options.authorId)
       .reverse();
-    const pageCount = Math.max(1, Math.ceil(matching.length / options.pageSize));
-    const page = Math.min(Math.max(1, options.page), pageCount);
+    const page = Math.max(1, Math.floor(options.page));
     return {
       sentences: matching.slice((page - 1) * options.pageSize, page * options.pageSize),
       total: matching.length,
       page,
-      pageCount,
+      pageCount: Math.max(1, Math.ceil(matching.length / options.pageSize)),
     };
   }
 
@@ -303,19 +312,26 @@ export class FakeServices implements BotServices {
   async forgetSentence(guildId: string, sentenceId: number, authorId?: string): Promise<boolean> {
     const sentence = this.sentences.get(sentenceId);
     if (sentence?.guildId !== guildId || (authorId !== undefined && sentence.authorId !== authorId)) return false;
-    return this.sentences.delete(sentenceId);
+    this.sentences.delete(sentenceId);
+    this.changed(guildId, 1);
+    return true;
   }
 
   async forgetAuthor(guildId: string, authorId: string): Promise<number> {
     const mine = this.corpus(guildId).filter((sentence) => sentence.authorId === authorId);
     for (const sentence of mine) this.sentences.delete(sentence.id);
+    this.changed(guildId, mine.length);
     return mine.length;
   }
 
+  /** As SQLite's `LIKE` matches: ASCII letters in either case, anything else as typed. */
   async searchSentences(guildId: string, query: string, authorId: string | undefined, limit: number): Promise<SentenceSummary[]> {
-    return this.corpus(guildId)
-      .filter((sentence) => (authorId === undefined || sentence.authorId === authorId) && sentence.text.includes(query))
-      .slice(0, limit);
+    const needle = foldAsciiCase(query);
+    const matching = this.corpus(guildId)
+      .filter((sentence) => (authorId === undefined || sentence.authorId === authorId) && foldAsciiCase(sentence.text).includes(needle))
+      .reverse();
+    const startsWith = (sentence: SentenceSummary) => foldAsciiCase(sentence.text).startsWith(needle);
+    return [...matching.filter(startsWith), ...matching.filter((sentence) => !startsWith(sentence))].slice(0, limit);
   }
 
   retrain(guildId: string, options: { full: boolean; requestedBy: string }): RetrainOutcome {
@@ -360,4 +376,8 @@ export class FakeServices implements BotServices {
     context.stroke();
     return canvas.encode('png');
   }
+}
+
+function foldAsciiCase(text: string): string {
+  return text.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
 }
