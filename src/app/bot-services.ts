@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
 import { predictNextWords } from '../lm/predict.ts';
-import { dedupeKey, tokenize } from '../lm/tokenizer.ts';
+import { dedupeKey, detokenize, tokenize } from '../lm/tokenizer.ts';
 import { renderLossChart } from '../render/loss-chart.ts';
 import type { SentenceRecord, Store } from '../store/index.ts';
 import { runFailureCause } from '../training/failure.ts';
@@ -25,7 +25,6 @@ import type {
   SentenceSummary,
   TeachInput,
   TeachOutcome,
-  RunHandle,
 } from './services.ts';
 import { checkSentence } from './teach-policy.ts';
 
@@ -141,7 +140,7 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
         const prediction = predictNextWords(serving.language, typed, limit);
         if (prediction.status !== 'ok') return [];
         const base = typed.trimEnd();
-        return prediction.predictions.map(({ word }) => joinWord(base, word));
+        return prediction.predictions.map(({ word }) => detokenize([base, word]));
         // Suggestions are the answer itself, due within Discord's 3 s; a /predict reply is deferred.
       }, { urgent: true });
     },
@@ -205,14 +204,13 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
     },
 
     async listSentences(guildId, { authorId, page, pageSize }): Promise<SentencePage> {
-      const safePage = Math.max(1, Math.floor(page));
-      const result = store.listSentences(guildId, { authorId, limit: pageSize, offset: (safePage - 1) * pageSize });
-      return {
-        sentences: result.sentences.map(summarize),
-        total: result.total,
-        page: safePage,
-        pageCount: Math.max(1, Math.ceil(result.total / pageSize)),
-      };
+      const pageOf = (wanted: number) => store.listSentences(guildId, { authorId, limit: pageSize, offset: (wanted - 1) * pageSize });
+      let shown = Math.max(1, Math.floor(page));
+      let result = pageOf(shown);
+      const pageCount = Math.max(1, Math.ceil(result.total / pageSize));
+      // A page past the end (a stale link, a typo) shows the last page rather than an empty one.
+      if (shown > pageCount) result = pageOf((shown = pageCount));
+      return { sentences: result.sentences.map(summarize), total: result.total, page: shown, pageCount };
     },
 
     async exportSentences(guildId, { authorId }): Promise<string[]> {
@@ -241,10 +239,6 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
       const allowedAt = training.fullRetrainAllowedAt(guildId);
       if (options.full && allowedAt > now() && store.servingModelInfo(guildId) !== undefined) return { status: 'full_not_due', allowedAt };
       return { status: 'started', handle: training.requestRetrain(guildId, options) };
-    },
-
-    activeTraining(guildId: string): RunHandle | null {
-      return training.activeRun(guildId);
     },
 
     lossChart(history: EpochSummary[], locale: string): Promise<Buffer> {
@@ -285,12 +279,3 @@ function summarize(sentence: SentenceRecord): SentenceSummary {
   };
 }
 
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
-
-/** Appends a predicted word to typed text the way the language writes it: no space between CJK characters. */
-export function joinWord(typed: string, word: string): string {
-  if (typed === '') return word;
-  const last = typed.at(-1) ?? '';
-  const first = word[0] ?? '';
-  return CJK.test(last) && CJK.test(first) ? typed + word : `${typed} ${word}`;
-}

@@ -190,8 +190,6 @@ export interface BotServices {
    * always have its first).
    */
   retrain(guildId: string, options: { full: boolean; requestedBy: string }): RetrainOutcome;
-  /** The run queued or running for this guild, if any. */
-  activeTraining(guildId: string): RunHandle | null;
   /** Renders a PNG of a loss history. */
   lossChart(history: EpochSummary[], locale: string): Promise<Buffer>;
   /**

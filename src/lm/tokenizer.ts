@@ -153,13 +153,14 @@ export function dedupeKey(tokens: readonly string[]): string {
   return tokens.join(' ');
 }
 
-/** Scripts written without spaces between words. */
-const UNSPACED_SCRIPT = /[\u2e80-\u9fff\uac00-\ud7a3\uf900-\ufaff\uff00-\uffef]/u;
-const CLOSING_PUNCTUATION = /^[,.;:!?)\]}%…]+$/u;
+/** Scripts written without spaces between words (CJK; Korean is written with spaces). */
+const UNSPACED_SCRIPT = /[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]/u;
+const CLOSING_PUNCTUATION = /^[,.;:!?)\]}%…、。，．：；！？）」』】〕〉》]+$/u;
 
 /**
  * Joins tokens back into readable text, the inverse of {@link tokenize} as far as spacing goes:
- * words of spaced scripts are separated by spaces, CJK characters and closing punctuation are not.
+ * two CJK characters are not separated, closing punctuation follows its word, and everything else
+ * (words of spaced scripts, a Latin word beside a Chinese one) is separated by a space.
  *
  * @example
  * detokenize(['我', '喜欢', '猫', '。']); // '我喜欢猫。'
@@ -172,8 +173,7 @@ export function detokenize(tokens: readonly string[]): string {
     const glued =
       previous === '' ||
       CLOSING_PUNCTUATION.test(token) ||
-      UNSPACED_SCRIPT.test(previous.slice(-1)) ||
-      UNSPACED_SCRIPT.test(token.charAt(0));
+      (UNSPACED_SCRIPT.test(previous.slice(-1)) && UNSPACED_SCRIPT.test(token.charAt(0)));
     text += glued ? token : ` ${token}`;
     previous = token;
   }

@@ -92,6 +92,8 @@ describe('detokenize', () => {
   it('joins tokens with spaces only between words of spaced scripts', () => {
     expect(detokenize(['我', '喜欢', '猫', '。'])).toBe('我喜欢猫。');
     expect(detokenize(['hello', ',', 'world', '!'])).toBe('hello, world!');
-    expect(detokenize(['i', 'like', '猫'])).toBe('i like猫');
+    expect(detokenize(['i', 'like', '猫', '.'])).toBe('i like 猫.');
+    expect(detokenize(['猫', 'is', 'cute', '。'])).toBe('猫 is cute。');
+    expect(detokenize(['나는', '고양이를', '좋아해요'])).toBe('나는 고양이를 좋아해요');
   });
 });

@@ -154,6 +154,8 @@ export function describeBotServicesContract(name: string, create: (settings: Bot
         ]);
         expect((await services.listSentences(guild, { page: 3, pageSize: 2 })).sentences.map((sentence) => sentence.text)).toEqual(['one']);
         expect(await services.listSentences(guild, { page: 0, pageSize: 2 })).toMatchObject({ page: 1, total: 5 });
+        const pastTheEnd = await services.listSentences(guild, { page: 99, pageSize: 2 });
+        expect([pastTheEnd.page, pastTheEnd.pageCount, pastTheEnd.sentences.map((sentence) => sentence.text)]).toEqual([3, 3, ['one']]);
       });
 
       it('lists one member’s sentences when asked, and one empty page when there are none', async () => {

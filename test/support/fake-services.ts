@@ -9,7 +9,7 @@
  * (bot-services-contract.ts), which runs against both.
  */
 import { createCanvas } from '@napi-rs/canvas';
-import { joinWord, type BotServicesSettings } from '../../src/app/bot-services.ts';
+import type { BotServicesSettings } from '../../src/app/bot-services.ts';
 import type {
   BotServices,
   EpochSummary,
@@ -31,7 +31,7 @@ import type {
   WordProbability,
 } from '../../src/app/services.ts';
 import { checkSentence } from '../../src/app/teach-policy.ts';
-import { dedupeKey, tokenize } from '../../src/lm/tokenizer.ts';
+import { dedupeKey, detokenize, tokenize } from '../../src/lm/tokenizer.ts';
 import { runFailureCause } from '../../src/training/failure.ts';
 import { keptWeightsOf, type ModelMetrics } from '../../src/training/metrics.ts';
 
@@ -235,7 +235,7 @@ export class FakeServices implements BotServices {
   async complete(guildId: string, typed: string, limit: number): Promise<string[]> {
     const outcome = await this.predict(guildId, typed, limit);
     if (outcome.status !== 'ok') return [];
-    return outcome.predictions.map(({ word }) => joinWord(typed.trimEnd(), word));
+    return outcome.predictions.map(({ word }) => detokenize([typed.trimEnd(), word]));
   }
 
   async generate(guildId: string, start: string, length: number): Promise<GenerateOutcome> {
@@ -294,13 +294,9 @@ export class FakeServices implements BotServices {
     const matching = this.corpus(guildId)
       .filter((sentence) => options.authorId === undefined || sentence.authorId === options.authorId)
       .reverse();
-    const page = Math.max(1, Math.floor(options.page));
-    return {
-      sentences: matching.slice((page - 1) * options.pageSize, page * options.pageSize),
-      total: matching.length,
-      page,
-      pageCount: Math.max(1, Math.ceil(matching.length / options.pageSize)),
-    };
+    const pageCount = Math.max(1, Math.ceil(matching.length / options.pageSize));
+    const page = Math.min(pageCount, Math.max(1, Math.floor(options.page)));
+    return { sentences: matching.slice((page - 1) * options.pageSize, page * options.pageSize), total: matching.length, page, pageCount };
   }
 
   async exportSentences(guildId: string, options: { authorId?: string }): Promise<string[]> {
@@ -340,10 +336,6 @@ export class FakeServices implements BotServices {
     const run = new FakeTrainingRun(this.runs.length + 1, guildId, options.full);
     this.runs.push(run);
     return { status: 'started', handle: run.handle(false) };
-  }
-
-  activeTraining(guildId: string): RunHandle | null {
-    return this.runs.find((run) => run.guildId === guildId && run.active)?.handle(true) ?? null;
   }
 
   /** Two pages naming the request, and a small real PNG when text was given. */
