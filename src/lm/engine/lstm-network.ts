@@ -59,13 +59,17 @@ export interface InputBatch {
   activeRows: Int32Array;
 }
 
-/** The LSTM state the backward pass reads, per position: JavaScript arrays, or tensors in the wasm heap. */
+/**
+ * The LSTM state the backward pass reads: JavaScript arrays with a row per position, or tensors in
+ * the wasm heap with a row per running position (the rows of `running`, which keep each step's
+ * rows together).
+ */
 interface StepState<T> {
-  /** [steps * size, 4 * hidden]: activated gates i, f, c, o per position. */
+  /** [rows, 4 * hidden]: activated gates i, f, c, o. */
   gates: T;
-  /** [steps * size, hidden]: cell state c_t. */
+  /** [rows, hidden]: cell state c_t. */
   cells: T;
-  /** [steps * size, hidden]: tanh(c_t). */
+  /** [rows, hidden]: tanh(c_t). */
   cellTanh: T;
 }
 
@@ -174,75 +178,99 @@ export function runLstm(
   // The candidate block of every pre-activation is doubled, so that one sigmoid serves all gates
   // (tanh(x) = 2 sigmoid(2x) - 1).
   const blockScale = Float32Array.from({ length: G }, (_, k) => (k >= 2 * H && k < 3 * H ? 2 : 1));
-  const scaledRecurrent = tf.tidy(() => tf.mul(weights.recurrentKernel, tf.tensor1d(blockScale)));
-  const projected = timePhase('input projection', () => tf.matMul(embedded, weights.kernel));
-  // (x W + b) * scale at every running position (zero at padding); overwritten step by step with
-  // the activated gates. It allocates nothing, so it may fill a tensor's memory.
-  const fillGates = (gates: Float32Array): void =>
-    timePhase('input projection', () => {
-      const bias = readView(weights.bias);
-      const scaledBias = Float32Array.from(blockScale, (scale, k) => (bias[k] as number) * scale);
-      const inputPart = readView(projected);
-      gates.fill(0);
-      for (let row = 0; row < running.length; row++) {
-        const to = (running[row] as number) * G;
-        const from = row * G;
-        for (let k = 0; k < G; k++) gates[to + k] = (inputPart[from + k] as number) * (blockScale[k] as number) + (scaledBias[k] as number);
-      }
-    });
+  const [scaledKernel, scaledRecurrent, scaledBias] = tf.tidy(() => {
+    const scale = tf.tensor1d(blockScale);
+    return [weights.kernel, weights.recurrentKernel, weights.bias].map((weight) => tf.mul(weight, scale)) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  });
+  // (x W) * scale of the running positions, in their order.
+  const projected = timePhase('input projection', () => tf.matMul(embedded, scaledKernel));
   const simd = activeSimdKernels();
   try {
     if (simd !== undefined) {
-      const { state, cells, hidden } = lstmStepsInHeap(simd, batch, H, scaledRecurrent, fillGates);
+      const { state, cells, hidden } = lstmStepsInHeap(simd, batch, H, projected, scaledRecurrent, scaledBias);
       if (keepForBackward) return { steps, size, hiddenSize: H, cells, hidden, running, state: { heap: state }, embedded, inputMask: mask };
       tf.dispose(Object.values(state));
       return { steps, size, hiddenSize: H, cells, hidden, running, state: undefined, embedded: undefined, inputMask: undefined };
     }
-    const gates = new Float32Array(positions * G);
-    fillGates(gates);
+    // (x W + b) * scale at every running position (zero at padding); overwritten step by step with
+    // the activated gates.
+    const gates = timePhase('input projection', () => {
+      const values = new Float32Array(positions * G);
+      const inputPart = readView(projected);
+      const bias = readView(scaledBias);
+      for (let row = 0; row < running.length; row++) {
+        const to = (running[row] as number) * G;
+        for (let k = 0; k < G; k++) values[to + k] = (inputPart[row * G + k] as number) + (bias[k] as number);
+      }
+      return values;
+    });
+    projected.dispose();
     const state = { gates, cells: new Float32Array(positions * H), cellTanh: new Float32Array(positions * H) };
     const hidden = lstmStepsInArrays(batch, H, scaledRecurrent, state);
     return keepForBackward
       ? { steps, size, hiddenSize: H, cells: state.cells, hidden, running, state: { arrays: state }, embedded, inputMask: mask }
       : { steps, size, hiddenSize: H, cells: state.cells, hidden, running, state: undefined, embedded: undefined, inputMask: undefined };
   } finally {
-    tf.dispose([projected, scaledRecurrent]);
+    tf.dispose([scaledKernel, scaledRecurrent, scaledBias]);
     if (!keepForBackward) embedded.dispose();
   }
 }
 
+/** Index of each step's first row among the running positions (rows 0..active - 1 of step t follow it). */
+function stepStarts(batch: InputBatch): Int32Array {
+  const starts = new Int32Array(batch.steps);
+  for (let t = 1; t < batch.steps; t++) starts[t] = (starts[t - 1] as number) + (batch.activeRows[t - 1] as number);
+  return starts;
+}
+
 /**
- * The steps of the LSTM on the SIMD kernels, the state in the wasm heap: per step, the recurrent
- * product is added to the pre-activations in place, then one kernel computes the gates, c_t,
- * tanh(c_t) and h_t. Returns the state tensors and copies of c_t and h_t.
+ * The steps of the LSTM on the SIMD kernels, the state in the wasm heap with a row per running
+ * position: the input projection `projected` becomes the gates; per step, the recurrent product
+ * is added to them in place, then one kernel computes the gates, c_t, tanh(c_t) and h_t. Returns
+ * the state tensors and copies of c_t and h_t with a row per position.
  */
 function lstmStepsInHeap(
   { kernels, address }: HeapKernels,
   batch: InputBatch,
   H: number,
+  projected: tf.Tensor,
   scaledRecurrent: tf.Tensor,
-  fillGates: (gates: Float32Array) => void,
+  scaledBias: tf.Tensor,
 ): { state: StepState<tf.Tensor>; cells: Float32Array; hidden: Float32Array } {
   const { steps, size } = batch;
   const G = 4 * H;
-  const positions = steps * size;
+  const rows = projected.shape[0] as number;
+  const starts = stepStarts(batch);
   const zeros = (length: number): tf.Tensor => createTensor([length], (values) => values.fill(0));
-  const gates = createTensor([positions * G], fillGates);
-  const [cells, cellTanh, hidden, noCells] = [zeros(positions * H), zeros(positions * H), zeros(positions * H), zeros(size * H)];
-  const [gatesAt, cellsAt, cellTanhAt, hiddenAt, recurrentAt] = [gates, cells, cellTanh, hidden, scaledRecurrent].map(address) as [number, number, number, number, number];
-  // Byte addresses of step t's first row in a [positions, width] tensor.
-  const gateRow = (t: number): number => gatesAt + 4 * t * size * G;
-  const unitRow = (base: number, t: number): number => base + 4 * t * size * H;
+  const [cells, cellTanh, hidden, noCells] = [zeros(rows * H), zeros(rows * H), zeros(rows * H), zeros(size * H)];
+  const [gatesAt, cellsAt, cellTanhAt, hiddenAt, recurrentAt, biasAt] = [projected, cells, cellTanh, hidden, scaledRecurrent, scaledBias].map(address) as [
+    number, number, number, number, number, number,
+  ];
+  // Byte address of step t's first row.
+  const gateRow = (t: number): number => gatesAt + 4 * (starts[t] as number) * G;
+  const unitRow = (base: number, t: number): number => base + 4 * (starts[t] as number) * H;
   for (let t = 0; t < steps; t++) {
     const active = batch.activeRows[t] as number;
     if (t > 0) timePhase('recurrent product', () => kernels.nn(unitRow(hiddenAt, t - 1), recurrentAt, gateRow(t), active, H, G, 1));
     timePhase('gate activations', () =>
-      kernels.lstmForward(gateRow(t), t > 0 ? unitRow(cellsAt, t - 1) : address(noCells), unitRow(cellsAt, t), unitRow(cellTanhAt, t), unitRow(hiddenAt, t), active, H),
+      kernels.lstmForward(gateRow(t), biasAt, t > 0 ? unitRow(cellsAt, t - 1) : address(noCells), unitRow(cellsAt, t), unitRow(cellTanhAt, t), unitRow(hiddenAt, t), active, H),
     );
   }
-  const copies = timePhase('copies', () => ({ cells: readView(cells).slice(), hidden: readView(hidden).slice() }));
+  const copies = timePhase('copies', () => ({ cells: byPosition(batch, readView(cells), H), hidden: byPosition(batch, readView(hidden), H) }));
   tf.dispose([hidden, noCells]);
-  return { state: { gates, cells, cellTanh }, ...copies };
+  return { state: { gates: projected, cells, cellTanh }, ...copies };
+}
+
+/** Values with a row per running position, spread to a row per position (zero at padding). */
+function byPosition(batch: InputBatch, values: Float32Array, width: number): Float32Array {
+  const spread = new Float32Array(batch.steps * batch.size * width);
+  let from = 0;
+  for (let t = 0; t < batch.steps; t++) {
+    const length = (batch.activeRows[t] as number) * width;
+    spread.set(values.subarray(from, from + length), t * batch.size * width);
+    from += length;
+  }
+  return spread;
 }
 
 /**
@@ -341,19 +369,17 @@ export function backpropLstm(
   const G = 4 * H;
   const simd = 'heap' in state ? activeSimdKernels() : undefined;
   if ('heap' in state && simd === undefined) throw new Error('the trace was run on wasm, the backend is now another');
-  // d loss / d z per position, [steps * size, 4 * hidden]: rows of padding are never read.
-  const gateGradient =
-    'heap' in state ? gateGradientsInHeap(simd as HeapKernels, weights, batch, state.heap, hiddenGradient) : gateGradientsInArrays(weights, batch, state.arrays, hiddenGradient);
-  // Valid until the next tensor allocation: read inside the fills below, which run after theirs.
-  const gradientValues = (): Float32Array => (gateGradient instanceof Float32Array ? gateGradient : readView(gateGradient));
-
-  // The weight gradients are sums over running positions only: padding contributes nothing.
   const { running } = trace;
+  // d loss / d z of the running positions, [running.length, 4 * hidden]: the weight gradients are
+  // sums over them only (padding contributes nothing).
+  const gateGradientTensor =
+    'heap' in state
+      ? gateGradientsInHeap(simd as HeapKernels, weights, batch, state.heap, hiddenGradient)
+      : timePhase('LSTM weight gradients', () => {
+          const gradients = gateGradientsInArrays(weights, batch, state.arrays, hiddenGradient);
+          return createTensor([running.length, G], (values) => running.forEach((p, row) => values.set(gradients.subarray(p * G, (p + 1) * G), row * G)));
+        });
   return timePhase('LSTM weight gradients', () => {
-    const gateGradientTensor = createTensor([running.length, G], (values) => {
-      const gradients = gradientValues();
-      running.forEach((p, row) => values.set(gradients.subarray(p * G, (p + 1) * G), row * G));
-    });
     // h_{t-1} for every running position, zero at t = 0.
     const previousHidden = createTensor([running.length, H], (values) => {
       running.forEach((p, row) => {
@@ -365,10 +391,9 @@ export function backpropLstm(
     const recurrentKernel = tf.matMul(previousHidden, gateGradientTensor, true, false);
     const embeddedGradient = tf.matMul(gateGradientTensor, weights.kernel, false, true);
     const bias = createTensor([G], (values) => {
-      const gradients = gradientValues();
+      const gradients = readView(gateGradientTensor);
       values.fill(0);
-      for (const p of running) {
-        const z = p * G;
+      for (let z = 0; z < gradients.length; z += G) {
         for (let k = 0; k < G; k++) values[k] = (values[k] as number) + (gradients[z + k] as number);
       }
     });
@@ -387,7 +412,6 @@ export function backpropLstm(
       }),
     );
     tf.dispose([gateGradientTensor, previousHidden, embeddedGradient, embedded]);
-    if (!(gateGradient instanceof Float32Array)) gateGradient.dispose();
     trace.embedded = undefined;
     trace.state = undefined;
     return { embedding, kernel, recurrentKernel, bias };
@@ -395,9 +419,9 @@ export function backpropLstm(
 }
 
 /**
- * d loss / d z of every step on the SIMD kernels, the state in the wasm heap: per step, one kernel
- * for the gate gradients and the cell carry, then the product that carries d loss / d h_{t-1}.
- * Disposes `state`.
+ * d loss / d z of every running position on the SIMD kernels, the state in the wasm heap (a row
+ * per running position): per step, one kernel for the gate gradients and the cell carry, then the
+ * product that carries d loss / d h_{t-1}. Disposes `state`.
  */
 function gateGradientsInHeap(
   { kernels, address }: HeapKernels,
@@ -409,16 +433,25 @@ function gateGradientsInHeap(
   const { steps, size } = batch;
   const H = shapeOf(weights).hiddenSize;
   const G = 4 * H;
+  const rows = state.gates.shape[0] as number;
+  const starts = stepStarts(batch);
   const zeros = (length: number): tf.Tensor => createTensor([length], (values) => values.fill(0));
-  const fromOutput = timePhase('copies', () => createTensor([hiddenGradient.length], (values) => values.set(hiddenGradient)));
-  const gateGradient = createTensor([steps * size * G], () => {});
+  const fromOutput = timePhase('copies', () =>
+    createTensor([rows * H], (values) => {
+      for (let t = 0; t < steps; t++) {
+        const from = t * size * H;
+        values.set(hiddenGradient.subarray(from, from + (batch.activeRows[t] as number) * H), (starts[t] as number) * H);
+      }
+    }),
+  );
+  const gateGradient = createTensor([rows, G], () => {});
   // Carries from step t + 1 to step t; rows that were padding at t + 1 carry nothing (zero).
   const [hiddenCarry, cellCarry, noCells] = [zeros(size * H), zeros(size * H), zeros(size * H)];
   const [gatesAt, cellsAt, cellTanhAt, fromOutputAt, gradientAt, recurrentAt] = [state.gates, state.cells, state.cellTanh, fromOutput, gateGradient, weights.recurrentKernel].map(
     address,
   ) as [number, number, number, number, number, number];
-  const gateRow = (base: number, t: number): number => base + 4 * t * size * G;
-  const unitRow = (base: number, t: number): number => base + 4 * t * size * H;
+  const gateRow = (base: number, t: number): number => base + 4 * (starts[t] as number) * G;
+  const unitRow = (base: number, t: number): number => base + 4 * (starts[t] as number) * H;
   for (let t = steps - 1; t >= 0; t--) {
     const active = batch.activeRows[t] as number;
     timePhase('gate gradients', () =>

@@ -55,7 +55,12 @@ export type AdamKernel = (
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
 
 /** The kernels, bound to one WebAssembly memory. */
-export type SimdKernels = Record<Layout, MatMulKernel> & { adam: AdamKernel; exp: ExpKernel; lstmForward: LstmForwardKernel; lstmBackward: LstmBackwardKernel };
+export type SimdKernels = Record<Layout, MatMulKernel> & {
+  adam: AdamKernel;
+  exp: ExpKernel;
+  lstmForward: LstmForwardKernel;
+  lstmBackward: LstmBackwardKernel;
+};
 
 /** A WebAssembly.Memory (opaque here). */
 export interface WasmMemory {
@@ -462,13 +467,22 @@ function expKernel(): FunctionDefinition {
 
 /**
  * One step of the LSTM over `rows` rows of `width` units, after the recurrent product was added
- * to the pre-activations: `gates` [rows, 4 * width] holds z = x W + h U + b in the blocks i, f, c,
- * o, with the candidate block doubled (tanh(z) = 2 sigmoid(2z) - 1, the form the rest of the
- * trainer uses), and is overwritten with the activated gates; `previousCells` [rows, width] is
- * c_{t-1} (zeros at the first step); `cells`, `cellTanh` and `hidden` [rows, width] receive c_t,
- * tanh(c_t) and h_t.
+ * to the pre-activations: `gates` [rows, 4 * width] holds x W + h U in the blocks i, f, c, o, to
+ * which `bias` [4 * width] is added, with the candidate block doubled (tanh(z) = 2 sigmoid(2z) - 1,
+ * the form the rest of the trainer uses), and is overwritten with the activated gates;
+ * `previousCells` [rows, width] is c_{t-1} (zeros at the first step); `cells`, `cellTanh` and
+ * `hidden` [rows, width] receive c_t, tanh(c_t) and h_t.
  */
-export type LstmForwardKernel = (gates: number, previousCells: number, cells: number, cellTanh: number, hidden: number, rows: number, width: number) => void;
+export type LstmForwardKernel = (
+  gates: number,
+  bias: number,
+  previousCells: number,
+  cells: number,
+  cellTanh: number,
+  hidden: number,
+  rows: number,
+  width: number,
+) => void;
 
 /**
  * Backpropagation of one LSTM step over `rows` rows of `width` units, from the forward step's
@@ -492,12 +506,13 @@ export type LstmBackwardKernel = (
 /**
  * An element-wise LSTM kernel over `rows` rows of `width` units: `element` writes the step for
  * the units at byte `offset` of a row, given the addresses of that unit in each pointer parameter
- * (`block` 0-3 picks a gate block of a [rows, 4 * width] operand).
+ * (`block` 0-3 picks a gate block of a [rows, 4 * width] operand, or of a [4 * width] one that
+ * every row shares).
  */
 function lstmRowsKernel(
   name: string,
   pointers: number,
-  element: (f: FunctionBuilder, lanes: Lanes, type: 'v128' | 'f32', at: (pointer: number, block?: number) => Code) => Code,
+  element: (f: FunctionBuilder, lanes: Lanes, type: 'v128' | 'f32', at: (pointer: number, block?: number, sharedByRows?: boolean) => Code) => Code,
 ): FunctionDefinition {
   const f = new FunctionBuilder(name, [...Array.from({ length: pointers }, () => 'i32' as const), 'i32', 'i32']);
   const parameters = f.params.slice(0, pointers);
@@ -508,10 +523,10 @@ function lstmRowsKernel(
   const vectorEnd = f.local('i32');
   const unitsAt = f.local('i32');
   const gatesAt = f.local('i32');
-  const at = (pointer: number, block?: number): Code => {
+  const at = (pointer: number, block?: number, sharedByRows = false): Code => {
     const base = op.add(op.get(parameters[pointer]!), op.get(offset));
     if (block === undefined) return op.add(base, op.get(unitsAt));
-    return op.add(op.add(base, op.get(gatesAt)), op.mul(op.get(rowBytes), op.i32(block)));
+    return op.add(sharedByRows ? base : op.add(base, op.get(gatesAt)), op.mul(op.get(rowBytes), op.i32(block)));
   };
   const body: Code = [
     ...op.set(rowBytes, op.shl(op.get(width), op.i32(2))),
@@ -528,17 +543,18 @@ function lstmRowsKernel(
 
 /** {@link LstmForwardKernel}. */
 function lstmForwardKernel(): FunctionDefinition {
-  const [GATES, PREVIOUS_CELLS, CELLS, CELL_TANH, HIDDEN] = [0, 1, 2, 3, 4];
-  return lstmRowsKernel('lstmForward', 5, (f, lanes, type, at) => {
+  const [GATES, BIAS, PREVIOUS_CELLS, CELLS, CELL_TANH, HIDDEN] = [0, 1, 2, 3, 4, 5];
+  return lstmRowsKernel('lstmForward', 6, (f, lanes, type, at) => {
     const [input, forget, candidate, output, cell, squashed] = Array.from({ length: 6 }, () => f.local(type)) as [Local, Local, Local, Local, Local, Local];
     const two = lanes.broadcast(op.f32(2));
+    const preActivation = (block: number): Code => lanes.add(lanes.load(at(GATES, block)), lanes.load(at(BIAS, block, true)));
     return [
-      ...sigmoid(f, lanes, type, lanes.load(at(GATES, 0)), input),
-      ...sigmoid(f, lanes, type, lanes.load(at(GATES, 1)), forget),
+      ...sigmoid(f, lanes, type, preActivation(0), input),
+      ...sigmoid(f, lanes, type, preActivation(1), forget),
       // The candidate's pre-activation is doubled: 2 sigmoid(z) - 1 is tanh of the true one.
-      ...sigmoid(f, lanes, type, lanes.load(at(GATES, 2)), candidate),
+      ...sigmoid(f, lanes, type, preActivation(2), candidate),
       ...op.set(candidate, lanes.sub(lanes.mul(two, op.get(candidate)), lanes.broadcast(op.f32(1)))),
-      ...sigmoid(f, lanes, type, lanes.load(at(GATES, 3)), output),
+      ...sigmoid(f, lanes, type, preActivation(3), output),
       ...op.set(cell, lanes.add(lanes.mul(op.get(forget), lanes.load(at(PREVIOUS_CELLS))), lanes.mul(op.get(input), op.get(candidate)))),
       ...tanh(f, lanes, type, op.get(cell), squashed),
       ...lanes.store(at(GATES, 0), op.get(input)),
