@@ -164,19 +164,22 @@ function broadcastKernel(layout: 'nn' | 'tn', multiplyAdd: MultiplyAdd): Functio
   /** The tile of `rows` rows and `vectors` x 4 columns at (row, column). */
   const tile = (rows: number, vectors: number): Code => {
     const code: Code = [];
-    for (let r = 0; r < rows; r++) code.push(...op.set(aRows[r]!, aStart(r)));
+    // With A transposed, a tile's rows are adjacent floats of one row of A: one pointer and
+    // constant offsets instead of a pointer per row to move each step.
+    const pointers = layout === 'tn' ? 1 : rows;
+    for (let r = 0; r < pointers; r++) code.push(...op.set(aRows[r]!, aStart(r)));
     code.push(...op.set(bAt, op.add(op.get(b), bytes(op.get(column)))));
     for (let s = 0; s < rows * vectors; s++) code.push(...op.set(sums[s]!, op.vZero()));
     const body: Code = [];
     for (let v = 0; v < vectors; v++) body.push(...op.set(bValues[v]!, op.load(op.get(bAt), 16 * v)));
     for (let r = 0; r < rows; r++) {
-      body.push(...op.set(aValue, op.loadSplat(op.get(aRows[r]!))));
+      body.push(...op.set(aValue, layout === 'tn' ? op.loadSplat(op.get(aRows[0]!), 4 * r) : op.loadSplat(op.get(aRows[r]!))));
       for (let v = 0; v < vectors; v++) {
         const sum = sums[r * vectors + v]!;
         body.push(...op.set(sum, multiplyAdd(op.get(sum), op.get(aValue), op.get(bValues[v]!))));
       }
-      body.push(...op.set(aRows[r]!, op.add(op.get(aRows[r]!), op.get(aStride))));
     }
+    for (let r = 0; r < pointers; r++) body.push(...op.set(aRows[r]!, op.add(op.get(aRows[r]!), op.get(aStride))));
     body.push(...op.set(bAt, op.add(op.get(bAt), op.get(bStride))));
     code.push(...op.forRange(step, op.i32(0), op.get(k), 1, body));
     for (let r = 0; r < rows; r++) {
