@@ -1,6 +1,8 @@
 /**
- * Matrix products written for the trainer's shapes, as WebAssembly SIMD kernels that work in
- * place on the wasm backend's tensors (the module imports the backend's own memory: no copies).
+ * Matrix products written for the trainer's shapes, Adam, and the element-wise steps of the LSTM,
+ * as WebAssembly SIMD kernels that work in place on the wasm backend's tensors (the module imports
+ * the backend's own memory: no copies). The LSTM kernels compute sigmoid and tanh on an exp of
+ * their own (`exp` below): WebAssembly has none, and JavaScript's costs 10-20 ns a value.
  *
  * The wasm backend's BatchMatMul handles `A x B` well, but the gradient products are `A^T x B`
  * and `A x B^T`: it materialises the transpose first, then repacks the right-hand operand, which
@@ -373,8 +375,6 @@ function adamKernel(): FunctionDefinition {
     Local, Local, Local, Local, Local, Local, Local, Local, Local,
   ];
   const offset = f.local('i32');
-  const end = f.local('i32');
-  const vectorEnd = f.local('i32');
   const at = (base: Local): Code => op.add(op.get(base), op.get(offset));
   /** One Adam update of the lanes at `offset`, in locals of the lanes' type. */
   const step = (lanes: Lanes, type: 'v128' | 'f32'): Code => {
@@ -398,13 +398,22 @@ function adamKernel(): FunctionDefinition {
       ),
     ];
   };
-  const body: Code = [
-    ...op.set(end, op.shl(op.get(count), op.i32(2))),
-    ...op.set(vectorEnd, op.shl(roundDown(op.get(count), LANES), op.i32(2))),
+  return { builder: f, body: overFloats(f, offset, op.get(count), step) };
+}
+
+/**
+ * `step` at each byte `offset` from 0 to `count` floats: four floats at a time, then the last
+ * count % 4 one at a time.
+ */
+function overFloats(f: FunctionBuilder, offset: Local, count: Code, step: (lanes: Lanes, type: 'v128' | 'f32') => Code): Code {
+  const end = f.local('i32');
+  const vectorEnd = f.local('i32');
+  return [
+    ...op.set(end, op.shl(count, op.i32(2))),
+    ...op.set(vectorEnd, op.shl(roundDown(count, LANES), op.i32(2))),
     ...op.forRange(offset, op.i32(0), op.get(vectorEnd), VECTOR_LANES.width, step(VECTOR_LANES, 'v128')),
     ...op.forRange(offset, op.get(vectorEnd), op.get(end), SCALAR_LANES.width, step(SCALAR_LANES, 'f32')),
   ];
-  return { builder: f, body };
 }
 
 /**
@@ -452,20 +461,12 @@ function expKernel(): FunctionDefinition {
   const f = new FunctionBuilder('exp', ['i32', 'i32']);
   const [values, count] = f.params as [Local, Local];
   const offset = f.local('i32');
-  const end = f.local('i32');
-  const vectorEnd = f.local('i32');
   const at = op.add(op.get(values), op.get(offset));
   const step = (lanes: Lanes, type: 'v128' | 'f32'): Code => {
     const result = f.local(type);
     return [...exp(f, lanes, type, lanes.load(at), result), ...lanes.store(at, op.get(result))];
   };
-  const body: Code = [
-    ...op.set(end, op.shl(op.get(count), op.i32(2))),
-    ...op.set(vectorEnd, op.shl(roundDown(op.get(count), LANES), op.i32(2))),
-    ...op.forRange(offset, op.i32(0), op.get(vectorEnd), VECTOR_LANES.width, step(VECTOR_LANES, 'v128')),
-    ...op.forRange(offset, op.get(vectorEnd), op.get(end), SCALAR_LANES.width, step(SCALAR_LANES, 'f32')),
-  ];
-  return { builder: f, body };
+  return { builder: f, body: overFloats(f, offset, op.get(count), step) };
 }
 
 /**
@@ -523,7 +524,6 @@ function lstmRowsKernel(
   const row = f.local('i32');
   const offset = f.local('i32');
   const rowBytes = f.local('i32');
-  const vectorEnd = f.local('i32');
   const unitsAt = f.local('i32');
   const gatesAt = f.local('i32');
   const at = (pointer: number, block?: number, sharedByRows = false): Code => {
@@ -533,12 +533,10 @@ function lstmRowsKernel(
   };
   const body: Code = [
     ...op.set(rowBytes, op.shl(op.get(width), op.i32(2))),
-    ...op.set(vectorEnd, op.shl(roundDown(op.get(width), LANES), op.i32(2))),
     ...op.forRange(row, op.i32(0), op.get(rows), 1, [
       ...op.set(unitsAt, op.mul(op.get(row), op.get(rowBytes))),
       ...op.set(gatesAt, op.shl(op.get(unitsAt), op.i32(2))),
-      ...op.forRange(offset, op.i32(0), op.get(vectorEnd), VECTOR_LANES.width, element(f, VECTOR_LANES, 'v128', at)),
-      ...op.forRange(offset, op.get(vectorEnd), op.get(rowBytes), SCALAR_LANES.width, element(f, SCALAR_LANES, 'f32', at)),
+      ...overFloats(f, offset, op.get(width), (lanes, type) => element(f, lanes, type, at)),
     ]),
   ];
   return { builder: f, body };
