@@ -1,13 +1,19 @@
 /**
  * Runs the PyTorch reference script (`torch-reference.py`, kept outside the product) as a child
- * process and reads its one-line JSON result.
+ * process and reads its one-line JSON result, and the CPU time its training took (through
+ * `bench/cpu-time.py`, which runs the script unchanged).
  *
  * @module
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from './scenario.ts';
+
+/** The wrapper that notes the reference's CPU time at each of its own wall-clock readings. */
+const CPU_TIME_WRAPPER = fileURLToPath(new URL('../cpu-time.py', import.meta.url));
+const CPU_TIME_LINE = 'cpu-time: ';
 
 /** Where Debian's `libopenblas0-pthread` puts its BLAS; without it PyTorch uses a ~10x slower BLAS. */
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
@@ -63,7 +69,29 @@ export interface ReferenceRun {
   command: string;
   /** Wall time of the child process, start-up and evaluation included. */
   seconds: number;
+  /**
+   * CPU seconds (user + system, every thread) of the reference's training epochs, the sections its
+   * tokens/s time on the wall clock; start-up, evaluation and prediction left out.
+   */
+  trainingCpuSeconds: number;
+  /** CPU seconds of the whole child process. */
+  processCpuSeconds: number;
   result: ReferenceResult;
+}
+
+/**
+ * The reference's CPU seconds in its training epochs, from the wrapper's stderr line: the script
+ * reads the wall clock at the start and end of each epoch before any other reading, so marks
+ * 2e and 2e + 1 bracket epoch e.
+ */
+export function referenceCpuTime(stderr: string, epochs: number): { trainingCpuSeconds: number; processCpuSeconds: number } | undefined {
+  const line = stderr.split('\n').reverse().find((text) => text.startsWith(CPU_TIME_LINE));
+  if (line === undefined) return undefined;
+  const { marks, process_cpu_seconds: processCpuSeconds } = JSON.parse(line.slice(CPU_TIME_LINE.length)) as { marks: number[]; process_cpu_seconds: number };
+  if (marks.length < 2 * epochs) return undefined;
+  let trainingCpuSeconds = 0;
+  for (let epoch = 0; epoch < epochs; epoch++) trainingCpuSeconds += (marks[2 * epoch + 1] as number) - (marks[2 * epoch] as number);
+  return { trainingCpuSeconds, processCpuSeconds };
 }
 
 /**
@@ -97,7 +125,7 @@ export function checkReferenceSetup(script: string): void {
 
 /**
  * Runs `python script corpus --vocab .. ` single-threaded on OpenBLAS, as the script's docstring
- * prescribes. Rejects with the child's stderr when it fails or prints no JSON, and with
+ * prescribes, inside `bench/cpu-time.py` (which leaves the script and its output unchanged). Rejects with the child's stderr when it fails or prints no JSON, and with
  * {@link referenceProblem} when its figure is not comparable.
  */
 export function runTorchReference(
@@ -107,6 +135,7 @@ export function runTorchReference(
   python = DEFAULT_PYTHON,
 ): Promise<ReferenceRun> {
   const args = [
+    CPU_TIME_WRAPPER,
     path.resolve(script),
     path.resolve(corpus),
     ...Object.entries({
@@ -141,8 +170,10 @@ export function runTorchReference(
       }
       const result = JSON.parse(line) as ReferenceResult;
       const problem = referenceProblem(result, settings);
+      const cpu = referenceCpuTime(stderr, settings.epochs);
       if (problem !== undefined) reject(new Error(problem));
-      else resolve({ command, seconds, result });
+      else if (cpu === undefined) reject(new Error(`the reference did not time ${settings.epochs} epoch(s) on the wall clock: no CPU time to report`));
+      else resolve({ command, seconds, ...cpu, result });
     });
   });
 }

@@ -1,15 +1,20 @@
 /**
  * The Embedding -> LSTM -> Dense network, forward and backward, written for speed on the wasm
- * backend: the large matrix products run as single wasm matMuls (the input projection of all
- * steps at once, the weight gradients over all steps at once), the gate arithmetic and
- * backpropagation through time run as JavaScript loops over flat arrays, and only the small
- * [batch, hidden] x [hidden, 4 * hidden] recurrent product goes to wasm once per step.
+ * backend: the large matrix products run as single matMuls (the input projection of all steps at
+ * once, the weight gradients over all steps at once), and only the small
+ * [batch, hidden] x [hidden, 4 * hidden] recurrent product and the gate arithmetic run once per
+ * step. On wasm the LSTM's state lives in the backend's memory and each step is two calls of the
+ * project's SIMD kernels (the recurrent product added in place, then the fused gate activations;
+ * backwards, the fused gate gradients, then the product for the carry), with no copies and no
+ * tensor operations per step. Other backends run the steps as tensor operations and JavaScript
+ * loops over flat arrays.
  *
  * Layout: everything is time-major, position `p = t * batchSize + b` for step t of sequence b.
  * Gates follow the Keras order i, f, c (candidate), o, so weights load into tf.layers unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
 import { timePhase } from './phase-profile.ts';
+import { activeSimdKernels, type SimdKernels } from './simd-kernels.ts';
 import { createTensor, readView } from './tensor-memory.ts';
 
 /** The trainable weights, laid out like tf.layers (the dense bias is the last row of `output`). */
@@ -54,19 +59,34 @@ export interface InputBatch {
   activeRows: Int32Array;
 }
 
+/**
+ * The LSTM state the backward pass reads: JavaScript arrays with a row per position, or tensors in
+ * the wasm heap with a row per running position (the rows of `running`, which keep each step's
+ * rows together).
+ */
+interface StepState<T> {
+  /** [rows, 4 * hidden]: activated gates i, f, c, o. */
+  gates: T;
+  /** [rows, hidden]: cell state c_t. */
+  cells: T;
+  /** [rows, hidden]: tanh(c_t). */
+  cellTanh: T;
+}
+
+/** The kernels and tensor addresses on wasm (see `activeSimdKernels`). */
+type HeapKernels = { kernels: SimdKernels; address(tensor: tf.Tensor): number };
+
 /** What the forward pass of the LSTM produced, kept for the backward pass. */
 export interface LstmTrace {
   steps: number;
   size: number;
   hiddenSize: number;
-  /** [steps * size, 4 * hidden]: activated gates i, f, c, o per position. */
-  gates: Float32Array;
   /** [steps * size, hidden]: cell state c_t. */
   cells: Float32Array;
-  /** [steps * size, hidden]: tanh(c_t). */
-  cellTanh: Float32Array;
   /** [steps * size, hidden]: the LSTM output h_t. */
   hidden: Float32Array;
+  /** With `keepForBackward`: the state in the wasm heap (the backward pass disposes it), or in arrays elsewhere. */
+  state: { heap: StepState<tf.Tensor> } | { arrays: StepState<Float32Array> } | undefined;
   /** The positions that are not padding, in increasing order. */
   running: Int32Array;
   /** [running.length, embedding] embedded inputs (dropout applied), kept only when a backward pass follows. */
@@ -123,12 +143,10 @@ function runningPositions(batch: InputBatch): Int32Array {
 }
 
 /**
- * Runs the LSTM over a batch. With `keepForBackward`, the embedded inputs tensor is returned in
- * the trace and the caller must dispose it. `inputMask(count)`, when given, returns the dropout
- * mask (already divided by the keep probability) of the `count` embedding values fed to the LSTM.
- *
- * Every activation is a logistic sigmoid computed by the wasm kernel (vectorised, ~1 ns per value,
- * where JavaScript's exp costs 10-20 ns and wasm's tanh more): tanh(x) = 2 * sigmoid(2x) - 1.
+ * Runs the LSTM over a batch. With `keepForBackward`, the trace holds the embedded inputs and the
+ * state the backward pass needs, which {@link backpropLstm} disposes. `inputMask(count)`, when
+ * given, returns the dropout mask (already divided by the keep probability) of the `count`
+ * embedding values fed to the LSTM.
  */
 export function runLstm(
   weights: NetworkWeights,
@@ -157,115 +175,187 @@ export function runLstm(
       }
     }),
   );
-  // The candidate block of every pre-activation is doubled, so that one sigmoid serves all gates.
+  // The candidate block of every pre-activation is doubled, so that one sigmoid serves all gates
+  // (tanh(x) = 2 sigmoid(2x) - 1).
   const blockScale = Float32Array.from({ length: G }, (_, k) => (k >= 2 * H && k < 3 * H ? 2 : 1));
-  const scaledRecurrent = tf.tidy(() => tf.mul(weights.recurrentKernel, tf.tensor1d(blockScale)));
-  // (x W + b) * scale at every running position (zero at padding); overwritten step by step with
-  // the activated gates.
-  const gates = new Float32Array(positions * G);
-  timePhase('input projection', () => {
-    const projected = tf.matMul(embedded, weights.kernel);
-    const bias = readView(weights.bias);
-    const scaledBias = Float32Array.from(blockScale, (scale, k) => (bias[k] as number) * scale);
-    const inputPart = readView(projected);
-    for (let row = 0; row < running.length; row++) {
-      const to = (running[row] as number) * G;
-      const from = row * G;
-      for (let k = 0; k < G; k++) gates[to + k] = (inputPart[from + k] as number) * (blockScale[k] as number) + (scaledBias[k] as number);
-    }
-    projected.dispose();
+  const [scaledKernel, scaledRecurrent, scaledBias] = tf.tidy(() => {
+    const scale = tf.tensor1d(blockScale);
+    return [weights.kernel, weights.recurrentKernel, weights.bias].map((weight) => tf.mul(weight, scale)) as [tf.Tensor, tf.Tensor, tf.Tensor];
   });
-
-  const cells = new Float32Array(positions * H);
-  const cellTanh = new Float32Array(positions * H);
-  const hidden = new Float32Array(positions * H);
+  // (x W) * scale of the running positions, in their order.
+  const projected = timePhase('input projection', () => tf.matMul(embedded, scaledKernel));
+  const simd = activeSimdKernels();
   try {
-    for (let t = 0; t < steps; t++) {
-      const rowStart = t * size;
-      const active = batch.activeRows[t] as number;
-      const stepGates = gates.subarray(rowStart * G, (rowStart + active) * G);
-      const recurrent =
-        t === 0
-          ? undefined
-          : timePhase('recurrent product', () =>
-              tf.tidy(() =>
-                tf.matMul(
-                  createTensor([active, H], (values) => values.set(hidden.subarray((rowStart - size) * H, (rowStart - size + active) * H))),
-                  scaledRecurrent,
-                ),
+    if (simd !== undefined) {
+      const { state, cells, hidden } = lstmStepsInHeap(simd, batch, H, projected, scaledRecurrent, scaledBias);
+      if (keepForBackward) return { steps, size, hiddenSize: H, cells, hidden, running, state: { heap: state }, embedded, inputMask: mask };
+      tf.dispose(Object.values(state));
+      return { steps, size, hiddenSize: H, cells, hidden, running, state: undefined, embedded: undefined, inputMask: undefined };
+    }
+    // (x W + b) * scale at every running position (zero at padding); overwritten step by step with
+    // the activated gates.
+    const gates = timePhase('input projection', () => {
+      const values = new Float32Array(positions * G);
+      const inputPart = readView(projected);
+      const bias = readView(scaledBias);
+      for (let row = 0; row < running.length; row++) {
+        const to = (running[row] as number) * G;
+        for (let k = 0; k < G; k++) values[to + k] = (inputPart[row * G + k] as number) + (bias[k] as number);
+      }
+      return values;
+    });
+    projected.dispose();
+    const state = { gates, cells: new Float32Array(positions * H), cellTanh: new Float32Array(positions * H) };
+    const hidden = lstmStepsInArrays(batch, H, scaledRecurrent, state);
+    return keepForBackward
+      ? { steps, size, hiddenSize: H, cells: state.cells, hidden, running, state: { arrays: state }, embedded, inputMask: mask }
+      : { steps, size, hiddenSize: H, cells: state.cells, hidden, running, state: undefined, embedded: undefined, inputMask: undefined };
+  } finally {
+    tf.dispose([scaledKernel, scaledRecurrent, scaledBias]);
+    if (!keepForBackward) embedded.dispose();
+  }
+}
+
+/** Index of each step's first row among the running positions (rows 0..active - 1 of step t follow it). */
+function stepStarts(batch: InputBatch): Int32Array {
+  const starts = new Int32Array(batch.steps);
+  for (let t = 1; t < batch.steps; t++) starts[t] = (starts[t - 1] as number) + (batch.activeRows[t - 1] as number);
+  return starts;
+}
+
+/**
+ * The steps of the LSTM on the SIMD kernels, the state in the wasm heap with a row per running
+ * position: the input projection `projected` becomes the gates; per step, the recurrent product
+ * is added to them in place, then one kernel computes the gates, c_t, tanh(c_t) and h_t. Returns
+ * the state tensors and copies of c_t and h_t with a row per position.
+ */
+function lstmStepsInHeap(
+  { kernels, address }: HeapKernels,
+  batch: InputBatch,
+  H: number,
+  projected: tf.Tensor,
+  scaledRecurrent: tf.Tensor,
+  scaledBias: tf.Tensor,
+): { state: StepState<tf.Tensor>; cells: Float32Array; hidden: Float32Array } {
+  const { steps, size } = batch;
+  const G = 4 * H;
+  const rows = projected.shape[0] as number;
+  const starts = stepStarts(batch);
+  const zeros = (length: number): tf.Tensor => createTensor([length], (values) => values.fill(0));
+  const [cells, cellTanh, hidden, noCells] = [zeros(rows * H), zeros(rows * H), zeros(rows * H), zeros(size * H)];
+  const [gatesAt, cellsAt, cellTanhAt, hiddenAt, recurrentAt, biasAt] = [projected, cells, cellTanh, hidden, scaledRecurrent, scaledBias].map(address) as [
+    number, number, number, number, number, number,
+  ];
+  // Byte address of step t's first row.
+  const gateRow = (t: number): number => gatesAt + 4 * (starts[t] as number) * G;
+  const unitRow = (base: number, t: number): number => base + 4 * (starts[t] as number) * H;
+  for (let t = 0; t < steps; t++) {
+    const active = batch.activeRows[t] as number;
+    if (t > 0) timePhase('recurrent product', () => kernels.nn(unitRow(hiddenAt, t - 1), recurrentAt, gateRow(t), active, H, G, 1));
+    timePhase('gate activations', () =>
+      kernels.lstmForward(gateRow(t), biasAt, t > 0 ? unitRow(cellsAt, t - 1) : address(noCells), unitRow(cellsAt, t), unitRow(cellTanhAt, t), unitRow(hiddenAt, t), active, H),
+    );
+  }
+  const copies = timePhase('copies', () => ({ cells: byPosition(batch, readView(cells), H), hidden: byPosition(batch, readView(hidden), H) }));
+  tf.dispose([hidden, noCells]);
+  return { state: { gates: projected, cells, cellTanh }, ...copies };
+}
+
+/** Values with a row per running position, spread to a row per position (zero at padding). */
+function byPosition(batch: InputBatch, values: Float32Array, width: number): Float32Array {
+  const spread = new Float32Array(batch.steps * batch.size * width);
+  let from = 0;
+  for (let t = 0; t < batch.steps; t++) {
+    const length = (batch.activeRows[t] as number) * width;
+    spread.set(values.subarray(from, from + length), t * batch.size * width);
+    from += length;
+  }
+  return spread;
+}
+
+/**
+ * The steps of the LSTM as tensor operations and JavaScript loops, on backends without the SIMD
+ * kernels: fills `state` and returns h_t.
+ *
+ * Every activation is a logistic sigmoid computed by the backend (vectorised on wasm, where
+ * JavaScript's exp costs 10-20 ns): tanh(x) = 2 * sigmoid(2x) - 1.
+ */
+function lstmStepsInArrays(batch: InputBatch, H: number, scaledRecurrent: tf.Tensor, state: StepState<Float32Array>): Float32Array {
+  const { steps, size } = batch;
+  const G = 4 * H;
+  const { gates, cells, cellTanh } = state;
+  const hidden = new Float32Array(steps * size * H);
+  for (let t = 0; t < steps; t++) {
+    const rowStart = t * size;
+    const active = batch.activeRows[t] as number;
+    const stepGates = gates.subarray(rowStart * G, (rowStart + active) * G);
+    const recurrent =
+      t === 0
+        ? undefined
+        : timePhase('recurrent product', () =>
+            tf.tidy(() =>
+              tf.matMul(
+                createTensor([active, H], (values) => values.set(hidden.subarray((rowStart - size) * H, (rowStart - size + active) * H))),
+                scaledRecurrent,
               ),
-            );
-      timePhase('gate activations', () => {
-        const z = createTensor([active, G], (values) => {
-          if (recurrent === undefined) {
-            values.set(stepGates);
-            return;
-          }
-          const fromHidden = readView(recurrent);
-          for (let k = 0; k < values.length; k++) values[k] = (stepGates[k] as number) + (fromHidden[k] as number);
-        });
-        recurrent?.dispose();
-        const activated = tf.sigmoid(z);
-        z.dispose();
-        const twoC = createTensor([active, H], (values) => {
-          const s = readView(activated);
-          for (let b = 0; b < active; b++) {
-            const row = b * G;
-            const g0 = (rowStart + b) * G;
-            const c0 = (rowStart + b) * H;
-            for (let j = 0; j < H; j++) {
-              const i = s[row + j] as number;
-              const f = s[row + H + j] as number;
-              const g = 2 * (s[row + 2 * H + j] as number) - 1;
-              const o = s[row + 3 * H + j] as number;
-              const c = t > 0 ? f * (cells[c0 - size * H + j] as number) + i * g : i * g;
-              gates[g0 + j] = i;
-              gates[g0 + H + j] = f;
-              gates[g0 + 2 * H + j] = g;
-              gates[g0 + 3 * H + j] = o;
-              cells[c0 + j] = c;
-              values[b * H + j] = 2 * c;
-            }
-          }
-        });
-        activated.dispose();
-        const squashed = tf.sigmoid(twoC);
-        twoC.dispose();
-        const s = readView(squashed);
+            ),
+          );
+    timePhase('gate activations', () => {
+      const z = createTensor([active, G], (values) => {
+        if (recurrent === undefined) {
+          values.set(stepGates);
+          return;
+        }
+        const fromHidden = readView(recurrent);
+        for (let k = 0; k < values.length; k++) values[k] = (stepGates[k] as number) + (fromHidden[k] as number);
+      });
+      recurrent?.dispose();
+      const activated = tf.sigmoid(z);
+      z.dispose();
+      const twoC = createTensor([active, H], (values) => {
+        const s = readView(activated);
         for (let b = 0; b < active; b++) {
+          const row = b * G;
           const g0 = (rowStart + b) * G;
           const c0 = (rowStart + b) * H;
           for (let j = 0; j < H; j++) {
-            const ct = 2 * (s[b * H + j] as number) - 1;
-            cellTanh[c0 + j] = ct;
-            hidden[c0 + j] = (gates[g0 + 3 * H + j] as number) * ct;
+            const i = s[row + j] as number;
+            const f = s[row + H + j] as number;
+            const g = 2 * (s[row + 2 * H + j] as number) - 1;
+            const o = s[row + 3 * H + j] as number;
+            const c = t > 0 ? f * (cells[c0 - size * H + j] as number) + i * g : i * g;
+            gates[g0 + j] = i;
+            gates[g0 + H + j] = f;
+            gates[g0 + 2 * H + j] = g;
+            gates[g0 + 3 * H + j] = o;
+            cells[c0 + j] = c;
+            values[b * H + j] = 2 * c;
           }
         }
-        squashed.dispose();
       });
-    }
-  } finally {
-    scaledRecurrent.dispose();
-    if (!keepForBackward) embedded.dispose();
+      activated.dispose();
+      const squashed = tf.sigmoid(twoC);
+      twoC.dispose();
+      const s = readView(squashed);
+      for (let b = 0; b < active; b++) {
+        const g0 = (rowStart + b) * G;
+        const c0 = (rowStart + b) * H;
+        for (let j = 0; j < H; j++) {
+          const ct = 2 * (s[b * H + j] as number) - 1;
+          cellTanh[c0 + j] = ct;
+          hidden[c0 + j] = (gates[g0 + 3 * H + j] as number) * ct;
+        }
+      }
+      squashed.dispose();
+    });
   }
-  return {
-    steps,
-    size,
-    hiddenSize: H,
-    gates,
-    cells,
-    cellTanh,
-    hidden,
-    running,
-    embedded: keepForBackward ? embedded : undefined,
-    inputMask: keepForBackward ? mask : undefined,
-  };
+  return hidden;
 }
 
 /**
  * Backpropagation through time. `hiddenGradient` [steps * size, hidden] is d loss / d h_t coming
  * from the output layer; returns the gradients of the embedding and LSTM weights (the output
- * gradient is the caller's). Disposes the trace's embedded tensor.
+ * gradient is the caller's). Disposes what the trace kept for it.
  */
 export function backpropLstm(
   weights: NetworkWeights,
@@ -273,12 +363,123 @@ export function backpropLstm(
   batch: InputBatch,
   hiddenGradient: Float32Array,
 ): Omit<NetworkGradients, 'output'> {
-  const { steps, size, hiddenSize: H, gates, cells, cellTanh, hidden, embedded, inputMask } = trace;
-  if (embedded === undefined) throw new Error('backpropLstm needs a trace run with keepForBackward');
+  const { size, hiddenSize: H, hidden, embedded, inputMask, state } = trace;
+  if (embedded === undefined || state === undefined) throw new Error('backpropLstm needs a trace run with keepForBackward');
   const { vocabSize, embeddingSize: E } = shapeOf(weights);
   const G = 4 * H;
-  const positions = steps * size;
-  const gateGradient = new Float32Array(positions * G);
+  const simd = 'heap' in state ? activeSimdKernels() : undefined;
+  if ('heap' in state && simd === undefined) throw new Error('the trace was run on wasm, the backend is now another');
+  const { running } = trace;
+  // d loss / d z of the running positions, [running.length, 4 * hidden]: the weight gradients are
+  // sums over them only (padding contributes nothing).
+  const gateGradientTensor =
+    'heap' in state
+      ? gateGradientsInHeap(simd as HeapKernels, weights, batch, state.heap, hiddenGradient)
+      : timePhase('LSTM weight gradients', () => {
+          const gradients = gateGradientsInArrays(weights, batch, state.arrays, hiddenGradient);
+          return createTensor([running.length, G], (values) => running.forEach((p, row) => values.set(gradients.subarray(p * G, (p + 1) * G), row * G)));
+        });
+  return timePhase('LSTM weight gradients', () => {
+    // h_{t-1} for every running position, zero at t = 0.
+    const previousHidden = createTensor([running.length, H], (values) => {
+      running.forEach((p, row) => {
+        if (p < size) values.fill(0, row * H, (row + 1) * H);
+        else values.set(hidden.subarray((p - size) * H, (p - size + 1) * H), row * H);
+      });
+    });
+    const kernel = tf.matMul(embedded, gateGradientTensor, true, false);
+    const recurrentKernel = tf.matMul(previousHidden, gateGradientTensor, true, false);
+    const embeddedGradient = tf.matMul(gateGradientTensor, weights.kernel, false, true);
+    const bias = createTensor([G], (values) => {
+      const gradients = readView(gateGradientTensor);
+      values.fill(0);
+      for (let z = 0; z < gradients.length; z += G) {
+        for (let k = 0; k < G; k++) values[k] = (values[k] as number) + (gradients[z + k] as number);
+      }
+    });
+    const embedding = timePhase('embedding gradient', () =>
+      createTensor([vocabSize, E], (values) => {
+        values.fill(0);
+        const rows = readView(embeddedGradient);
+        running.forEach((p, row) => {
+          const to = (batch.inputs[p] as number) * E;
+          const from = row * E;
+          for (let k = 0; k < E; k++) {
+            const g = rows[from + k] as number;
+            values[to + k] = (values[to + k] as number) + (inputMask === undefined ? g : g * (inputMask[from + k] as number));
+          }
+        });
+      }),
+    );
+    tf.dispose([gateGradientTensor, previousHidden, embeddedGradient, embedded]);
+    trace.embedded = undefined;
+    trace.state = undefined;
+    return { embedding, kernel, recurrentKernel, bias };
+  });
+}
+
+/**
+ * d loss / d z of every running position on the SIMD kernels, the state in the wasm heap (a row
+ * per running position): per step, one kernel for the gate gradients and the cell carry, then the
+ * product that carries d loss / d h_{t-1}. Disposes `state`.
+ */
+function gateGradientsInHeap(
+  { kernels, address }: HeapKernels,
+  weights: NetworkWeights,
+  batch: InputBatch,
+  state: StepState<tf.Tensor>,
+  hiddenGradient: Float32Array,
+): tf.Tensor {
+  const { steps, size } = batch;
+  const H = shapeOf(weights).hiddenSize;
+  const G = 4 * H;
+  const rows = state.gates.shape[0] as number;
+  const starts = stepStarts(batch);
+  const zeros = (length: number): tf.Tensor => createTensor([length], (values) => values.fill(0));
+  const fromOutput = timePhase('copies', () =>
+    createTensor([rows * H], (values) => {
+      for (let t = 0; t < steps; t++) {
+        const from = t * size * H;
+        values.set(hiddenGradient.subarray(from, from + (batch.activeRows[t] as number) * H), (starts[t] as number) * H);
+      }
+    }),
+  );
+  const gateGradient = createTensor([rows, G], () => {});
+  // Carries from step t + 1 to step t; rows that were padding at t + 1 carry nothing (zero).
+  const [hiddenCarry, cellCarry, noCells] = [zeros(size * H), zeros(size * H), zeros(size * H)];
+  const [gatesAt, cellsAt, cellTanhAt, fromOutputAt, gradientAt, recurrentAt] = [state.gates, state.cells, state.cellTanh, fromOutput, gateGradient, weights.recurrentKernel].map(
+    address,
+  ) as [number, number, number, number, number, number];
+  const gateRow = (base: number, t: number): number => base + 4 * (starts[t] as number) * G;
+  const unitRow = (base: number, t: number): number => base + 4 * (starts[t] as number) * H;
+  for (let t = steps - 1; t >= 0; t--) {
+    const active = batch.activeRows[t] as number;
+    timePhase('gate gradients', () =>
+      kernels.lstmBackward(
+        gateRow(gatesAt, t),
+        unitRow(cellTanhAt, t),
+        t > 0 ? unitRow(cellsAt, t - 1) : address(noCells),
+        unitRow(fromOutputAt, t),
+        address(hiddenCarry),
+        address(cellCarry),
+        gateRow(gradientAt, t),
+        active,
+        H,
+      ),
+    );
+    if (t > 0) timePhase('recurrent gradient product', () => kernels.nt(gateRow(gradientAt, t), recurrentAt, address(hiddenCarry), active, G, H, 0));
+  }
+  tf.dispose([fromOutput, hiddenCarry, cellCarry, noCells, ...Object.values(state)]);
+  return gateGradient;
+}
+
+/** d loss / d z of every step as JavaScript loops and tensor products, on backends without the SIMD kernels. */
+function gateGradientsInArrays(weights: NetworkWeights, batch: InputBatch, state: StepState<Float32Array>, hiddenGradient: Float32Array): Float32Array {
+  const { steps, size } = batch;
+  const { gates, cells, cellTanh } = state;
+  const H = shapeOf(weights).hiddenSize;
+  const G = 4 * H;
+  const gateGradient = new Float32Array(steps * size * G);
   const recurrentTransposed = tf.transpose(weights.recurrentKernel);
   // Carries from step t + 1 to step t; rows that were padding at t + 1 carry nothing (zero).
   const hiddenCarry = new Float32Array(size * H);
@@ -323,48 +524,7 @@ export function backpropLstm(
     }
   }
   recurrentTransposed.dispose();
-
-  // The weight gradients are sums over running positions only: padding contributes nothing.
-  const { running } = trace;
-  return timePhase('LSTM weight gradients', () => {
-    const gateGradientTensor = createTensor([running.length, G], (values) => {
-      running.forEach((p, row) => values.set(gateGradient.subarray(p * G, (p + 1) * G), row * G));
-    });
-    // h_{t-1} for every running position, zero at t = 0.
-    const previousHidden = createTensor([running.length, H], (values) => {
-      running.forEach((p, row) => {
-        if (p < size) values.fill(0, row * H, (row + 1) * H);
-        else values.set(hidden.subarray((p - size) * H, (p - size + 1) * H), row * H);
-      });
-    });
-    const kernel = tf.matMul(embedded, gateGradientTensor, true, false);
-    const recurrentKernel = tf.matMul(previousHidden, gateGradientTensor, true, false);
-    const embeddedGradient = tf.matMul(gateGradientTensor, weights.kernel, false, true);
-    const bias = createTensor([G], (values) => {
-      values.fill(0);
-      for (const p of running) {
-        const z = p * G;
-        for (let k = 0; k < G; k++) values[k] = (values[k] as number) + (gateGradient[z + k] as number);
-      }
-    });
-    const embedding = timePhase('embedding gradient', () =>
-      createTensor([vocabSize, E], (values) => {
-        values.fill(0);
-        const rows = readView(embeddedGradient);
-        running.forEach((p, row) => {
-          const to = (batch.inputs[p] as number) * E;
-          const from = row * E;
-          for (let k = 0; k < E; k++) {
-            const g = rows[from + k] as number;
-            values[to + k] = (values[to + k] as number) + (inputMask === undefined ? g : g * (inputMask[from + k] as number));
-          }
-        });
-      }),
-    );
-    tf.dispose([gateGradientTensor, previousHidden, embeddedGradient, embedded]);
-    trace.embedded = undefined;
-    return { embedding, kernel, recurrentKernel, bias };
-  });
+  return gateGradient;
 }
 
 /**

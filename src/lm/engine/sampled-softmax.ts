@@ -132,15 +132,17 @@ function sampledGradients(output: tf.Tensor, inputs: tf.Tensor, targetIds: Int32
   const columns = ids.length + 1;
   // Column 0 stands for each row's own target: zero here, its logit and gradients are added per
   // row below. Columns 1.. are the sampled ids.
-  const sampledOutput = createTensor([width, columns], (values) => {
-    const weights = readView(output);
-    for (let j = 0; j < width; j++) {
-      values[j * columns] = 0;
-      for (let k = 0; k < ids.length; k++) values[j * columns + k + 1] = weights[j * vocabSize + (ids[k] as number)] as number;
-    }
-  });
-  const logits = tf.matMul(inputs, sampledOutput);
-  {
+  const sampledOutput = timePhase('output projection', () =>
+    createTensor([width, columns], (values) => {
+      const weights = readView(output);
+      for (let j = 0; j < width; j++) {
+        values[j * columns] = 0;
+        for (let k = 0; k < ids.length; k++) values[j * columns + k + 1] = weights[j * vocabSize + (ids[k] as number)] as number;
+      }
+    }),
+  );
+  const logits = timePhase('output projection', () => tf.matMul(inputs, sampledOutput));
+  timePhase('output projection', () => {
     const values = readView(logits);
     const inputValues = readView(inputs);
     const weights = readView(output);
@@ -155,9 +157,25 @@ function sampledGradients(output: tf.Tensor, inputs: tf.Tensor, targetIds: Int32
         values[at + k + 1] = id === target ? Number.NEGATIVE_INFINITY : (values[at + k + 1] as number) - (logExpectedCounts[id] as number);
       }
     }
-  }
-  const { lossSum, gradient } = crossEntropyWithGradient(logits, new Int32Array(rows));
+  });
+  const { lossSum, gradient } = timePhase('softmax', () => crossEntropyWithGradient(logits, new Int32Array(rows)));
   logits.dispose();
+  return timePhase('output gradients', () => sampledOutputGradients(output, inputs, targetIds, candidates, sampledOutput, gradient, lossSum));
+}
+
+/** The gradients of the sampled output layer, scattered back to the whole vocabulary; disposes `sampledOutput` and `gradient`. */
+function sampledOutputGradients(
+  output: tf.Tensor,
+  inputs: tf.Tensor,
+  targetIds: Int32Array,
+  { ids }: SampledCandidates,
+  sampledOutput: tf.Tensor,
+  gradient: tf.Tensor,
+  lossSum: number,
+): OutputGradients {
+  const [width, vocabSize] = output.shape as [number, number];
+  const rows = targetIds.length;
+  const columns = ids.length + 1;
   const inputsGradient = tf.matMul(gradient, sampledOutput, false, true);
   const sampledOutputGradient = tf.matMul(inputs, gradient, true, false);
   sampledOutput.dispose();

@@ -1,6 +1,8 @@
 /**
- * Matrix products written for the trainer's shapes, as WebAssembly SIMD kernels that work in
- * place on the wasm backend's tensors (the module imports the backend's own memory: no copies).
+ * Matrix products written for the trainer's shapes, Adam, and the element-wise steps of the LSTM,
+ * as WebAssembly SIMD kernels that work in place on the wasm backend's tensors (the module imports
+ * the backend's own memory: no copies). The LSTM kernels compute sigmoid and tanh on an exp of
+ * their own (`exp` below): WebAssembly has none, and JavaScript's costs 10-20 ns a value.
  *
  * The wasm backend's BatchMatMul handles `A x B` well, but the gradient products are `A^T x B`
  * and `A x B^T`: it materialises the transpose first, then repacks the right-hand operand, which
@@ -55,7 +57,12 @@ export type AdamKernel = (
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
 
 /** The kernels, bound to one WebAssembly memory. */
-export type SimdKernels = Record<Layout, MatMulKernel> & { adam: AdamKernel };
+export type SimdKernels = Record<Layout, MatMulKernel> & {
+  adam: AdamKernel;
+  exp: ExpKernel;
+  lstmForward: LstmForwardKernel;
+  lstmBackward: LstmBackwardKernel;
+};
 
 /** A WebAssembly.Memory (opaque here). */
 export interface WasmMemory {
@@ -76,13 +83,18 @@ const LANES = 4;
 /** Instantiates the kernels on `memory` (the wasm backend's heap). */
 export function createSimdKernels(memory: WasmMemory): SimdKernels {
   const fused = enableFusedMultiplyAdd();
-  const module = new WebAssembly.Module(assembleModule([broadcastKernel('nn', fused), broadcastKernel('tn', fused), dotKernel(fused), adamKernel()]));
+  const module = new WebAssembly.Module(
+    assembleModule([broadcastKernel('nn', fused), broadcastKernel('tn', fused), dotKernel(fused), adamKernel(), expKernel(), lstmForwardKernel(), lstmBackwardKernel()]),
+  );
   const { exports } = new WebAssembly.Instance(module, { env: { memory } });
   return {
     nn: exports['nn'] as MatMulKernel,
     tn: exports['tn'] as MatMulKernel,
     nt: exports['nt'] as MatMulKernel,
     adam: exports['adam'] as AdamKernel,
+    exp: exports['exp'] as ExpKernel,
+    lstmForward: exports['lstmForward'] as LstmForwardKernel,
+    lstmBackward: exports['lstmBackward'] as LstmBackwardKernel,
   };
 }
 
@@ -154,19 +166,22 @@ function broadcastKernel(layout: 'nn' | 'tn', multiplyAdd: MultiplyAdd): Functio
   /** The tile of `rows` rows and `vectors` x 4 columns at (row, column). */
   const tile = (rows: number, vectors: number): Code => {
     const code: Code = [];
-    for (let r = 0; r < rows; r++) code.push(...op.set(aRows[r]!, aStart(r)));
+    // With A transposed, a tile's rows are adjacent floats of one row of A: one pointer and
+    // constant offsets instead of a pointer per row to move each step.
+    const pointers = layout === 'tn' ? 1 : rows;
+    for (let r = 0; r < pointers; r++) code.push(...op.set(aRows[r]!, aStart(r)));
     code.push(...op.set(bAt, op.add(op.get(b), bytes(op.get(column)))));
     for (let s = 0; s < rows * vectors; s++) code.push(...op.set(sums[s]!, op.vZero()));
     const body: Code = [];
     for (let v = 0; v < vectors; v++) body.push(...op.set(bValues[v]!, op.load(op.get(bAt), 16 * v)));
     for (let r = 0; r < rows; r++) {
-      body.push(...op.set(aValue, op.loadSplat(op.get(aRows[r]!))));
+      body.push(...op.set(aValue, layout === 'tn' ? op.loadSplat(op.get(aRows[0]!), 4 * r) : op.loadSplat(op.get(aRows[r]!))));
       for (let v = 0; v < vectors; v++) {
         const sum = sums[r * vectors + v]!;
         body.push(...op.set(sum, multiplyAdd(op.get(sum), op.get(aValue), op.get(bValues[v]!))));
       }
-      body.push(...op.set(aRows[r]!, op.add(op.get(aRows[r]!), op.get(aStride))));
     }
+    for (let r = 0; r < pointers; r++) body.push(...op.set(aRows[r]!, op.add(op.get(aRows[r]!), op.get(aStride))));
     body.push(...op.set(bAt, op.add(op.get(bAt), op.get(bStride))));
     code.push(...op.forRange(step, op.i32(0), op.get(k), 1, body));
     for (let r = 0; r < rows; r++) {
@@ -296,7 +311,6 @@ function dotKernel(multiplyAdd: MultiplyAdd): FunctionDefinition {
   return { builder: f, body };
 }
 
-/** {@link AdamKernel}: four values per step, then the last count % 4 in scalar code. */
 /** The float operations of one kernel step, on four lanes at once or on one. */
 interface Lanes {
   /** Bytes one step covers. */
@@ -308,11 +322,35 @@ interface Lanes {
   mul(a: Code, b: Code): Code;
   div(a: Code, b: Code): Code;
   sqrt(a: Code): Code;
+  neg(a: Code): Code;
+  min(a: Code, b: Code): Code;
+  max(a: Code, b: Code): Code;
+  /** Rounded to the nearest integer, ties to even. */
+  nearest(a: Code): Code;
+  /** `value * 2^power` for an integral `power` (an f32) that keeps the result a normal float: added to the exponent bits. */
+  timesPowerOfTwo(value: Code, power: Code): Code;
   /** A scalar (an f32 value) in every lane. */
   broadcast(scalar: Code): Code;
 }
 
-const VECTOR_LANES: Lanes = { width: 16, load: op.load, store: op.store, add: op.vAdd, sub: op.vSub, mul: op.vMul, div: op.vDiv, sqrt: op.vSqrt, broadcast: op.splat };
+const FRACTION_BITS = 23;
+
+const VECTOR_LANES: Lanes = {
+  width: 16,
+  load: op.load,
+  store: op.store,
+  add: op.vAdd,
+  sub: op.vSub,
+  mul: op.vMul,
+  div: op.vDiv,
+  sqrt: op.vSqrt,
+  neg: op.vNeg,
+  min: op.vMin,
+  max: op.vMax,
+  nearest: op.vNearest,
+  timesPowerOfTwo: (value, power) => op.vIntAdd(value, op.vShiftLeft(op.vTruncSat(power), op.i32(FRACTION_BITS))),
+  broadcast: op.splat,
+};
 const SCALAR_LANES: Lanes = {
   width: 4,
   load: op.f32Load,
@@ -322,17 +360,21 @@ const SCALAR_LANES: Lanes = {
   mul: op.f32Mul,
   div: op.f32Div,
   sqrt: op.f32Sqrt,
+  neg: op.f32Neg,
+  min: op.f32Min,
+  max: op.f32Max,
+  nearest: op.f32Nearest,
+  timesPowerOfTwo: (value, power) => op.f32FromBits(op.add(op.i32FromBits(value), op.shl(op.i32TruncSatF32(power), op.i32(FRACTION_BITS)))),
   broadcast: (scalar) => scalar,
 };
 
+/** {@link AdamKernel}: four values per step, then the last count % 4 in scalar code. */
 function adamKernel(): FunctionDefinition {
   const f = new FunctionBuilder('adam', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32', 'f32']);
   const [param, grad, m, v, out, count, gradientScale, stepSize, rootSecondCorrection] = f.params as Local[] as [
     Local, Local, Local, Local, Local, Local, Local, Local, Local,
   ];
   const offset = f.local('i32');
-  const end = f.local('i32');
-  const vectorEnd = f.local('i32');
   const at = (base: Local): Code => op.add(op.get(base), op.get(offset));
   /** One Adam update of the lanes at `offset`, in locals of the lanes' type. */
   const step = (lanes: Lanes, type: 'v128' | 'f32'): Code => {
@@ -356,13 +398,202 @@ function adamKernel(): FunctionDefinition {
       ),
     ];
   };
-  const body: Code = [
-    ...op.set(end, op.shl(op.get(count), op.i32(2))),
-    ...op.set(vectorEnd, op.shl(roundDown(op.get(count), LANES), op.i32(2))),
+  return { builder: f, body: overFloats(f, offset, op.get(count), step) };
+}
+
+/**
+ * `step` at each byte `offset` from 0 to `count` floats: four floats at a time, then the last
+ * count % 4 one at a time.
+ */
+function overFloats(f: FunctionBuilder, offset: Local, count: Code, step: (lanes: Lanes, type: 'v128' | 'f32') => Code): Code {
+  const end = f.local('i32');
+  const vectorEnd = f.local('i32');
+  return [
+    ...op.set(end, op.shl(count, op.i32(2))),
+    ...op.set(vectorEnd, op.shl(roundDown(count, LANES), op.i32(2))),
     ...op.forRange(offset, op.i32(0), op.get(vectorEnd), VECTOR_LANES.width, step(VECTOR_LANES, 'v128')),
     ...op.forRange(offset, op.get(vectorEnd), op.get(end), SCALAR_LANES.width, step(SCALAR_LANES, 'f32')),
   ];
+}
+
+/**
+ * e^x into `into` (Cephes' expf): x = n ln 2 + r with |r| <= ln 2 / 2 (ln 2 in two parts, so r
+ * stays exact), a degree-6 polynomial for e^r, and 2^n added to its exponent bits. Relative error
+ * within 2e-7 of the float32 result; x is clamped to [-86, 88], where 2^n stays a normal float.
+ */
+function exp(f: FunctionBuilder, lanes: Lanes, type: 'v128' | 'f32', x: Code, into: Local): Code {
+  const [power, reduced] = [f.local(type), f.local(type)];
+  const constant = (value: number): Code => lanes.broadcast(op.f32(value));
+  const coefficients = [1.987569150e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+  let polynomial = constant(coefficients[0]!);
+  for (const coefficient of coefficients.slice(1)) polynomial = lanes.add(lanes.mul(polynomial, op.get(reduced)), constant(coefficient));
+  return [
+    ...op.set(into, lanes.min(lanes.max(x, constant(-86)), constant(88))),
+    ...op.set(power, lanes.nearest(lanes.mul(op.get(into), constant(Math.LOG2E)))),
+    ...op.set(reduced, lanes.sub(lanes.sub(op.get(into), lanes.mul(op.get(power), constant(0.693359375))), lanes.mul(op.get(power), constant(-2.12194440e-4)))),
+    ...op.set(
+      into,
+      lanes.timesPowerOfTwo(
+        lanes.add(lanes.add(lanes.mul(polynomial, lanes.mul(op.get(reduced), op.get(reduced))), op.get(reduced)), constant(1)),
+        op.get(power),
+      ),
+    ),
+  ];
+}
+
+/** The logistic sigmoid 1 / (1 + e^-x) into `into`. */
+function sigmoid(f: FunctionBuilder, lanes: Lanes, type: 'v128' | 'f32', x: Code, into: Local): Code {
+  const one = lanes.broadcast(op.f32(1));
+  return [...exp(f, lanes, type, lanes.neg(x), into), ...op.set(into, lanes.div(one, lanes.add(one, op.get(into))))];
+}
+
+/** tanh(x) = 2 sigmoid(2x) - 1 into `into`. */
+function tanh(f: FunctionBuilder, lanes: Lanes, type: 'v128' | 'f32', x: Code, into: Local): Code {
+  const two = lanes.broadcast(op.f32(2));
+  return [...sigmoid(f, lanes, type, lanes.mul(two, x), into), ...op.set(into, lanes.sub(lanes.mul(two, op.get(into)), lanes.broadcast(op.f32(1))))];
+}
+
+/** `e^x` of `count` floats in place. */
+export type ExpKernel = (values: number, count: number) => void;
+
+/** {@link ExpKernel}: the exp the LSTM kernels' activations use, on its own, to check it against Math.exp. */
+function expKernel(): FunctionDefinition {
+  const f = new FunctionBuilder('exp', ['i32', 'i32']);
+  const [values, count] = f.params as [Local, Local];
+  const offset = f.local('i32');
+  const at = op.add(op.get(values), op.get(offset));
+  const step = (lanes: Lanes, type: 'v128' | 'f32'): Code => {
+    const result = f.local(type);
+    return [...exp(f, lanes, type, lanes.load(at), result), ...lanes.store(at, op.get(result))];
+  };
+  return { builder: f, body: overFloats(f, offset, op.get(count), step) };
+}
+
+/**
+ * One step of the LSTM over `rows` rows of `width` units, after the recurrent product was added
+ * to the pre-activations: `gates` [rows, 4 * width] holds x W + h U in the blocks i, f, c, o, to
+ * which `bias` [4 * width] is added, with the candidate block doubled (tanh(z) = 2 sigmoid(2z) - 1,
+ * the form the rest of the trainer uses), and is overwritten with the activated gates;
+ * `previousCells` [rows, width] is c_{t-1} (zeros at the first step); `cells`, `cellTanh` and
+ * `hidden` [rows, width] receive c_t, tanh(c_t) and h_t.
+ */
+export type LstmForwardKernel = (
+  gates: number,
+  bias: number,
+  previousCells: number,
+  cells: number,
+  cellTanh: number,
+  hidden: number,
+  rows: number,
+  width: number,
+) => void;
+
+/**
+ * Backpropagation of one LSTM step over `rows` rows of `width` units, from the forward step's
+ * activated `gates`, `cellTanh` and `previousCells`: with dh = `hiddenGradient` + `hiddenCarry`
+ * and dc = dh o (1 - tanh(c)^2) + `cellCarry`, writes d loss / d z into `gateGradient`
+ * [rows, 4 * width] (for the candidate block, with respect to the undoubled z) and dc f into
+ * `cellCarry` for the step before.
+ */
+export type LstmBackwardKernel = (
+  gates: number,
+  cellTanh: number,
+  previousCells: number,
+  hiddenGradient: number,
+  hiddenCarry: number,
+  cellCarry: number,
+  gateGradient: number,
+  rows: number,
+  width: number,
+) => void;
+
+/**
+ * An element-wise LSTM kernel over `rows` rows of `width` units: `element` writes the step for
+ * the units at byte `offset` of a row, given the addresses of that unit in each pointer parameter
+ * (`block` 0-3 picks a gate block of a [rows, 4 * width] operand, or of a [4 * width] one that
+ * every row shares).
+ */
+function lstmRowsKernel(
+  name: string,
+  pointers: number,
+  element: (f: FunctionBuilder, lanes: Lanes, type: 'v128' | 'f32', at: (pointer: number, block?: number, sharedByRows?: boolean) => Code) => Code,
+): FunctionDefinition {
+  const f = new FunctionBuilder(name, [...Array.from({ length: pointers }, () => 'i32' as const), 'i32', 'i32']);
+  const parameters = f.params.slice(0, pointers);
+  const [rows, width] = f.params.slice(pointers) as [Local, Local];
+  const row = f.local('i32');
+  const offset = f.local('i32');
+  const rowBytes = f.local('i32');
+  const unitsAt = f.local('i32');
+  const gatesAt = f.local('i32');
+  const at = (pointer: number, block?: number, sharedByRows = false): Code => {
+    const base = op.add(op.get(parameters[pointer]!), op.get(offset));
+    if (block === undefined) return op.add(base, op.get(unitsAt));
+    return op.add(sharedByRows ? base : op.add(base, op.get(gatesAt)), op.mul(op.get(rowBytes), op.i32(block)));
+  };
+  const body: Code = [
+    ...op.set(rowBytes, op.shl(op.get(width), op.i32(2))),
+    ...op.forRange(row, op.i32(0), op.get(rows), 1, [
+      ...op.set(unitsAt, op.mul(op.get(row), op.get(rowBytes))),
+      ...op.set(gatesAt, op.shl(op.get(unitsAt), op.i32(2))),
+      ...overFloats(f, offset, op.get(width), (lanes, type) => element(f, lanes, type, at)),
+    ]),
+  ];
   return { builder: f, body };
+}
+
+/** {@link LstmForwardKernel}. */
+function lstmForwardKernel(): FunctionDefinition {
+  const [GATES, BIAS, PREVIOUS_CELLS, CELLS, CELL_TANH, HIDDEN] = [0, 1, 2, 3, 4, 5];
+  return lstmRowsKernel('lstmForward', 6, (f, lanes, type, at) => {
+    const [input, forget, candidate, output, cell, squashed] = Array.from({ length: 6 }, () => f.local(type)) as [Local, Local, Local, Local, Local, Local];
+    const two = lanes.broadcast(op.f32(2));
+    const preActivation = (block: number): Code => lanes.add(lanes.load(at(GATES, block)), lanes.load(at(BIAS, block, true)));
+    return [
+      ...sigmoid(f, lanes, type, preActivation(0), input),
+      ...sigmoid(f, lanes, type, preActivation(1), forget),
+      // The candidate's pre-activation is doubled: 2 sigmoid(z) - 1 is tanh of the true one.
+      ...sigmoid(f, lanes, type, preActivation(2), candidate),
+      ...op.set(candidate, lanes.sub(lanes.mul(two, op.get(candidate)), lanes.broadcast(op.f32(1)))),
+      ...sigmoid(f, lanes, type, preActivation(3), output),
+      ...op.set(cell, lanes.add(lanes.mul(op.get(forget), lanes.load(at(PREVIOUS_CELLS))), lanes.mul(op.get(input), op.get(candidate)))),
+      ...tanh(f, lanes, type, op.get(cell), squashed),
+      ...lanes.store(at(GATES, 0), op.get(input)),
+      ...lanes.store(at(GATES, 1), op.get(forget)),
+      ...lanes.store(at(GATES, 2), op.get(candidate)),
+      ...lanes.store(at(GATES, 3), op.get(output)),
+      ...lanes.store(at(CELLS), op.get(cell)),
+      ...lanes.store(at(CELL_TANH), op.get(squashed)),
+      ...lanes.store(at(HIDDEN), lanes.mul(op.get(output), op.get(squashed))),
+    ];
+  });
+}
+
+/** {@link LstmBackwardKernel}. */
+function lstmBackwardKernel(): FunctionDefinition {
+  const [GATES, CELL_TANH, PREVIOUS_CELLS, HIDDEN_GRADIENT, HIDDEN_CARRY, CELL_CARRY, GATE_GRADIENT] = [0, 1, 2, 3, 4, 5, 6];
+  return lstmRowsKernel('lstmBackward', 7, (f, lanes, type, at) => {
+    const [input, forget, candidate, output, squashed, dh, dc] = Array.from({ length: 7 }, () => f.local(type)) as [Local, Local, Local, Local, Local, Local, Local];
+    const one = lanes.broadcast(op.f32(1));
+    /** x (1 - x), the sigmoid's derivative from its value. */
+    const slope = (x: Local): Code => lanes.mul(op.get(x), lanes.sub(one, op.get(x)));
+    /** 1 - x^2, tanh's derivative from its value. */
+    const tanhSlope = (x: Local): Code => lanes.sub(one, lanes.mul(op.get(x), op.get(x)));
+    return [
+      ...op.set(input, lanes.load(at(GATES, 0))),
+      ...op.set(forget, lanes.load(at(GATES, 1))),
+      ...op.set(candidate, lanes.load(at(GATES, 2))),
+      ...op.set(output, lanes.load(at(GATES, 3))),
+      ...op.set(squashed, lanes.load(at(CELL_TANH))),
+      ...op.set(dh, lanes.add(lanes.load(at(HIDDEN_GRADIENT)), lanes.load(at(HIDDEN_CARRY)))),
+      ...op.set(dc, lanes.add(lanes.mul(lanes.mul(op.get(dh), op.get(output)), tanhSlope(squashed)), lanes.load(at(CELL_CARRY)))),
+      ...lanes.store(at(GATE_GRADIENT, 0), lanes.mul(lanes.mul(op.get(dc), op.get(candidate)), slope(input))),
+      ...lanes.store(at(GATE_GRADIENT, 1), lanes.mul(lanes.mul(op.get(dc), lanes.load(at(PREVIOUS_CELLS))), slope(forget))),
+      ...lanes.store(at(GATE_GRADIENT, 2), lanes.mul(lanes.mul(op.get(dc), op.get(input)), tanhSlope(candidate))),
+      ...lanes.store(at(GATE_GRADIENT, 3), lanes.mul(lanes.mul(op.get(dh), op.get(squashed)), slope(output))),
+      ...lanes.store(at(CELL_CARRY), lanes.mul(op.get(dc), op.get(forget))),
+    ];
+  });
 }
 
 /** `value - value % multiple` for a power of two `multiple`. */

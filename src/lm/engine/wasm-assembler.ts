@@ -93,6 +93,15 @@ export const op = {
   f32Mul: (a: Code, b: Code): Code => [...a, ...b, 0x94],
   f32Div: (a: Code, b: Code): Code => [...a, ...b, 0x95],
   f32Sqrt: (a: Code): Code => [...a, 0x91],
+  f32Neg: (a: Code): Code => [...a, 0x8c],
+  f32Min: (a: Code, b: Code): Code => [...a, ...b, 0x96],
+  f32Max: (a: Code, b: Code): Code => [...a, ...b, 0x97],
+  /** Rounds to the nearest integer, ties to even. */
+  f32Nearest: (a: Code): Code => [...a, 0x90],
+  /** An f32 to i32, saturating at the ends of the range. */
+  i32TruncSatF32: (a: Code): Code => [...a, 0xfc, 0x00],
+  i32FromBits: (a: Code): Code => [...a, 0xbc],
+  f32FromBits: (a: Code): Code => [...a, 0xbe],
 
   /** Loads 16 bytes; `offset` in bytes. Addresses need no alignment. */
   load: (address: Code, offset = 0): Code => [...address, ...simd(0x00, ...memoryArgument(0, offset))],
@@ -106,6 +115,17 @@ export const op = {
   vMul: (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe6)],
   vDiv: (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe7)],
   vSqrt: (a: Code): Code => [...a, ...simd(0xe3)],
+  vNeg: (a: Code): Code => [...a, ...simd(0xe1)],
+  vMin: (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe8)],
+  vMax: (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe9)],
+  /** Rounds each lane to the nearest integer, ties to even. */
+  vNearest: (a: Code): Code => [...a, ...simd(0x6a)],
+  /** f32 lanes to i32 lanes, saturating. */
+  vTruncSat: (a: Code): Code => [...a, ...simd(0xf8)],
+  /** i32 lanes shifted left by an i32 count. */
+  vShiftLeft: (a: Code, count: Code): Code => [...a, ...count, ...simd(0xab)],
+  /** i32 lanes added. */
+  vIntAdd: (a: Code, b: Code): Code => [...a, ...b, ...simd(0xae)],
   /** a * b + c, fused where the processor can (relaxed SIMD's f32x4.relaxed_madd). */
   vMultiplyAdd: (a: Code, b: Code, c: Code): Code => [...a, ...b, ...c, ...simd(0x105)],
   vZero: (): Code => [...op.f32(0), ...simd(0x13)],
