@@ -7,7 +7,7 @@
  */
 import dotenv from 'dotenv';
 import { DEFAULT_FULL_BUDGET_MINUTES } from './training/job-settings.ts';
-import { DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS, DEFAULT_MAX_ATTEMPTS } from './training/service.ts';
+import { DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS, DEFAULT_MAX_ATTEMPTS } from './training/schedule-settings.ts';
 import { DEFAULT_WORKER_MAX_HEAP_MB } from './training/worker-runner.ts';
 
 /** The log levels pino knows, quietest last. */

@@ -15,7 +15,7 @@ import type { ServedKind, ServedModelChoice } from '../lm/served-model.ts';
 import type { SentenceSource } from '../store/index.ts';
 import type { RunFailureCause } from '../training/failure.ts';
 import type { KeptWeights } from '../training/metrics.ts';
-import type { RetryState } from '../training/service.ts';
+import type { RetryState } from '../training/schedule-settings.ts';
 import type { EpochSummary, RunHandle } from '../training/types.ts';
 
 export type { KeptWeights, RetryState, RunFailureCause, SentenceSource };

@@ -4,7 +4,7 @@
  * are read back.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { WeightValues } from './engine/lstm-network.ts';
+import type { WeightValues } from './engine/network-weights.ts';
 
 /** A model as `tf.io` saves it: topology JSON, weight manifest and the weight bytes. */
 export interface SerializedModel {

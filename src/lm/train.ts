@@ -10,7 +10,7 @@ import { makeBatch, sentenceToSequences, type Sequence, type TrainingBatch } fro
 import { lossAndGradients, scoreBatch, type DropoutRates } from './engine/training-step.ts';
 import { ParallelGradients } from './engine/parallel-gradients.ts';
 import type { BackendName } from './backend.ts';
-import type { NetworkGradients, NetworkWeights, WeightValues } from './engine/lstm-network.ts';
+import type { NetworkGradients, NetworkWeights, WeightValues } from './engine/network-weights.ts';
 import { readView } from './engine/tensor-memory.ts';
 import { AdamOptimizer } from './engine/adam.ts';
 import { CandidateSampler } from './engine/sampled-softmax.ts';

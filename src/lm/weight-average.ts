@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { WeightValues } from './engine/lstm-network.ts';
+import type { WeightValues } from './engine/network-weights.ts';
 
 /** Snapshots an epoch adds to the weight average (see `Hyperparameters.weightAveragingStart`). */
 export const AVERAGED_SNAPSHOTS_PER_EPOCH = 4;

@@ -16,8 +16,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { errorMessage } from '../errors.ts';
-import type { Store } from '../store/store.ts';
-import type { RetrainCandidate, RunKind, RunTrigger, TrainingRun } from '../store/types.ts';
+import type { RetrainCandidate, RunKind, TrainingRun } from '../store/types.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import { corpusChanges } from './data.ts';
 import { DEFAULT_FULL_BUDGET_MINUTES, type JobSettings } from './job-settings.ts';
@@ -25,118 +24,11 @@ import { readModelMetrics, toEpochSummary } from './metrics.ts';
 import { readRunProgress } from './progress.ts';
 import { finishedRunResult } from './run-summary.ts';
 import { INTERRUPTED, type JobRunner } from './runner.ts';
+import { DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS, DEFAULT_MAX_ATTEMPTS, validateConfig, type RetryState, type TrainingConfig } from './schedule-settings.ts';
+import type { RetrainRequest, TrainingLogger, TrainingServiceEvents, TrainingServiceOptions, TrainingStore } from './service-options.ts';
 import { TrackedRun } from './tracked-run.ts';
 import type { EpochSummary, RunHandle, RunProgress, RunResult } from './types.ts';
-import { createWorkerRunner, type WorkerRunnerOptions } from './worker-runner.ts';
-
-/** The store operations the service relies on. */
-export type TrainingStore = Pick<
-  Store,
-  | 'enqueueRun'
-  | 'claimNextRun'
-  | 'finishRun'
-  | 'getRun'
-  | 'activeRun'
-  | 'failInterruptedRuns'
-  | 'failureStreak'
-  | 'guildsNeedingRetrain'
-  | 'servingModelInfo'
-  | 'listModels'
-  | 'lastFullRunAt'
-  | 'corpusRevision'
-  | 'countSentences'
->;
-
-/** Scheduling settings (from the bot's configuration). */
-export interface TrainingConfig {
-  /** Minutes between two looks for guilds that need a retrain. */
-  intervalMinutes: number;
-  /** Sentences added or removed since the newest model before a scheduled retrain. */
-  retrainMinChanges: number;
-  /** Training jobs running at once (each takes one core). */
-  concurrency: number;
-  /** Wall-clock budget of an incremental retrain, in minutes. */
-  budgetMinutes: number;
-  /** Wall-clock budget of a full retrain, in minutes (the job's default when absent). */
-  fullBudgetMinutes?: number;
-  /**
-   * Failed runs in a row after which a guild is no longer retrained by the schedule, nor its
-   * interrupted run queued again, until a retrain is asked for ({@link DEFAULT_MAX_ATTEMPTS} when
-   * absent). Between failures the schedule waits `intervalMinutes` × 2^(failures − 1).
-   */
-  maxAttempts?: number;
-  /**
-   * Hours a guild waits between two full retrains, whoever asked for them
-   * ({@link DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS} when absent). Removals wait for the next one.
-   */
-  fullRetrainMinIntervalHours?: number;
-}
-
-/** See {@link TrainingConfig.fullRetrainMinIntervalHours}. */
-export const DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS = 6;
-
-/** See {@link TrainingConfig.maxAttempts}. */
-export const DEFAULT_MAX_ATTEMPTS = 5;
-
-/** Where a guild stands after failed runs (see {@link TrainingConfig.maxAttempts}). */
-export interface RetryState {
-  /** Failed runs since the guild's last succeeded one. */
-  failures: number;
-  maxAttempts: number;
-  /** When the schedule may try again; null once it has given up. */
-  nextAttemptAt: number | null;
-}
-
-/** The subset of a pino logger the service writes to. */
-export interface TrainingLogger {
-  debug(fields: object, message: string): void;
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
-
-/** Options of {@link createTrainingService}. */
-export interface TrainingServiceOptions {
-  store: TrainingStore;
-  /** The database file, opened again by the worker thread (WAL lets both connections work). */
-  dbPath: string;
-  config: TrainingConfig;
-  clock?: Clock;
-  logger?: TrainingLogger;
-  /** Executes runs; a worker thread per run by default. */
-  runner?: JobRunner;
-  /** Options of the default worker runner (ignored with `runner`). */
-  worker?: Omit<WorkerRunnerOptions, 'dbPath'>;
-  /** Hyperparameter overrides and model retention passed to every job. */
-  job?: Omit<JobSettings, 'budgetMinutes' | 'fullBudgetMinutes'>;
-  /**
-   * How old the heartbeat of a run another process claimed may get before that run counts as
-   * interrupted (the store's `DEFAULT_STALE_RUN_MS` by default).
-   */
-  staleRunMs?: number;
-}
-
-/** Options of {@link TrainingService.requestRetrain}. */
-export interface RetrainRequest {
-  /** Train from scratch rather than warm-start from the serving model. */
-  full: boolean;
-  requestedBy: string | null;
-  /** Where the request came from; `command` by default. */
-  trigger?: RunTrigger;
-}
-
-/** Events of a {@link TrainingService}. */
-export interface TrainingServiceEvents {
-  /** Progress of a running run. */
-  progress: [progress: RunProgress];
-  /** A run ended, however it ended. */
-  runFinished: [guildId: string, result: RunResult];
-  /**
-   * A new model version was committed as the guild's serving model: load it and swap. Until
-   * this event the previous model keeps serving.
-   */
-  modelPromoted: [guildId: string, version: number];
-}
+import { createWorkerRunner } from './worker-runner.ts';
 
 const silentLogger: TrainingLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -487,22 +379,6 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
       this.#logger.error({ error: errorMessage(error) }, `training service: ${what} failed`);
     }
   }
-}
-
-function validateConfig(config: TrainingConfig): void {
-  const positive = (name: keyof TrainingConfig, integer: boolean): void => {
-    const value = config[name];
-    if (value === undefined || !(value > 0) || (integer && !Number.isInteger(value))) {
-      throw new RangeError(`training config ${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`);
-    }
-  };
-  positive('intervalMinutes', false);
-  positive('retrainMinChanges', true);
-  positive('concurrency', true);
-  positive('budgetMinutes', false);
-  if (config.fullBudgetMinutes !== undefined) positive('fullBudgetMinutes', false);
-  if (config.maxAttempts !== undefined) positive('maxAttempts', true);
-  if (config.fullRetrainMinIntervalHours !== undefined) positive('fullRetrainMinIntervalHours', false);
 }
 
 /** Creates a (not yet started) training service. */

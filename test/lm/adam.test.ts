@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/lm/backend.ts';
 import { AdamOptimizer } from '../../src/lm/engine/adam.ts';
-import type { NetworkGradients, NetworkWeights } from '../../src/lm/engine/lstm-network.ts';
+import type { NetworkGradients, NetworkWeights } from '../../src/lm/engine/network-weights.ts';
 import { Random } from '../../src/lm/random.ts';
 
 const SHAPES: Record<keyof NetworkWeights, number[]> = {

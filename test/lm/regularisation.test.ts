@@ -5,7 +5,7 @@ import { defaultHyperparameters, validateHyperparameters, type Hyperparameters }
 import { growVocabulary, LstmLanguageModel } from '../../src/lm/model.ts';
 import { Random } from '../../src/lm/random.ts';
 import { makeBatch, sentenceToSequences, type TrainingBatch } from '../../src/lm/engine/batches.ts';
-import type { WeightValues } from '../../src/lm/engine/lstm-network.ts';
+import type { WeightValues } from '../../src/lm/engine/network-weights.ts';
 import { tieGradients } from '../../src/lm/engine/tied-weights.ts';
 import { lossAndGradients } from '../../src/lm/engine/training-step.ts';
 import { trainLanguageModel } from '../../src/lm/train.ts';

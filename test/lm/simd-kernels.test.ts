@@ -3,7 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/lm/backend.ts';
 import { Random } from '../../src/lm/random.ts';
 import { makeBatch, sentenceToSequences } from '../../src/lm/engine/batches.ts';
-import { backpropLstm, createWeights, runLstm, weightShapes, WEIGHT_KEYS, type NetworkShape, type WeightValues } from '../../src/lm/engine/lstm-network.ts';
+import { backpropLstm } from '../../src/lm/engine/lstm-backward.ts';
+import { runLstm } from '../../src/lm/engine/lstm-forward.ts';
+import { createWeights, WEIGHT_KEYS, weightShapes, type NetworkShape, type WeightValues } from '../../src/lm/engine/network-weights.ts';
 import { activeSimdKernels } from '../../src/lm/engine/simd-kernels.ts';
 import { readView } from '../../src/lm/engine/tensor-memory.ts';
 

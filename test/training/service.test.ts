@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunProgress } from '../../src/app/services.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
-import { createTrainingService, type TrainingConfig, type TrainingService } from '../../src/training/service.ts';
+import type { TrainingConfig } from '../../src/training/schedule-settings.ts';
+import { createTrainingService, type TrainingService } from '../../src/training/service.ts';
 import { FakeClock } from './fake-clock.ts';
 import { ScriptedRunner } from './scripted-runner.ts';
 

@@ -6,11 +6,8 @@ import { activeBackend, initBackend } from '../../src/lm/backend.ts';
 import { unpackModel } from '../../src/lm/model-package.ts';
 import { BOS } from '../../src/lm/special-tokens.ts';
 import { runTrainingJob } from '../../src/training/job.ts';
-import {
-  createTrainingService,
-  type TrainingService,
-  type TrainingServiceOptions,
-} from '../../src/training/service.ts';
+import { createTrainingService, type TrainingService } from '../../src/training/service.ts';
+import type { TrainingServiceOptions } from '../../src/training/service-options.ts';
 import { TRAINING_NICE } from '../../src/threads/priority.ts';
 import { loweredTo, threadNiceValues } from '../support/thread-priority.ts';
 import { teachSentences } from './corpus.ts';

@@ -6,9 +6,10 @@
  * run), and the moments live there too.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { NetworkGradients, NetworkWeights } from './lstm-network.ts';
+import type { NetworkGradients, NetworkWeights } from './network-weights.ts';
 import { timePhase } from './phase-profile.ts';
-import { activeSimdKernels, ADAM } from './simd-kernels.ts';
+import { ADAM } from './simd-adam.ts';
+import { activeSimdKernels } from './simd-kernels.ts';
 import { createTensor, readView, replaceVariable } from './tensor-memory.ts';
 
 /** The two moments of one weight: arrays for the JavaScript pass, or one wasm tensor [2, size]. */

@@ -2,7 +2,7 @@
  * Turning sentences of word ids into padded, time-major training batches.
  */
 import { BOS, EOS, PAD } from '../special-tokens.ts';
-import type { InputBatch } from './lstm-network.ts';
+import type { InputBatch } from './lstm-forward.ts';
 import { timePhase } from './phase-profile.ts';
 
 /** One training sequence: inputs and their next-word targets (PAD = no target here). */

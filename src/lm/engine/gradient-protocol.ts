@@ -3,7 +3,7 @@
  * Weights and gradients travel through shared memory; messages carry batches and totals.
  */
 import type { BackendName } from '../backend.ts';
-import { WEIGHT_KEYS, weightShapes, type NetworkShape, type WeightValues } from './lstm-network.ts';
+import { WEIGHT_KEYS, weightShapes, type NetworkShape, type WeightValues } from './network-weights.ts';
 import type { SampledCandidates } from './sampled-softmax.ts';
 import type { DropoutRates } from './training-step.ts';
 

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend.ts';
 import { Random } from '../random.ts';
 import { sharedWeightViews, type FromGradientWorker, type ToGradientWorker } from './gradient-protocol.ts';
-import { createWeights, type NetworkWeights, type WeightValues } from './lstm-network.ts';
+import { createWeights, type NetworkWeights, type WeightValues } from './network-weights.ts';
 import { replaceVariable, readView } from './tensor-memory.ts';
 import { lossAndGradients } from './training-step.ts';
 

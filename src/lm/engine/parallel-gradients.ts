@@ -14,7 +14,7 @@ import type { BackendName } from '../backend.ts';
 import { Random } from '../random.ts';
 import { makeBatch, type Sequence } from './batches.ts';
 import { sharedBufferFor, sharedWeightViews, type FromGradientWorker, type ToGradientWorker } from './gradient-protocol.ts';
-import { WEIGHT_KEYS, type NetworkGradients, type NetworkShape, type NetworkWeights, type WeightValues } from './lstm-network.ts';
+import { WEIGHT_KEYS, type NetworkGradients, type NetworkShape, type NetworkWeights, type WeightValues } from './network-weights.ts';
 import { createTensor, readView } from './tensor-memory.ts';
 import type { SampledCandidates } from './sampled-softmax.ts';
 import { lossAndGradients, type BatchGradients, type DropoutRates } from './training-step.ts';

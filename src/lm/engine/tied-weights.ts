@@ -9,7 +9,7 @@
  * the updated embedding after every step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { shapeOf, type NetworkGradients, type NetworkWeights } from './lstm-network.ts';
+import { shapeOf, type NetworkGradients, type NetworkWeights } from './network-weights.ts';
 import { createTensor, readView, replaceVariable } from './tensor-memory.ts';
 
 /** Writes the transpose of `embedding` [vocabulary, width] into the first `width` rows of `output` [width + 1, vocabulary]. */

@@ -6,7 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../random.ts';
 import type { TrainingBatch } from './batches.ts';
-import { backpropLstm, outputInputs, outputLogits, runLstm, type NetworkGradients, type NetworkWeights } from './lstm-network.ts';
+import { backpropLstm } from './lstm-backward.ts';
+import { outputInputs, outputLogits, runLstm } from './lstm-forward.ts';
+import type { NetworkGradients, NetworkWeights } from './network-weights.ts';
 import { outputLayerGradients, type SampledCandidates } from './sampled-softmax.ts';
 import { crossEntropyScore } from './softmax-cross-entropy.ts';
 import { timePhase } from './phase-profile.ts';

@@ -6,7 +6,7 @@
  * @module
  */
 import { contextsToBatch } from '../engine/batches.ts';
-import { runLstm } from '../engine/lstm-network.ts';
+import { runLstm } from '../engine/lstm-forward.ts';
 import type { LstmLanguageModel } from '../model.ts';
 import { FIRST_WORD_ID } from '../special-tokens.ts';
 

@@ -1,49 +1,22 @@
 /**
- * The Embedding -> LSTM -> Dense network, forward and backward, written for speed on the wasm
- * backend: the large matrix products run as single matMuls (the input projection of all steps at
- * once, the weight gradients over all steps at once), and only the small
- * [batch, hidden] x [hidden, 4 * hidden] recurrent product and the gate arithmetic run once per
- * step. On wasm the LSTM's state lives in the backend's memory and each step is two calls of the
- * project's SIMD kernels (the recurrent product added in place, then the fused gate activations;
- * backwards, the fused gate gradients, then the product for the carry), with no copies and no
- * tensor operations per step. Other backends run the steps as tensor operations and JavaScript
- * loops over flat arrays.
+ * The forward pass of the Embedding -> LSTM -> Dense network, written for speed on the wasm
+ * backend: the large matrix products run as single matMuls (the embedding lookup and the input
+ * projection of all steps at once), and only the small [batch, hidden] x [hidden, 4 * hidden]
+ * recurrent product and the gate arithmetic run once per step. On wasm the LSTM's state lives in
+ * the backend's memory and each step is two calls of the project's SIMD kernels (the recurrent
+ * product added in place, then the fused gate activations), with no copies and no tensor
+ * operations per step. Other backends run the steps as tensor operations and JavaScript loops over
+ * flat arrays. What the pass produces (the {@link LstmTrace}) feeds the output layer and the
+ * backward pass (`lstm-backward.ts`).
  *
  * Layout: everything is time-major, position `p = t * batchSize + b` for step t of sequence b.
  * Gates follow the Keras order i, f, c (candidate), o, so weights load into tf.layers unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
+import { shapeOf, type NetworkWeights } from './network-weights.ts';
 import { timePhase } from './phase-profile.ts';
 import { activeSimdKernels, type SimdKernels } from './simd-kernels.ts';
 import { createTensor, readView } from './tensor-memory.ts';
-
-/** The trainable weights, laid out like tf.layers (the dense bias is the last row of `output`). */
-export interface NetworkWeights {
-  /** [vocabulary, embedding] */
-  embedding: tf.Variable;
-  /** LSTM input kernel [embedding, 4 * hidden] */
-  kernel: tf.Variable;
-  /** LSTM recurrent kernel [hidden, 4 * hidden] */
-  recurrentKernel: tf.Variable;
-  /** LSTM bias [4 * hidden] */
-  bias: tf.Variable;
-  /**
-   * Dense kernel [hidden, vocabulary] with the dense bias appended as row `hidden`: the bias then
-   * rides along in the output matMul, and its gradient with it, instead of a column sum that wasm
-   * runs slowly.
-   */
-  output: tf.Variable;
-}
-
-/** Gradients with the same names and shapes as {@link NetworkWeights}. */
-export type NetworkGradients = Record<keyof NetworkWeights, tf.Tensor>;
-
-/** Sizes of a network. */
-export interface NetworkShape {
-  vocabSize: number;
-  embeddingSize: number;
-  hiddenSize: number;
-}
 
 /** Token ids of a batch of sequences, time-major and right-padded. */
 export interface InputBatch {
@@ -64,7 +37,7 @@ export interface InputBatch {
  * the wasm heap with a row per running position (the rows of `running`, which keep each step's
  * rows together).
  */
-interface StepState<T> {
+export interface StepState<T> {
   /** [rows, 4 * hidden]: activated gates i, f, c, o. */
   gates: T;
   /** [rows, hidden]: cell state c_t. */
@@ -74,7 +47,7 @@ interface StepState<T> {
 }
 
 /** The kernels and tensor addresses on wasm (see `activeSimdKernels`). */
-type HeapKernels = { kernels: SimdKernels; address(tensor: tf.Tensor): number };
+export type HeapKernels = { kernels: SimdKernels; address(tensor: tf.Tensor): number };
 
 /** What the forward pass of the LSTM produced, kept for the backward pass. */
 export interface LstmTrace {
@@ -93,41 +66,6 @@ export interface LstmTrace {
   embedded: tf.Tensor | undefined;
   /** The input dropout mask the forward pass applied, [running.length * embedding]. */
   inputMask: Float32Array | undefined;
-}
-
-/** The weight names, in tf.layers order. */
-export const WEIGHT_KEYS: readonly (keyof NetworkWeights)[] = ['embedding', 'kernel', 'recurrentKernel', 'bias', 'output'];
-
-/** Raw values of every weight, in the {@link NetworkWeights} layout. */
-export type WeightValues = Record<keyof NetworkWeights, Float32Array>;
-
-/** The shape of each weight of a network. */
-export function weightShapes({ vocabSize, embeddingSize: E, hiddenSize: H }: NetworkShape): Record<keyof NetworkWeights, number[]> {
-  return { embedding: [vocabSize, E], kernel: [E, 4 * H], recurrentKernel: [H, 4 * H], bias: [4 * H], output: [H + 1, vocabSize] };
-}
-
-let networkCounter = 0;
-
-/** Trainable variables holding copies of `values`. */
-export function createWeights(shape: NetworkShape, values: WeightValues): NetworkWeights {
-  const shapes = weightShapes(shape);
-  // Variable names are global in tfjs: number them so that several networks can coexist.
-  const prefix = `lstm-lm-${++networkCounter}`;
-  const make = (key: keyof NetworkWeights): tf.Variable => {
-    const size = shapes[key].reduce((a, b) => a * b, 1);
-    if (values[key].length !== size) throw new RangeError(`${key}: expected ${size} values, got ${values[key].length}`);
-    const initial = createTensor(shapes[key], (target) => target.set(values[key]));
-    const variable = tf.variable(initial, true, `${prefix}/${key}`);
-    initial.dispose();
-    return variable;
-  };
-  return Object.fromEntries(WEIGHT_KEYS.map((key) => [key, make(key)])) as unknown as NetworkWeights;
-}
-
-/** Shape of the network a set of weights implements. */
-export function shapeOf(weights: NetworkWeights): NetworkShape {
-  const [vocabSize, embeddingSize] = weights.embedding.shape as [number, number];
-  return { vocabSize, embeddingSize, hiddenSize: (weights.recurrentKernel.shape[0] as number) };
 }
 
 /** Positions t * size + b of the running (non-padding) rows, in increasing order. */
@@ -217,7 +155,7 @@ export function runLstm(
 }
 
 /** Index of each step's first row among the running positions (rows 0..active - 1 of step t follow it). */
-function stepStarts(batch: InputBatch): Int32Array {
+export function stepStarts(batch: InputBatch): Int32Array {
   const starts = new Int32Array(batch.steps);
   for (let t = 1; t < batch.steps; t++) starts[t] = (starts[t - 1] as number) + (batch.activeRows[t - 1] as number);
   return starts;
@@ -350,181 +288,6 @@ function lstmStepsInArrays(batch: InputBatch, H: number, scaledRecurrent: tf.Ten
     });
   }
   return hidden;
-}
-
-/**
- * Backpropagation through time. `hiddenGradient` [steps * size, hidden] is d loss / d h_t coming
- * from the output layer; returns the gradients of the embedding and LSTM weights (the output
- * gradient is the caller's). Disposes what the trace kept for it.
- */
-export function backpropLstm(
-  weights: NetworkWeights,
-  trace: LstmTrace,
-  batch: InputBatch,
-  hiddenGradient: Float32Array,
-): Omit<NetworkGradients, 'output'> {
-  const { size, hiddenSize: H, hidden, embedded, inputMask, state } = trace;
-  if (embedded === undefined || state === undefined) throw new Error('backpropLstm needs a trace run with keepForBackward');
-  const { vocabSize, embeddingSize: E } = shapeOf(weights);
-  const G = 4 * H;
-  const simd = 'heap' in state ? activeSimdKernels() : undefined;
-  if ('heap' in state && simd === undefined) throw new Error('the trace was run on wasm, the backend is now another');
-  const { running } = trace;
-  // d loss / d z of the running positions, [running.length, 4 * hidden]: the weight gradients are
-  // sums over them only (padding contributes nothing).
-  const gateGradientTensor =
-    'heap' in state
-      ? gateGradientsInHeap(simd as HeapKernels, weights, batch, state.heap, hiddenGradient)
-      : timePhase('LSTM weight gradients', () => {
-          const gradients = gateGradientsInArrays(weights, batch, state.arrays, hiddenGradient);
-          return createTensor([running.length, G], (values) => running.forEach((p, row) => values.set(gradients.subarray(p * G, (p + 1) * G), row * G)));
-        });
-  return timePhase('LSTM weight gradients', () => {
-    // h_{t-1} for every running position, zero at t = 0.
-    const previousHidden = createTensor([running.length, H], (values) => {
-      running.forEach((p, row) => {
-        if (p < size) values.fill(0, row * H, (row + 1) * H);
-        else values.set(hidden.subarray((p - size) * H, (p - size + 1) * H), row * H);
-      });
-    });
-    const kernel = tf.matMul(embedded, gateGradientTensor, true, false);
-    const recurrentKernel = tf.matMul(previousHidden, gateGradientTensor, true, false);
-    const embeddedGradient = tf.matMul(gateGradientTensor, weights.kernel, false, true);
-    const bias = createTensor([G], (values) => {
-      const gradients = readView(gateGradientTensor);
-      values.fill(0);
-      for (let z = 0; z < gradients.length; z += G) {
-        for (let k = 0; k < G; k++) values[k] = (values[k] as number) + (gradients[z + k] as number);
-      }
-    });
-    const embedding = timePhase('embedding gradient', () =>
-      createTensor([vocabSize, E], (values) => {
-        values.fill(0);
-        const rows = readView(embeddedGradient);
-        running.forEach((p, row) => {
-          const to = (batch.inputs[p] as number) * E;
-          const from = row * E;
-          for (let k = 0; k < E; k++) {
-            const g = rows[from + k] as number;
-            values[to + k] = (values[to + k] as number) + (inputMask === undefined ? g : g * (inputMask[from + k] as number));
-          }
-        });
-      }),
-    );
-    tf.dispose([gateGradientTensor, previousHidden, embeddedGradient, embedded]);
-    trace.embedded = undefined;
-    trace.state = undefined;
-    return { embedding, kernel, recurrentKernel, bias };
-  });
-}
-
-/**
- * d loss / d z of every running position on the SIMD kernels, the state in the wasm heap (a row
- * per running position): per step, one kernel for the gate gradients and the cell carry, then the
- * product that carries d loss / d h_{t-1}. Disposes `state`.
- */
-function gateGradientsInHeap(
-  { kernels, address }: HeapKernels,
-  weights: NetworkWeights,
-  batch: InputBatch,
-  state: StepState<tf.Tensor>,
-  hiddenGradient: Float32Array,
-): tf.Tensor {
-  const { steps, size } = batch;
-  const H = shapeOf(weights).hiddenSize;
-  const G = 4 * H;
-  const rows = state.gates.shape[0] as number;
-  const starts = stepStarts(batch);
-  const zeros = (length: number): tf.Tensor => createTensor([length], (values) => values.fill(0));
-  const fromOutput = timePhase('copies', () =>
-    createTensor([rows * H], (values) => {
-      for (let t = 0; t < steps; t++) {
-        const from = t * size * H;
-        values.set(hiddenGradient.subarray(from, from + (batch.activeRows[t] as number) * H), (starts[t] as number) * H);
-      }
-    }),
-  );
-  const gateGradient = createTensor([rows, G], () => {});
-  // Carries from step t + 1 to step t; rows that were padding at t + 1 carry nothing (zero).
-  const [hiddenCarry, cellCarry, noCells] = [zeros(size * H), zeros(size * H), zeros(size * H)];
-  const [gatesAt, cellsAt, cellTanhAt, fromOutputAt, gradientAt, recurrentAt] = [state.gates, state.cells, state.cellTanh, fromOutput, gateGradient, weights.recurrentKernel].map(
-    address,
-  ) as [number, number, number, number, number, number];
-  const gateRow = (base: number, t: number): number => base + 4 * (starts[t] as number) * G;
-  const unitRow = (base: number, t: number): number => base + 4 * (starts[t] as number) * H;
-  for (let t = steps - 1; t >= 0; t--) {
-    const active = batch.activeRows[t] as number;
-    timePhase('gate gradients', () =>
-      kernels.lstmBackward(
-        gateRow(gatesAt, t),
-        unitRow(cellTanhAt, t),
-        t > 0 ? unitRow(cellsAt, t - 1) : address(noCells),
-        unitRow(fromOutputAt, t),
-        address(hiddenCarry),
-        address(cellCarry),
-        gateRow(gradientAt, t),
-        active,
-        H,
-      ),
-    );
-    if (t > 0) timePhase('recurrent gradient product', () => kernels.nt(gateRow(gradientAt, t), recurrentAt, address(hiddenCarry), active, G, H, 0));
-  }
-  tf.dispose([fromOutput, hiddenCarry, cellCarry, noCells, ...Object.values(state)]);
-  return gateGradient;
-}
-
-/** d loss / d z of every step as JavaScript loops and tensor products, on backends without the SIMD kernels. */
-function gateGradientsInArrays(weights: NetworkWeights, batch: InputBatch, state: StepState<Float32Array>, hiddenGradient: Float32Array): Float32Array {
-  const { steps, size } = batch;
-  const { gates, cells, cellTanh } = state;
-  const H = shapeOf(weights).hiddenSize;
-  const G = 4 * H;
-  const gateGradient = new Float32Array(steps * size * G);
-  const recurrentTransposed = tf.transpose(weights.recurrentKernel);
-  // Carries from step t + 1 to step t; rows that were padding at t + 1 carry nothing (zero).
-  const hiddenCarry = new Float32Array(size * H);
-  const cellCarry = new Float32Array(size * H);
-  for (let t = steps - 1; t >= 0; t--) {
-    const rowStart = t * size;
-    const active = batch.activeRows[t] as number;
-    timePhase('gate gradients', () => {
-      for (let b = 0; b < active; b++) {
-        const z = (rowStart + b) * G;
-        const s = (rowStart + b) * H;
-        const carry = b * H;
-        const previousCell = s - size * H;
-        for (let j = 0; j < H; j++) {
-          const i = gates[z + j] as number;
-          const f = gates[z + H + j] as number;
-          const g = gates[z + 2 * H + j] as number;
-          const o = gates[z + 3 * H + j] as number;
-          const ct = cellTanh[s + j] as number;
-          const dh = (hiddenGradient[s + j] as number) + (hiddenCarry[carry + j] as number);
-          const dc = dh * o * (1 - ct * ct) + (cellCarry[carry + j] as number);
-          const cPrevious = t > 0 ? (cells[previousCell + j] as number) : 0;
-          gateGradient[z + j] = dc * g * i * (1 - i);
-          gateGradient[z + H + j] = dc * cPrevious * f * (1 - f);
-          gateGradient[z + 2 * H + j] = dc * i * (1 - g * g);
-          gateGradient[z + 3 * H + j] = dh * ct * o * (1 - o);
-          cellCarry[carry + j] = dc * f;
-        }
-      }
-    });
-    if (t > 0) {
-      timePhase('recurrent gradient product', () => {
-        const product = tf.tidy(() =>
-          tf.matMul(
-            createTensor([active, G], (values) => values.set(gateGradient.subarray(rowStart * G, (rowStart + active) * G))),
-            recurrentTransposed,
-          ),
-        );
-        hiddenCarry.set(readView(product));
-        product.dispose();
-      });
-    }
-  }
-  recurrentTransposed.dispose();
-  return gateGradient;
 }
 
 /**
