@@ -1,7 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../log.ts';
-import { predictNextWords } from '../lm/predict.ts';
-import { dedupeKey, detokenize, tokenize } from '../lm/tokenizer.ts';
+import { dedupeKey, tokenize } from '../lm/tokenizer.ts';
 import { renderLossChart } from '../render/loss-chart.ts';
 import type { SentenceRecord, Store } from '../store/index.ts';
 import { runFailureCause } from '../training/failure.ts';
@@ -50,10 +49,12 @@ const CHECKPOINT_RETRY_MS = 250;
 /** What {@link createBotServices} is built from. */
 export interface BotServicesDependencies {
   store: Store;
-  /** The main thread's models: `/predict`, autocomplete and `/stats`. */
+  /** The main thread's models: `/stats`. */
   models: ModelRegistry;
   /** Where `/generate` and `/explain` run. */
   serving: ServingPool;
+  /** Where `/predict` and autocomplete run. */
+  predictions: ServingPool;
   training: TrainingService;
   settings: BotServicesSettings;
   logger?: Logger;
@@ -62,7 +63,7 @@ export interface BotServicesDependencies {
 
 /** The application's use cases on top of the store, the serving models and the training service. */
 export function createBotServices(dependencies: BotServicesDependencies): BotServices {
-  const { store, models, serving: servingPool, training, settings } = dependencies;
+  const { store, models, serving: servingPool, predictions, training, settings } = dependencies;
   const now = dependencies.now ?? Date.now;
   const explanations = new BoundedQueue(1, EXPLANATIONS_WAITING);
 
@@ -81,6 +82,7 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
    */
   const forgotten = (guildId: string): void => {
     servingPool.recountCorpus(guildId);
+    predictions.recountCorpus(guildId);
     void models
       .recountCorpus(guildId)
       .then(eraseRemovedText)
@@ -126,23 +128,14 @@ export function createBotServices(dependencies: BotServicesDependencies): BotSer
       };
     },
 
-    predict(guildId: string, text: string, count: number): Promise<PredictOutcome> {
-      return models.use(guildId, (serving) => {
-        if (serving === null) return noModel(guildId);
-        const prediction = predictNextWords(serving.language, text, count);
-        return prediction.status === 'ok' ? { ...prediction, model: serving.info } : prediction;
-      });
+    async predict(guildId: string, text: string, count: number): Promise<PredictOutcome> {
+      const result = await predictions.run({ kind: 'predict', guildId, text, count });
+      return result.status === 'no_model' ? noModel(guildId) : result;
     },
 
     complete(guildId: string, typed: string, limit: number): Promise<string[]> {
-      return models.use(guildId, (serving) => {
-        if (serving === null) return [];
-        const prediction = predictNextWords(serving.language, typed, limit);
-        if (prediction.status !== 'ok') return [];
-        const base = typed.trimEnd();
-        return prediction.predictions.map(({ word }) => detokenize([base, word]));
-        // Suggestions are the answer itself, due within Discord's 3 s; a /predict reply is deferred.
-      }, { urgent: true });
+      // Suggestions are the answer itself, due within Discord's 3 s; a /predict reply is deferred.
+      return predictions.run({ kind: 'complete', guildId, typed, limit }, { urgent: true });
     },
 
     async generate(guildId: string, start: string, length: number, temperature: number): Promise<GenerateOutcome> {

@@ -9,7 +9,7 @@ import { CorpusDigester } from './corpus-digester.ts';
 import { holdDatabaseLease } from './database-lease.ts';
 import { ModelRegistry } from './model-registry.ts';
 import { scheduleBackups } from './scheduled-backup.ts';
-import { createServingPool } from './serving-pool.ts';
+import { createServingPool, MAX_WAITING_JOBS, MAX_WAITING_PREDICTIONS } from './serving-pool.ts';
 import type { BotServices } from './services.ts';
 
 /** The running application, independent of how users reach it (Discord, console, CLI). */
@@ -53,7 +53,9 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
   const digester = new CorpusDigester(store);
   const cache = { budgetBytes: config.modelCacheMb * 2 ** 20, idleMs: config.modelIdleMinutes * 60_000 };
   const models = new ModelRegistry(store, { digestCorpus: (guildId, vocabulary) => digester.digest(guildId, vocabulary), settings: cache, logger });
-  const serving = createServingPool(store, { threads: config.servingWorkers, backend, cache, models });
+  const serving = createServingPool(store, { threads: config.servingWorkers, maxWaiting: MAX_WAITING_JOBS, whenFull: 'refuse', backend, cache, models });
+  // A thread of its own: members flooding /explain and /generate never reach it.
+  const predictions = createServingPool(store, { threads: 1, maxWaiting: MAX_WAITING_PREDICTIONS, whenFull: 'run-here', backend, cache, models });
   const training = createTrainingService({
     store,
     dbPath: config.dbPath,
@@ -80,6 +82,7 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
     store,
     models,
     serving,
+    predictions,
     training,
     settings: {
       retrainMinChanges: config.retrainMinChanges,
@@ -100,6 +103,7 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
         await backups?.stop();
         await training.stop();
         await serving.close();
+        await predictions.close();
         models.dispose();
         await digester.close();
         lease?.release();

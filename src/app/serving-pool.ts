@@ -1,9 +1,11 @@
 /**
- * Where the slow use cases run: `/explain`'s measurements and `/generate` take from a few hundred
- * milliseconds to seconds of CPU, and on the main thread they would hold up every other server's
- * interactions (and the 3-second acknowledgements Discord expects). They run in a small pool of
- * worker threads that hold serving models of their own; `/predict` and autocomplete, a few
- * milliseconds each, stay on the main thread.
+ * Where the use cases that run a model run: off the main thread, which holds the Discord connection
+ * and answers every server's interactions (and the 3-second acknowledgements Discord expects).
+ * `/explain`'s measurements and `/generate` take from a few hundred milliseconds to seconds of CPU;
+ * `/predict` and autocomplete a few milliseconds each, but at a hundred interactions a second they
+ * are the main thread's largest share of work. Each runs in a small pool of worker threads that
+ * hold serving models of their own; the bot has two pools, so that members flooding the slow
+ * commands never hold up predictions.
  *
  * @module
  */
@@ -31,28 +33,43 @@ export interface ServingNotice {
 
 /** Options of {@link createServingPool}. */
 export interface ServingPoolOptions {
-  /** Serving threads (`SERVING_WORKERS`). */
+  /** Threads at most. */
   threads: number;
+  /** Jobs that may wait for a thread. */
+  maxWaiting: number;
+  /**
+   * What a job finds when its jobs waiting fill the queue: `refuse` ({@link ServingBusyError}), or
+   * `run-here`, on `models` in this thread (for jobs that are cheap and owed an answer).
+   */
+  whenFull: 'refuse' | 'run-here';
   backend: BackendName;
   cache: ModelRegistrySettings;
-  /** The main thread's models, which answer jobs of an in-memory store. */
+  /** The main thread's models, which answer jobs of an in-memory store (and jobs run here). */
   models: ModelRegistry;
 }
 
 /**
- * Jobs that may wait for a serving thread. Cooldowns keep the queue short; a flood beyond them is
- * refused at once rather than answered minutes late.
+ * Jobs that may wait for a thread of `/generate` and `/explain`. Cooldowns keep the queue short; a
+ * flood beyond them is refused at once rather than answered minutes late.
  */
 export const MAX_WAITING_JOBS = 32;
+
+/**
+ * Predictions (`/predict`, autocomplete) that may wait for their thread: a forward pass takes a few
+ * milliseconds, so the last waits well under a second. Beyond them the main thread answers, later
+ * than the thread would but never refusing a member.
+ */
+export const MAX_WAITING_PREDICTIONS = 64;
 
 /** Runs serving jobs off the main thread. */
 export interface ServingPool {
   /**
-   * Runs a job on the guild's model in a serving thread.
+   * Runs a job on the guild's model in a serving thread; an `urgent` job (one whose answer is due
+   * within Discord's 3 s) goes before the jobs waiting that are not.
    *
-   * @throws ServingBusyError when {@link MAX_WAITING_JOBS} jobs are already waiting.
+   * @throws ServingBusyError when the queue is full and the pool refuses (see {@link ServingPoolOptions.whenFull}).
    */
-  run<Job extends ServingJob>(job: Job): Promise<ServingResults[Job['kind']]>;
+  run<Job extends ServingJob>(job: Job, options?: { urgent?: boolean }): Promise<ServingResults[Job['kind']]>;
   /**
    * Sentences of the guild were removed: each thread digests its corpus again before its next job
    * on the guild's model (see `ModelRegistry.recountCorpus`).
@@ -85,16 +102,18 @@ export function createServingPool(store: Store, options: ServingPoolOptions): Se
   }
   const pool = new WorkerPool<ServingJob, ServingResult>(WORKER_URL, {
     size: options.threads,
-    maxWaiting: MAX_WAITING_JOBS,
+    maxWaiting: options.maxWaiting,
     workerData: { dbPath, backend: options.backend, cache: options.cache } satisfies ServingWorkerData,
   });
   return {
-    async run<Job extends ServingJob>(job: Job) {
+    async run<Job extends ServingJob>(job: Job, runOptions: { urgent?: boolean } = {}) {
       try {
         // The thread answers each job with the result of its kind.
-        return (await pool.run(job)) as ServingResults[Job['kind']];
+        return (await pool.run(job, runOptions)) as ServingResults[Job['kind']];
       } catch (error) {
-        throw error instanceof PoolFullError ? new ServingBusyError(error.message) : error;
+        if (!(error instanceof PoolFullError)) throw error;
+        if (options.whenFull === 'refuse') throw new ServingBusyError(error.message);
+        return runServingJob(options.models, store, job);
       }
     },
     recountCorpus: (guildId) => pool.notify({ kind: 'recount', guildId } satisfies ServingNotice),

@@ -42,6 +42,7 @@ export class PoolJobError extends Error {
 interface Pending {
   id: number;
   job: unknown;
+  urgent: boolean;
   resolve(result: unknown): void;
   reject(error: Error): void;
 }
@@ -85,20 +86,24 @@ export class WorkerPool<Job, Result> {
   }
 
   /**
-   * Runs a job on the first free thread.
+   * Runs a job on the first free thread; an `urgent` job waits before the jobs that are not (after
+   * the urgent ones already waiting).
    *
    * @throws PoolFullError (synchronously, through the promise) when the queue is full.
    * @throws PoolJobError when the job fails in its thread or the thread ends while running it.
    */
-  run(job: Job): Promise<Result> {
+  run(job: Job, options: { urgent?: boolean } = {}): Promise<Result> {
     if (this.#closed) return Promise.reject(new PoolJobError('the worker pool is closed'));
     const limit = this.#options.maxWaiting;
     const free = [...this.#threads].some((thread) => thread.running === null) || this.#threads.size < this.#options.size;
     if (!free && limit !== undefined && this.#waiting.length >= limit) {
       return Promise.reject(new PoolFullError(`${this.#waiting.length} jobs are already waiting`));
     }
+    const urgent = options.urgent === true;
     return new Promise<Result>((resolve, reject) => {
-      this.#waiting.push({ id: this.#nextId++, job, resolve: resolve as (result: unknown) => void, reject });
+      const pending = { id: this.#nextId++, job, urgent, resolve: resolve as (result: unknown) => void, reject };
+      const firstNotUrgent = urgent ? this.#waiting.findIndex((waiting) => !waiting.urgent) : -1;
+      this.#waiting.splice(firstNotUrgent === -1 ? this.#waiting.length : firstNotUrgent, 0, pending);
       this.#dispatch();
     });
   }

@@ -1,6 +1,7 @@
 /**
- * `/generate` and `/explain` on the real application: they run in a serving thread that loads the
- * model itself from SQLite, and explanations are measured one at a time with a short queue.
+ * `/generate`, `/explain`, `/predict` and autocomplete on the real application: they run in serving
+ * threads that load the model themselves from SQLite, explanations are measured one at a time with
+ * a short queue, and predictions have a thread of their own.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,9 @@ import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXPLANATIONS_WAITING } from '../../src/app/bot-services.ts';
 import { createApp, type App } from '../../src/app/create-app.ts';
+import type { ServingJob } from '../../src/app/serving-jobs.ts';
+import { createServingPool, ServingBusyError } from '../../src/app/serving-pool.ts';
+import { DEFAULT_MODEL_CACHE } from '../../src/app/model-registry.ts';
 import { loadConfig } from '../../src/config.ts';
 import { initBackend } from '../../src/lm/backend.ts';
 import { packModel, type ModelPackage } from '../../src/lm/model-package.ts';
@@ -41,7 +45,7 @@ async function withApp(dbPath: (dir: string) => string, use: (app: App) => Promi
 const inFile = (dir: string): string => path.join(dir, 'bot.sqlite');
 
 describe('the serving threads', () => {
-  it('generate and explain on a model the main thread never loads', async () => {
+  it('generate, explain, predict and complete on a model the main thread never loads', async () => {
     await withApp(inFile, async (app) => {
       const generated = await app.services.generate('g', 'the cat', 50, 1);
       expect(generated).toMatchObject({ status: 'ok', start: ['the', 'cat'], model: { version: 1 } });
@@ -49,10 +53,32 @@ describe('the serving threads', () => {
       if (admission.status !== 'queued') throw new Error('expected the explanation to be queued');
       const explained = await admission.outcome;
       expect(explained.status === 'ok' && explained.chart?.subarray(1, 4).toString('latin1')).toBe('PNG');
+      expect(await app.services.predict('g', 'the cat', 3)).toMatchObject({ status: 'ok', tokens: ['the', 'cat'], model: { version: 1 } });
+      const suggestions = await app.services.complete('g', 'the cat', 3);
+      expect(suggestions).toHaveLength(3);
+      for (const suggestion of suggestions) expect(suggestion).toMatch(/^the cat \S/);
       expect(app.models.stats().loads).toBe(0);
+    });
+  });
 
-      expect((await app.services.predict('g', 'the cat', 3)).status).toBe('ok');
-      expect(app.models.stats().loads).toBe(1);
+  it('answer a prediction in this thread when its thread is busy and the queue is full, and refuse a slow job', async () => {
+    await withApp(inFile, async (app) => {
+      const pool = (whenFull: 'refuse' | 'run-here') => createServingPool(app.store, { threads: 1, maxWaiting: 0, whenFull, backend: 'wasm', cache: DEFAULT_MODEL_CACHE, models: app.models });
+      const predictions = pool('run-here');
+      const slow = pool('refuse');
+      try {
+        const [inThread, here] = await Promise.all([1, 2].map(() => predictions.run({ kind: 'predict', guildId: 'g', text: 'the cat', count: 3 })));
+        expect(here).toEqual(inThread);
+        expect(here).toMatchObject({ status: 'ok', model: { version: 1 } });
+        expect(app.models.stats().loads).toBe(1);
+
+        const generate: ServingJob = { kind: 'generate', guildId: 'g', start: ['the'], length: 5, temperature: 1, seed: 1 };
+        const [accepted, refused] = await Promise.allSettled([slow.run(generate), slow.run(generate)]);
+        expect(accepted).toMatchObject({ status: 'fulfilled', value: { status: 'ok' } });
+        expect(refused).toMatchObject({ status: 'rejected', reason: expect.any(ServingBusyError) });
+      } finally {
+        await Promise.all([predictions.close(), slow.close()]);
+      }
     });
   });
 

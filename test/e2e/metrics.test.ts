@@ -52,6 +52,8 @@ beforeAll(async () => {
   await driver.text(driver.command(GUILD.id, 'predict', { text: '我 喜欢' }));
   await driver.callback(driver.autocomplete(GUILD.id, 'predict', { text: '我' }, 'text'));
   await driver.text(driver.directMessage('stats'));
+  // /predict and autocomplete run in the prediction thread; /stats reads the model on this one.
+  await driver.text(driver.command(GUILD.id, 'stats', {}));
 }, 120_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBotServices } from '../../src/app/bot-services.ts';
 import { DEFAULT_MODEL_CACHE } from '../../src/app/model-registry.ts';
-import { createServingPool, type ServingPool } from '../../src/app/serving-pool.ts';
+import { createServingPool, MAX_WAITING_JOBS, type ServingPool } from '../../src/app/serving-pool.ts';
 import type { BotServices } from '../../src/app/services.ts';
 import { initBackend } from '../../src/lm/backend.ts';
 import { packModel } from '../../src/lm/model-package.ts';
@@ -43,9 +43,10 @@ beforeAll(async () => {
     { promote: true },
   );
   models = servingModels(store);
-  serving = createServingPool(store, { threads: 1, backend: 'wasm', cache: DEFAULT_MODEL_CACHE, models: models.models });
+  serving = createServingPool(store, { threads: 1, maxWaiting: MAX_WAITING_JOBS, whenFull: 'refuse', backend: 'wasm', cache: DEFAULT_MODEL_CACHE, models: models.models });
   training = createTrainingService({ store, dbPath, config: { intervalMinutes: 60, retrainMinChanges: 5, concurrency: 1, budgetMinutes: 1 } });
-  services = createBotServices({ store, models: models.models, serving, training, settings: { retrainMinChanges: 5 } });
+  // One pool serves every kind of job here: what is tested is what the jobs answer.
+  services = createBotServices({ store, models: models.models, serving, predictions: serving, training, settings: { retrainMinChanges: 5 } });
 });
 
 afterAll(async () => {

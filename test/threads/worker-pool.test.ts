@@ -32,6 +32,15 @@ describe('WorkerPool', () => {
     });
   });
 
+  it('runs an urgent job before the waiting jobs that are not, after the urgent ones', async () => {
+    await withPool({ size: 1 }, async (pool) => {
+      const finished: string[] = [];
+      const run = (echo: string, urgent: boolean, delayMs = 0) => pool.run({ echo, delayMs }, { urgent }).then((result) => finished.push(result.echo));
+      await Promise.all([run('running', false, 200), run('waiting 1', false), run('waiting 2', false), run('urgent 1', true), run('urgent 2', true)]);
+      expect(finished).toEqual(['running', 'urgent 1', 'urgent 2', 'waiting 1', 'waiting 2']);
+    });
+  });
+
   it('rejects a failed job with its error and keeps the thread', async () => {
     await withPool({ size: 1 }, async (pool) => {
       await expect(pool.run({ fail: 'no such guild' })).rejects.toThrow(new PoolJobError('no such guild'));
