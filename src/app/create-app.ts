@@ -7,7 +7,7 @@ import type { TrainingServiceOptions } from '../training/service-options.ts';
 import { createBotServices } from './bot-services.ts';
 import { CorpusDigester } from './corpus-digester.ts';
 import { holdDatabaseLease } from './database-lease.ts';
-import { ModelRegistry } from './model-registry.ts';
+import { ModelRegistry, type HeldModels } from './model-registry.ts';
 import { scheduleBackups } from './scheduled-backup.ts';
 import { createServingPool, MAX_WAITING_JOBS, MAX_WAITING_PREDICTIONS } from './serving-pool.ts';
 import type { BotServices } from './services.ts';
@@ -22,6 +22,8 @@ export interface App {
   services: BotServices;
   /** The TensorFlow.js backend serving predictions on this thread. */
   backend: string;
+  /** The serving models each kind of thread holds: this one, the /explain and /generate pool, the prediction pool. */
+  heldModels(): Record<'main' | 'serving' | 'predictions', HeldModels>;
   /** Stops training cleanly (a half-trained model is never promoted), then closes the database. */
   close(): Promise<void>;
 }
@@ -98,6 +100,7 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
     training,
     services,
     backend,
+    heldModels: () => ({ main: models.held(), serving: serving.held(), predictions: predictions.held() }),
     close() {
       closed ??= (async () => {
         await backups?.stop();

@@ -24,6 +24,12 @@ export interface ModelRegistryOptions {
   now?: () => number;
 }
 
+/** Serving models in memory and the bytes the cache counts for them (weights, vocabulary, 3-gram). */
+export interface HeldModels {
+  models: number;
+  bytes: number;
+}
+
 /** The defaults of `MODEL_CACHE_MB` and `MODEL_IDLE_MINUTES`. */
 export const DEFAULT_MODEL_CACHE: ModelRegistrySettings = { budgetBytes: 512 * 2 ** 20, idleMs: 60 * 60_000 };
 
@@ -120,9 +126,10 @@ export class ModelRegistry {
     return recount;
   }
 
-  /** The models this thread holds in memory now (the serving threads hold their own). */
-  loadedModels(): ServingModel[] {
-    return this.#cache.values();
+  /** The models this thread holds in memory now, and their bytes (the serving threads hold their own). */
+  held(): HeldModels {
+    const { entries, bytes } = this.#cache.stats();
+    return { models: entries, bytes };
   }
 
   /** Memory held and loads made, for logs and benchmarks. */

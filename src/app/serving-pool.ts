@@ -12,7 +12,7 @@
 import type { BackendName } from '../lm/backend.ts';
 import type { Store } from '../store/index.ts';
 import { PoolFullError, WorkerPool } from '../threads/worker-pool.ts';
-import type { ModelRegistry, ModelRegistrySettings } from './model-registry.ts';
+import type { HeldModels, ModelRegistry, ModelRegistrySettings } from './model-registry.ts';
 import { runServingJob, type ServingJob, type ServingResult, type ServingResults } from './serving-jobs.ts';
 
 /** What each serving thread is started with. */
@@ -75,6 +75,8 @@ export interface ServingPool {
    * on the guild's model (see `ModelRegistry.recountCorpus`).
    */
   recountCorpus(guildId: string): void;
+  /** The models the pool's threads hold, as each reported with its last answer (none in-memory: the main thread's). */
+  held(): HeldModels;
   /** Ends the threads. */
   close(): Promise<void>;
 }
@@ -97,6 +99,7 @@ export function createServingPool(store: Store, options: ServingPoolOptions): Se
       run: (job) => runServingJob(options.models, store, job),
       // The jobs use the main thread's models, which the removal recounts itself.
       recountCorpus: () => undefined,
+      held: () => ({ models: 0, bytes: 0 }),
       close: () => Promise.resolve(),
     };
   }
@@ -117,6 +120,9 @@ export function createServingPool(store: Store, options: ServingPoolOptions): Se
       }
     },
     recountCorpus: (guildId) => pool.notify({ kind: 'recount', guildId } satisfies ServingNotice),
+    // The threads' statuses are what serving-worker.ts reports: its registry's held models.
+    held: () =>
+      (pool.statuses as HeldModels[]).reduce((total, thread) => ({ models: total.models + thread.models, bytes: total.bytes + thread.bytes }), { models: 0, bytes: 0 }),
     close: () => pool.close(),
   };
 }

@@ -28,6 +28,7 @@ const models = new ModelRegistry(store, {
 
 serveJobs<ServingJob, ServingResult>({
   run: (job) => runServingJob(models, store, job),
+  status: () => models.held(),
   notice(notice) {
     // The guild's next job waits for the recount.
     void models.recountCorpus((notice as ServingNotice).guildId);

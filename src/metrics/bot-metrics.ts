@@ -11,6 +11,7 @@
  * @module
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { HeldModels } from '../app/model-registry.ts';
 import type { DispatchObserver, InteractionReport } from '../commands/dispatch.ts';
 import type { Store } from '../store/index.ts';
 import type { TrainingService } from '../training/service.ts';
@@ -20,8 +21,8 @@ import type { RunResult } from '../training/types.ts';
 export interface MetricsSources {
   store: Pick<Store, 'getRun' | 'activeRunCounts' | 'sentenceCounts'>;
   training: Pick<TrainingService, 'on' | 'off'>;
-  /** The models in memory, with the bytes of their weights. */
-  loadedModels(): readonly { weightBytes: number }[];
+  /** The serving models in memory, by the kind of thread that holds them. */
+  heldModels(): Record<string, HeldModels>;
 }
 
 /** Seconds: the 3-second deadline to acknowledge an interaction sits between two buckets. */
@@ -93,18 +94,20 @@ export class BotMetrics implements DispatchObserver {
     });
     new Gauge({
       name: 'lstm_bot_models_loaded',
-      help: 'Serving models held in memory.',
+      help: 'Serving models held in memory, by thread: main, serving (/explain, /generate), predictions (/predict, autocomplete).',
+      labelNames: ['thread'],
       registers,
       collect() {
-        this.set(sources.loadedModels().length);
+        for (const [thread, held] of Object.entries(sources.heldModels())) this.set({ thread }, held.models);
       },
     });
     new Gauge({
-      name: 'lstm_bot_model_weight_bytes',
-      help: 'Bytes of the LSTM weights of the models held in memory.',
+      name: 'lstm_bot_model_bytes',
+      help: 'Bytes the serving models hold (weights, vocabulary, 3-gram, as the model cache counts them), by thread.',
+      labelNames: ['thread'],
       registers,
       collect() {
-        this.set(sources.loadedModels().reduce((total, model) => total + model.weightBytes, 0));
+        for (const [thread, held] of Object.entries(sources.heldModels())) this.set({ thread }, held.bytes);
       },
     });
     new Gauge({

@@ -4,7 +4,6 @@
  * @module
  */
 import type { App } from '../app/create-app.ts';
-import type { ServingModel } from '../app/model-registry.ts';
 import type { Logger } from '../log.ts';
 import { BotMetrics } from './bot-metrics.ts';
 import { startMetricsServer, type MetricsServer } from './server.ts';
@@ -16,11 +15,6 @@ export interface RunningMetrics {
   server: MetricsServer;
   /** Stops serving and observing. */
   close(): Promise<void>;
-}
-
-/** Bytes of a model's LSTM weights: float32 tensors, four bytes a value. */
-function weightBytes(model: ServingModel): number {
-  return Object.values(model.lstm.weights).reduce((bytes, tensor) => bytes + tensor.size * Float32Array.BYTES_PER_ELEMENT, 0);
 }
 
 /**
@@ -35,7 +29,7 @@ export async function startMetrics(app: App, logger: Logger): Promise<RunningMet
   const metrics = new BotMetrics({
     store: app.store,
     training: app.training,
-    loadedModels: () => app.models.loadedModels().map((model) => ({ weightBytes: weightBytes(model) })),
+    heldModels: () => app.heldModels(),
   });
   let server: MetricsServer;
   try {

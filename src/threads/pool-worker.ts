@@ -15,6 +15,8 @@ export interface JobHandler<Job, Result> {
   transferOf?(result: Result): TransferListItem[];
   /** A notice from the pool's `notify`. */
   notice?(notice: unknown): void;
+  /** A summary of the thread's state, sent with every answer (plain data). */
+  status?(): unknown;
 }
 
 /** Serves the pool's jobs in this thread until the pool ends it. */
@@ -37,7 +39,7 @@ export function serveJobs<Job, Result>(handler: JobHandler<Job, Result>): void {
       } catch (error) {
         answer = { id, error: errorMessage(error) };
       }
-      port.postMessage(answer, transfer);
+      port.postMessage({ ...answer, status: handler.status?.() } satisfies FromPoolWorker, transfer);
     })();
   });
 }

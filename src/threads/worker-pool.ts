@@ -14,8 +14,8 @@ import { startTypeScriptWorker } from './start-worker.ts';
 /** What the pool posts to a thread: a job to run, or a notice every thread gets at once. */
 export type ToPoolWorker = { kind: 'job'; id: number; job: unknown } | { kind: 'notice'; notice: unknown };
 
-/** What a thread posts back for a job. */
-export type FromPoolWorker = { id: number; result: unknown } | { id: number; error: string };
+/** What a thread posts back for a job, with its handler's `status` after it (see {@link WorkerPool.statuses}). */
+export type FromPoolWorker = ({ id: number; result: unknown } | { id: number; error: string }) & { status?: unknown };
 
 /** Options of a {@link WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -51,6 +51,8 @@ interface PoolThread {
   worker: Worker;
   running: Pending | null;
   idleTimer: ReturnType<typeof setTimeout> | null;
+  /** What the thread reported with its last answer. */
+  status: unknown;
 }
 
 /** See the module description. `Job` and `Result` cross the thread boundary: plain data only. */
@@ -83,6 +85,11 @@ export class WorkerPool<Job, Result> {
   /** Jobs waiting for a thread. */
   get waiting(): number {
     return this.#waiting.length;
+  }
+
+  /** The status each live thread reported with its last answer (threads yet to answer have none). */
+  get statuses(): unknown[] {
+    return [...this.#threads].map((thread) => thread.status).filter((status) => status !== undefined);
   }
 
   /**
@@ -135,7 +142,7 @@ export class WorkerPool<Job, Result> {
   #startThread(): PoolThread | null {
     if (this.#threads.size >= this.#options.size) return null;
     const worker = startTypeScriptWorker(this.#entry, { workerData: this.#options.workerData });
-    const thread: PoolThread = { worker, running: null, idleTimer: null };
+    const thread: PoolThread = { worker, running: null, idleTimer: null, status: undefined };
     this.#threads.add(thread);
     this.#started += 1;
     worker.on('message', (message: FromPoolWorker) => this.#onAnswer(thread, message));
@@ -155,6 +162,7 @@ export class WorkerPool<Job, Result> {
   }
 
   #onAnswer(thread: PoolThread, message: FromPoolWorker): void {
+    if (message.status !== undefined) thread.status = message.status;
     const running = thread.running;
     if (running === null || running.id !== message.id) return;
     thread.running = null;

@@ -91,8 +91,11 @@ describe('the metrics endpoint', () => {
     expect(sample(body, 'lstm_bot_training_run_seconds_sum', { status: 'succeeded', kind: 'full' })).toBeGreaterThan(0);
     expect(sample(body, 'lstm_bot_training_runs_active', { state: 'queued' })).toBe(0);
     expect(sample(body, 'lstm_bot_training_runs_active', { state: 'running' })).toBe(0);
-    expect(sample(body, 'lstm_bot_models_loaded')).toBe(1);
-    expect(sample(body, 'lstm_bot_model_weight_bytes')).toBeGreaterThan(1000);
+    // The guild's model is held where it answered: /stats here, /predict and autocomplete in the prediction thread.
+    expect(sample(body, 'lstm_bot_models_loaded', { thread: 'main' })).toBe(1);
+    expect(sample(body, 'lstm_bot_models_loaded', { thread: 'predictions' })).toBe(1);
+    expect(sample(body, 'lstm_bot_models_loaded', { thread: 'serving' })).toBe(0);
+    expect(sample(body, 'lstm_bot_model_bytes', { thread: 'predictions' })).toBeGreaterThan(1000);
     expect(sample(body, 'lstm_bot_sentences', { guild: GUILD.id })).toBe(3);
     expect(sample(body, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
   });

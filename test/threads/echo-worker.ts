@@ -1,6 +1,7 @@
 /**
  * A pool thread for the worker pool's tests: answers `{ echo }` after `delayMs`, fails on `{ fail }`,
- * ends its thread on `{ exit }`, and reports the notices it got before the job.
+ * ends its thread on `{ exit }`, reports the notices it got before the job, and with every answer
+ * its status: the jobs it answered.
  */
 import { threadId } from 'node:worker_threads';
 import { serveJobs } from '../../src/threads/pool-worker.ts';
@@ -16,9 +17,11 @@ export interface EchoResult {
 }
 
 const notices: unknown[] = [];
+let answered = 0;
 
 serveJobs<EchoJob, EchoResult>({
   async run(job) {
+    answered += 1;
     if ('fail' in job) throw new Error(job.fail);
     if ('exit' in job) process.exit(job.exit);
     await new Promise((resolve) => setTimeout(resolve, job.delayMs ?? 0));
@@ -27,4 +30,5 @@ serveJobs<EchoJob, EchoResult>({
   notice(notice) {
     notices.push(notice);
   },
+  status: () => ({ threadId, answered }),
 });

@@ -23,6 +23,19 @@ describe('WorkerPool', () => {
     });
   });
 
+  it('keeps the status each live thread sent with its last answer, failed jobs included', async () => {
+    await withPool({ size: 2 }, async (pool) => {
+      expect(pool.statuses).toEqual([]);
+      const first = await pool.run({ echo: 'a' });
+      await expect(pool.run({ fail: 'no' })).rejects.toBeInstanceOf(PoolJobError);
+      await Promise.all([pool.run({ echo: 'b', delayMs: 50 }), pool.run({ echo: 'c', delayMs: 50 })]);
+      const statuses = pool.statuses as { threadId: number; answered: number }[];
+      expect(statuses).toHaveLength(2);
+      expect(statuses.reduce((sum, status) => sum + status.answered, 0)).toBe(4);
+      expect(statuses.map((status) => status.threadId)).toContain(first.threadId);
+    });
+  });
+
   it('refuses a job at once when its threads are busy and the queue is full', async () => {
     await withPool({ size: 1, maxWaiting: 2 }, async (pool) => {
       const accepted = [pool.run({ echo: 'a', delayMs: 200 }), pool.run({ echo: 'b' }), pool.run({ echo: 'c' })];
