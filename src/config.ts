@@ -67,7 +67,7 @@ export interface Config {
   /** Uses per minute of the expensive commands and of autocomplete. */
   cooldowns: Record<LimitedUse, UseLimits>;
   modelVersionsKept: number;
-  /** Megabytes the serving models in memory may hold, in each thread that serves them. */
+  /** Megabytes the serving models in memory may hold together, shared out among the threads that serve. */
   modelCacheMb: number;
   /** Minutes after which a model no request used leaves memory. */
   modelIdleMinutes: number;

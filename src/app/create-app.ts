@@ -53,11 +53,20 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
     throw error;
   }
   const digester = new CorpusDigester(store);
-  const cache = { budgetBytes: config.modelCacheMb * 2 ** 20, idleMs: config.modelIdleMinutes * 60_000 };
-  const models = new ModelRegistry(store, { digestCorpus: (guildId, vocabulary) => digester.digest(guildId, vocabulary), settings: cache, logger });
-  const serving = createServingPool(store, { threads: config.servingWorkers, maxWaiting: MAX_WAITING_JOBS, whenFull: 'refuse', backend, cache, models });
+  // MODEL_CACHE_MB is the process's: half for the prediction thread, which answers most requests,
+  // a quarter for this thread (/stats, overflowing predictions), a quarter shared by the serving threads.
+  const cacheOf = (share: number) => ({ budgetBytes: Math.floor(share * config.modelCacheMb * 2 ** 20), idleMs: config.modelIdleMinutes * 60_000 });
+  const models = new ModelRegistry(store, { digestCorpus: (guildId, vocabulary) => digester.digest(guildId, vocabulary), settings: cacheOf(1 / 4), logger });
+  const serving = createServingPool(store, {
+    threads: config.servingWorkers,
+    maxWaiting: MAX_WAITING_JOBS,
+    whenFull: 'refuse',
+    backend,
+    cache: cacheOf(1 / 4 / config.servingWorkers),
+    models,
+  });
   // A thread of its own: members flooding /explain and /generate never reach it.
-  const predictions = createServingPool(store, { threads: 1, maxWaiting: MAX_WAITING_PREDICTIONS, whenFull: 'run-here', backend, cache, models });
+  const predictions = createServingPool(store, { threads: 1, maxWaiting: MAX_WAITING_PREDICTIONS, whenFull: 'run-here', backend, cache: cacheOf(1 / 2), models });
   const training = createTrainingService({
     store,
     dbPath: config.dbPath,
