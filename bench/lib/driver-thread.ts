@@ -5,7 +5,9 @@
  *
  * @module
  */
+import type { MessagePort } from 'node:worker_threads';
 import { startTypeScriptWorker } from '../../src/threads/start-worker.ts';
+import { FakeDiscord } from '../../test/support/fake-discord.ts';
 
 /** The driver thread, seen from the bot's side. */
 export interface DriverThread<To, From extends { type: string }> {
@@ -49,4 +51,32 @@ export function startDriverThread<To, From extends { type: string }>(entry: URL,
       await worker.terminate();
     },
   };
+}
+
+/** What a driver started by {@link serveFakeDiscord} posts to the bot's side. */
+export type FakeDiscordDriverMessage<Result> =
+  | { type: 'listening'; apiUrl: string; token: string; applicationId: string }
+  | { type: 'result'; result: Result }
+  | { type: 'stopped' };
+
+/**
+ * The driver's side: starts a fake Discord with `guildIds`, says where it listens, runs `drive` on
+ * each load message and posts its result, and stops the fake on `{ type: 'stop' }`.
+ */
+export async function serveFakeDiscord<Load extends { type: string }, Result>(
+  guildIds: readonly string[],
+  port: Pick<MessagePort, 'on' | 'postMessage'>,
+  drive: (fake: FakeDiscord, load: Load) => Promise<Result>,
+): Promise<void> {
+  const fake = new FakeDiscord({ guilds: guildIds.map((id, index) => ({ id, name: `Server ${index + 1}` })) });
+  await fake.start();
+  const reply = (message: FakeDiscordDriverMessage<Result>) => port.postMessage(message);
+  port.on('message', (message: Load | { type: 'stop' }) => {
+    if (message.type === 'stop') {
+      void fake.stop().finally(() => reply({ type: 'stopped' }));
+      return;
+    }
+    void drive(fake, message as Load).then((result) => reply({ type: 'result', result }));
+  });
+  reply({ type: 'listening', apiUrl: fake.apiUrl, token: fake.token, applicationId: fake.applicationId });
 }

@@ -1,11 +1,12 @@
 /**
- * What the scenarios that drive the bot under load share: a seeded generator for their plans,
- * the bot's event-loop delay, latency figures and the bot's log.
+ * What the scenarios that drive the bot under load share: a seeded generator for their plans, the
+ * plan of ordinary interactions, the bot's event-loop delay, latency figures and the bot's log.
  *
  * @module
  */
 import fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { snowflake } from '../../test/support/interactions.ts';
 import { round } from './format.ts';
 import { percentile } from './stats.ts';
 
@@ -92,4 +93,41 @@ export function readLog(file: string): { warnings: number; errors: number; messa
 /** Writes a progress line on stderr (stdout carries the report). */
 export function progress(line: string): void {
   process.stderr.write(`${line}\n`);
+}
+
+/** The ordinary interactions of a load: what members do all day. */
+export const ORDINARY_KINDS = ['predict', 'autocomplete', 'teach'] as const;
+export type OrdinaryKind = (typeof ORDINARY_KINDS)[number];
+/** Share of each ordinary kind in a load. */
+export const ORDINARY_MIX: Record<OrdinaryKind, number> = { predict: 0.7, autocomplete: 0.2, teach: 0.1 };
+
+/** One ordinary interaction, decided in advance so runs are comparable. */
+export interface PlannedInteraction {
+  kind: OrdinaryKind;
+  guildId: string;
+  text: string;
+  userId: string;
+}
+
+/**
+ * `count` ordinary interactions in the {@link ORDINARY_MIX}, in a shuffled order, each on a server
+ * drawn from `guildIds` and about the sentences of its share: members type the start of a sentence
+ * of their server, teachers add a sentence of their own.
+ */
+export function planOrdinaryLoad(count: number, guildIds: readonly string[], shares: readonly string[][], random: () => number): PlannedInteraction[] {
+  const predictCount = Math.round(count * ORDINARY_MIX.predict);
+  const autocompleteCount = Math.round(count * ORDINARY_MIX.autocomplete);
+  const kinds = Array.from({ length: count }, (_, i): OrdinaryKind => (i < predictCount ? 'predict' : i < predictCount + autocompleteCount ? 'autocomplete' : 'teach'));
+  for (let i = kinds.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!];
+  }
+  return kinds.map((kind, index) => {
+    const guild = Math.floor(random() * guildIds.length);
+    const share = shares[guild]!;
+    const sentence = share[Math.floor(random() * share.length)]!;
+    const words = sentence.split(/\s+/);
+    const text = kind === 'teach' ? `${sentence} ${index}` : words.slice(0, 1 + Math.floor(random() * Math.min(3, words.length))).join(' ');
+    return { kind, guildId: guildIds[guild]!, text, userId: snowflake() };
+  });
 }

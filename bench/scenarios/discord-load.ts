@@ -21,18 +21,22 @@ import { FakeDiscord, type InteractionHandle, type InteractionResponse } from '.
 import { MEMBER_PERMISSIONS, autocomplete, slashCommand, snowflake } from '../../test/support/interactions.ts';
 import { integerOption } from '../lib/args.ts';
 import { DEFAULT_CORPUS, displayPath, numberedCopies, readCorpus } from '../lib/corpus.ts';
-import { startDriverThread } from '../lib/driver-thread.ts';
+import { serveFakeDiscord, startDriverThread, type FakeDiscordDriverMessage } from '../lib/driver-thread.ts';
 import { markdownTable, round, whole } from '../lib/format.ts';
 import {
   DEADLINE_MS,
   idleLoopDelay,
   latency,
   measureLoopDelay,
+  ORDINARY_KINDS,
+  planOrdinaryLoad,
   progress,
   readLog,
   seededRandom,
   type LatencyFigures,
   type LoopDelay,
+  type OrdinaryKind,
+  type PlannedInteraction,
 } from '../lib/load.ts';
 import { describeMachine, loadAverage, machineLine } from '../lib/machine.ts';
 import { sampleRss } from '../lib/memory.ts';
@@ -45,22 +49,10 @@ const DISCORD_JS_GLOBAL_RPS = 50;
 const ANSWER_TIMEOUT_MS = 60_000;
 /** How long the idle event loop is measured before the load. */
 const IDLE_BASELINE_MS = 2000;
-const KINDS = ['predict', 'autocomplete', 'teach'] as const;
-type Kind = (typeof KINDS)[number];
-/** Share of each kind in the load. */
-const MIX: Record<Kind, number> = { predict: 0.7, autocomplete: 0.2, teach: 0.1 };
-
-/** One interaction of the load, decided in advance so runs are comparable. */
-interface PlannedInteraction {
-  kind: Kind;
-  guildId: string;
-  text: string;
-  userId: string;
-}
 
 /** What the driver measured for one interaction. */
 interface Measured {
-  kind: Kind;
+  kind: OrdinaryKind;
   /** Dispatch to the first accepted response, or null when none came. */
   firstMs: number | null;
   /** Dispatch to the response that carries the answer (the edit of a deferred reply). */
@@ -77,10 +69,7 @@ interface DriverResult {
 }
 
 type ToDriver = { type: 'load'; plan: PlannedInteraction[]; concurrency: number } | { type: 'stop' };
-type FromDriver =
-  | { type: 'listening'; apiUrl: string; token: string; applicationId: string }
-  | { type: 'result'; result: DriverResult }
-  | { type: 'stopped' };
+type FromDriver = FakeDiscordDriverMessage<DriverResult>;
 
 interface DriverData {
   role: typeof DRIVER_ROLE;
@@ -191,7 +180,7 @@ async function runLoad(options: LoadOptions) {
         progress(`server 1 retrains on ${retrainCorpus.length} sentences; measuring the idle event loop, then sending ${options.interactions} interactions, ${options.concurrency} at a time`);
         const idleDelay = await idleLoopDelay(IDLE_BASELINE_MS);
 
-        const plan = planLoad(options.interactions, guildIds, shares);
+        const plan = planOrdinaryLoad(options.interactions, guildIds, shares, seededRandom(20_240_611));
         const rss = sampleRss();
         const rssBefore = process.memoryUsage.rss() / 2 ** 20;
         const cpuBefore = process.cpuUsage();
@@ -234,27 +223,6 @@ async function runLoad(options: LoadOptions) {
 }
 
 /** The interactions in a fixed pseudo-random order: exact shares of each kind, servers at random. */
-function planLoad(count: number, guildIds: readonly string[], shares: readonly string[][]): PlannedInteraction[] {
-  const next = seededRandom(20_240_611);
-  const kinds: Kind[] = [];
-  const predictCount = Math.round(count * MIX.predict);
-  const autocompleteCount = Math.round(count * MIX.autocomplete);
-  for (let i = 0; i < count; i++) kinds.push(i < predictCount ? 'predict' : i < predictCount + autocompleteCount ? 'autocomplete' : 'teach');
-  for (let i = kinds.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!];
-  }
-  return kinds.map((kind, index) => {
-    const guild = Math.floor(next() * guildIds.length);
-    const share = shares[guild]!;
-    const sentence = share[Math.floor(next() * share.length)]!;
-    const words = sentence.split(/\s+/);
-    // Members type the start of a sentence of their server; teachers add a sentence of their own.
-    const text = kind === 'teach' ? `${sentence} ${index}` : words.slice(0, 1 + Math.floor(next() * Math.min(3, words.length))).join(' ');
-    return { kind, guildId: guildIds[guild]!, text, userId: snowflake() };
-  });
-}
-
 interface ReportInput {
   options: LoadOptions;
   plan: PlannedInteraction[];
@@ -275,7 +243,7 @@ function report(input: ReportInput) {
   const firsts = answered.map((m) => m.firstMs!);
   const withinDeadline = firsts.filter((ms) => ms <= DEADLINE_MS).length;
   const byKind = Object.fromEntries(
-    KINDS.map((kind) => {
+    ORDINARY_KINDS.map((kind) => {
       const ofKind = driven.measured.filter((m) => m.kind === kind);
       return [
         kind,
@@ -286,7 +254,7 @@ function report(input: ReportInput) {
         },
       ];
     }),
-  ) as Record<Kind, { first: LatencyFigures; final: LatencyFigures; useful: number }>;
+  ) as Record<OrdinaryKind, { first: LatencyFigures; final: LatencyFigures; useful: number }>;
   const result = {
     machine: describeMachine(input.backend as Parameters<typeof describeMachine>[0]),
     loadAverageBefore: input.loadBefore,
@@ -310,7 +278,7 @@ function report(input: ReportInput) {
     refusedResponses: driven.refusedStatuses,
     botLog: input.logs,
   };
-  const rows = KINDS.map((kind) => {
+  const rows = ORDINARY_KINDS.map((kind) => {
     const figures = byKind[kind];
     return [
       kind,
@@ -366,20 +334,6 @@ function startDriver(data: DriverData): DriverHandle {
   };
 }
 
-async function runDriver(data: DriverData, port: NonNullable<typeof parentPort>): Promise<void> {
-  const fake = new FakeDiscord({ guilds: data.guildIds.map((id, index) => ({ id, name: `Server ${index + 1}` })) });
-  await fake.start();
-  const reply = (message: FromDriver) => port.postMessage(message);
-  port.on('message', (message: ToDriver) => {
-    if (message.type === 'stop') {
-      void fake.stop().finally(() => reply({ type: 'stopped' }));
-      return;
-    }
-    void drive(fake, message.plan, message.concurrency).then((result) => reply({ type: 'result', result }));
-  });
-  reply({ type: 'listening', apiUrl: fake.apiUrl, token: fake.token, applicationId: fake.applicationId });
-}
-
 /** Sends the plan with `concurrency` interactions in flight, each until its final response. */
 async function drive(fake: FakeDiscord, plan: readonly PlannedInteraction[], concurrency: number): Promise<DriverResult> {
   const firstRequest = fake.requests.length;
@@ -425,5 +379,7 @@ async function interact(fake: FakeDiscord, planned: PlannedInteraction): Promise
 }
 
 if (!isMainThread && (workerData as Partial<DriverData> | null)?.role === DRIVER_ROLE && parentPort !== null) {
-  await runDriver(workerData as DriverData, parentPort);
+  await serveFakeDiscord((workerData as DriverData).guildIds, parentPort, (fake, load: Extract<ToDriver, { type: 'load' }>) =>
+    drive(fake, load.plan, load.concurrency),
+  );
 }

@@ -20,17 +20,21 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { FakeDiscord, type InteractionHandle } from '../../../test/support/fake-discord.ts';
 import { MEMBER_PERMISSIONS, autocomplete, slashCommand, snowflake } from '../../../test/support/interactions.ts';
 import { numberedCopies } from '../../lib/corpus.ts';
-import { startDriverThread } from '../../lib/driver-thread.ts';
+import { serveFakeDiscord, startDriverThread, type FakeDiscordDriverMessage } from '../../lib/driver-thread.ts';
 import { markdownTable, round } from '../../lib/format.ts';
 import {
   DEADLINE_MS,
   latency,
   measureLoopDelay,
+  ORDINARY_KINDS,
+  planOrdinaryLoad,
   progress,
   readLog,
   seededRandom,
   type LatencyFigures,
   type LoopDelay,
+  type OrdinaryKind,
+  type PlannedInteraction,
 } from '../../lib/load.ts';
 import { loadAverage } from '../../lib/machine.ts';
 import { sampleRss } from '../../lib/memory.ts';
@@ -58,16 +62,8 @@ export interface FloodOptions {
   corpusName: string;
 }
 
-const NORMAL_KINDS = ['predict', 'autocomplete', 'teach'] as const;
 const ABUSE_KINDS = ['explain', 'generate'] as const;
-type Kind = (typeof NORMAL_KINDS)[number] | (typeof ABUSE_KINDS)[number];
-
-interface Planned {
-  kind: (typeof NORMAL_KINDS)[number];
-  guildId: string;
-  text: string;
-  userId: string;
-}
+type Kind = OrdinaryKind | (typeof ABUSE_KINDS)[number];
 
 interface Abuser {
   guildId: string;
@@ -94,11 +90,8 @@ interface DriverResult {
   refusedStatuses: Record<string, number>;
 }
 
-type ToDriver = { type: 'load'; plan: Planned[]; concurrency: number; abusers: Abuser[]; gapMs: number } | { type: 'stop' };
-type FromDriver =
-  | { type: 'listening'; apiUrl: string; token: string; applicationId: string }
-  | { type: 'result'; result: DriverResult }
-  | { type: 'stopped' };
+type ToDriver = { type: 'load'; plan: PlannedInteraction[]; concurrency: number; abusers: Abuser[]; gapMs: number } | { type: 'stop' };
+type FromDriver = FakeDiscordDriverMessage<DriverResult>;
 
 interface DriverData {
   role: typeof DRIVER_ROLE;
@@ -162,7 +155,7 @@ export async function runFlood(options: FloodOptions): Promise<PartReport> {
         });
         for (const [index, guildId] of guildIds.entries()) await app.services.predict(guildId, shares[index]![0]!, 5);
         const random = seededRandom(20_250_301);
-        const plan = planNormal(options.interactions, guildIds, shares, random);
+        const plan = planOrdinaryLoad(options.interactions, guildIds, shares, random);
         const abusers = Array.from({ length: options.abusers }, (_, index): Abuser => {
           const guild = index % guildIds.length;
           const share = shares[guild]!;
@@ -192,22 +185,6 @@ export async function runFlood(options: FloodOptions): Promise<PartReport> {
 }
 
 /** The ordinary interactions in a fixed pseudo-random order: exact shares of each kind. */
-function planNormal(count: number, guildIds: readonly string[], shares: readonly string[][], random: () => number): Planned[] {
-  const kinds = Array.from({ length: count }, (_, index): Planned['kind'] => (index < count * 0.7 ? 'predict' : index < count * 0.9 ? 'autocomplete' : 'teach'));
-  for (let i = kinds.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [kinds[i], kinds[j]] = [kinds[j]!, kinds[i]!];
-  }
-  return kinds.map((kind, index) => {
-    const guild = Math.floor(random() * guildIds.length);
-    const share = shares[guild]!;
-    const sentence = share[Math.floor(random() * share.length)]!;
-    const words = sentence.split(/\s+/);
-    const text = kind === 'teach' ? `${sentence} ${index}` : words.slice(0, 1 + Math.floor(random() * Math.min(3, words.length))).join(' ');
-    return { kind, guildId: guildIds[guild]!, text, userId: snowflake() };
-  });
-}
-
 interface ReportInput {
   options: FloodOptions;
   driven: DriverResult;
@@ -221,7 +198,7 @@ interface ReportInput {
 function report(input: ReportInput): PartReport {
   const { options, driven, delay } = input;
   const acknowledged = driven.measured.filter((m) => m.firstMs !== null && m.firstMs <= DEADLINE_MS).length;
-  const kinds: Kind[] = [...NORMAL_KINDS, ...ABUSE_KINDS];
+  const kinds: Kind[] = [...ORDINARY_KINDS, ...ABUSE_KINDS];
   const byKind = Object.fromEntries(
     kinds.map((kind) => {
       const ofKind = driven.measured.filter((m) => m.kind === kind);
@@ -276,20 +253,6 @@ function report(input: ReportInput): PartReport {
 }
 
 // ------------------------------------------------------------------ the driver thread
-
-async function runDriver(data: DriverData, port: NonNullable<typeof parentPort>): Promise<void> {
-  const fake = new FakeDiscord({ guilds: data.guildIds.map((id, index) => ({ id, name: `Server ${index + 1}` })) });
-  await fake.start();
-  const reply = (message: FromDriver) => port.postMessage(message);
-  port.on('message', (message: ToDriver) => {
-    if (message.type === 'stop') {
-      void fake.stop().finally(() => reply({ type: 'stopped' }));
-      return;
-    }
-    void drive(fake, message).then((result) => reply({ type: 'result', result }));
-  });
-  reply({ type: 'listening', apiUrl: fake.apiUrl, token: fake.token, applicationId: fake.applicationId });
-}
 
 /** The ordinary load with `concurrency` in flight, and every abusing member until it ends. */
 async function drive(fake: FakeDiscord, load: Extract<ToDriver, { type: 'load' }>): Promise<DriverResult> {
@@ -366,5 +329,5 @@ async function watch(fake: FakeDiscord, kind: Kind, handle: InteractionHandle): 
 }
 
 if (!isMainThread && (workerData as Partial<DriverData> | null)?.role === DRIVER_ROLE && parentPort !== null) {
-  await runDriver(workerData as DriverData, parentPort);
+  await serveFakeDiscord((workerData as DriverData).guildIds, parentPort, drive);
 }
