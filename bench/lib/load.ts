@@ -1,6 +1,6 @@
 /**
- * What the scenarios that drive the bot under load share: a seeded generator for their plans, the
- * plan of ordinary interactions, the bot's event-loop delay, latency figures and the bot's log.
+ * What the scenarios that drive the bot under load share: the plan of ordinary interactions, the
+ * bot's event-loop delay, latency figures and the bot's log.
  *
  * @module
  */
@@ -12,18 +12,6 @@ import { percentile } from './stats.ts';
 
 /** Discord's acknowledgement deadline; the fake Discord refuses later acknowledgements too. */
 export const DEADLINE_MS = 3000;
-
-/** mulberry32: a small deterministic generator, so that runs are comparable. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Sampling interval of the event-loop delay histogram. Node records the time between two samples,

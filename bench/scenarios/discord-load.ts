@@ -32,12 +32,12 @@ import {
   planOrdinaryLoad,
   progress,
   readLog,
-  seededRandom,
   type LatencyFigures,
   type LoopDelay,
   type OrdinaryKind,
   type PlannedInteraction,
 } from '../lib/load.ts';
+import { seededRandom } from '../../test/support/seeded-random.ts';
 import { describeMachine, loadAverage, machineLine } from '../lib/machine.ts';
 import { sampleRss } from '../lib/memory.ts';
 import { defineScenario, UsageError } from '../lib/scenario.ts';

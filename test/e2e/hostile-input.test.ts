@@ -12,6 +12,7 @@ import { formatTokens } from '../../src/text/markdown.ts';
 import { FakeDiscord, type InteractionResponse } from '../support/fake-discord.ts';
 import { snowflake } from '../support/interactions.ts';
 import { LEVEL, startBot, type BotProcess } from './bot-process.ts';
+import { seededRandom } from '../support/seeded-random.ts';
 import { Driver, MODERATOR_PERMISSIONS, answeringVersion, queryDatabase, temporaryFolder } from './driver.ts';
 
 const TEACH_GUILD = { id: snowflake(), name: 'Teach Range' };
@@ -31,17 +32,7 @@ interface HostileInput {
   expect: Expectation;
 }
 
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
 
 const INVISIBLE = ['\u0000', '\u0007', '\u001b', '\u007f', '\u0085', '\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\u202a', '\u202e', '\u2066', '\u2069', '\ufeff', '\u00ad'];
 const LONE_SURROGATES = ['\ud800', '\udbff', '\udc00', '\udfff'];
@@ -69,7 +60,7 @@ const WORDS = ['river', 'stone', 'lamp', '茶', '喜欢', 'señal', 'straße', '
 
 /** The 250 hostile texts of one command. */
 function hostileInputs(seed: number, count: number): HostileInput[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   // Markup and lone surrogates are kept apart by spaces: glued together, two surrogate halves
   // would make one valid character, and markup would run into its neighbour.

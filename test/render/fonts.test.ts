@@ -1,23 +1,8 @@
-import { createCanvas, GlobalFonts, loadImage } from '@napi-rs/canvas';
+import { GlobalFonts } from '@napi-rs/canvas';
 import { describe, expect, it } from 'vitest';
 import { renderInfluenceChart, type InfluenceBar } from '../../src/explain/chart.ts';
 import { chartFontFamily, parseUnicodeRange, registeredChartFontFiles } from '../../src/render/fonts.ts';
-
-async function pixels(png: Buffer): Promise<Uint8ClampedArray> {
-  const image = await loadImage(png);
-  const canvas = createCanvas(image.width, image.height);
-  const context = canvas.getContext('2d');
-  context.drawImage(image, 0, 0);
-  return context.getImageData(0, 0, image.width, image.height).data;
-}
-
-function differingPixels(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
-  let count = 0;
-  for (let i = 0; i < a.length; i += 4) {
-    if (a[i] !== b[i] || a[i + 1] !== b[i + 1] || a[i + 2] !== b[i + 2]) count += 1;
-  }
-  return count;
-}
+import { differingPixels, pixels } from '../support/png-pixels.ts';
 
 /** The influence chart of `我 喜欢`, with other words in their place. */
 function influence(first: string, second: string): Promise<Buffer> {

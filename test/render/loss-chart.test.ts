@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { renderLossChart } from '../../src/render/loss-chart.ts';
 import type { LossPoint } from '../../src/render/loss-chart.ts';
+import { differingPixels, pixels } from '../support/png-pixels.ts';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -18,24 +18,6 @@ function history(epochs: number, withValidation = true): LossPoint[] {
 function pngSize(png: Buffer): { width: number; height: number } {
   expect(png.subarray(12, 16).toString('latin1')).toBe('IHDR');
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
-}
-
-async function pixels(png: Buffer): Promise<Uint8ClampedArray> {
-  const image = await loadImage(png);
-  const canvas = createCanvas(image.width, image.height);
-  const context = canvas.getContext('2d');
-  context.drawImage(image, 0, 0);
-  return context.getImageData(0, 0, image.width, image.height).data;
-}
-
-/** How many pixels two same-sized pictures differ in. */
-function differingPixels(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
-  expect(a.length).toBe(b.length);
-  let count = 0;
-  for (let i = 0; i < a.length; i += 4) {
-    if (a[i] !== b[i] || a[i + 1] !== b[i + 1] || a[i + 2] !== b[i + 2]) count += 1;
-  }
-  return count;
 }
 
 /** Pixels close to the orange of the validation curve. */

@@ -30,12 +30,12 @@ import {
   planOrdinaryLoad,
   progress,
   readLog,
-  seededRandom,
   type LatencyFigures,
   type LoopDelay,
   type OrdinaryKind,
   type PlannedInteraction,
 } from '../../lib/load.ts';
+import { seededRandom } from '../../../test/support/seeded-random.ts';
 import { loadAverage } from '../../lib/machine.ts';
 import { sampleRss } from '../../lib/memory.ts';
 import type { PartReport } from './part.ts';
