@@ -6,6 +6,7 @@
  * @module
  */
 import dotenv from 'dotenv';
+import { DEFAULT_STALE_RUN_MS } from './store/index.ts';
 import { DEFAULT_FULL_BUDGET_MINUTES } from './training/job-settings.ts';
 import { DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS, DEFAULT_MAX_ATTEMPTS } from './training/schedule-settings.ts';
 import { DEFAULT_WORKER_MAX_HEAP_MB } from './training/worker-runner.ts';
@@ -53,6 +54,18 @@ export interface Config {
    */
   retrainMinChanges: number;
   trainingConcurrency: number;
+  /**
+   * Whether this process trains (runs the schedule and claims queued runs). Shards of a sharded
+   * bot leave it to a trainer process (`npm run trainer`) and only queue and follow runs.
+   */
+  trainInProcess: boolean;
+  /**
+   * How long a run claimed by a process on another host stays its own without a heartbeat; past
+   * it, any trainer takes the run over. (A process on the same host is checked directly.)
+   */
+  runLeaseSeconds: number;
+  /** Shards `npm run start:sharded` spawns; `auto` asks Discord for its recommendation. */
+  shardCount: number | 'auto';
   retrainBudgetMinutes: number;
   fullRetrainBudgetMinutes: number;
   /** Hours between two full retrains of a guild, whoever asks for them. */
@@ -167,6 +180,15 @@ class EnvReader {
     return Number(value);
   }
 
+  boolean(variable: string, fallback: boolean): boolean {
+    const value = this.raw(variable)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (value === 'true' || value === '1' || value === 'yes') return true;
+    if (value === 'false' || value === '0' || value === 'no') return false;
+    this.fail(variable, `expected true or false, got "${this.raw(variable)}"`);
+    return fallback;
+  }
+
   /** `<PREFIX>_COOLDOWN_PER_MINUTE` (per member) and `<PREFIX>_SERVER_COOLDOWN_PER_MINUTE`. */
   useLimits(prefix: string, fallback: UseLimits): UseLimits {
     return {
@@ -277,6 +299,10 @@ export function loadConfig(env: Environment = process.env): Config {
     // Renamed: removed sentences count as much as new ones.
     retrainMinChanges: read.positiveInteger(read.renamed('RETRAIN_MIN_NEW_SENTENCES', 'RETRAIN_MIN_CHANGES'), 5),
     trainingConcurrency: read.positiveInteger('TRAINING_CONCURRENCY', 1),
+    trainInProcess: read.boolean('TRAIN_IN_PROCESS', true),
+    runLeaseSeconds: read.positiveInteger('RUN_LEASE_SECONDS', DEFAULT_STALE_RUN_MS / 1000),
+    // Unset reads as 0, which means auto too.
+    shardCount: read.raw('SHARD_COUNT')?.toLowerCase() === 'auto' ? 'auto' : read.positiveInteger('SHARD_COUNT', 0) || 'auto',
     retrainBudgetMinutes: read.positiveNumber('RETRAIN_BUDGET_MINUTES', 5),
     fullRetrainBudgetMinutes: read.positiveNumber('FULL_RETRAIN_BUDGET_MINUTES', DEFAULT_FULL_BUDGET_MINUTES),
     fullRetrainMinIntervalHours: read.positiveNumber('FULL_RETRAIN_MIN_INTERVAL_HOURS', DEFAULT_FULL_RETRAIN_MIN_INTERVAL_HOURS),

@@ -8,35 +8,28 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { importLines } from './app/corpus-import.ts';
 import { createApp, type App } from './app/create-app.ts';
-import { ConfigError, loadEnvironment, requireDiscordCredentials, type Config } from './config.ts';
+import { requireDiscordCredentials, type Config } from './config.ts';
 import { runConsole } from './console/console.ts';
 import { startBot } from './discord/bot.ts';
 import { errorMessage } from './errors.ts';
 import { createLogger, type Logger } from './log.ts';
 import { startMetrics, type RunningMetrics } from './metrics/start.ts';
+import { loadConfigOrReport, onShutdown } from './entry-points.ts';
 
 /** The console's guild, shared with the CLI's default. */
 export const LOCAL_GUILD = 'local';
 const SAMPLE_CORPUS = new URL('../data/sample-corpus.txt', import.meta.url);
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadEnvironment();
-    if (config.discordToken !== null) requireDiscordCredentials(config);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exitCode = 1;
-    return;
-  }
+  const config = loadConfigOrReport({ discord: 'when-token-set' });
+  if (config === null) return;
   if (config.discordToken !== null) await runDiscord(config);
   else await runLocalConsole(config);
 }
 
 async function runDiscord(config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
-  const app = await createApp(config, logger, { schedule: true });
+  const app = await createApp(asShard(config), logger, { schedule: true });
   const served = await serveMetrics(app, logger);
   if (served === undefined) return;
   const { metrics } = served;
@@ -83,6 +76,16 @@ async function runLocalConsole(config: Config): Promise<void> {
     ...(metrics === null ? {} : { observer: metrics.metrics }),
   });
   await stop();
+}
+
+/**
+ * As a shard spawned by `npm run start:sharded`, its metrics port is `METRICS_PORT` plus the shard's
+ * id, so that the shards of one machine do not compete for one port.
+ */
+function asShard(config: Config): Config {
+  const shardId = process.env['SHARDING_MANAGER'] === 'true' ? Number(process.env['SHARDS']) : 0;
+  if (config.metricsPort === null || config.metricsPort === 0 || !(shardId > 0)) return config;
+  return { ...config, metricsPort: config.metricsPort + shardId };
 }
 
 /**
@@ -133,28 +136,6 @@ function localeFromEnvironment(): string {
 function describeLoginError(error: unknown): string {
   const message = errorMessage(error);
   return /token/i.test(message) ? `${message} (check DISCORD_TOKEN)` : message;
-}
-
-/**
- * Runs `close` once on SIGINT or SIGTERM (training stops cleanly, the database closes), then lets
- * the process exit. Returns the same function for a normal end.
- */
-function onShutdown(logger: Logger, close: () => Promise<void>): () => Promise<void> {
-  let closing: Promise<void> | undefined;
-  const shutdown = () => {
-    closing ??= close().catch((error: unknown) => {
-      logger.error({ err: error }, 'shutdown failed');
-      process.exitCode = 1;
-    });
-    return closing;
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      logger.info({ signal }, 'shutting down');
-      void shutdown().then(() => process.exit());
-    });
-  }
-  return shutdown;
 }
 
 await main();

@@ -29,6 +29,9 @@ describe('loadConfig', () => {
       retrainIntervalMinutes: 10,
       retrainMinChanges: 5,
       trainingConcurrency: 1,
+      trainInProcess: true,
+      runLeaseSeconds: 600,
+      shardCount: 'auto',
       retrainBudgetMinutes: 5,
       fullRetrainBudgetMinutes: 30,
       fullRetrainMinIntervalHours: 6,
@@ -67,6 +70,9 @@ describe('loadConfig', () => {
       RETRAIN_INTERVAL_MINUTES: '2.5',
       RETRAIN_MIN_CHANGES: '20',
       TRAINING_CONCURRENCY: '2',
+      TRAIN_IN_PROCESS: 'false',
+      RUN_LEASE_SECONDS: '90',
+      SHARD_COUNT: '4',
       RETRAIN_BUDGET_MINUTES: '1',
       FULL_RETRAIN_BUDGET_MINUTES: '45',
       FULL_RETRAIN_MIN_INTERVAL_HOURS: '0.5',
@@ -103,6 +109,9 @@ describe('loadConfig', () => {
       retrainIntervalMinutes: 2.5,
       retrainMinChanges: 20,
       trainingConcurrency: 2,
+      trainInProcess: false,
+      runLeaseSeconds: 90,
+      shardCount: 4,
       retrainBudgetMinutes: 1,
       fullRetrainBudgetMinutes: 45,
       fullRetrainMinIntervalHours: 0.5,
@@ -134,6 +143,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ METRICS_PORT: '0' })).toMatchObject({ metricsPort: 0, metricsHost: '127.0.0.1' });
   });
 
+  it('takes SHARD_COUNT=auto, in any case, as Discord\'s recommendation', () => {
+    expect(loadConfig({ SHARD_COUNT: 'AUTO' }).shardCount).toBe('auto');
+    expect(loadConfig({ SHARD_COUNT: '2' }).shardCount).toBe(2);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ DEV_GUILD_ID: '', LOG_LEVEL: '  ' })).toMatchObject({ devGuildId: null, logLevel: 'info' });
   });
@@ -149,6 +163,9 @@ describe('loadConfig', () => {
     ['RETRAIN_MIN_CHANGES', '-1', /whole number of at least 1/],
     ['RETRAIN_MIN_NEW_SENTENCES', '0', /whole number of at least 1/],
     ['TRAINING_CONCURRENCY', '1.5', /whole number of at least 1/],
+    ['TRAIN_IN_PROCESS', 'sometimes', /true or false/],
+    ['SHARD_COUNT', '0', /whole number of at least 1/],
+    ['RUN_LEASE_SECONDS', '-5', /whole number of at least 1/],
     ['RETRAIN_BUDGET_MINUTES', '-3', /number greater than 0/],
     ['FULL_RETRAIN_BUDGET_MINUTES', '0', /number greater than 0/],
     ['FULL_RETRAIN_MIN_INTERVAL_HOURS', '0', /number greater than 0/],

@@ -2,13 +2,12 @@ import type { Config } from '../config.ts';
 import { initBackend } from '../lm/backend.ts';
 import type { Logger } from '../log.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { createTrainingService, type TrainingService } from '../training/service.ts';
-import type { TrainingServiceOptions } from '../training/service-options.ts';
+import type { TrainingService } from '../training/service.ts';
 import { createBotServices } from './bot-services.ts';
 import { CorpusDigester } from './corpus-digester.ts';
 import { holdDatabaseLease } from './database-lease.ts';
 import { ModelRegistry, type HeldModels } from './model-registry.ts';
-import { scheduleBackups } from './scheduled-backup.ts';
+import { createConfiguredTraining, scheduleConfiguredBackups, type TrainingOverrides } from './configured-training.ts';
 import { createServingPool, MAX_WAITING_JOBS, MAX_WAITING_PREDICTIONS } from './serving-pool.ts';
 import type { BotServices } from './services.ts';
 
@@ -31,12 +30,13 @@ export interface App {
 /** Options of {@link createApp}. */
 export interface CreateAppOptions {
   /**
-   * Serve as the bot does (one-shot CLI commands do not): start the retrain schedule and the
-   * scheduled backups, and hold the database's lease, so that a restore is refused meanwhile.
+   * Serve as the bot does (one-shot CLI commands do not): hold the database's lease, so that a
+   * restore is refused meanwhile, and, with `TRAIN_IN_PROCESS` (the default), start the retrain
+   * schedule and the scheduled backups.
    */
   schedule: boolean;
   /** Extra options of the training service (tests, benchmarks). */
-  training?: Pick<TrainingServiceOptions, 'runner' | 'worker' | 'job' | 'clock'>;
+  training?: TrainingOverrides;
 }
 
 /** Wires the store, the serving models, the training service and the use cases together. */
@@ -67,28 +67,10 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
   });
   // A thread of its own: members flooding /explain and /generate never reach it.
   const predictions = createServingPool(store, { threads: 1, maxWaiting: MAX_WAITING_PREDICTIONS, whenFull: 'run-here', backend, cache: cacheOf(1 / 2), models });
-  const training = createTrainingService({
-    store,
-    dbPath: config.dbPath,
-    config: {
-      intervalMinutes: config.retrainIntervalMinutes,
-      retrainMinChanges: config.retrainMinChanges,
-      concurrency: config.trainingConcurrency,
-      budgetMinutes: config.retrainBudgetMinutes,
-      fullBudgetMinutes: config.fullRetrainBudgetMinutes,
-      maxAttempts: config.retrainMaxAttempts,
-      fullRetrainMinIntervalHours: config.fullRetrainMinIntervalHours,
-    },
-    logger,
-    ...options.training,
-    worker: { resourceLimits: { maxOldGenerationSizeMb: config.trainingWorkerMaxHeapMb }, ...options.training?.worker },
-    job: { keepVersions: config.modelVersionsKept, ...options.training?.job },
-  });
+  const training = createConfiguredTraining(config, store, logger, options.training);
+  const trains = options.schedule && config.trainInProcess;
   if (options.schedule) training.start();
-  const backups =
-    options.schedule && config.backupDir !== null
-      ? scheduleBackups((file) => store.backup(file), { dir: config.backupDir, everyHours: config.backupEveryHours, keep: config.backupKeep }, logger)
-      : null;
+  const backups = trains ? scheduleConfiguredBackups(config, store, logger) : null;
   const services = createBotServices({
     store,
     models,

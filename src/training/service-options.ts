@@ -56,6 +56,12 @@ export interface TrainingServiceOptions {
    * interrupted (the store's `DEFAULT_STALE_RUN_MS` by default).
    */
   staleRunMs?: number;
+  /**
+   * Whether this process trains: claims queued runs, runs the schedule and takes over the runs of
+   * processes that died. Without it (a shard beside a trainer process) requests are only queued
+   * and followed through their rows. Default true.
+   */
+  executesRuns?: boolean;
 }
 
 /** Options of `TrainingService.requestRetrain`. */

@@ -39,6 +39,18 @@ const silentLogger: TrainingLogger = { debug() {}, info() {}, warn() {}, error()
 export const FOLLOW_INTERVAL_MS = 2000;
 
 /**
+ * How often a service that executes runs looks for runs other processes queued (a shard's
+ * `/retrain`, another trainer's interrupted run): one indexed statement.
+ */
+export const QUEUE_POLL_MS = 1000;
+
+/**
+ * How often it looks for runs whose process died: on this host a dead pid is seen at the next look;
+ * elsewhere once the run's heartbeat is older than the lease (`staleRunMs`).
+ */
+export const RECOVERY_INTERVAL_MS = 15_000;
+
+/**
  * Schedules and runs per-guild training. Create it with {@link createTrainingService}, attach
  * listeners, then {@link start} it.
  */
@@ -50,10 +62,13 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
   readonly #runner: JobRunner;
   readonly #settings: JobSettings;
   readonly #staleRunMs: number | undefined;
+  readonly #executesRuns: boolean;
   /** Runs this process knows about (queued or running), by run id. */
   readonly #tracked = new Map<number, TrackedRun>();
   readonly #running = new Set<TrackedRun>();
   #timer: TimerHandle | undefined;
+  #queueWatch: TimerHandle | undefined;
+  #recoveredAt = 0;
   #nextCheckAt: number | null = null;
   #started = false;
   #stopping = false;
@@ -69,17 +84,23 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     const { budgetMinutes, fullBudgetMinutes } = options.config;
     this.#settings = { ...options.job, budgetMinutes, ...(fullBudgetMinutes === undefined ? {} : { fullBudgetMinutes }) };
     this.#staleRunMs = options.staleRunMs;
+    this.#executesRuns = options.executesRuns ?? true;
   }
 
   /**
    * Recovers from a crash (runs left 'running' that no live process works on are failed and
    * queued again), starts the queued runs, looks for guilds to retrain at once and then every
-   * `intervalMinutes`, recovering again each time (a run of another process that died).
+   * `intervalMinutes`. From then on it claims the runs other processes queue within
+   * {@link QUEUE_POLL_MS} and takes over those of a process that died within
+   * {@link RECOVERY_INTERVAL_MS} (plus the lease, for another host). A service that does not execute
+   * runs does none of this: another process (`npm run trainer`) does.
    */
   start(): void {
     if (this.#started) throw new Error('the training service was already started');
     this.#started = true;
+    if (!this.#executesRuns) return;
     this.#checkAndReschedule();
+    this.#watchQueue();
   }
 
   /**
@@ -90,7 +111,9 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
   async stop(): Promise<void> {
     this.#stopping = true;
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    if (this.#queueWatch !== undefined) this.#clock.clearTimeout(this.#queueWatch);
     this.#timer = undefined;
+    this.#queueWatch = undefined;
     this.#nextCheckAt = null;
     for (const tracked of this.#tracked.values()) this.#unfollow(tracked);
     const running = [...this.#running];
@@ -106,7 +129,9 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
   /**
    * Queues a retrain of the guild now, or joins its run already queued or running. Without a
    * serving model, or with `full`, the run trains from scratch; otherwise it warm-starts. The run
-   * starts when a slot is free in a started service; before {@link start} it waits in the queue.
+   * starts when a slot is free in a started service that executes runs (in a trainer process
+   * otherwise); before {@link start} it waits in the queue. The handle follows the run whichever
+   * process trains it.
    */
   requestRetrain(guildId: string, request: RetrainRequest): RunHandle {
     const kind: RunKind = request.full || !this.#store.servingModelInfo(guildId) ? 'full' : 'incremental';
@@ -117,7 +142,7 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     });
     if (created) this.#logger.info({ guildId, runId: run.id, kind }, 'training run requested');
     const tracked = this.#track(run);
-    if (this.#started) this.#guarded('starting queued runs', () => this.#pump());
+    if (this.#started && this.#executesRuns) this.#guarded('starting queued runs', () => this.#pump());
     return tracked.handle(!created);
   }
 
@@ -129,7 +154,7 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
 
   #checkAndReschedule(): void {
     if (this.#stopping) return;
-    this.#guarded('recovering interrupted runs', () => this.#requeueInterruptedRuns());
+    this.#recoverInterruptedRuns();
     this.#guarded('scheduled retrain check', () => this.#queueDueGuilds());
     this.#guarded('starting queued runs', () => this.#pump());
     const delay = this.#config.intervalMinutes * 60_000;
@@ -138,6 +163,21 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
       this.#timer = undefined;
       this.#checkAndReschedule();
     }, delay);
+  }
+
+  #watchQueue(): void {
+    this.#queueWatch = this.#clock.setTimeout(() => {
+      this.#queueWatch = undefined;
+      if (this.#stopping) return;
+      if (this.#clock.now() - this.#recoveredAt >= RECOVERY_INTERVAL_MS) this.#recoverInterruptedRuns();
+      this.#guarded('starting queued runs', () => this.#pump());
+      this.#watchQueue();
+    }, QUEUE_POLL_MS);
+  }
+
+  #recoverInterruptedRuns(): void {
+    this.#recoveredAt = this.#clock.now();
+    this.#guarded('recovering interrupted runs', () => this.#requeueInterruptedRuns());
   }
 
   /**

@@ -73,6 +73,12 @@ export interface FakeDiscordOptions {
   heartbeatIntervalMs?: number;
   /** Discord rejects acknowledgements arriving later than 3 s after the interaction. */
   interactionDeadlineMs?: number;
+  /**
+   * Shards `GET /gateway/bot` recommends (default 1). A session identifying as shard `[id, count]`
+   * gets the guilds Discord would route to it, `(guild_id >> 22) % count === id`, and their
+   * interactions.
+   */
+  shards?: number;
 }
 
 /** A file part of a multipart request. */
@@ -192,6 +198,8 @@ export interface HostedFile {
 
 interface GatewaySession {
   id: string;
+  /** `[shard id, shard count]` as identified. */
+  shard: [number, number];
   seq: number;
   socket: WebSocket | null;
   /** Dispatches kept for replay on RESUME. */
@@ -440,6 +448,7 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
   private readonly sessions = new Map<string, GatewaySession>();
   private readonly commandsByScope = new Map<string, APIApplicationCommand[]>();
   private latestSession: GatewaySession | null = null;
+  private readonly recommendedShards: number;
   private origin = '';
 
   constructor(options: FakeDiscordOptions = {}) {
@@ -458,6 +467,7 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
     this.guildConfigs = (options.guilds ?? []).map((guild) => this.completeGuild(guild));
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 41_250;
     this.interactionDeadlineMs = options.interactionDeadlineMs ?? 3_000;
+    this.recommendedShards = options.shards ?? 1;
     this.gateway.on('connection', (socket) => this.onGatewayConnection(socket));
   }
 
@@ -525,7 +535,7 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
     if (payload.application_id !== this.applicationId) {
       throw new Error(`interaction is for application ${payload.application_id}, the fake is ${this.applicationId}`);
     }
-    const session = this.requireSession();
+    const session = this.requireSession(payload.guild_id);
     const list = new WaitableList<InteractionResponse>();
     const tracked: TrackedInteraction = {
       id: payload.id,
@@ -574,7 +584,7 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
   joinGuild(guild: FakeGuildConfig): Required<FakeGuildConfig> {
     const complete = this.completeGuild(guild);
     this.guildConfigs.push(complete);
-    this.dispatch(this.requireSession(), GatewayDispatchEvents.GuildCreate, this.guildCreatePayload(complete));
+    this.dispatch(this.requireSession(complete.id), GatewayDispatchEvents.GuildCreate, this.guildCreatePayload(complete));
     return complete;
   }
 
@@ -583,7 +593,7 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
     const index = this.guildConfigs.findIndex((guild) => guild.id === guildId);
     if (index < 0) throw new Error(`the bot is not in guild ${guildId}`);
     this.guildConfigs.splice(index, 1);
-    this.dispatch(this.requireSession(), GatewayDispatchEvents.GuildDelete, { id: guildId });
+    this.dispatch(this.requireSession(guildId), GatewayDispatchEvents.GuildDelete, { id: guildId });
   }
 
   /** Application commands registered by the bot, globally or for one guild. */
@@ -623,9 +633,17 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
     };
   }
 
-  private requireSession(): GatewaySession {
+  /**
+   * The latest session of the shard a guild belongs to (the latest session of all without a guild,
+   * as Discord sends direct messages to shard 0 and a test closes the bot's one socket).
+   */
+  private requireSession(guildId?: string): GatewaySession {
     if (!this.latestSession) throw new Error('no gateway session: log a client in first');
-    return this.latestSession;
+    if (guildId === undefined) return this.latestSession;
+    const owners = [...this.sessions.values()].filter((session) => shardOf(guildId, session.shard[1]) === session.shard[0]);
+    const owner = owners.find((session) => session === this.latestSession) ?? owners.at(-1);
+    if (owner === undefined) throw new Error(`no gateway session of the shard of guild ${guildId}`);
+    return owner;
   }
 
   // ---------------------------------------------------------------- Gateway
@@ -672,20 +690,22 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
       return null;
     }
     this.identifies.push(data);
-    const session: GatewaySession = { id: snowflake(), seq: 0, socket, backlog: [] };
+    const shard = data.shard ?? [0, 1];
+    const session: GatewaySession = { id: snowflake(), shard, seq: 0, socket, backlog: [] };
+    const guilds = this.guildConfigs.filter((guild) => shardOf(guild.id, shard[1]) === shard[0]);
     this.sessions.set(session.id, session);
     this.latestSession = session;
     const ready: GatewayReadyDispatchData = {
       v: 10,
       user: { ...this.botUser, verified: true, mfa_enabled: false },
-      guilds: this.guildConfigs.map((guild) => ({ id: guild.id, unavailable: true })),
+      guilds: guilds.map((guild) => ({ id: guild.id, unavailable: true })),
       session_id: session.id,
       resume_gateway_url: this.gatewayUrl,
-      shard: data.shard ?? [0, 1],
+      shard,
       application: { id: this.applicationId, flags: 0 as ApplicationFlags, flags_new: '0' },
     };
     this.dispatch(session, GatewayDispatchEvents.Ready, ready);
-    for (const guild of this.guildConfigs) {
+    for (const guild of guilds) {
       this.dispatch(session, GatewayDispatchEvents.GuildCreate, this.guildCreatePayload(guild));
     }
     this.emit('identify', data);
@@ -917,7 +937,7 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
           status: 200,
           body: {
             url: this.gatewayUrl,
-            shards: 1,
+            shards: this.recommendedShards,
             session_start_limit: { total: 1000, remaining: 1000 - this.identifies.length, reset_after: 86_400_000, max_concurrency: 1 },
           },
         }
@@ -1203,4 +1223,10 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
 function sameDefinition(a: APIApplicationCommand, b: APIApplicationCommand): boolean {
   const strip = ({ version: _version, ...rest }: APIApplicationCommand) => JSON.stringify(rest);
   return strip(a) === strip(b);
+}
+
+/** The shard Discord routes a guild's events to. */
+export function shardOf(guildId: string, shardCount: number): number {
+  if (shardCount === 1) return 0;
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
 }
