@@ -34,6 +34,9 @@ export function startTrainer(config: Config, logger: Logger, overrides: Training
   const training = createConfiguredTraining({ ...config, trainInProcess: true }, store, logger, overrides);
   training.start();
   const backups = scheduleConfiguredBackups(config, store, logger);
+  // The training timers do not keep a process alive (a bot's connection does); a trainer has no
+  // connection, so this handle keeps it running until it is closed.
+  const keepAlive = setInterval(() => {}, 2 ** 31 - 1);
   logger.info({ concurrency: config.trainingConcurrency }, 'trainer started');
   let closed: Promise<void> | undefined;
   return {
@@ -41,6 +44,7 @@ export function startTrainer(config: Config, logger: Logger, overrides: Training
     training,
     close() {
       closed ??= (async () => {
+        clearInterval(keepAlive);
         await backups?.stop();
         await training.stop();
         lease.release();

@@ -313,8 +313,31 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
       if (run.progress !== null) this.#publish(tracked, readRunProgress(run.progress));
       return;
     }
+    if (this.#followReplacement(tracked, run)) return;
     this.#tracked.delete(run.id);
     tracked.resolve(finishedRunResult(run, this.#historyOf(run)));
+  }
+
+  /**
+   * A run whose process died is failed 'interrupted' and queued again as a new run (see the store's
+   * `failInterruptedRuns`): those who follow it follow the new run instead, whichever process
+   * trains it. Returns false when the run has no such successor.
+   */
+  #followReplacement(tracked: TrackedRun, ended: TrainingRun): boolean {
+    if (ended.status !== 'failed' || ended.error !== INTERRUPTED) return false;
+    const replacement = this.#store.activeRun(ended.guildId);
+    if (replacement === undefined || replacement.id < ended.id) return false;
+    this.#tracked.delete(ended.id);
+    const joined = this.#tracked.get(replacement.id);
+    if (joined === undefined) {
+      tracked.run = replacement;
+      tracked.progress = null;
+      this.#tracked.set(replacement.id, tracked);
+    } else {
+      for (const listener of tracked.listeners) joined.listeners.add(listener);
+      void joined.done.then((result) => tracked.resolve(result));
+    }
+    return true;
   }
 
   /** The epochs of the model a finished run saved; none when they cannot be read. */

@@ -42,8 +42,12 @@ export class TrackedRun {
   }
 
   handle(alreadyActive: boolean): RunHandle {
+    const tracked = this;
     return {
-      runId: this.run.id,
+      // The run a handle follows changes when its process dies and it is queued again.
+      get runId() {
+        return tracked.run.id;
+      },
       alreadyActive,
       progress: () => this.progress ?? (this.run.status === 'queued' ? this.queuedProgress() : null),
       onProgress: (listener) => {

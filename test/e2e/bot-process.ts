@@ -34,6 +34,11 @@ export interface SpawnOptions {
   dbPath: string;
   /** Extra variables, on top of the defaults below; they win. */
   env?: Record<string, string>;
+  /**
+   * The entry point, as its npm script runs it: `src/main.ts` (`npm start`, the default),
+   * `src/sharded.ts` (`npm run start:sharded`) or `src/trainer.ts` (`npm run trainer`).
+   */
+  entry?: 'src/main.ts' | 'src/sharded.ts' | 'src/trainer.ts';
 }
 
 /**
@@ -77,7 +82,7 @@ export class BotProcess {
       DB_PATH: options.dbPath,
       ...options.env,
     };
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    this.child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? 'src/main.ts'], {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

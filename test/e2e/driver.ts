@@ -137,3 +137,21 @@ export function queryDatabase<Row>(dbPath: string, sql: string, ...params: unkno
     db.close();
   }
 }
+
+/** `count` distinct plain sentences from a small vocabulary. */
+export function generatedSentences(count: number): string[] {
+  const subjects = ['owls', 'foxes', 'deer', 'wolves', 'hares', 'bears', 'crows', 'moles', 'bats', 'lynxes'];
+  const verbs = ['hunt', 'sleep', 'wander', 'rest', 'hide', 'play', 'feed', 'call', 'wait', 'run'];
+  const places = ['in the forest', 'by the river', 'near the hills', 'under the trees', 'in the snow', 'on the rocks'];
+  const times = ['at night', 'at dawn', 'by day', 'in spring', 'in winter'];
+  const sentences: string[] = [];
+  for (const subject of subjects) {
+    for (const verb of verbs) {
+      for (const place of places) {
+        for (const time of times) sentences.push(`${subject} ${verb} ${place} ${time}`);
+      }
+    }
+  }
+  if (sentences.length < count) throw new Error(`only ${sentences.length} sentences can be generated`);
+  return sentences.slice(0, count);
+}

@@ -10,7 +10,7 @@ import { openStore } from '../../src/store/index.ts';
 import { FakeDiscord } from '../support/fake-discord.ts';
 import { snowflake } from '../support/interactions.ts';
 import { LEVEL, spawnBot, startBot, type BotProcess } from './bot-process.ts';
-import { Driver, MODERATOR_PERMISSIONS, answeringVersion, queryDatabase, temporaryFolder } from './driver.ts';
+import { Driver, MODERATOR_PERMISSIONS, answeringVersion, generatedSentences, queryDatabase, temporaryFolder } from './driver.ts';
 
 const GUILD = { id: snowflake(), name: 'Fault Line' };
 /** Every interaction callback: nothing else calls the REST API while these tests run. */
@@ -180,21 +180,3 @@ describe('start-up and crashes', () => {
     expect(models).toEqual([{ version: 1, status: 'serving' }]);
   });
 });
-
-/** `count` distinct plain sentences from a small vocabulary. */
-function generatedSentences(count: number): string[] {
-  const subjects = ['owls', 'foxes', 'deer', 'wolves', 'hares', 'bears', 'crows', 'moles', 'bats', 'lynxes'];
-  const verbs = ['hunt', 'sleep', 'wander', 'rest', 'hide', 'play', 'feed', 'call', 'wait', 'run'];
-  const places = ['in the forest', 'by the river', 'near the hills', 'under the trees', 'in the snow', 'on the rocks'];
-  const times = ['at night', 'at dawn', 'by day', 'in spring', 'in winter'];
-  const sentences: string[] = [];
-  for (const subject of subjects) {
-    for (const verb of verbs) {
-      for (const place of places) {
-        for (const time of times) sentences.push(`${subject} ${verb} ${place} ${time}`);
-      }
-    }
-  }
-  if (sentences.length < count) throw new Error(`only ${sentences.length} sentences can be generated`);
-  return sentences.slice(0, count);
-}

@@ -1,0 +1,153 @@
+/**
+ * The bot as it scales on one machine: `npm run start:sharded` (discord.js's ShardingManager, each
+ * shard a process answering its own servers) beside `npm run trainer`, all on one SQLite file, and
+ * a trainer killed with SIGKILL in the middle of a run.
+ */
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { importLines } from '../../src/app/corpus-import.ts';
+import { openStore } from '../../src/store/index.ts';
+import { FakeDiscord, shardOf, type InteractionResponse } from '../support/fake-discord.ts';
+import { snowflake } from '../support/interactions.ts';
+import { spawnBot, type BotProcess, type LogLine } from './bot-process.ts';
+import { Driver, MODERATOR_PERMISSIONS, answeringVersion, generatedSentences, queryDatabase, temporaryFolder } from './driver.ts';
+
+const SHARDS = 2;
+
+/** Two servers on each shard: Discord routes a guild by `(id >> 22) % shards`. */
+function guildsOnEachShard(): { id: string; name: string }[] {
+  const guilds: { id: string; name: string }[] = [];
+  for (let shard = 0; shard < SHARDS; shard += 1) {
+    for (let n = 0; n < 2; ) {
+      const id = snowflake();
+      if (shardOf(id, SHARDS) !== shard) continue;
+      guilds.push({ id, name: `Shard ${shard} server ${n}` });
+      n += 1;
+    }
+  }
+  return guilds;
+}
+
+const GUILDS = guildsOnEachShard();
+const ON_SHARD_0 = GUILDS[0]!;
+const ON_SHARD_1 = GUILDS[2]!;
+const moderator = { permissions: MODERATOR_PERMISSIONS };
+const ANIMALS = ['owls hunt at night', 'owls sleep by day', 'foxes hunt at dawn', 'foxes sleep in dens'];
+
+let fake: FakeDiscord;
+let driver: Driver;
+let folder: ReturnType<typeof temporaryFolder>;
+let processes: BotProcess[] = [];
+
+beforeAll(async () => {
+  folder = temporaryFolder('lstm-bot-sharded-');
+  fake = new FakeDiscord({ guilds: GUILDS, shards: SHARDS });
+  await fake.start();
+  driver = new Driver(fake);
+});
+
+afterAll(async () => {
+  await fake?.stop();
+  folder?.remove();
+});
+
+afterEach(async () => {
+  // The manager first, so that it does not spawn the shards again.
+  await Promise.all(processes.map((process) => process.stop('SIGTERM')));
+  processes = [];
+});
+
+const freshDatabase = (): string => path.join(folder.dir, `${snowflake()}.sqlite`);
+
+/** A run that trains on a few thousand sentences stops within half a minute. */
+const SHORT_BUDGET = { RETRAIN_BUDGET_MINUTES: '0.5' };
+
+function launch(entry: 'src/sharded.ts' | 'src/trainer.ts', dbPath: string): BotProcess {
+  const launched = spawnBot({ fake, dbPath, entry, env: SHORT_BUDGET });
+  processes.push(launched);
+  return launched;
+}
+
+/** The sharded bot, once every shard has logged in. */
+async function startShards(dbPath: string): Promise<BotProcess> {
+  const shards = launch('src/sharded.ts', dbPath);
+  await shards.waitForLog((line) => line.msg === 'all shards ready', 90_000);
+  return shards;
+}
+
+async function startTrainer(dbPath: string): Promise<BotProcess> {
+  const trainer = launch('src/trainer.ts', dbPath);
+  await trainer.waitForLog((line) => line.msg === 'trainer started');
+  return trainer;
+}
+
+/** The version a `/retrain` summary names. */
+const modelVersionOf = (summary: InteractionResponse): string | undefined =>
+  summary.body.embeds?.[0]?.fields?.find((field) => field.name === 'Model version')?.value;
+
+const started = (guildId: string) => (line: LogLine) => line.msg === 'training run started' && line.guildId === guildId;
+
+describe('shards and a trainer on one database', () => {
+  it('answers each server from its own shard, trains only in the trainer, and /retrain in a shard sees the result', async () => {
+    const dbPath = freshDatabase();
+    const shards = await startShards(dbPath);
+    const trainer = await startTrainer(dbPath);
+    // SHARD_COUNT is unset: the count Discord recommends, each shard identifying as itself.
+    expect(fake.identifies.map((identify) => identify.shard).sort()).toEqual([
+      [0, 2],
+      [1, 2],
+    ]);
+    expect(shards.logs.filter((line) => line.msg === 'logged in to Discord').map((line) => line.guilds)).toEqual([2, 2]);
+
+    await driver.teachAll(ON_SHARD_0.id, ANIMALS);
+    await driver.teachAll(ON_SHARD_1.id, ANIMALS);
+    const retrain = driver.command(ON_SHARD_1.id, 'retrain', {}, moderator);
+    const summary = await fake.waitFor(retrain, (response) => response.files.length > 0, 90_000);
+    expect(modelVersionOf(summary)).toBe('v1');
+
+    const trainingLines = (process: BotProcess) => process.logs.filter((line) => line.msg === 'training run started');
+    expect(trainingLines(trainer).map((line) => line.guildId)).toEqual([ON_SHARD_1.id]);
+    expect(trainingLines(shards)).toEqual([]);
+    expect(answeringVersion(await driver.text(driver.command(ON_SHARD_1.id, 'predict', { text: 'owls' })))).toBe(1);
+    // The other shard's server has no model yet, and its shard still answers it.
+    expect(answeringVersion(await driver.text(driver.command(ON_SHARD_0.id, 'predict', { text: 'owls' })))).toBeNull();
+  });
+
+  it('hands a run whose trainer is killed to another trainer, while the old model serves and /retrain follows it to its end', async () => {
+    const dbPath = freshDatabase();
+    await startShards(dbPath);
+    const doomed = await startTrainer(dbPath);
+    await driver.teachAll(ON_SHARD_0.id, ANIMALS);
+    await fake.waitFor(driver.command(ON_SHARD_0.id, 'retrain', {}, moderator), (response) => response.files.length > 0, 90_000);
+
+    // Enough sentences that the next run is still training when its trainer dies.
+    const store = openStore(dbPath);
+    try {
+      importLines(store, ON_SHARD_0.id, generatedSentences(3000), { authorId: 'importer', source: 'import' });
+    } finally {
+      store.close();
+    }
+    const survivor = await startTrainer(dbPath);
+    const retrain = driver.command(ON_SHARD_0.id, 'retrain', {}, moderator);
+    await fake.waitFor(retrain, (response) => /Epoch \d+\/\d+, training/.test(response.body.content ?? ''), 90_000);
+    const [running] = queryDatabase<{ id: number; owner: string }>(dbPath, "SELECT id, owner FROM training_runs WHERE status = 'running'");
+    const victim = running?.owner.includes(`/${doomed.child.pid}/`) ? doomed : survivor;
+    const other = victim === doomed ? survivor : doomed;
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+
+    expect(answeringVersion(await driver.text(driver.command(ON_SHARD_0.id, 'predict', { text: 'owls' })))).toBe(1);
+    const takenOver = await other.waitForLog((line) => line.msg === 'training run interrupted by a stop or crash; queued again', 60_000);
+    expect(takenOver.runId).toBe(running?.id);
+    await other.waitForLog(started(ON_SHARD_0.id), 10_000);
+    const summary = await fake.waitFor(retrain, (response) => response.files.length > 0, 300_000);
+    expect(modelVersionOf(summary)).toBe('v2');
+
+    const runs = queryDatabase<{ status: string; error: string | null }>(dbPath, 'SELECT status, error FROM training_runs WHERE id >= ? ORDER BY id', running?.id);
+    expect(runs).toEqual([
+      { status: 'failed', error: 'interrupted' },
+      { status: 'succeeded', error: null },
+    ]);
+    expect(answeringVersion(await driver.text(driver.command(ON_SHARD_0.id, 'predict', { text: 'owls' })))).toBe(2);
+  });
+});
