@@ -17,10 +17,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { FakeDiscord, type InteractionHandle, type InteractionResponse } from '../../test/support/fake-discord.ts';
-import { MEMBER_PERMISSIONS, autocomplete, slashCommand, snowflake } from '../../test/support/interactions.ts';
+import { snowflake } from '../../test/support/interactions.ts';
 import { integerOption } from '../lib/args.ts';
 import { DEFAULT_CORPUS, displayPath, numberedCopies, readCorpus } from '../lib/corpus.ts';
+import { drive, type DriverResult } from '../lib/drive.ts';
 import { serveFakeDiscord, startDriverThread, type FakeDiscordDriverMessage } from '../lib/driver-thread.ts';
 import { markdownTable, round, whole } from '../lib/format.ts';
 import {
@@ -45,28 +45,8 @@ import { defineScenario, UsageError } from '../lib/scenario.ts';
 const DRIVER_ROLE = 'discord-load-driver';
 /** discord.js's own global REST limit, which also throttles the webhook edits of deferred replies. */
 const DISCORD_JS_GLOBAL_RPS = 50;
-/** How long one interaction may take to its final response before it counts as unanswered. */
-const ANSWER_TIMEOUT_MS = 60_000;
 /** How long the idle event loop is measured before the load. */
 const IDLE_BASELINE_MS = 2000;
-
-/** What the driver measured for one interaction. */
-interface Measured {
-  kind: OrdinaryKind;
-  /** Dispatch to the first accepted response, or null when none came. */
-  firstMs: number | null;
-  /** Dispatch to the response that carries the answer (the edit of a deferred reply). */
-  finalMs: number | null;
-  /** The answer showed a result rather than a refusal (table, choices, sentence learned). */
-  useful: boolean;
-}
-
-interface DriverResult {
-  measured: Measured[];
-  wallMs: number;
-  /** Responses of the bot that the fake refused, by status (e.g. 404 for a late acknowledgement). */
-  refusedStatuses: Record<string, number>;
-}
 
 type ToDriver = { type: 'load'; plan: PlannedInteraction[]; concurrency: number } | { type: 'stop' };
 type FromDriver = FakeDiscordDriverMessage<DriverResult>;
@@ -332,50 +312,6 @@ function startDriver(data: DriverData): DriverHandle {
       await thread.terminate();
     },
   };
-}
-
-/** Sends the plan with `concurrency` interactions in flight, each until its final response. */
-async function drive(fake: FakeDiscord, plan: readonly PlannedInteraction[], concurrency: number): Promise<DriverResult> {
-  const firstRequest = fake.requests.length;
-  const measured: Measured[] = new Array(plan.length);
-  let nextIndex = 0;
-  const started = performance.now();
-  const lane = async () => {
-    while (nextIndex < plan.length) {
-      const index = nextIndex++;
-      measured[index] = await interact(fake, plan[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, plan.length) }, lane));
-  const wallMs = performance.now() - started;
-  const refusedStatuses: Record<string, number> = {};
-  for (const request of fake.requests.slice(firstRequest)) {
-    if (request.status >= 400) refusedStatuses[request.status] = (refusedStatuses[request.status] ?? 0) + 1;
-  }
-  return { measured, wallMs, refusedStatuses };
-}
-
-async function interact(fake: FakeDiscord, planned: PlannedInteraction): Promise<Measured> {
-  const common = { applicationId: fake.applicationId, guildId: planned.guildId, user: { id: planned.userId }, permissions: MEMBER_PERMISSIONS };
-  let handle: InteractionHandle;
-  if (planned.kind === 'autocomplete') {
-    handle = fake.sendInteraction(autocomplete({ ...common, name: 'predict', options: { text: planned.text }, focused: 'text' }));
-  } else if (planned.kind === 'predict') {
-    handle = fake.sendInteraction(slashCommand({ ...common, name: 'predict', options: { text: planned.text } }));
-  } else {
-    handle = fake.sendInteraction(slashCommand({ ...common, name: 'teach', options: { sentence: planned.text } }));
-  }
-  const carriesAnswer = (response: InteractionResponse) => (planned.kind === 'predict' ? response.kind === 'edit' : response.kind === 'callback');
-  const final = await fake.waitFor(handle, carriesAnswer, ANSWER_TIMEOUT_MS).catch(() => null);
-  const first = handle.responses[0];
-  const content = final?.body.content ?? final?.body.data?.content ?? '';
-  const useful =
-    planned.kind === 'autocomplete'
-      ? (final?.body.data?.choices?.length ?? 0) > 0
-      : planned.kind === 'predict'
-        ? content.startsWith('**')
-        : content.startsWith('Learned');
-  return { kind: planned.kind, firstMs: first?.atMs ?? null, finalMs: final?.atMs ?? null, useful };
 }
 
 if (!isMainThread && (workerData as Partial<DriverData> | null)?.role === DRIVER_ROLE && parentPort !== null) {
