@@ -129,6 +129,8 @@ async function runSharded(options: Options) {
     }
     const retrains = retraining.map((guildId) => retrainCommand(fake, guildId));
     await until(() => retraining.every((guildId) => store.activeRun(guildId)?.status === 'running'), 120_000, 'the retrains to start');
+    // Shards that have run for a while have their servers' models in memory.
+    for (const [index, guildId] of guildIds.entries()) await versionAnswering(fake, guildId, shares[index]![0]!);
     progress(`${retraining.length} servers retrain; sending ${options.interactions} interactions, ${options.concurrency} at a time`);
     const plan = planOrdinaryLoad(options.interactions, guildIds, shares, seededRandom(20_261_203));
     const driven = await drive(fake, plan, options.concurrency);
