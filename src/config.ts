@@ -90,6 +90,8 @@ export interface Config {
   tfBackend: TfBackend | null;
   /** Port of the Prometheus endpoint (0: any free port); null serves no metrics. */
   metricsPort: number | null;
+  /** Port of the trainer process's Prometheus endpoint (0: any free port); null serves none. */
+  trainerMetricsPort: number | null;
   /** Address the metrics endpoint listens on; loopback unless set. */
   metricsHost: string;
   /** Folder of the bot's scheduled backups; null makes none. */
@@ -322,6 +324,7 @@ export function loadConfig(env: Environment = process.env): Config {
     servingWorkers: read.positiveInteger('SERVING_WORKERS', 1),
     tfBackend: read.oneOf('TF_BACKEND', TF_BACKENDS, null),
     metricsPort: read.port('METRICS_PORT'),
+    trainerMetricsPort: read.port('TRAINER_METRICS_PORT'),
     metricsHost: read.host('METRICS_HOST', '127.0.0.1'),
     backupDir: read.raw('BACKUP_DIR'),
     backupEveryHours: read.positiveNumber('BACKUP_EVERY_HOURS', 24, MAX_TIMER_HOURS),

@@ -5,7 +5,9 @@
  * @module
  */
 import { ConfigError, loadEnvironment, requireDiscordCredentials, type Config } from './config.ts';
+import { errorMessage } from './errors.ts';
 import type { Logger } from './log.ts';
+import { startMetrics, type RunningMetrics } from './metrics/start.ts';
 
 /**
  * Loads `.env` and the environment; an invalid configuration (or missing Discord credentials, when
@@ -44,4 +46,26 @@ export function onShutdown(logger: Logger, close: () => Promise<void>): () => Pr
     });
   }
   return shutdown;
+}
+
+/**
+ * Serves the metrics when the configured port is set. When the endpoint cannot listen, says why,
+ * runs `close` and returns undefined (exit code 1): an operator who asked for metrics should not get
+ * a process without them.
+ */
+export async function serveMetrics(
+  sources: Parameters<typeof startMetrics>[0],
+  logger: Logger,
+  close: () => Promise<void>,
+): Promise<{ metrics: RunningMetrics | null } | undefined> {
+  try {
+    return { metrics: await startMetrics(sources, logger) };
+  } catch (error) {
+    const { metricsHost, metricsPort } = sources.config;
+    logger.fatal({ err: error }, 'could not serve the metrics');
+    process.stderr.write(`Could not serve the metrics on ${metricsHost}:${metricsPort}: ${errorMessage(error)} (check the metrics port and METRICS_HOST)\n`);
+    await close();
+    process.exitCode = 1;
+    return undefined;
+  }
 }

@@ -12,9 +12,8 @@ import { requireDiscordCredentials, type Config } from './config.ts';
 import { runConsole } from './console/console.ts';
 import { startBot } from './discord/bot.ts';
 import { errorMessage } from './errors.ts';
-import { createLogger, type Logger } from './log.ts';
-import { startMetrics, type RunningMetrics } from './metrics/start.ts';
-import { loadConfigOrReport, onShutdown } from './entry-points.ts';
+import { createLogger } from './log.ts';
+import { loadConfigOrReport, onShutdown, serveMetrics } from './entry-points.ts';
 
 /** The console's guild, shared with the CLI's default. */
 export const LOCAL_GUILD = 'local';
@@ -30,7 +29,7 @@ async function main(): Promise<void> {
 async function runDiscord(config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const app = await createApp(asShard(config), logger, { schedule: true });
-  const served = await serveMetrics(app, logger);
+  const served = await serveMetrics(app, logger, () => app.close());
   if (served === undefined) return;
   const { metrics } = served;
   let bot;
@@ -56,7 +55,7 @@ async function runLocalConsole(config: Config): Promise<void> {
   // Replies go to stdout; log lines to stderr, and only warnings unless LOG_LEVEL asks for more.
   const logger = createLogger({ level: process.env['LOG_LEVEL'] ? config.logLevel : 'warn', destination: 'stderr' });
   const app = await createApp(config, logger, { schedule: true });
-  const served = await serveMetrics(app, logger);
+  const served = await serveMetrics(app, logger, () => app.close());
   if (served === undefined) return;
   const { metrics } = served;
   const stop = onShutdown(logger, async () => {
@@ -86,24 +85,6 @@ function asShard(config: Config): Config {
   const shardId = process.env['SHARDING_MANAGER'] === 'true' ? Number(process.env['SHARDS']) : 0;
   if (config.metricsPort === null || config.metricsPort === 0 || !(shardId > 0)) return config;
   return { ...config, metricsPort: config.metricsPort + shardId };
-}
-
-/**
- * Serves the metrics when `METRICS_PORT` is set. When the endpoint cannot listen, says why, closes
- * the application and returns undefined (exit code 1): an operator who asked for metrics should
- * not get a bot without them.
- */
-async function serveMetrics(app: App, logger: Logger): Promise<{ metrics: RunningMetrics | null } | undefined> {
-  try {
-    return { metrics: await startMetrics(app, logger) };
-  } catch (error) {
-    const { metricsHost, metricsPort } = app.config;
-    logger.fatal({ err: error }, 'could not serve the metrics');
-    process.stderr.write(`Could not serve the metrics on ${metricsHost}:${metricsPort}: ${errorMessage(error)} (check METRICS_PORT and METRICS_HOST)\n`);
-    await app.close();
-    process.exitCode = 1;
-    return undefined;
-  }
 }
 
 /**

@@ -3,9 +3,9 @@
  *
  * @module
  */
-import type { App } from '../app/create-app.ts';
+import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { BotMetrics } from './bot-metrics.ts';
+import { BotMetrics, type MetricsSources } from './bot-metrics.ts';
 import { startMetricsServer, type MetricsServer } from './server.ts';
 
 /** The metrics of an application, served over HTTP. */
@@ -23,13 +23,13 @@ export interface RunningMetrics {
  *
  * @throws the listen error when the address cannot be bound (a port in use, say)
  */
-export async function startMetrics(app: App, logger: Logger): Promise<RunningMetrics | null> {
-  const { metricsPort, metricsHost } = app.config;
+export async function startMetrics(sources: MetricsSources & { config: Pick<Config, 'metricsPort' | 'metricsHost'> }, logger: Logger): Promise<RunningMetrics | null> {
+  const { metricsPort, metricsHost } = sources.config;
   if (metricsPort === null) return null;
   const metrics = new BotMetrics({
-    store: app.store,
-    training: app.training,
-    heldModels: () => app.heldModels(),
+    store: sources.store,
+    training: sources.training,
+    heldModels: () => sources.heldModels(),
   });
   let server: MetricsServer;
   try {

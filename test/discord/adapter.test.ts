@@ -71,6 +71,7 @@ function config(overrides: { devGuildId?: string | null } = {}) {
     shardCount: 'auto' as const,
     tfBackend: null,
     metricsPort: null,
+    trainerMetricsPort: null,
     metricsHost: '127.0.0.1',
     backupDir: null,
     backupEveryHours: 24,

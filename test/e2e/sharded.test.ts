@@ -62,8 +62,8 @@ const freshDatabase = (): string => path.join(folder.dir, `${snowflake()}.sqlite
 /** A run that trains on a few thousand sentences stops within half a minute. */
 const SHORT_BUDGET = { RETRAIN_BUDGET_MINUTES: '0.5' };
 
-function launch(entry: 'src/sharded.ts' | 'src/trainer.ts', dbPath: string): BotProcess {
-  const launched = spawnBot({ fake, dbPath, entry, env: SHORT_BUDGET });
+function launch(entry: 'src/sharded.ts' | 'src/trainer.ts', dbPath: string, env: Record<string, string> = {}): BotProcess {
+  const launched = spawnBot({ fake, dbPath, entry, env: { ...SHORT_BUDGET, ...env } });
   processes.push(launched);
   return launched;
 }
@@ -75,8 +75,8 @@ async function startShards(dbPath: string): Promise<BotProcess> {
   return shards;
 }
 
-async function startTrainer(dbPath: string): Promise<BotProcess> {
-  const trainer = launch('src/trainer.ts', dbPath);
+async function startTrainer(dbPath: string, env: Record<string, string> = {}): Promise<BotProcess> {
+  const trainer = launch('src/trainer.ts', dbPath, env);
   await trainer.waitForLog((line) => line.msg === 'trainer started');
   return trainer;
 }
@@ -91,7 +91,7 @@ describe('shards and a trainer on one database', () => {
   it('answers each server from its own shard, trains only in the trainer, and /retrain in a shard sees the result', async () => {
     const dbPath = freshDatabase();
     const shards = await startShards(dbPath);
-    const trainer = await startTrainer(dbPath);
+    const trainer = await startTrainer(dbPath, { TRAINER_METRICS_PORT: '0' });
     // SHARD_COUNT is unset: the count Discord recommends, each shard identifying as itself.
     expect(fake.identifies.map((identify) => identify.shard).sort()).toEqual([
       [0, 2],
@@ -108,6 +108,10 @@ describe('shards and a trainer on one database', () => {
     const trainingLines = (process: BotProcess) => process.logs.filter((line) => line.msg === 'training run started');
     expect(trainingLines(trainer).map((line) => line.guildId)).toEqual([ON_SHARD_1.id]);
     expect(trainingLines(shards)).toEqual([]);
+    // The runs are counted where they are trained.
+    const metricsUrl = String((await trainer.waitForLog((line) => line.msg === 'metrics served')).url);
+    const metrics = await (await fetch(metricsUrl)).text();
+    expect(metrics).toMatch(/^lstm_bot_training_runs_total\{[^}]*status="succeeded"[^}]*\} 1$/m);
     expect(answeringVersion(await driver.text(driver.command(ON_SHARD_1.id, 'predict', { text: 'owls' })))).toBe(1);
     // The other shard's server has no model yet, and its shard still answers it.
     expect(answeringVersion(await driver.text(driver.command(ON_SHARD_0.id, 'predict', { text: 'owls' })))).toBeNull();
