@@ -172,11 +172,11 @@ class EnvReader {
     return value;
   }
 
-  positiveInteger(variable: string, fallback: number): number {
+  positiveInteger(variable: string, fallback: number, min = 1): number {
     const value = this.raw(variable);
     if (value === null) return fallback;
-    if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
-      this.fail(variable, `expected a whole number of at least 1, got "${value}"`);
+    if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+      this.fail(variable, `expected a whole number of at least ${min}, got "${value}"`);
       return fallback;
     }
     return Number(value);
@@ -302,7 +302,8 @@ export function loadConfig(env: Environment = process.env): Config {
     retrainMinChanges: read.positiveInteger(read.renamed('RETRAIN_MIN_NEW_SENTENCES', 'RETRAIN_MIN_CHANGES'), 5),
     trainingConcurrency: read.positiveInteger('TRAINING_CONCURRENCY', 1),
     trainInProcess: read.boolean('TRAIN_IN_PROCESS', true),
-    runLeaseSeconds: read.positiveInteger('RUN_LEASE_SECONDS', DEFAULT_STALE_RUN_MS / 1000),
+    // A run's heartbeat is written every 15 s at most: a shorter lease would take live runs over.
+    runLeaseSeconds: read.positiveInteger('RUN_LEASE_SECONDS', DEFAULT_STALE_RUN_MS / 1000, 30),
     // Unset reads as 0, which means auto too.
     shardCount: read.raw('SHARD_COUNT')?.toLowerCase() === 'auto' ? 'auto' : read.positiveInteger('SHARD_COUNT', 0) || 'auto',
     retrainBudgetMinutes: read.positiveNumber('RETRAIN_BUDGET_MINUTES', 5),

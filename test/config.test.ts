@@ -168,7 +168,7 @@ describe('loadConfig', () => {
     ['TRAINING_CONCURRENCY', '1.5', /whole number of at least 1/],
     ['TRAIN_IN_PROCESS', 'sometimes', /true or false/],
     ['SHARD_COUNT', '0', /whole number of at least 1/],
-    ['RUN_LEASE_SECONDS', '-5', /whole number of at least 1/],
+    ['RUN_LEASE_SECONDS', '20', /whole number of at least 30/],
     ['RETRAIN_BUDGET_MINUTES', '-3', /number greater than 0/],
     ['FULL_RETRAIN_BUDGET_MINUTES', '0', /number greater than 0/],
     ['FULL_RETRAIN_MIN_INTERVAL_HOURS', '0', /number greater than 0/],
