@@ -121,8 +121,13 @@ export class TrainingService extends EventEmitter<TrainingServiceEvents> {
     await Promise.all(running.map((tracked) => tracked.settled));
   }
 
-  /** When the scheduler looks for guilds to retrain next (ms since the epoch), null when stopped. */
+  /**
+   * When the scheduler looks for guilds to retrain next (ms since the epoch), null when stopped.
+   * In a started service that leaves training to a trainer process: the latest that can be, one
+   * schedule interval from now (a trainer with the same settings looks at least that often).
+   */
   nextCheckAt(): number | null {
+    if (this.#started && !this.#executesRuns && !this.#stopping) return this.#clock.now() + this.#config.intervalMinutes * 60_000;
     return this.#nextCheckAt;
   }
 

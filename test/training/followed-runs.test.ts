@@ -1,15 +1,18 @@
 /**
  * Handles on runs another process executes: a second bot on the same file that claims a run this
- * one queued, and the command line's `train`, which queues and claims its run at once. Their
- * handles follow the run's row in SQLite.
+ * one queued, the command line's `train`, which queues and claims its run at once, and a trainer
+ * process beside shards that only queue. Their handles follow the run's row in SQLite, into the
+ * run queued in its place when the process that trained it died.
  */
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
 import type { RunProgress } from '../../src/app/services.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { ModelMetrics } from '../../src/training/metrics.ts';
-import { FOLLOW_INTERVAL_MS, createTrainingService } from '../../src/training/service.ts';
+import { FOLLOW_INTERVAL_MS, QUEUE_POLL_MS, createTrainingService } from '../../src/training/service.ts';
 import { TINY_CORPUS } from './corpus.ts';
 import { trainingDatabase } from './database.ts';
 import { FakeClock } from './fake-clock.ts';
@@ -111,3 +114,76 @@ it('joins the run of the command line’s train and gets its end', async () => {
   expect(result).toMatchObject({ status: 'succeeded', runId: handle.runId, modelVersion: 1, promoted: true, sentences: TINY_CORPUS.length });
   expect(result.status === 'succeeded' && result.history.length).toBe(300);
 }, 120_000);
+
+it('never claims a run when it leaves training to a trainer process, and tells when the schedule looks next at the latest', () => {
+  const clock = new FakeClock();
+  db.service = createTrainingService({
+    store: db.store,
+    dbPath: db.dbPath,
+    config: { intervalMinutes: 10, retrainMinChanges: 1, concurrency: 1, budgetMinutes: 1 },
+    clock,
+    runner: new ScriptedRunner(db.store).runner,
+    executesRuns: false,
+  });
+  db.service.start();
+  const handle = db.service.requestRetrain('g', { full: true, requestedBy: 'mod' });
+  clock.advance(60 * 60_000);
+  expect(db.store.getRun(handle.runId)?.status).toBe('queued');
+  // Nor does it queue what the schedule would: a trainer does.
+  expect(db.store.latestRuns('g', 10)).toHaveLength(1);
+  expect(db.service.nextCheckAt()).toBe(clock.now() + 10 * 60_000);
+});
+
+it('claims within a poll the runs another process queued, when it trains', () => {
+  const clock = new FakeClock();
+  const scripted = new ScriptedRunner(db.store);
+  db.service = createTrainingService({
+    store: db.store,
+    dbPath: db.dbPath,
+    config: { intervalMinutes: 60, retrainMinChanges: 1000, concurrency: 1, budgetMinutes: 1 },
+    clock,
+    runner: scripted.runner,
+  });
+  db.service.start();
+  const other = openStore(db.dbPath);
+  try {
+    const { run } = other.enqueueRun('g', { kind: 'full', trigger: 'command', requestedBy: 'mod' });
+    expect(scripted.running).toEqual([]);
+    clock.advance(QUEUE_POLL_MS);
+    expect(scripted.running).toEqual([run.id]);
+  } finally {
+    other.close();
+  }
+});
+
+it('follows a run whose process died into the run queued in its place', async () => {
+  const clock = new FakeClock();
+  db.service = createTrainingService({
+    store: db.store,
+    dbPath: db.dbPath,
+    config: { intervalMinutes: 60, retrainMinChanges: 1000, concurrency: 1, budgetMinutes: 1 },
+    clock,
+    executesRuns: false,
+  });
+  db.service.start();
+  const handle = db.service.requestRetrain('g', { full: true, requestedBy: 'mod' });
+  const first = handle.runId;
+  const trainer = openStore(db.dbPath);
+  try {
+    trainer.claimNextRun();
+    // Claimed by a process of this host that is gone (a pid above Linux's highest).
+    const direct = new Database(db.dbPath);
+    direct.prepare('UPDATE training_runs SET owner = ? WHERE id = ?').run(`${os.hostname()}/4194999/gone0000`, first);
+    direct.close();
+    const requeued = trainer.failInterruptedRuns().map((interrupted) => interrupted.requeued?.id);
+    expect(requeued).toHaveLength(1);
+    clock.advance(FOLLOW_INTERVAL_MS);
+    expect(handle.runId).toBe(requeued[0]);
+    expect(handle.progress()).toMatchObject({ runId: requeued[0], phase: 'queued' });
+    trainer.finishRun(handle.runId, { status: 'cancelled' });
+  } finally {
+    trainer.close();
+  }
+  clock.advance(FOLLOW_INTERVAL_MS);
+  await expect(handle.done).resolves.toEqual({ status: 'cancelled', runId: handle.runId });
+});
