@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { REST, Routes, ShardingManager, type RESTGetAPIGatewayBotResult } from 'discord.js';
@@ -22,13 +23,22 @@ const SHARD_READY_TIMEOUT_MS = 60_000;
 const SHARD_STOP_TIMEOUT_MS = 30_000;
 
 const config = loadConfigOrReport({ discord: 'required' }) as DiscordConfig | null;
-if (config !== null) {
+if (config !== null) await runShards(config);
+
+async function runShards(config: DiscordConfig): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   // Shards are bot processes: they inherit this process's environment.
   if (!process.env['TRAIN_IN_PROCESS']?.trim()) process.env['TRAIN_IN_PROCESS'] = 'false';
+  let manager: ShardingManager | undefined;
+  const stopShards = async (): Promise<void> => {
+    if (manager === undefined) return;
+    manager.respawn = false;
+    await Promise.all(manager.shards.map((shard) => stopGracefully(shard.process)));
+  };
+  onShutdown(logger, stopShards);
   try {
     const totalShards = config.shardCount === 'auto' ? await recommendedShardCount(config) : config.shardCount;
-    const manager = new ShardingManager(fileURLToPath(new URL('./main.ts', import.meta.url)), {
+    manager = new ShardingManager(fileURLToPath(new URL('./main.ts', import.meta.url)), {
       totalShards,
       token: config.discordToken,
       execArgv: ['--import', 'tsx'],
@@ -38,28 +48,25 @@ if (config !== null) {
       logger.info({ shardId: shard.id, totalShards }, 'shard spawned');
       shard.on('death', () => logger.warn({ shardId: shard.id }, 'shard process ended'));
     });
-    onShutdown(logger, async () => {
-      manager.respawn = false;
-      await Promise.all(
-        manager.shards.map(async (shard) => {
-          const child = shard.process;
-          if (child === null || child.exitCode !== null) return;
-          // Not shard.kill(), which would skip the shard's own graceful close.
-          const exited = once(child, 'exit');
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), SHARD_STOP_TIMEOUT_MS);
-          await exited;
-          clearTimeout(timer);
-        }),
-      );
-    });
     await manager.spawn({ amount: totalShards, delay: SPAWN_DELAY_MS, timeout: SHARD_READY_TIMEOUT_MS });
     logger.info({ totalShards }, 'all shards ready');
   } catch (error) {
     logger.fatal({ err: error }, 'the shards could not start');
     process.stderr.write(`The shards could not start: ${errorMessage(error)}\n`);
+    await stopShards();
     process.exit(1);
   }
+}
+
+/** Stops a shard's process as SIGTERM asks (its own graceful close), killing it past a timeout. */
+async function stopGracefully(child: ChildProcess | null): Promise<void> {
+  // Not Shard.kill(), which would skip the shard's graceful close.
+  if (child === null || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), SHARD_STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** Discord's recommended shard count, asked through `DISCORD_API_URL` (so a REST proxy works too). */

@@ -88,6 +88,14 @@ const modelVersionOf = (summary: InteractionResponse): string | undefined =>
 const started = (guildId: string) => (line: LogLine) => line.msg === 'training run started' && line.guildId === guildId;
 
 describe('shards and a trainer on one database', () => {
+  it('stops with one clear error and a non-zero exit when Discord refuses the token', async () => {
+    const shards = spawnBot({ fake, dbPath: freshDatabase(), entry: 'src/sharded.ts', env: { DISCORD_TOKEN: 'not-the-bot-token' } });
+    processes.push(shards);
+    expect((await shards.exited).code).toBe(1);
+    expect(shards.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^The shards could not start: .*Unauthorized/)]);
+    expect(fake.identifies.filter((identify) => identify.token === 'not-the-bot-token')).toEqual([]);
+  });
+
   it('answers each server from its own shard, trains only in the trainer, and /retrain in a shard sees the result', async () => {
     const dbPath = freshDatabase();
     const shards = await startShards(dbPath);
