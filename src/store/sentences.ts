@@ -20,6 +20,19 @@ import type {
   SentenceSource,
 } from './types.ts';
 
+/** Named parameters of a sentence's insertion. */
+interface SentenceParams {
+  guildId: string;
+  channelId: string | null;
+  authorId: string;
+  text: string;
+  tokens: string;
+  dedupeKey: string;
+  source: SentenceSource;
+  interactionId: string | null;
+  createdAt: number;
+}
+
 /** Named parameters of the statements that filter a guild's sentences by an optional author. */
 type GuildParams = { guildId: string; authorId: string | null };
 
@@ -32,20 +45,7 @@ export class SentenceTable extends Table {
     super(db);
   }
 
-  readonly #insert = this.db.prepare<
-    {
-      guildId: string;
-      channelId: string | null;
-      authorId: string;
-      text: string;
-      tokens: string;
-      dedupeKey: string;
-      source: SentenceSource;
-      interactionId: string | null;
-      createdAt: number;
-    },
-    number
-  >(
+  readonly #insert = this.db.prepare<SentenceParams, number>(
     // Only the dedupe constraint is tolerated; any other violation must still raise.
     `INSERT INTO sentences
        (guild_id, channel_id, author_id, text, tokens, dedupe_key, source, interaction_id,
@@ -82,25 +82,48 @@ export class SentenceTable extends Table {
       for (const guildId of new Set(inputs.map((input) => input.guildId))) {
         this.guilds.ensureGuild(guildId);
       }
-      let duplicates = 0;
-      for (const input of inputs) {
-        if (this.#insertSentence(input).status === 'added') {
-          addedPerGuild.set(input.guildId, (addedPerGuild.get(input.guildId) ?? 0) + 1);
-        } else {
-          duplicates += 1;
-        }
-      }
-      let added = 0;
-      for (const [guildId, count] of addedPerGuild) {
-        this.guilds.bumpRevision(guildId, count);
-        added += count;
-      }
-      return { added, duplicates };
+      const addedTo = this.dialect === 'postgres'
+        ? this.#insertBatch(inputs)
+        : inputs.flatMap((input) => (this.#insertSentence(input).status === 'added' ? [input.guildId] : []));
+      for (const guildId of addedTo) addedPerGuild.set(guildId, (addedPerGuild.get(guildId) ?? 0) + 1);
+      for (const [guildId, count] of addedPerGuild) this.guilds.bumpRevision(guildId, count);
+      return { added: addedTo.length, duplicates: inputs.length - addedTo.length };
     }).immediate();
   }
 
-  #insertSentence(input: SentenceInput): AddSentenceResult {
-    const id = this.#insert.get({
+  /**
+   * PostgreSQL only, where each statement costs a round trip: many rows in one statement, inserted
+   * in the order given (ids ascend with it); a row conflicting with one inserted before it, in the
+   * table or in the batch, is skipped.
+   */
+  readonly #insertJsonBatch =
+    this.dialect === 'postgres'
+      ? this.db.prepare<[string], string>(
+          `INSERT INTO sentences
+             (guild_id, channel_id, author_id, text, tokens, dedupe_key, source, interaction_id, created_at)
+           SELECT "guildId", "channelId", "authorId", "text", "tokens", "dedupeKey", "source", "interactionId", "createdAt"
+           FROM json_to_recordset(?::json) AS batch("guildId" TEXT, "channelId" TEXT, "authorId" TEXT, "text" TEXT,
+                "tokens" TEXT, "dedupeKey" TEXT, "source" TEXT, "interactionId" TEXT, "createdAt" BIGINT, "position" BIGINT)
+           ORDER BY "position"
+           ON CONFLICT ${this.sql(DEDUPE_KEY.conflictTarget)} DO NOTHING
+           RETURNING guild_id`,
+        ).pluck()
+      : undefined;
+
+  /** Inserts `inputs` in batches of rows (PostgreSQL); returns the guild of each row added. */
+  #insertBatch(inputs: readonly SentenceInput[]): string[] {
+    const now = Date.now();
+    const rows = inputs.map((input, position) => ({ ...this.#row(input, now), position }));
+    const added: string[] = [];
+    for (let start = 0; start < rows.length; start += BATCH_ROWS) {
+      added.push(...this.#insertJsonBatch!.all(JSON.stringify(rows.slice(start, start + BATCH_ROWS))));
+    }
+    return added;
+  }
+
+  /** The named parameters of a sentence's row. */
+  #row(input: SentenceInput, now: number): SentenceParams {
+    return {
       guildId: input.guildId,
       channelId: input.channelId,
       authorId: input.authorId,
@@ -109,8 +132,12 @@ export class SentenceTable extends Table {
       dedupeKey: input.dedupeKey,
       source: input.source,
       interactionId: input.interactionId ?? null,
-      createdAt: input.createdAt ?? Date.now(),
-    });
+      createdAt: input.createdAt ?? now,
+    };
+  }
+
+  #insertSentence(input: SentenceInput): AddSentenceResult {
+    const id = this.#insert.get(this.#row(input, Date.now()));
     if (id !== undefined) return { status: 'added', id };
     const existingId = this.#idByKey.get({ guildId: input.guildId, dedupeKey: input.dedupeKey });
     if (existingId === undefined) {
@@ -289,6 +316,9 @@ export class SentenceTable extends Table {
     return rows.map(toSentence);
   }
 }
+
+/** Rows per statement of a batch insert on PostgreSQL. */
+const BATCH_ROWS = 2_000;
 
 type SearchParams = { guildId: string; prefix: string; contains: string; limit: number };
 

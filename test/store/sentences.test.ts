@@ -97,6 +97,18 @@ describeEachBackend('sentences', ({ open }) => {
     expect(store.corpus('g1')).toEqual({ revision: 7, sentences: [['four', 'five', 'six']] });
   });
 
+  it('adds a large batch in its order, skipping repeats wherever they fall', () => {
+    const store = open();
+    store.addSentence(sentence('g1', 'u1', 'line 7'));
+    const texts = Array.from({ length: 4_500 }, (_, i) => `line ${i}`);
+    // Repeats of a stored sentence, of one earlier in the batch, and across the batch's end.
+    const inputs = [...texts, 'line 0', 'line 4499'].map((text) => sentence('g1', 'u1', text));
+    expect(store.addSentences(inputs)).toEqual({ added: 4_499, duplicates: 3 });
+    expect(store.corpusRevision('g1')).toBe(4_500);
+    const expected = ['line 7', ...texts.filter((text) => text !== 'line 7')].map((text) => text.split(' '));
+    expect(store.corpus('g1').sentences).toEqual(expected);
+  });
+
   it('tells which of some sentence ids are still sentences of the guild', () => {
     const store = open();
     const [kept, deleted] = ['one two', 'three four'].map((text) => {

@@ -41,7 +41,8 @@ function newClient(): pg.Client {
   });
   // A connection lost between statements fails the next statement (or is replaced before it).
   const onLost = (): void => {
-    lost = true;
+    // A replaced connection ending later is no news about the current one.
+    if (client === created) lost = true;
   };
   created.on('error', onLost);
   created.on('end', onLost);
@@ -78,8 +79,8 @@ async function run(request: Request): Promise<Answer> {
     // restarts. Within a transaction it fails instead, and the transaction with it.
     void client.end().catch(() => undefined);
     client = newClient();
-    lost = false;
     await connect();
+    lost = false;
   }
   const values = request.params?.map((value) => (value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value));
   let result: pg.QueryArrayResult | pg.QueryArrayResult[];
