@@ -86,8 +86,9 @@ export class RunTable extends Table {
 
   readonly #claimNext = this.db.prepare<{ now: number; owner: string; fullAgedBefore: number }, RunRow>(
     // A single statement, so no other connection can claim the same run in between: SQLite lets
-    // one writer at a time; on PostgreSQL the chosen row is locked, and a row another connection
-    // is claiming is skipped rather than waited for (and then found claimed twice).
+    // one writer at a time; PostgreSQL locks the chosen row (FOR UPDATE), skips a row another
+    // connection is claiming at that moment rather than waiting for it (SKIP LOCKED), and the
+    // outer status check leaves alone a run claimed since the statement began.
     `UPDATE training_runs SET status = 'running', started_at = @now, heartbeat_at = @now, owner = @owner
      WHERE status = 'queued'
        AND id = (SELECT id FROM training_runs r WHERE status = 'queued'
@@ -149,8 +150,9 @@ export class RunTable extends Table {
     return this.db.transaction((): EnqueueResult => {
       this.guilds.ensureGuild(guildId);
       // On PostgreSQL the active run that kept the insert out may finish before it is read (a
-      // single-statement write does not wait for this transaction): then the insert goes in.
-      for (;;) {
+      // single-statement write does not wait for this transaction): then the insert goes in on the
+      // second attempt, since only a transaction like this one queues a run.
+      for (let attempt = 1; ; attempt += 1) {
         const row = this.#insertClaimed.get({
           guildId,
           kind: request.kind,
@@ -162,6 +164,7 @@ export class RunTable extends Table {
         if (row) return { run: toRun(row), created: true };
         const active = this.activeRun(guildId);
         if (active) return { run: active, created: false };
+        if (attempt === 2) throw new StoreError(`guild ${guildId} has an active run that cannot be read`);
       }
     }).immediate();
   }
