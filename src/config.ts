@@ -43,6 +43,10 @@ export interface Config {
   discordClientId: string | null;
   /** When set, commands are deployed to this guild only (instant updates while developing). */
   devGuildId: string | null;
+  /**
+   * Where the store is: the PostgreSQL URL of `DATABASE_URL` when set, else the SQLite file of
+   * `DB_PATH`.
+   */
   dbPath: string;
   logLevel: LogLevel;
   /** REST base URL, without a trailing slash (a REST proxy or a test server can stand in). */
@@ -262,6 +266,14 @@ class EnvReader {
     return value.replace(/\/+$/, '');
   }
 
+  /** A `postgres://` or `postgresql://` URL, or null when unset. */
+  postgresUrl(variable: string): string | null {
+    const value = this.raw(variable);
+    if (value === null || /^postgres(?:ql)?:\/\/./i.test(value)) return value;
+    this.fail(variable, 'expected a PostgreSQL URL such as postgres://user:password@host:5432/database');
+    return null;
+  }
+
   /**
    * Which of a renamed variable's names to read: the old one only while the new one is unset.
    * Either way, setting the old name is recorded as a deprecation.
@@ -294,7 +306,7 @@ export function loadConfig(env: Environment = process.env): Config {
     discordToken: read.raw('DISCORD_TOKEN'),
     discordClientId: read.snowflake('DISCORD_CLIENT_ID'),
     devGuildId: read.snowflake('DEV_GUILD_ID'),
-    dbPath: read.string('DB_PATH', 'data/bot.sqlite'),
+    dbPath: read.postgresUrl('DATABASE_URL') ?? read.string('DB_PATH', 'data/bot.sqlite'),
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     discordApiUrl: read.httpUrl('DISCORD_API_URL', 'https://discord.com/api'),
     retrainIntervalMinutes: read.positiveNumber('RETRAIN_INTERVAL_MINUTES', 10),

@@ -151,6 +151,21 @@ describe('loadConfig', () => {
     expect(loadConfig({ SHARD_COUNT: '2' }).shardCount).toBe(2);
   });
 
+  it('stores in PostgreSQL when DATABASE_URL is set, whatever DB_PATH says', () => {
+    const url = 'postgresql://bot:secret@db.internal:5432/bot';
+    expect(loadConfig({ DATABASE_URL: url, DB_PATH: '/var/lib/bot/db.sqlite' }).dbPath).toBe(url);
+    expect(loadConfig({ DATABASE_URL: '', DB_PATH: '/var/lib/bot/db.sqlite' }).dbPath).toBe('/var/lib/bot/db.sqlite');
+    let message = '';
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://bot:secret@db.internal/bot' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('DATABASE_URL');
+    // The rejected value may hold a password: it is not repeated.
+    expect(message).not.toContain('secret');
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ DEV_GUILD_ID: '', LOG_LEVEL: '  ' })).toMatchObject({ devGuildId: null, logLevel: 'info' });
   });

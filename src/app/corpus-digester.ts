@@ -44,7 +44,7 @@ export class CorpusDigester {
 
   constructor(store: Store, options: CorpusDigesterOptions = {}) {
     this.#store = store;
-    const dbPath = store.file;
+    const dbPath = store.location;
     this.#pool =
       dbPath === null
         ? null

@@ -93,7 +93,7 @@ const WORKER_URL = new URL('./serving-worker.ts', import.meta.url);
  * jobs run in this thread on `models`.
  */
 export function createServingPool(store: Store, options: ServingPoolOptions): ServingPool {
-  const dbPath = store.file;
+  const dbPath = store.location;
   if (dbPath === null) {
     return {
       run: (job) => runServingJob(options.models, store, job),

@@ -50,17 +50,18 @@ export class GuildTable extends Table {
     this.#recordRemoval.run(guildId);
   }
 
-  readonly #recordScratchModel = this.db.prepare<[number, string], unknown>(
-    'UPDATE guilds SET scratch_revision = max(scratch_revision, ?) WHERE id = ?',
+  readonly #recordScratchModel = this.db.prepare<{ revision: number; guildId: string }, unknown>(
+    `UPDATE guilds SET scratch_revision = CASE WHEN scratch_revision > @revision THEN scratch_revision ELSE @revision END
+     WHERE id = @guildId`,
   );
 
   /** Records that a model trained from scratch on the corpus at `revision` now serves. */
   recordScratchModel(guildId: string, revision: number): void {
-    this.#recordScratchModel.run(revision, guildId);
+    this.#recordScratchModel.run({ revision, guildId });
   }
 
   readonly #removalsPending = this.db.prepare<[string], number>(
-    'SELECT removal_revision > scratch_revision FROM guilds WHERE id = ?',
+    'SELECT CASE WHEN removal_revision > scratch_revision THEN 1 ELSE 0 END FROM guilds WHERE id = ?',
   ).pluck();
 
   /**

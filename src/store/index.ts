@@ -1,5 +1,5 @@
 /** The bot's persistent store: the only module that speaks SQL. */
-export { openStore, restoreStore, Store, type OpenStoreOptions, type RestoreReport } from './store.ts';
+export { isPostgresUrl, openStore, restoreStore, Store, type OpenStoreOptions, type RestoreReport } from './store.ts';
 export type { BackupReport } from './backup.ts';
 export { LEASE_HEARTBEAT_MS, LEASE_STALE_MS, type LeaseRole } from './leases.ts';
 export { DEFAULT_KEEP_VERSIONS } from './models.ts';

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Database as Connection } from 'better-sqlite3';
+import type { Connection } from './connection.ts';
 import { StoreError } from './errors.ts';
 import type { GuildTable } from './guilds.ts';
 import {
@@ -63,11 +63,11 @@ export class ModelTable extends Table {
     // The serving model and the one just saved always stay and use up part of `keep`; of
     // the others, only the newest that still fit are kept.
     `DELETE FROM models WHERE id IN (
-       SELECT id FROM models
-       WHERE guild_id = @guildId AND status <> 'serving' AND id <> @savedId
-       ORDER BY version DESC
-       LIMIT -1 OFFSET max(0, @keep - (SELECT count(*) FROM models WHERE guild_id = @guildId
-                                        AND (status = 'serving' OR id = @savedId))))`,
+       SELECT id FROM (SELECT id, row_number() OVER (ORDER BY version DESC) AS newness
+                       FROM models
+                       WHERE guild_id = @guildId AND status <> 'serving' AND id <> @savedId) AS others
+       WHERE newness > @keep - (SELECT count(*) FROM models WHERE guild_id = @guildId
+                                AND (status = 'serving' OR id = @savedId)))`,
   );
 
   /**

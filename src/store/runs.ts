@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Database as Connection } from 'better-sqlite3';
+import type { Connection } from './connection.ts';
 import { StoreError } from './errors.ts';
 import type { GuildTable } from './guilds.ts';
 import { RUN_COLUMNS, toJson, toRun, type RunRow } from './rows.ts';
@@ -85,13 +85,17 @@ export class RunTable extends Table {
   }
 
   readonly #claimNext = this.db.prepare<{ now: number; owner: string; fullAgedBefore: number }, RunRow>(
-    // A single statement, so no other connection can claim the same run in between.
+    // A single statement, so no other connection can claim the same run in between: SQLite lets
+    // one writer at a time; PostgreSQL locks the chosen row (FOR UPDATE), skips a row another
+    // connection is claiming at that moment rather than waiting for it (SKIP LOCKED), and the
+    // outer status check leaves alone a run claimed since the statement began.
     `UPDATE training_runs SET status = 'running', started_at = @now, heartbeat_at = @now, owner = @owner
-     WHERE id = (SELECT id FROM training_runs r WHERE status = 'queued'
+     WHERE status = 'queued'
+       AND id = (SELECT id FROM training_runs r WHERE status = 'queued'
                  ORDER BY EXISTS (SELECT 1 FROM models m WHERE m.guild_id = r.guild_id),
                           r.kind = 'full' AND r.created_at > @fullAgedBefore,
                           r.created_at, r.id
-                 LIMIT 1)
+                 LIMIT 1 ${this.sql({ sqlite: '', postgres: 'FOR UPDATE SKIP LOCKED' })})
      RETURNING ${RUN_COLUMNS}`,
   );
 
@@ -130,7 +134,8 @@ export class RunTable extends Table {
     // One statement: no other connection can claim the run between its queueing and its claim.
     `INSERT INTO training_runs
        (guild_id, status, kind, "trigger", requested_by, created_at, started_at, heartbeat_at, owner)
-     SELECT @guildId, 'running', @kind, @trigger, @requestedBy, @now, @now, @now, @owner
+     SELECT CAST(@guildId AS TEXT), 'running', CAST(@kind AS TEXT), CAST(@trigger AS TEXT), CAST(@requestedBy AS TEXT),
+            CAST(@now AS BIGINT), CAST(@now AS BIGINT), CAST(@now AS BIGINT), CAST(@owner AS TEXT)
      WHERE NOT EXISTS (SELECT 1 FROM training_runs
                        WHERE guild_id = @guildId AND status IN ('queued', 'running'))
      RETURNING ${RUN_COLUMNS}`,
@@ -144,18 +149,23 @@ export class RunTable extends Table {
   enqueueClaimedRun(guildId: string, request: RunRequest): EnqueueResult {
     return this.db.transaction((): EnqueueResult => {
       this.guilds.ensureGuild(guildId);
-      const row = this.#insertClaimed.get({
-        guildId,
-        kind: request.kind,
-        trigger: request.trigger,
-        requestedBy: request.requestedBy ?? null,
-        now: Date.now(),
-        owner: PROCESS_RUN_OWNER,
-      });
-      if (row) return { run: toRun(row), created: true };
-      const active = this.activeRun(guildId);
-      if (!active) throw new StoreError(`guild ${guildId} has an active run that cannot be read`);
-      return { run: active, created: false };
+      // On PostgreSQL the active run that kept the insert out may finish before it is read (a
+      // single-statement write does not wait for this transaction): then the insert goes in on the
+      // second attempt, since only a transaction like this one queues a run.
+      for (let attempt = 1; ; attempt += 1) {
+        const row = this.#insertClaimed.get({
+          guildId,
+          kind: request.kind,
+          trigger: request.trigger,
+          requestedBy: request.requestedBy ?? null,
+          now: Date.now(),
+          owner: PROCESS_RUN_OWNER,
+        });
+        if (row) return { run: toRun(row), created: true };
+        const active = this.activeRun(guildId);
+        if (active) return { run: active, created: false };
+        if (attempt === 2) throw new StoreError(`guild ${guildId} has an active run that cannot be read`);
+      }
     }).immediate();
   }
 
@@ -260,7 +270,7 @@ export class RunTable extends Table {
   );
 
   readonly #failureStreak = this.db.prepare<{ guildId: string }, FailureStreak>(
-    `SELECT count(*) AS failures, max(finished_at) AS lastFailedAt FROM training_runs
+    `SELECT count(*) AS failures, max(finished_at) AS "lastFailedAt" FROM training_runs
      WHERE guild_id = @guildId AND status = 'failed'
        AND id > coalesce((SELECT max(id) FROM training_runs WHERE guild_id = @guildId AND status = 'succeeded'), 0)`,
   );
@@ -296,9 +306,11 @@ export class RunTable extends Table {
         .all()
         .map(toRun)
         .filter((run) => isInterrupted(run, now))
-        .map((run) => {
+        .flatMap((run) => {
           const row = this.#failInterrupted.get(now, run.id);
-          if (row === undefined) throw new StoreError(`running run ${run.id} vanished`);
+          // Finished meanwhile by its owner (on PostgreSQL, a single-statement write does not wait
+          // for this transaction): it was not interrupted after all.
+          if (row === undefined) return [];
           const interrupted = toRun(row);
           const retry = this.failureStreak(interrupted.guildId).failures < (options.maxAttempts ?? Infinity);
           return { interrupted, requeued: retry ? this.#insertQueuedRun(interrupted.guildId, interrupted) : null };
@@ -307,17 +319,17 @@ export class RunTable extends Table {
   }
 
   readonly #retrainCandidates = this.db.prepare<[number], Omit<RetrainCandidate, 'removalsPending'> & { removalsPending: number }>(
-    `SELECT guildId, corpusRevision, baselineRevision,
-            corpusRevision - baselineRevision AS changes, removalsPending
-     FROM (SELECT g.id AS guildId, g.corpus_revision AS corpusRevision,
+    `SELECT "guildId", "corpusRevision", "baselineRevision",
+            "corpusRevision" - "baselineRevision" AS changes, "removalsPending"
+     FROM (SELECT g.id AS "guildId", g.corpus_revision AS "corpusRevision",
                   coalesce((SELECT m.corpus_revision FROM models m WHERE m.guild_id = g.id
-                            ORDER BY m.version DESC LIMIT 1), 0) AS baselineRevision,
-                  g.removal_revision > g.scratch_revision AS removalsPending
+                            ORDER BY m.version DESC LIMIT 1), 0) AS "baselineRevision",
+                  CASE WHEN g.removal_revision > g.scratch_revision THEN 1 ELSE 0 END AS "removalsPending"
            FROM guilds g
            WHERE NOT EXISTS (SELECT 1 FROM training_runs r
-                             WHERE r.guild_id = g.id AND r.status IN ('queued', 'running')))
-     WHERE corpusRevision - baselineRevision >= ? OR removalsPending
-     ORDER BY guildId`,
+                             WHERE r.guild_id = g.id AND r.status IN ('queued', 'running'))) AS candidates
+     WHERE "corpusRevision" - "baselineRevision" >= ? OR "removalsPending" = 1
+     ORDER BY "guildId"`,
   );
 
   /**

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Database as Connection } from 'better-sqlite3';
+import type { Connection, DialectSql } from './connection.ts';
 import { StoreError } from './errors.ts';
 import type { GuildTable } from './guilds.ts';
 import { SENTENCE_COLUMNS, toJson, toSentence, type SentenceRow } from './rows.ts';
@@ -20,6 +20,19 @@ import type {
   SentenceSource,
 } from './types.ts';
 
+/** Named parameters of a sentence's insertion. */
+interface SentenceParams {
+  guildId: string;
+  channelId: string | null;
+  authorId: string;
+  text: string;
+  tokens: string;
+  dedupeKey: string;
+  source: SentenceSource;
+  interactionId: string | null;
+  createdAt: number;
+}
+
 /** Named parameters of the statements that filter a guild's sentences by an optional author. */
 type GuildParams = { guildId: string; authorId: string | null };
 
@@ -32,31 +45,18 @@ export class SentenceTable extends Table {
     super(db);
   }
 
-  readonly #insert = this.db.prepare<
-    {
-      guildId: string;
-      channelId: string | null;
-      authorId: string;
-      text: string;
-      tokens: string;
-      dedupeKey: string;
-      source: SentenceSource;
-      interactionId: string | null;
-      createdAt: number;
-    },
-    number
-  >(
+  readonly #insert = this.db.prepare<SentenceParams, number>(
     // Only the dedupe constraint is tolerated; any other violation must still raise.
     `INSERT INTO sentences
        (guild_id, channel_id, author_id, text, tokens, dedupe_key, source, interaction_id,
         created_at)
      VALUES (@guildId, @channelId, @authorId, @text, @tokens, @dedupeKey, @source,
              @interactionId, @createdAt)
-     ON CONFLICT (guild_id, dedupe_key) DO NOTHING
+     ON CONFLICT ${this.sql(DEDUPE_KEY.conflictTarget)} DO NOTHING
      RETURNING id`,
   ).pluck();
-  readonly #idByKey = this.db.prepare<[string, string], number>(
-    'SELECT id FROM sentences WHERE guild_id = ? AND dedupe_key = ?',
+  readonly #idByKey = this.db.prepare<{ guildId: string; dedupeKey: string }, number>(
+    `SELECT id FROM sentences WHERE guild_id = @guildId AND ${this.sql(DEDUPE_KEY.match)}`,
   ).pluck();
 
   /**
@@ -82,25 +82,48 @@ export class SentenceTable extends Table {
       for (const guildId of new Set(inputs.map((input) => input.guildId))) {
         this.guilds.ensureGuild(guildId);
       }
-      let duplicates = 0;
-      for (const input of inputs) {
-        if (this.#insertSentence(input).status === 'added') {
-          addedPerGuild.set(input.guildId, (addedPerGuild.get(input.guildId) ?? 0) + 1);
-        } else {
-          duplicates += 1;
-        }
-      }
-      let added = 0;
-      for (const [guildId, count] of addedPerGuild) {
-        this.guilds.bumpRevision(guildId, count);
-        added += count;
-      }
-      return { added, duplicates };
+      const addedTo = this.dialect === 'postgres'
+        ? this.#insertBatch(inputs)
+        : inputs.flatMap((input) => (this.#insertSentence(input).status === 'added' ? [input.guildId] : []));
+      for (const guildId of addedTo) addedPerGuild.set(guildId, (addedPerGuild.get(guildId) ?? 0) + 1);
+      for (const [guildId, count] of addedPerGuild) this.guilds.bumpRevision(guildId, count);
+      return { added: addedTo.length, duplicates: inputs.length - addedTo.length };
     }).immediate();
   }
 
-  #insertSentence(input: SentenceInput): AddSentenceResult {
-    const id = this.#insert.get({
+  /**
+   * PostgreSQL only, where each statement costs a round trip: many rows in one statement, inserted
+   * in the order given (ids ascend with it); a row conflicting with one inserted before it, in the
+   * table or in the batch, is skipped.
+   */
+  readonly #insertJsonBatch =
+    this.dialect === 'postgres'
+      ? this.db.prepare<[string], string>(
+          `INSERT INTO sentences
+             (guild_id, channel_id, author_id, text, tokens, dedupe_key, source, interaction_id, created_at)
+           SELECT "guildId", "channelId", "authorId", "text", "tokens", "dedupeKey", "source", "interactionId", "createdAt"
+           FROM json_to_recordset(?::json) AS batch("guildId" TEXT, "channelId" TEXT, "authorId" TEXT, "text" TEXT,
+                "tokens" TEXT, "dedupeKey" TEXT, "source" TEXT, "interactionId" TEXT, "createdAt" BIGINT, "position" BIGINT)
+           ORDER BY "position"
+           ON CONFLICT ${this.sql(DEDUPE_KEY.conflictTarget)} DO NOTHING
+           RETURNING guild_id`,
+        ).pluck()
+      : undefined;
+
+  /** Inserts `inputs` in batches of rows (PostgreSQL); returns the guild of each row added. */
+  #insertBatch(inputs: readonly SentenceInput[]): string[] {
+    const now = Date.now();
+    const rows = inputs.map((input, position) => ({ ...this.#row(input, now), position }));
+    const added: string[] = [];
+    for (let start = 0; start < rows.length; start += BATCH_ROWS) {
+      added.push(...this.#insertJsonBatch!.all(JSON.stringify(rows.slice(start, start + BATCH_ROWS))));
+    }
+    return added;
+  }
+
+  /** The named parameters of a sentence's row. */
+  #row(input: SentenceInput, now: number): SentenceParams {
+    return {
       guildId: input.guildId,
       channelId: input.channelId,
       authorId: input.authorId,
@@ -109,10 +132,14 @@ export class SentenceTable extends Table {
       dedupeKey: input.dedupeKey,
       source: input.source,
       interactionId: input.interactionId ?? null,
-      createdAt: input.createdAt ?? Date.now(),
-    });
+      createdAt: input.createdAt ?? now,
+    };
+  }
+
+  #insertSentence(input: SentenceInput): AddSentenceResult {
+    const id = this.#insert.get(this.#row(input, Date.now()));
     if (id !== undefined) return { status: 'added', id };
-    const existingId = this.#idByKey.get(input.guildId, input.dedupeKey);
+    const existingId = this.#idByKey.get({ guildId: input.guildId, dedupeKey: input.dedupeKey });
     if (existingId === undefined) {
       throw new StoreError('sentence insert was skipped but no duplicate exists');
     }
@@ -131,11 +158,11 @@ export class SentenceTable extends Table {
 
   readonly #countMatching = this.db.prepare<GuildParams, number>(
     `SELECT count(*) FROM sentences
-     WHERE guild_id = @guildId AND (@authorId IS NULL OR author_id = @authorId)`,
+     WHERE guild_id = @guildId AND (CAST(@authorId AS TEXT) IS NULL OR author_id = @authorId)`,
   ).pluck();
   readonly #page = this.db.prepare<GuildParams & { limit: number; offset: number }, SentenceRow>(
     `SELECT ${SENTENCE_COLUMNS} FROM sentences
-     WHERE guild_id = @guildId AND (@authorId IS NULL OR author_id = @authorId)
+     WHERE guild_id = @guildId AND (CAST(@authorId AS TEXT) IS NULL OR author_id = @authorId)
      ORDER BY id DESC LIMIT @limit OFFSET @offset`,
   );
 
@@ -160,7 +187,7 @@ export class SentenceTable extends Table {
 
   readonly #texts = this.db.prepare<GuildParams, string>(
     `SELECT text FROM sentences
-     WHERE guild_id = @guildId AND (@authorId IS NULL OR author_id = @authorId)
+     WHERE guild_id = @guildId AND (CAST(@authorId AS TEXT) IS NULL OR author_id = @authorId)
      ORDER BY id`,
   ).pluck();
 
@@ -175,7 +202,7 @@ export class SentenceTable extends Table {
   }
 
   readonly #countsByGuild = this.db.prepare<[], { guildId: string; sentences: number }>(
-    'SELECT guild_id AS guildId, count(*) AS sentences FROM sentences GROUP BY guild_id ORDER BY guild_id',
+    'SELECT guild_id AS "guildId", count(*) AS sentences FROM sentences GROUP BY guild_id ORDER BY guild_id',
   );
 
   /** How many sentences each guild has, for the guilds that have any. */
@@ -194,7 +221,7 @@ export class SentenceTable extends Table {
 
   readonly #delete = this.db.prepare<GuildParams & { id: number }, unknown>(
     `DELETE FROM sentences
-     WHERE guild_id = @guildId AND id = @id AND (@authorId IS NULL OR author_id = @authorId)`,
+     WHERE guild_id = @guildId AND id = @id AND (CAST(@authorId AS TEXT) IS NULL OR author_id = @authorId)`,
   );
 
   /**
@@ -259,7 +286,10 @@ export class SentenceTable extends Table {
   }
 
   readonly #presentIds = this.db.prepare<[string, string], number>(
-    'SELECT id FROM sentences WHERE guild_id = ? AND id IN (SELECT value FROM json_each(?))',
+    this.sql({
+      sqlite: 'SELECT id FROM sentences WHERE guild_id = ? AND id IN (SELECT value FROM json_each(?))',
+      postgres: 'SELECT id FROM sentences WHERE guild_id = ? AND id IN (SELECT json_array_elements_text(?::json)::bigint)',
+    }),
   ).pluck();
 
   /** Which of `ids` are still sentences of the guild (members may have deleted the others). */
@@ -267,8 +297,8 @@ export class SentenceTable extends Table {
     return new Set(this.#presentIds.all(guildId, JSON.stringify(ids)));
   }
 
-  readonly #searchAnyAuthor = this.db.prepare<SearchParams, SentenceRow>(SEARCH_SQL.anyAuthor);
-  readonly #searchOneAuthor = this.db.prepare<SearchParams & { authorId: string }, SentenceRow>(SEARCH_SQL.oneAuthor);
+  readonly #searchAnyAuthor = this.db.prepare<SearchParams, SentenceRow>(SEARCH_SQL[this.dialect].anyAuthor);
+  readonly #searchOneAuthor = this.db.prepare<SearchParams & { authorId: string }, SentenceRow>(SEARCH_SQL[this.dialect].oneAuthor);
 
   /**
    * Sentences containing `query` (case-insensitive for ASCII), those starting with it first, then
@@ -287,13 +317,19 @@ export class SentenceTable extends Table {
   }
 }
 
+/** Rows per statement of a batch insert on PostgreSQL. */
+const BATCH_ROWS = 2_000;
+
 type SearchParams = { guildId: string; prefix: string; contains: string; limit: number };
 
-/** A search of a guild's sentences, narrowed by `filter`. */
-function searchSql(filter: string): string {
+/**
+ * A search of a guild's sentences, narrowed by `filter`. SQLite's LIKE ignores the case of ASCII
+ * letters; PostgreSQL's ILIKE does so for every letter its locale knows.
+ */
+function searchSql(like: string, filter: string): string {
   return `SELECT ${SENTENCE_COLUMNS} FROM sentences
-     WHERE guild_id = @guildId ${filter} AND text LIKE @contains ESCAPE '\\'
-     ORDER BY text LIKE @prefix ESCAPE '\\' DESC, id DESC
+     WHERE guild_id = @guildId ${filter} AND text ${like} @contains ESCAPE '\\'
+     ORDER BY text ${like} @prefix ESCAPE '\\' DESC, id DESC
      LIMIT @limit`;
 }
 
@@ -305,9 +341,18 @@ function searchSql(filter: string): string {
  * @internal exported for the test of their query plans
  */
 export const SEARCH_SQL = {
-  anyAuthor: searchSql(''),
-  oneAuthor: searchSql('AND author_id = @authorId'),
+  sqlite: { anyAuthor: searchSql('LIKE', ''), oneAuthor: searchSql('LIKE', 'AND author_id = @authorId') },
+  postgres: { anyAuthor: searchSql('ILIKE', ''), oneAuthor: searchSql('ILIKE', 'AND author_id = @authorId') },
 };
+
+/**
+ * How a sentence's dedupe key is unique per guild. PostgreSQL indexes a digest of the key: a
+ * B-tree entry holds at most about 2.7 kB, less than an imported sentence may take.
+ */
+const DEDUPE_KEY = {
+  conflictTarget: { sqlite: '(guild_id, dedupe_key)', postgres: '(guild_id, md5(dedupe_key))' },
+  match: { sqlite: 'dedupe_key = @dedupeKey', postgres: 'md5(dedupe_key) = md5(@dedupeKey) AND dedupe_key = @dedupeKey' },
+} satisfies Record<string, DialectSql>;
 
 /** Escapes LIKE wildcards so member input is matched literally (with `ESCAPE '\'`). */
 function likeLiteral(text: string): string {

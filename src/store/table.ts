@@ -1,4 +1,5 @@
-import type { Database as Connection } from 'better-sqlite3';
+import type { Connection, Dialect, DialectSql } from './connection.ts';
+import { dialectOf } from './postgres/connection.ts';
 
 /**
  * The base of the store's table classes. Each prepares its statements in field initializers, next
@@ -7,5 +8,14 @@ import type { Database as Connection } from 'better-sqlite3';
  * @internal
  */
 export abstract class Table {
-  constructor(protected readonly db: Connection) {}
+  protected readonly dialect: Dialect;
+
+  constructor(protected readonly db: Connection) {
+    this.dialect = dialectOf(db);
+  }
+
+  /** The variant of a statement for this table's dialect, where SQLite and PostgreSQL differ. */
+  protected sql(variants: DialectSql): string {
+    return variants[this.dialect];
+  }
 }

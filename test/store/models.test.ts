@@ -1,19 +1,15 @@
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { StoreError } from '../../src/store/errors.ts';
 import { migrate, migrations } from '../../src/store/migrations.ts';
 import type { StoredModel } from '../../src/store/types.ts';
-import { model, useTempStores } from './helpers.ts';
-
-const { open, tempDir } = useTempStores();
+import { describeEachBackend, model } from './helpers.ts';
 
 function weightBytes(stored: StoredModel | undefined): number[] {
   if (!stored) throw new Error('expected a stored model');
   return Array.from(new Uint8Array(stored.weights));
 }
 
-describe('models', () => {
+describeEachBackend('models', ({ backend, open, location, connect }) => {
   it('numbers versions per guild and returns exactly what was stored', () => {
     const store = open();
     expect(store.saveModel(model('g1', 3), { promote: true })).toEqual({ id: 1, version: 1 });
@@ -140,8 +136,8 @@ describe('models', () => {
   });
 
   it('keeps payloads out of the metadata rows, and moves those of a database from before', () => {
-    const file = path.join(tempDir(), 'bot.sqlite');
-    const old = new Database(file);
+    const file = location();
+    const old = connect(file);
     migrate(old, migrations.filter((step) => step.version <= 2));
     old.prepare("INSERT INTO guilds (id, last_model_version, created_at) VALUES ('g1', 1, 0)").run();
     old
@@ -151,7 +147,6 @@ describe('models', () => {
          VALUES ('g1', 1, 'serving', '{"layers":1}', ?, '["<pad>","<unk>","hi"]', '{}', '{}', 4, 4, 0)`,
       )
       .run(Buffer.from([1, 2, 3, 4]));
-    old.close();
 
     const store = open(file);
     expect(store.servingModel('g1')).toMatchObject({ version: 1, topology: { layers: 1 }, vocabulary: ['<pad>', '<unk>', 'hi'], weightsBytes: 4 });
@@ -159,13 +154,20 @@ describe('models', () => {
     store.saveModel(model('g1', 2), { promote: true, keepVersions: 1 });
     store.close();
 
-    const db = new Database(file, { readonly: true });
-    const columns = db.prepare("SELECT name FROM pragma_table_info('models')").pluck().all();
+    const db = connect(file);
+    const columns = db
+      .prepare(
+        backend === 'sqlite'
+          ? "SELECT name FROM pragma_table_info('models')"
+          : "SELECT column_name FROM information_schema.columns WHERE table_name = 'models'",
+      )
+      .pluck()
+      .all();
+    expect(columns).toContain('corpus_revision');
     expect(columns).not.toEqual(expect.arrayContaining(['weights']));
     expect(columns).not.toEqual(expect.arrayContaining(['topology']));
     // Pruning version 1 took its payload with it.
     expect(db.prepare('SELECT count(*) FROM model_payloads').pluck().get()).toBe(1);
-    db.close();
   });
 
   it('refuses contradictory or invalid save options', () => {

@@ -4,10 +4,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/store/errors.ts';
-import { migrate, migrations } from '../../src/store/migrations.ts';
+import { migrate, migrations, schemaVersion } from '../../src/store/migrations.ts';
 import type { Migration } from '../../src/store/migrations.ts';
 import { openStore } from '../../src/store/store.ts';
-import { sentence, useTempStores } from './helpers.ts';
+import { describeEachBackend, sentence, useTempStores } from './helpers.ts';
 
 const { tempDir, open } = useTempStores();
 const latestVersion = migrations.at(-1)?.version ?? 0;
@@ -21,7 +21,7 @@ function readPragma(file: string, name: string): unknown {
   }
 }
 
-describe('openStore', () => {
+describe('openStore on a SQLite file', () => {
   it('creates the parent folder and applies every migration once', () => {
     const file = path.join(tempDir(), 'nested', 'deeper', 'bot.sqlite');
     open(file).close();
@@ -32,21 +32,6 @@ describe('openStore', () => {
     const history = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
     db.close();
     expect(history).toEqual(migrations.map((m) => ({ version: m.version })));
-  });
-
-  it('keeps data and applies nothing again when reopened', () => {
-    const file = path.join(tempDir(), 'bot.sqlite');
-    const first = open(file);
-    first.addSentence(sentence('g1', 'u1', 'the cat sleeps'));
-    first.close();
-
-    const db = new Database(file);
-    expect(migrate(db)).toEqual([]);
-    expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({
-      n: migrations.length,
-    });
-    db.close();
-    expect(open(file).countSentences('g1')).toBe(1);
   });
 
   it('uses WAL journaling with foreign keys enforced', () => {
@@ -82,17 +67,6 @@ describe('openStore', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(content);
   });
 
-  it('refuses a schema newer than the code with a StoreError', () => {
-    const file = path.join(tempDir(), 'bot.sqlite');
-    open(file).close();
-    const db = new Database(file);
-    db.pragma(`user_version = ${latestVersion + 1}`);
-    db.close();
-
-    expect(() => openStore(file)).toThrow(StoreError);
-    expect(() => openStore(file)).toThrow(/newer than this code/);
-  });
-
   it('keeps committed writes when the process dies without closing the store', () => {
     const file = path.join(tempDir(), 'bot.sqlite');
     const storeModule = new URL('../../src/store/store.ts', import.meta.url).href;
@@ -122,15 +96,6 @@ describe('openStore', () => {
     expect(store.activeRun('g1')?.trigger).toBe('cli');
   });
 
-  it('sees writes of another open connection as soon as they commit', () => {
-    const file = path.join(tempDir(), 'bot.sqlite');
-    const writer = open(file);
-    const reader = open(file);
-    expect(reader.countSentences('g1')).toBe(0);
-    writer.addSentence(sentence('g1', 'u1', 'fresh words here'));
-    expect(reader.countSentences('g1')).toBe(1);
-    expect(reader.corpusRevision('g1')).toBe(1);
-  });
 });
 
 describe('Store.checkpoint', () => {
@@ -164,59 +129,109 @@ describe('Store.checkpoint', () => {
   });
 });
 
-describe('migrate', () => {
-  const createNotes: Migration = {
-    version: 1,
-    name: 'notes',
-    sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL) STRICT;',
-  };
-
-  it('opens an up-to-date file read-only beside a writable connection, and nothing else', () => {
-    const file = path.join(tempDir(), 'bot.sqlite');
-    const writer = open(file);
-    writer.addSentences([sentence('g', 'u1', 'the cat sleeps'), sentence('g', 'u2', 'a dog barks')]);
-    const reader = openStore(file, { readOnly: true });
-    try {
-      expect(reader.file).toBe(file);
-      expect(reader.corpusEntries('g').map((entry) => entry.tokens)).toEqual([['the', 'cat', 'sleeps'], ['a', 'dog', 'barks']]);
-      expect(() => reader.addSentence(sentence('g', 'u1', 'no writes here'))).toThrow(/readonly/);
-    } finally {
-      reader.close();
-    }
-    expect(open(':memory:').file).toBeNull();
-
+describe('opening read-only', () => {
+  it('refuses a file that does not exist or holds no store', () => {
+    expect(open(':memory:').location).toBeNull();
     expect(() => openStore(path.join(tempDir(), 'missing.sqlite'), { readOnly: true })).toThrow(StoreError);
     const stale = path.join(tempDir(), 'stale.sqlite');
     new Database(stale).close();
     expect(() => openStore(stale, { readOnly: true })).toThrow(StoreError);
   });
+});
 
-  it('applies only the steps newer than the database, in order', () => {
-    const db = new Database(':memory:');
+describeEachBackend('opening a store', ({ backend, open, location, connect }) => {
+  /** The tables of the database at `location`. */
+  const tables = (db: ReturnType<typeof connect>): string[] =>
+    db
+      .prepare<[], string>(
+        backend === 'sqlite'
+          ? "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+          : "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+      )
+      .pluck()
+      .all();
+
+  it('applies every migration once, keeps data and applies nothing again when reopened', () => {
+    const database = location();
+    const first = open(database);
+    first.addSentence(sentence('g1', 'u1', 'the cat sleeps'));
+    first.close();
+
+    const db = connect(database);
+    expect(schemaVersion(db)).toBe(latestVersion);
+    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual(migrations.map((m) => m.version));
+    expect(migrate(db)).toEqual([]);
+    expect(db.prepare('SELECT count(*) AS n FROM schema_migrations').get()).toEqual({ n: migrations.length });
+    expect(open(database).countSentences('g1')).toBe(1);
+  });
+
+  it('sees writes of another open connection as soon as they commit', () => {
+    const database = location();
+    const writer = open(database);
+    const reader = open(database);
+    expect(reader.countSentences('g1')).toBe(0);
+    writer.addSentence(sentence('g1', 'u1', 'fresh words here'));
+    expect(reader.countSentences('g1')).toBe(1);
+    expect(reader.corpusRevision('g1')).toBe(1);
+  });
+
+  it('refuses a schema newer than the code with a StoreError', () => {
+    const database = location();
+    open(database).close();
+    const db = connect(database);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(latestVersion + 1, 'from the future', 0);
+    if (backend === 'sqlite') db.exec(`PRAGMA user_version = ${latestVersion + 1}`);
+
+    expect(() => openStore(database)).toThrow(StoreError);
+    expect(() => openStore(database)).toThrow(/newer than this code/);
+  });
+
+  it('opens an up-to-date database read-only beside a writable connection, and nothing else', () => {
+    const database = location();
+    const writer = open(database);
+    writer.addSentences([sentence('g', 'u1', 'the cat sleeps'), sentence('g', 'u2', 'a dog barks')]);
+    const reader = open(database, { readOnly: true });
+    expect(reader.location).toBe(database);
+    expect(reader.corpusEntries('g').map((entry) => entry.tokens)).toEqual([['the', 'cat', 'sleeps'], ['a', 'dog', 'barks']]);
+    expect(() => reader.addSentence(sentence('g', 'u1', 'no writes here'))).toThrow(/read-?only/i);
+    expect(reader.countSentences('g')).toBe(2);
+
+    const empty = location();
+    if (backend === 'sqlite') new Database(empty).close();
+    expect(() => openStore(empty, { readOnly: true })).toThrow(StoreError);
+  });
+
+  const createNotes: Migration = {
+    version: 1,
+    name: 'notes',
+    sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL) STRICT;',
+    postgres: 'CREATE TABLE notes (id BIGINT PRIMARY KEY, body TEXT NOT NULL);',
+  };
+
+  it('migrates: applies only the steps newer than the database, in order', () => {
+    const db = connect(location());
     expect(migrate(db, [createNotes])).toEqual([1]);
     const addTags: Migration = {
       version: 2,
       name: 'tags',
       sql: 'ALTER TABLE notes ADD COLUMN tags TEXT;',
+      postgres: 'ALTER TABLE notes ADD COLUMN tags TEXT;',
     };
     expect(migrate(db, [createNotes, addTags])).toEqual([2]);
     expect(migrate(db, [createNotes, addTags])).toEqual([]);
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
-    db.close();
+    expect(schemaVersion(db)).toBe(2);
   });
 
-  it('rolls a failing step back entirely', () => {
-    const db = new Database(':memory:');
+  it('migrates: rolls a failing step back entirely', () => {
+    const db = connect(location());
     const broken: Migration = {
       version: 1,
       name: 'half valid',
       sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY); CREATE TABLE oops (;',
+      postgres: 'CREATE TABLE notes (id BIGINT PRIMARY KEY); CREATE TABLE oops (;',
     };
     expect(() => migrate(db, [broken])).toThrow();
-    expect(db.pragma('user_version', { simple: true })).toBe(0);
-    expect(
-      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all(),
-    ).toEqual([]);
-    db.close();
+    expect(schemaVersion(db)).toBe(0);
+    expect(tables(db).filter((name) => name !== 'schema_migrations')).toEqual([]);
   });
 });

@@ -1,9 +1,6 @@
-import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { StoreError } from '../../src/store/errors.ts';
-import { model, sentence, useTempStores } from './helpers.ts';
-
-const { tempDir, open } = useTempStores();
+import { describeEachBackend, model, sentence } from './helpers.ts';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -15,7 +12,7 @@ function clockAt(ms: number): void {
   vi.setSystemTime(ms);
 }
 
-describe('training runs', () => {
+describeEachBackend('training runs', ({ open, location }) => {
   it('keeps one active run per guild and hands back the existing one', () => {
     const store = open();
     const first = store.enqueueRun('g1', { kind: 'incremental', trigger: 'schedule' });
@@ -36,8 +33,8 @@ describe('training runs', () => {
     expect(store.activeRun('g1')?.id).toBe(next.run.id);
   });
 
-  it('keeps one active run per guild across connections to the same file', () => {
-    const file = path.join(tempDir(), 'bot.sqlite');
+  it('keeps one active run per guild across connections to the same database', () => {
+    const file = location();
     const a = open(file);
     const b = open(file);
     const fromA = a.enqueueRun('g1', { kind: 'full', trigger: 'command' });
@@ -86,7 +83,7 @@ describe('training runs', () => {
   });
 
   it('queues and claims a run at once, leaving other queued runs alone, unless the guild has one active', () => {
-    const file = path.join(tempDir(), 'bot.sqlite');
+    const file = location();
     const cli = open(file);
     const bot = open(file);
     const older = bot.enqueueRun('guild-a', { kind: 'full', trigger: 'schedule' }).run;
