@@ -7,7 +7,7 @@
  */
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { Store } from '../store/index.ts';
+import { isPostgresUrl, type Store } from '../store/index.ts';
 import { createTrainingService, type TrainingService } from '../training/service.ts';
 import type { TrainingServiceOptions } from '../training/service-options.ts';
 import { scheduleBackups, type ScheduledBackups } from './scheduled-backup.ts';
@@ -41,8 +41,15 @@ export function createConfiguredTraining(config: Config, store: Store, logger: L
   });
 }
 
-/** The scheduled backups `BACKUP_DIR` asks for, or null without it. */
+/**
+ * The scheduled backups `BACKUP_DIR` asks for, or null without it. A PostgreSQL database is backed
+ * up with PostgreSQL's own tools, not by the bot.
+ */
 export function scheduleConfiguredBackups(config: Config, store: Store, logger: Logger): ScheduledBackups | null {
   if (config.backupDir === null) return null;
+  if (isPostgresUrl(config.dbPath)) {
+    logger.warn({ backupDir: config.backupDir }, 'BACKUP_DIR is ignored with DATABASE_URL: back PostgreSQL up with pg_dump');
+    return null;
+  }
   return scheduleBackups((file) => store.backup(file), { dir: config.backupDir, everyHours: config.backupEveryHours, keep: config.backupKeep }, logger);
 }
