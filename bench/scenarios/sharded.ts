@@ -13,10 +13,12 @@
  *
  * @module
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PermissionFlagsBits } from 'discord.js';
+import { PostgresConnection } from '../../src/store/postgres/connection.ts';
 import { spawnBot, type BotProcess } from '../../test/e2e/bot-process.ts';
 import { FakeDiscord, shardOf, type InteractionHandle } from '../../test/support/fake-discord.ts';
 import { MEMBER_PERMISSIONS, slashCommand, snowflake } from '../../test/support/interactions.ts';
@@ -44,7 +46,10 @@ export default defineScenario({
   --corpus FILE         one sentence per line, dealt round-robin to the servers (default: the bundled
                         data/sample-corpus.txt)
   --retrain-sentences N sentences each retraining server trains on (default 3000)
-  --budget-minutes N    wall-clock budget of each retrain (default 2)`,
+  --budget-minutes N    wall-clock budget of each retrain (default 2)
+  --postgres URL        share a PostgreSQL database instead of a SQLite file: a throwaway one is
+                        created on the server at URL (whose user may create databases) and dropped
+                        after, e.g. the TEST_DATABASE_URL of scripts/test-postgres.sh`,
   options: {
     interactions: { type: 'string' },
     concurrency: { type: 'string' },
@@ -53,6 +58,7 @@ export default defineScenario({
     corpus: { type: 'string', default: DEFAULT_CORPUS },
     'retrain-sentences': { type: 'string' },
     'budget-minutes': { type: 'string' },
+    postgres: { type: 'string' },
   },
 
   async run(values) {
@@ -65,7 +71,9 @@ export default defineScenario({
       budgetMinutes: integerOption(values['budget-minutes'], 'budget-minutes', 2),
       corpus: readCorpus(values.corpus),
       corpusName: displayPath(values.corpus),
+      postgres: values.postgres ?? null,
     };
+    if (options.postgres !== null && !/^postgres(?:ql)?:\/\//.test(options.postgres)) throw new UsageError('--postgres takes a postgres:// URL');
     if (options.guildCount < 2 * options.shards) throw new UsageError('--guilds must give every shard at least two servers');
     if (options.corpus.length < options.guildCount * 3) throw new UsageError(`--corpus needs at least ${options.guildCount * 3} sentences for ${options.guildCount} servers`);
     return runSharded(options);
@@ -81,6 +89,8 @@ type Options = {
   budgetMinutes: number;
   corpus: string[];
   corpusName: string;
+  /** The server to create the shared database on; null shares a SQLite file. */
+  postgres: string | null;
 };
 
 async function runSharded(options: Options) {
@@ -90,7 +100,8 @@ async function runSharded(options: Options) {
 
   const loadBefore = loadAverage();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-bot-sharded-'));
-  const dbPath = path.join(dir, 'bot.sqlite');
+  const database = options.postgres === null ? null : throwawayDatabase(options.postgres);
+  const dbPath = database?.url ?? path.join(dir, 'bot.sqlite');
   // Snowflakes a millisecond apart: Discord deals servers to shards by their creation time.
   const guildIds = Array.from({ length: options.guildCount }, (_, index) => snowflake(Date.now() - index));
   const shares = guildIds.map((_, index) => options.corpus.filter((__, line) => line % guildIds.length === index));
@@ -106,6 +117,7 @@ async function runSharded(options: Options) {
     // The first models are full runs; the retrains below follow them within minutes, not hours.
     FULL_RETRAIN_MIN_INTERVAL_HOURS: '0.0002',
     SHARD_COUNT: String(options.shards),
+    ...(database === null ? {} : { DATABASE_URL: database.url }),
   };
   const launch = (entry: 'src/sharded.ts' | 'src/trainer.ts'): BotProcess => {
     const launched = spawnBot({ fake, dbPath, entry, env });
@@ -172,7 +184,7 @@ async function runSharded(options: Options) {
     const result = {
       loadAverageBefore: loadBefore,
       loadAverageAfter: loadAverage(),
-      database: 'sqlite',
+      database: database === null ? 'sqlite' : 'postgresql',
       corpus: options.corpusName,
       shards: options.shards,
       guilds: options.guildCount,
@@ -230,9 +242,26 @@ async function runSharded(options: Options) {
     // The shards' manager stops its shards; the trainers queue their runs again.
     await Promise.all(processes.map((process) => process.stop('SIGTERM')));
     store.close();
+    database?.drop();
     await fake.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A database of its own on the PostgreSQL server at `serverUrl`, and how to drop it. */
+function throwawayDatabase(serverUrl: string): { url: string; drop(): void } {
+  const admin = new PostgresConnection(serverUrl);
+  const name = `lstm_bot_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  admin.exec(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop() {
+      admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      admin.close();
+    },
+  };
 }
 
 /** A moderator's `/retrain full:true` in `guildId`. */
