@@ -11,6 +11,9 @@
  *    within 2 lease periods (`RUN_LEASE_SECONDS`), the old model answers meanwhile, and the run ends
  *    with a new model and every sentence still there.
  *
+ * The database is a SQLite file, or with `--postgres` a PostgreSQL database of its own: the same
+ * scenario on both is what the README compares.
+ *
  * @module
  */
 import { randomUUID } from 'node:crypto';
