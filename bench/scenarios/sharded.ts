@@ -16,15 +16,14 @@
  *
  * @module
  */
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PermissionFlagsBits } from 'discord.js';
-import { PostgresConnection } from '../../src/store/postgres/connection.ts';
 import { spawnBot, type BotProcess } from '../../test/e2e/bot-process.ts';
 import { FakeDiscord, shardOf, type InteractionHandle } from '../../test/support/fake-discord.ts';
 import { MEMBER_PERMISSIONS, slashCommand, snowflake } from '../../test/support/interactions.ts';
+import { PostgresDatabases } from '../../test/support/postgres-databases.ts';
 import { seededRandom } from '../../test/support/seeded-random.ts';
 import { integerOption } from '../lib/args.ts';
 import { DEFAULT_CORPUS, displayPath, numberedCopies, readCorpus } from '../lib/corpus.ts';
@@ -103,8 +102,8 @@ async function runSharded(options: Options) {
 
   const loadBefore = loadAverage();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-bot-sharded-'));
-  const database = options.postgres === null ? null : throwawayDatabase(options.postgres);
-  const dbPath = database?.url ?? path.join(dir, 'bot.sqlite');
+  const databases = options.postgres === null ? null : new PostgresDatabases(options.postgres, 'lstm_bot_bench');
+  const dbPath = databases?.create() ?? path.join(dir, 'bot.sqlite');
   // Snowflakes a millisecond apart: Discord deals servers to shards by their creation time.
   const guildIds = Array.from({ length: options.guildCount }, (_, index) => snowflake(Date.now() - index));
   const shares = guildIds.map((_, index) => options.corpus.filter((__, line) => line % guildIds.length === index));
@@ -120,7 +119,6 @@ async function runSharded(options: Options) {
     // The first models are full runs; the retrains below follow them within minutes, not hours.
     FULL_RETRAIN_MIN_INTERVAL_HOURS: '0.0002',
     SHARD_COUNT: String(options.shards),
-    ...(database === null ? {} : { DATABASE_URL: database.url }),
   };
   const launch = (entry: 'src/sharded.ts' | 'src/trainer.ts'): BotProcess => {
     const launched = spawnBot({ fake, dbPath, entry, env });
@@ -187,7 +185,7 @@ async function runSharded(options: Options) {
     const result = {
       loadAverageBefore: loadBefore,
       loadAverageAfter: loadAverage(),
-      database: database === null ? 'sqlite' : 'postgresql',
+      database: databases === null ? 'sqlite' : 'postgresql',
       corpus: options.corpusName,
       shards: options.shards,
       guilds: options.guildCount,
@@ -245,26 +243,10 @@ async function runSharded(options: Options) {
     // The shards' manager stops its shards; the trainers queue their runs again.
     await Promise.all(processes.map((process) => process.stop('SIGTERM')));
     store.close();
-    database?.drop();
+    databases?.close();
     await fake.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** A database of its own on the PostgreSQL server at `serverUrl`, and how to drop it. */
-function throwawayDatabase(serverUrl: string): { url: string; drop(): void } {
-  const admin = new PostgresConnection(serverUrl);
-  const name = `lstm_bot_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  admin.exec(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop() {
-      admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      admin.close();
-    },
-  };
 }
 
 /** A moderator's `/retrain full:true` in `guildId`. */

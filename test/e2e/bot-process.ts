@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { isPostgresUrl } from '../../src/store/index.ts';
 import type { FakeDiscord } from '../support/fake-discord.ts';
 
 /** The repository root, where `npm start` runs. */
@@ -31,6 +32,7 @@ export interface Exit {
 export interface SpawnOptions {
   /** The fake the bot connects to (REST base, token and application id). */
   fake: FakeDiscord;
+  /** A SQLite file, or a PostgreSQL URL (passed as `DATABASE_URL`). */
   dbPath: string;
   /** Extra variables, on top of the defaults below; they win. */
   env?: Record<string, string>;
@@ -79,7 +81,8 @@ export class BotProcess {
       DISCORD_TOKEN: fake.token,
       DISCORD_CLIENT_ID: fake.applicationId,
       DISCORD_API_URL: fake.apiUrl,
-      DB_PATH: options.dbPath,
+      // A developer's own DATABASE_URL must not win over the test's database.
+      ...(isPostgresUrl(options.dbPath) ? { DATABASE_URL: options.dbPath } : { DB_PATH: options.dbPath, DATABASE_URL: '' }),
       ...options.env,
     };
     this.child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? 'src/main.ts'], {

@@ -6,11 +6,12 @@
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { importLines } from '../../src/app/corpus-import.ts';
-import { openStore } from '../../src/store/index.ts';
+import { openStore, type Store } from '../../src/store/index.ts';
 import { FakeDiscord, shardOf, type InteractionResponse } from '../support/fake-discord.ts';
 import { snowflake } from '../support/interactions.ts';
+import { PostgresDatabases, TEST_DATABASE_URL } from '../support/postgres-databases.ts';
 import { spawnBot, type BotProcess, type LogLine } from './bot-process.ts';
-import { Driver, MODERATOR_PERMISSIONS, answeringVersion, generatedSentences, queryDatabase, temporaryFolder } from './driver.ts';
+import { Driver, MODERATOR_PERMISSIONS, answeringVersion, generatedSentences, temporaryFolder } from './driver.ts';
 
 const SHARDS = 2;
 
@@ -57,7 +58,9 @@ afterEach(async () => {
   processes = [];
 });
 
-const freshDatabase = (): string => path.join(folder.dir, `${snowflake()}.sqlite`);
+const sqliteFile = (): string => path.join(folder.dir, `${snowflake()}.sqlite`);
+const postgres = TEST_DATABASE_URL === undefined ? undefined : new PostgresDatabases(TEST_DATABASE_URL, 'sharded_test');
+afterAll(() => postgres?.close());
 
 /** A run that trains on a few thousand sentences stops within half a minute. */
 const SHORT_BUDGET = { RETRAIN_BUDGET_MINUTES: '0.5' };
@@ -87,15 +90,22 @@ const modelVersionOf = (summary: InteractionResponse): string | undefined =>
 
 const started = (guildId: string) => (line: LogLine) => line.msg === 'training run started' && line.guildId === guildId;
 
-describe('shards and a trainer on one database', () => {
-  it('stops with one clear error and a non-zero exit when Discord refuses the token', async () => {
-    const shards = spawnBot({ fake, dbPath: freshDatabase(), entry: 'src/sharded.ts', env: { DISCORD_TOKEN: 'not-the-bot-token' } });
-    processes.push(shards);
-    expect((await shards.exited).code).toBe(1);
-    expect(shards.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^The shards could not start: .*Unauthorized/)]);
-    expect(fake.identifies.filter((identify) => identify.token === 'not-the-bot-token')).toEqual([]);
-  });
+it('stops with one clear error and a non-zero exit when Discord refuses the token', async () => {
+  const shards = spawnBot({ fake, dbPath: sqliteFile(), entry: 'src/sharded.ts', env: { DISCORD_TOKEN: 'not-the-bot-token' } });
+  processes.push(shards);
+  expect((await shards.exited).code).toBe(1);
+  expect(shards.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^The shards could not start: .*Unauthorized/)]);
+  expect(fake.identifies.filter((identify) => identify.token === 'not-the-bot-token')).toEqual([]);
+});
 
+describe('shards and a trainer on a SQLite file', () => shardsAndTrainers(sqliteFile));
+describe.skipIf(postgres === undefined)(
+  postgres === undefined ? 'shards and a trainer on PostgreSQL (skipped: TEST_DATABASE_URL is not set)' : 'shards and a trainer on PostgreSQL',
+  () => shardsAndTrainers(() => postgres!.create()),
+);
+
+/** The same tests on each database: `freshDatabase` gives the location of an empty one. */
+function shardsAndTrainers(freshDatabase: () => string): void {
   it('answers each server from its own shard, trains only in the trainer, and /retrain in a shard sees the result', async () => {
     const dbPath = freshDatabase();
     const shards = await startShards(dbPath);
@@ -133,17 +143,13 @@ describe('shards and a trainer on one database', () => {
     await fake.waitFor(driver.command(ON_SHARD_0.id, 'retrain', {}, moderator), (response) => response.files.length > 0, 90_000);
 
     // Enough sentences that the next run is still training when its trainer dies.
-    const store = openStore(dbPath);
-    try {
-      importLines(store, ON_SHARD_0.id, generatedSentences(3000), { authorId: 'importer', source: 'import' });
-    } finally {
-      store.close();
-    }
+    readStore(dbPath, (store) => importLines(store, ON_SHARD_0.id, generatedSentences(3000), { authorId: 'importer', source: 'import' }));
     const survivor = await startTrainer(dbPath);
     const retrain = driver.command(ON_SHARD_0.id, 'retrain', {}, moderator);
     await fake.waitFor(retrain, (response) => /Epoch \d+\/\d+, training/.test(response.body.content ?? ''), 90_000);
-    const [running] = queryDatabase<{ id: number; owner: string }>(dbPath, "SELECT id, owner FROM training_runs WHERE status = 'running'");
-    const victim = running?.owner.includes(`/${doomed.child.pid}/`) ? doomed : survivor;
+    const running = readStore(dbPath, (store) => store.activeRun(ON_SHARD_0.id));
+    expect(running?.status).toBe('running');
+    const victim = running?.owner?.includes(`/${doomed.child.pid}/`) ? doomed : survivor;
     const other = victim === doomed ? survivor : doomed;
     victim.child.kill('SIGKILL');
     await victim.exited;
@@ -155,11 +161,21 @@ describe('shards and a trainer on one database', () => {
     const summary = await fake.waitFor(retrain, (response) => response.files.length > 0, 300_000);
     expect(modelVersionOf(summary)).toBe('v2');
 
-    const runs = queryDatabase<{ status: string; error: string | null }>(dbPath, 'SELECT status, error FROM training_runs WHERE id >= ? ORDER BY id', running?.id);
-    expect(runs).toEqual([
-      { status: 'failed', error: 'interrupted' },
-      { status: 'succeeded', error: null },
+    const runs = readStore(dbPath, (store) => store.latestRuns(ON_SHARD_0.id, 2));
+    expect(runs.map(({ id, status, error }) => ({ id, status, error })).reverse()).toEqual([
+      { id: running?.id, status: 'failed', error: 'interrupted' },
+      { id: expect.any(Number), status: 'succeeded', error: null },
     ]);
     expect(answeringVersion(await driver.text(driver.command(ON_SHARD_0.id, 'predict', { text: 'owls' })))).toBe(2);
   });
-});
+}
+
+/** What `use` makes of the database at `location`, through a connection of its own. */
+function readStore<T>(location: string, use: (store: Store) => T): T {
+  const store = openStore(location);
+  try {
+    return use(store);
+  } finally {
+    store.close();
+  }
+}

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,11 +6,10 @@ import { afterAll, afterEach, describe } from 'vitest';
 import type { Connection, Dialect } from '../../src/store/connection.ts';
 import { PostgresConnection } from '../../src/store/postgres/connection.ts';
 import { openStore, type OpenStoreOptions } from '../../src/store/store.ts';
+import { PostgresDatabases, TEST_DATABASE_URL } from '../support/postgres-databases.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { ModelInput, SentenceInput } from '../../src/store/types.ts';
 
-/** The PostgreSQL server the PostgreSQL half of the store tests runs on, if any. */
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
 
 /** Fresh databases of one backend for the tests of a describe block, removed after each test. */
 export interface TestStores {
@@ -78,21 +76,10 @@ export function useTempStores(): TestStores & { tempDir(): string } {
  * (`store_test_<random>`), dropped after the test.
  */
 export function usePostgresStores(adminUrl: string): TestStores {
-  let admin: PostgresConnection | undefined;
-  const databases: string[] = [];
-  const { stores, connections } = useCleanup(() => {
-    for (const name of databases.splice(0)) admin?.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  });
-  afterAll(() => admin?.close());
-  const location = (): string => {
-    admin ??= new PostgresConnection(adminUrl);
-    const name = `store_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-    admin.exec(`CREATE DATABASE ${name}`);
-    databases.push(name);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    return url.toString();
-  };
+  const databases = new PostgresDatabases(adminUrl, 'store_test');
+  const { stores, connections } = useCleanup(() => databases.dropAll());
+  afterAll(() => databases.close());
+  const location = (): string => databases.create();
   return {
     backend: 'postgres',
     location,

@@ -8,7 +8,8 @@ import { StoreError } from '../../src/store/errors.ts';
 import { openStore, restoreStore } from '../../src/store/store.ts';
 import { startTypeScriptWorker } from '../../src/threads/start-worker.ts';
 import type { RaceWorkerData } from '../support/store-race-worker.ts';
-import { sentence, TEST_DATABASE_URL, usePostgresStores } from './helpers.ts';
+import { TEST_DATABASE_URL } from '../support/postgres-databases.ts';
+import { sentence, usePostgresStores } from './helpers.ts';
 
 const RACE_WORKER_URL = new URL('../support/store-race-worker.ts', import.meta.url);
 
