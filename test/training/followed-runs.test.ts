@@ -12,7 +12,8 @@ import { expect, it } from 'vitest';
 import type { RunProgress } from '../../src/app/services.ts';
 import { openStore } from '../../src/store/index.ts';
 import type { ModelMetrics } from '../../src/training/metrics.ts';
-import { FOLLOW_INTERVAL_MS, QUEUE_POLL_MS, createTrainingService } from '../../src/training/service.ts';
+import { FOLLOW_INTERVAL_MS, QUEUE_POLL_MS, createTrainingService, type TrainingService } from '../../src/training/service.ts';
+import type { TrainingServiceOptions } from '../../src/training/service-options.ts';
 import { TINY_CORPUS } from './corpus.ts';
 import { trainingDatabase } from './database.ts';
 import { FakeClock } from './fake-clock.ts';
@@ -23,15 +24,19 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 
 const db = trainingDatabase('followed-runs-');
 
-it('follows a queued run that a second process claims: its progress, then its outcome', async () => {
-  const clock = new FakeClock();
-  db.service = createTrainingService({
+/** A service on the test's database whose schedule finds nothing to retrain by itself. */
+function newService(options: Partial<TrainingServiceOptions>): TrainingService {
+  return createTrainingService({
     store: db.store,
     dbPath: db.dbPath,
     config: { intervalMinutes: 60, retrainMinChanges: 1000, concurrency: 1, budgetMinutes: 1 },
-    clock,
-    runner: new ScriptedRunner(db.store).runner,
+    ...options,
   });
+}
+
+it('follows a queued run that a second process claims: its progress, then its outcome', async () => {
+  const clock = new FakeClock();
+  db.service = newService({ clock, runner: new ScriptedRunner(db.store).runner });
   // Not started: the run waits in the queue, where the other process finds it.
   const handle = db.service.requestRetrain('g', { full: true, requestedBy: 'mod' });
   const seen: RunProgress[] = [];
@@ -85,11 +90,7 @@ it('follows a queued run that a second process claims: its progress, then its ou
 });
 
 it('joins the run of the command line’s train and gets its end', async () => {
-  db.service = createTrainingService({
-    store: db.store,
-    dbPath: db.dbPath,
-    config: { intervalMinutes: 60, retrainMinChanges: 1000, concurrency: 1, budgetMinutes: 1 },
-  });
+  db.service = newService({});
   db.service.start();
   const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'train', '--db', db.dbPath, '--guild', 'g', '--epochs', '300'], {
     cwd: projectRoot,
@@ -117,9 +118,7 @@ it('joins the run of the command line’s train and gets its end', async () => {
 
 it('never claims a run when it leaves training to a trainer process, and tells when the schedule looks next at the latest', () => {
   const clock = new FakeClock();
-  db.service = createTrainingService({
-    store: db.store,
-    dbPath: db.dbPath,
+  db.service = newService({
     config: { intervalMinutes: 10, retrainMinChanges: 1, concurrency: 1, budgetMinutes: 1 },
     clock,
     runner: new ScriptedRunner(db.store).runner,
@@ -137,13 +136,7 @@ it('never claims a run when it leaves training to a trainer process, and tells w
 it('claims within a poll the runs another process queued, when it trains', () => {
   const clock = new FakeClock();
   const scripted = new ScriptedRunner(db.store);
-  db.service = createTrainingService({
-    store: db.store,
-    dbPath: db.dbPath,
-    config: { intervalMinutes: 60, retrainMinChanges: 1000, concurrency: 1, budgetMinutes: 1 },
-    clock,
-    runner: scripted.runner,
-  });
+  db.service = newService({ clock, runner: scripted.runner });
   db.service.start();
   const other = openStore(db.dbPath);
   try {
@@ -158,13 +151,7 @@ it('claims within a poll the runs another process queued, when it trains', () =>
 
 it('follows a run whose process died into the run queued in its place', async () => {
   const clock = new FakeClock();
-  db.service = createTrainingService({
-    store: db.store,
-    dbPath: db.dbPath,
-    config: { intervalMinutes: 60, retrainMinChanges: 1000, concurrency: 1, budgetMinutes: 1 },
-    clock,
-    executesRuns: false,
-  });
+  db.service = newService({ clock, executesRuns: false });
   db.service.start();
   const handle = db.service.requestRetrain('g', { full: true, requestedBy: 'mod' });
   const first = handle.runId;
