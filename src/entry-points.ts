@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConfigError, loadEnvironment, requireDiscordCredentials, type Config } from './config.ts';
+import { ConfigError, loadEnvironment, requireDiscordCredentials, type Config, type DiscordConfig } from './config.ts';
 import { errorMessage } from './errors.ts';
 import type { Logger } from './log.ts';
 import { startMetrics, type RunningMetrics } from './metrics/start.ts';
@@ -13,10 +13,13 @@ import { startMetrics, type RunningMetrics } from './metrics/start.ts';
  * Loads `.env` and the environment; an invalid configuration (or missing Discord credentials, when
  * `discord` asks for them) is reported on stderr with exit code 1, and null returned.
  */
+export function loadConfigOrReport(options: { discord: 'required' }): DiscordConfig | null;
+export function loadConfigOrReport(options: { discord: 'when-token-set' | 'no' }): Config | null;
 export function loadConfigOrReport(options: { discord: 'required' | 'when-token-set' | 'no' }): Config | null {
   try {
     const config = loadEnvironment();
-    if (options.discord === 'required' || (options.discord === 'when-token-set' && config.discordToken !== null)) requireDiscordCredentials(config);
+    if (options.discord === 'required') return requireDiscordCredentials(config);
+    if (options.discord === 'when-token-set' && config.discordToken !== null) requireDiscordCredentials(config);
     return config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -22,7 +22,7 @@ const SHARD_READY_TIMEOUT_MS = 60_000;
 /** How long a stopping shard may take to close its database before it is killed. */
 const SHARD_STOP_TIMEOUT_MS = 30_000;
 
-const config = loadConfigOrReport({ discord: 'required' }) as DiscordConfig | null;
+const config = loadConfigOrReport({ discord: 'required' });
 if (config !== null) await runShards(config);
 
 async function runShards(config: DiscordConfig): Promise<void> {
