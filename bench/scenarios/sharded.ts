@@ -19,12 +19,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PermissionFlagsBits } from 'discord.js';
 import { spawnBot, type BotProcess } from '../../test/e2e/bot-process.ts';
+import { Driver, MODERATOR_PERMISSIONS, answeringVersion } from '../../test/e2e/driver.ts';
 import { FakeDiscord, shardOf, type InteractionHandle } from '../../test/support/fake-discord.ts';
-import { MEMBER_PERMISSIONS, slashCommand, snowflake } from '../../test/support/interactions.ts';
+import { snowflake } from '../../test/support/interactions.ts';
 import { PostgresDatabases } from '../../test/support/postgres-databases.ts';
 import { seededRandom } from '../../test/support/seeded-random.ts';
+import { waitUntil } from '../../test/support/wait-until.ts';
 import { integerOption } from '../lib/args.ts';
 import { DEFAULT_CORPUS, displayPath, numberedCopies, readCorpus } from '../lib/corpus.ts';
 import { drive } from '../lib/drive.ts';
@@ -33,7 +34,6 @@ import { DEADLINE_MS, latency, ORDINARY_KINDS, planOrdinaryLoad, progress, type 
 import { loadAverage } from '../lib/machine.ts';
 import { defineScenario, UsageError } from '../lib/scenario.ts';
 
-const MODERATOR = MEMBER_PERMISSIONS | PermissionFlagsBits.ManageGuild;
 /** Short enough that "within 2 lease periods" means something on one machine. */
 const LEASE_SECONDS = 30;
 /** How often the database is read while waiting for a state. */
@@ -109,6 +109,7 @@ async function runSharded(options: Options) {
   const shares = guildIds.map((_, index) => options.corpus.filter((__, line) => line % guildIds.length === index));
   const fake = new FakeDiscord({ guilds: guildIds.map((id, index) => ({ id, name: `Server ${index + 1}` })), shards: options.shards });
   await fake.start();
+  const driver = new Driver(fake);
   const store = openStore(dbPath);
   const processes: BotProcess[] = [];
   const env = {
@@ -140,10 +141,10 @@ async function runSharded(options: Options) {
     for (const guildId of retraining) {
       importLines(store, guildId, numberedCopies(options.corpus, options.retrainSentences), { authorId: 'bench', source: 'import' });
     }
-    const retrains = retraining.map((guildId) => retrainCommand(fake, guildId));
+    const retrains = retraining.map((guildId) => retrainCommand(driver, guildId));
     await until(() => retraining.every((guildId) => store.activeRun(guildId)?.status === 'running'), 120_000, 'the retrains to start');
     // Shards that have run for a while have their servers' models in memory.
-    for (const [index, guildId] of guildIds.entries()) await versionAnswering(fake, guildId, shares[index]![0]!);
+    for (const [index, guildId] of guildIds.entries()) await versionAnswering(driver, guildId, shares[index]![0]!);
     progress(`${retraining.length} servers retrain; sending ${options.interactions} interactions, ${options.concurrency} at a time`);
     const plan = planOrdinaryLoad(options.interactions, guildIds, shares, seededRandom(20_261_203));
     const driven = await drive(fake, plan, options.concurrency);
@@ -156,7 +157,7 @@ async function runSharded(options: Options) {
     await second.waitForLog((line) => line.msg === 'trainer started');
     const victimGuild = retraining[0]!;
     const servingBefore = store.servingModelInfo(victimGuild)!.version;
-    const retrain = retrainCommand(fake, victimGuild);
+    const retrain = retrainCommand(driver, victimGuild);
     await until(() => store.activeRun(victimGuild)?.status === 'running', 120_000, 'the run to start');
     const interrupted = store.activeRun(victimGuild)!;
     const sentencesBefore = store.countSentences(victimGuild);
@@ -166,7 +167,7 @@ async function runSharded(options: Options) {
     const killedAt = performance.now();
     victim.child.kill('SIGKILL');
     await victim.exited;
-    const answersMeanwhile = await versionAnswering(fake, victimGuild, shares[0]![0]!);
+    const answersMeanwhile = await versionAnswering(driver, victimGuild, shares[0]![0]!);
     await until(() => {
       const active = store.activeRun(victimGuild);
       return active !== undefined && active.id !== interrupted.id && active.status === 'running';
@@ -250,25 +251,16 @@ async function runSharded(options: Options) {
 }
 
 /** A moderator's `/retrain full:true` in `guildId`. */
-function retrainCommand(fake: FakeDiscord, guildId: string): InteractionHandle {
-  return fake.sendInteraction(
-    slashCommand({ applicationId: fake.applicationId, guildId, name: 'retrain', options: { full: true }, user: { id: snowflake() }, permissions: MODERATOR }),
-  );
+function retrainCommand(driver: Driver, guildId: string): InteractionHandle {
+  return driver.command(guildId, 'retrain', { full: true }, { userId: snowflake(), permissions: MODERATOR_PERMISSIONS });
 }
 
-/** The model version a `/predict` of `text` in `guildId` names, or null without one. */
-async function versionAnswering(fake: FakeDiscord, guildId: string, text: string): Promise<number | null> {
-  const handle = fake.sendInteraction(slashCommand({ applicationId: fake.applicationId, guildId, name: 'predict', options: { text }, user: { id: snowflake() }, permissions: MEMBER_PERMISSIONS }));
-  const edit = await fake.waitFor(handle, (response) => response.kind === 'edit', 10_000);
-  const match = /model v(\d+)/.exec(edit.body.content ?? '');
-  return match === null ? null : Number(match[1]);
+/** The model version a member's `/predict` of `text` in `guildId` names, or null without one. */
+async function versionAnswering(driver: Driver, guildId: string, text: string): Promise<number | null> {
+  return answeringVersion(await driver.text(driver.command(guildId, 'predict', { text }, { userId: snowflake() })));
 }
 
 /** Resolves once `condition` holds, read every {@link POLL_MS}; rejects after `timeoutMs`. */
 async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+  if (!(await waitUntil(condition, timeoutMs, POLL_MS))) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
 }

@@ -13,6 +13,7 @@ import { createApp, type App } from '../../src/app/create-app.ts';
 import type { PredictOutcome } from '../../src/app/services.ts';
 import { loadConfig } from '../../src/config.ts';
 import { explanationOf } from '../support/serving-models.ts';
+import { waitUntil } from '../support/wait-until.ts';
 import { templatedCorpus } from '../training/corpus.ts';
 
 const GUILD = 'g';
@@ -59,12 +60,6 @@ function onDisk(text: string): boolean {
     const bytes = fs.existsSync(path.join(dir, file)) ? fs.readFileSync(path.join(dir, file)) : Buffer.alloc(0);
     return bytes.includes(needle);
   });
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  return condition();
 }
 
 describe('forgetting a sentence', () => {
