@@ -1,11 +1,11 @@
 import type { Config } from '../config.ts';
 import { initBackend } from '../lm/backend.ts';
 import type { Logger } from '../log.ts';
-import { openStore, type Store } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
 import type { TrainingService } from '../training/service.ts';
 import { createBotServices } from './bot-services.ts';
 import { CorpusDigester } from './corpus-digester.ts';
-import { holdDatabaseLease } from './database-lease.ts';
+import { openLeasedStore } from './database-lease.ts';
 import { ModelRegistry, type HeldModels } from './model-registry.ts';
 import { createConfiguredTraining, scheduleConfiguredBackups, type TrainingOverrides } from './configured-training.ts';
 import { createServingPool, MAX_WAITING_JOBS, MAX_WAITING_PREDICTIONS } from './serving-pool.ts';
@@ -44,14 +44,7 @@ export async function createApp(config: Config, logger: Logger, options: CreateA
   for (const { variable, message } of config.deprecations) logger.warn({ variable }, `${variable}: ${message}`);
   const backend = await initBackend(config.tfBackend ?? undefined);
   logger.info({ backend }, 'TensorFlow.js backend ready');
-  const store = openStore(config.dbPath);
-  let lease;
-  try {
-    lease = options.schedule ? holdDatabaseLease(store, logger) : null;
-  } catch (error) {
-    store.close();
-    throw error;
-  }
+  const { store, lease } = openLeasedStore(config.dbPath, logger, { lease: options.schedule });
   const digester = new CorpusDigester(store);
   // MODEL_CACHE_MB is the process's: half for the prediction thread, which answers most requests,
   // a quarter for this thread (/stats, overflowing predictions), a quarter shared by the serving threads.

@@ -8,10 +8,10 @@
  */
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { openStore, type Store } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
 import type { TrainingService } from '../training/service.ts';
 import { createConfiguredTraining, scheduleConfiguredBackups, type TrainingOverrides } from './configured-training.ts';
-import { holdDatabaseLease } from './database-lease.ts';
+import { openLeasedStore } from './database-lease.ts';
 
 /** A running trainer. */
 export interface Trainer {
@@ -23,14 +23,7 @@ export interface Trainer {
 
 /** Opens the database and starts training; `TRAIN_IN_PROCESS` does not apply to a trainer. */
 export function startTrainer(config: Config, logger: Logger, overrides: TrainingOverrides = {}): Trainer {
-  const store = openStore(config.dbPath);
-  let lease;
-  try {
-    lease = holdDatabaseLease(store, logger);
-  } catch (error) {
-    store.close();
-    throw error;
-  }
+  const { store, lease } = openLeasedStore(config.dbPath, logger, { lease: true });
   const training = createConfiguredTraining({ ...config, trainInProcess: true }, store, logger, overrides);
   training.start();
   const backups = scheduleConfiguredBackups(config, store, logger);
@@ -47,7 +40,7 @@ export function startTrainer(config: Config, logger: Logger, overrides: Training
         clearInterval(keepAlive);
         await backups?.stop();
         await training.stop();
-        lease.release();
+        lease?.release();
         store.close();
       })();
       return closed;

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Logger } from '../log.ts';
-import { LEASE_HEARTBEAT_MS, type Store } from '../store/index.ts';
+import { LEASE_HEARTBEAT_MS, openStore, type Store } from '../store/index.ts';
 
 /** A held lease. */
 export interface DatabaseLease {
@@ -37,4 +37,20 @@ export function holdDatabaseLease(store: Pick<Store, 'acquireLease' | 'renewLeas
       store.releaseLease();
     },
   };
+}
+
+/**
+ * Opens the store at `location` and, with `lease`, takes the bot's lease on it; the store is closed
+ * again when the lease is refused.
+ *
+ * @throws StoreError when the store cannot be opened or a restore holds it
+ */
+export function openLeasedStore(location: string, logger: Logger, options: { lease: boolean }): { store: Store; lease: DatabaseLease | null } {
+  const store = openStore(location);
+  try {
+    return { store, lease: options.lease ? holdDatabaseLease(store, logger) : null };
+  } catch (error) {
+    store.close();
+    throw error;
+  }
 }
