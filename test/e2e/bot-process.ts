@@ -63,6 +63,7 @@ const BASE_ENV: Record<string, string> = {
 /** A running (or ended) bot process. */
 export class BotProcess {
   readonly child: ChildProcess;
+  readonly entry: NonNullable<SpawnOptions['entry']>;
   readonly logs: LogLine[] = [];
   /** Lines of stdout that were not JSON (there should be none: the bot only logs there). */
   readonly plainStdout: string[] = [];
@@ -85,7 +86,8 @@ export class BotProcess {
       ...(isPostgresUrl(options.dbPath) ? { DATABASE_URL: options.dbPath } : { DB_PATH: options.dbPath, DATABASE_URL: '' }),
       ...options.env,
     };
-    this.child = spawn(process.execPath, ['--import', 'tsx', options.entry ?? 'src/main.ts'], {
+    this.entry = options.entry ?? 'src/main.ts';
+    this.child = spawn(process.execPath, ['--import', 'tsx', this.entry], {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

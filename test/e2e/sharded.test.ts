@@ -52,7 +52,11 @@ afterAll(async () => {
   folder?.remove();
 });
 
-afterEach(async () => {
+afterEach(async (context) => {
+  // What each process last logged is what explains a failure of processes talking through a database.
+  if (context.task.result?.state === 'fail') {
+    for (const process of processes) console.error(`${process.entry} (pid ${process.child.pid}):\n${process.tail(40)}`);
+  }
   // The manager first, so that it does not spawn the shards again.
   await Promise.all(processes.map((process) => process.stop('SIGTERM')));
   processes = [];

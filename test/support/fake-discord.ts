@@ -566,7 +566,9 @@ export class FakeDiscord extends EventEmitter<FakeDiscordEvents> {
       const rejected = this.requests
         .filter((r) => r.path.includes(handle.token) && r.status >= 400)
         .map((r) => `${r.method} ${r.status} ${JSON.stringify(r.body)}`);
-      return `no matching response to interaction ${handle.id} within ${timeoutMs} ms; responses: ${seen}; rejected: ${rejected.join(' | ') || 'none'}`;
+      const last = tracked.responses.at(-1)?.body;
+      const lastText = last === undefined ? '' : `; last: ${JSON.stringify({ content: last.content, embeds: last.embeds }).slice(0, 400)}`;
+      return `no matching response to interaction ${handle.id} within ${timeoutMs} ms; responses: ${seen}${lastText}; rejected: ${rejected.join(' | ') || 'none'}`;
     });
   }
 
