@@ -71,6 +71,8 @@ afterAll(() => postgres?.close());
  * on a busy machine (a budget that cannot fit one epoch ends the run before any).
  */
 const SHORT_BUDGET = { RETRAIN_BUDGET_MINUTES: '2' };
+/** Room for the waits of the killed-trainer test below: it takes about half a minute on a quiet machine. */
+const KILLED_TRAINER_TIMEOUT_MS = 300_000;
 
 function launch(entry: 'src/sharded.ts' | 'src/trainer.ts', dbPath: string, env: Record<string, string> = {}): BotProcess {
   const launched = spawnBot({ fake, dbPath, entry, env: { ...SHORT_BUDGET, ...env } });
@@ -166,7 +168,7 @@ function shardsAndTrainers(freshDatabase: () => string): void {
     const takenOver = await other.waitForLog((line) => line.msg === 'training run interrupted by a stop or crash; queued again', 60_000);
     expect(takenOver.runId).toBe(running?.id);
     await other.waitForLog(started(ON_SHARD_0.id), 10_000);
-    const summary = await fake.waitFor(retrain, (response) => response.files.length > 0, 300_000);
+    const summary = await fake.waitFor(retrain, (response) => response.files.length > 0, 150_000);
     expect(modelVersionOf(summary)).toBe('v2');
 
     const runs = readStore(dbPath, (store) => store.latestRuns(ON_SHARD_0.id, 2));
@@ -175,7 +177,7 @@ function shardsAndTrainers(freshDatabase: () => string): void {
       { id: expect.any(Number), status: 'succeeded', error: null },
     ]);
     expect(answeringVersion(await driver.text(driver.command(ON_SHARD_0.id, 'predict', { text: 'owls' })))).toBe(2);
-  });
+  }, KILLED_TRAINER_TIMEOUT_MS);
 }
 
 /** What `use` makes of the database at `location`, through a connection of its own. */
