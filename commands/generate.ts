@@ -37,7 +37,7 @@ function render(outcome: GenerateOutcome, m: Messages): string {
       return [
         m.generate.result(highlightContinuation(outcome.start, outcome.generated)),
         ...(outcome.unknown.length > 0 ? [m.common.unknownWords(formatWordList(outcome.unknown))] : []),
-        `-# ${m.common.modelFooter(outcome.model.version, m.common.modelKind(outcome.model.kind, outcome.model.lstmWeight))}`,
+        `-# ${m.common.modelFooter(outcome.model.version, m.common.modelKind(outcome.model))}`,
       ].join('\n');
     }
   }

@@ -35,7 +35,7 @@ function render(outcome: PredictOutcome, m: Messages): string {
         ...(outcome.truncated ? [m.predict.truncated(outcome.contextUsed.length, inlineCode(detokenize(outcome.contextUsed)))] : []),
         ...(outcome.unknown.length > 0 ? [m.common.unknownWords(formatWordList(outcome.unknown))] : []),
         codeBlock(table),
-        `-# ${m.common.modelFooter(outcome.model.version, m.common.modelKind(outcome.model.kind, outcome.model.lstmWeight))}`,
+        `-# ${m.common.modelFooter(outcome.model.version, m.common.modelKind(outcome.model))}`,
       ].join('\n');
     }
   }

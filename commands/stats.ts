@@ -7,6 +7,7 @@ import type { GuildStats } from '../src/app/services.ts';
 import { guildCommand } from '../src/commands/define.ts';
 import type { CommandPlugin, EmbedField } from '../src/commands/types.ts';
 import { formatRelativeTime, messagesFor, type Messages } from '../src/i18n/index.ts';
+import { mixturePerplexity, servedGeometricWeights } from '../src/lm/served-model.ts';
 
 const CHART_FILE = 'loss.png';
 
@@ -23,7 +24,7 @@ function statsFields(stats: GuildStats, locale: string, now: number): EmbedField
       value:
         model === null
           ? m.stats.noModel
-          : m.stats.model(model.version, m.common.modelKind(model.kind, model.lstmWeight), formatRelativeTime(model.createdAt, now, locale), model.corpusSentences),
+          : m.stats.model(model.version, m.common.modelKind(model), formatRelativeTime(model.createdAt, now, locale), model.corpusSentences),
     },
   ];
   const choice = model?.choice;
@@ -32,8 +33,8 @@ function statsFields(stats: GuildStats, locale: string, now: number): EmbedField
     result.push({
       name: fields.served,
       value: m.stats.served(
-        m.common.modelKind(choice.served, choice.lstmWeight),
-        perplexity(choice.mixPerplexity),
+        m.common.modelKind({ kind: choice.served, lstmWeight: choice.lstmWeight, geometric: servedGeometricWeights(choice) }),
+        perplexity(mixturePerplexity(choice)),
         perplexity(choice.lstmPerplexity),
         perplexity(choice.kneserNeyPerplexity),
       ),

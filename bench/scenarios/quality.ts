@@ -18,7 +18,7 @@ import { lstmPredictor } from '../../src/lm/predict.ts';
 import { EOS, UNK } from '../../src/lm/special-tokens.ts';
 import { tokenize } from '../../src/lm/tokenizer.ts';
 import type { Store } from '../../src/store/index.ts';
-import { mixturePredictor, type ServedKind } from '../../src/lm/served-model.ts';
+import { combinedPredictor, mixturePerplexity, servedGeometricWeights, type GeometricWeights, type ServedKind } from '../../src/lm/served-model.ts';
 import { runTrainingJob } from '../../src/training/job.ts';
 import { readModelMetrics } from '../../src/training/metrics.ts';
 import { choiceOption, integerOption, positiveNumberOption, sizesOption } from '../lib/args.ts';
@@ -101,7 +101,15 @@ interface QualityRow {
    * the corpus the vocabulary was built on, so unlike the held-out sentences they have unknown
    * words only when the corpus has more words than the vocabulary keeps. Null without validation.
    */
-  validation: { lstmPerplexity: number; kneserNeyPerplexity: number; mixPerplexity: number; lambda: number } | null;
+  validation: {
+    lstmPerplexity: number;
+    kneserNeyPerplexity: number;
+    /** The chosen combination's: the geometric one's when {@link exponents} is set, else the linear one's. */
+    mixPerplexity: number;
+    lambda: number;
+    /** The exponents of the geometric combination when it serves, else null. */
+    exponents: GeometricWeights | null;
+  } | null;
   /** The hyperparameter candidate that won the training job's search, and how many it compared. */
   search: { winner: string; candidates: number } | null;
   vocabularySize: number;
@@ -198,7 +206,8 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
         const heldOutIds = heldOut.map((line) => vocabulary.encode(tokenize(line).tokens).ids).filter((ids) => ids.length > 0);
         const corpusIds = store.corpus(GUILD).sentences.map((tokens) => vocabulary.encode(tokens).ids);
         const lambda = metrics.servedModel?.lstmWeight ?? 1;
-        const results = evaluateModels(heldOutIds, corpusIds, model, vocabulary.size, lambda);
+        const geometric = servedGeometricWeights(metrics.servedModel);
+        const results = evaluateModels(heldOutIds, corpusIds, model, vocabulary.size, { lstmWeight: lambda, geometric });
         const hyperparameters = readHyperparameters(stored.hyperparameters);
         return {
           corpus,
@@ -218,8 +227,9 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
               : {
                   lstmPerplexity: round(metrics.servedModel.lstmPerplexity, 2),
                   kneserNeyPerplexity: round(metrics.servedModel.kneserNeyPerplexity, 2),
-                  mixPerplexity: round(metrics.servedModel.mixPerplexity, 2),
+                  mixPerplexity: round(mixturePerplexity(metrics.servedModel), 2),
                   lambda: round(lambda, 3),
+                  exponents: geometric && { lstmExponent: round(geometric.lstmExponent, 3), kneserNeyExponent: round(geometric.kneserNeyExponent, 3) },
                 },
           search:
             metrics.search == null
@@ -277,14 +287,14 @@ function evaluateModels(
   corpusIds: readonly number[][],
   model: UnpackedModel['model'],
   vocabularySize: number,
-  lambda: number,
+  mixture: { lstmWeight: number; geometric: GeometricWeights | null },
 ): Record<keyof ModelScores, Evaluation> {
   const lstm = lstmPredictor(model);
   const kneserNey = KneserNeyTrigram.trainWithUnknownWords(corpusIds, vocabularySize);
   return {
     lstm: evaluateSplit(heldOutIds, lstm),
     kneserNey3: evaluateSplit(heldOutIds, kneserNey),
-    mix: evaluateSplit(heldOutIds, mixturePredictor(lstm, kneserNey, lambda)),
+    mix: evaluateSplit(heldOutIds, combinedPredictor(lstm, kneserNey, mixture)),
   };
 }
 
@@ -357,6 +367,13 @@ function targetVerdict(row: Pick<QualityRow, 'sentences' | 'models'>): string {
   return missed.length === 0 ? 'met' : `missed: ${missed.join(', ')}`;
 }
 
+/** λ of the linear mixture, or `×` and the exponents of the geometric one. */
+function servedWeights(validation: QualityRow['validation']): string {
+  if (validation === null) return '';
+  const { exponents } = validation;
+  return exponents === null ? ` (${validation.lambda})` : ` (× ${exponents.lstmExponent} / ${exponents.kneserNeyExponent})`;
+}
+
 function knownAndUnknown(quality: ModelQuality): string {
   return `${quality.knownPerplexity.toFixed(1)} / ${quality.unknownProbability === null ? '–' : quality.unknownProbability.toExponential(1)}`;
 }
@@ -370,7 +387,7 @@ const COLUMNS: Column[] = [
   { header: 'OOV', cell: (row) => percent(row.oovRate) },
   ...MODEL_COLUMNS,
   { header: 'LSTM / mix vs KN-3', cell: (row) => `${relative(row.models.lstm, row.models.kneserNey3)} / ${relative(row.models.mix, row.models.kneserNey3)}` },
-  { header: 'serves (λ)', cell: (row) => `${row.served}${row.validation === null ? '' : ` (${row.validation.lambda})`}` },
+  { header: 'serves (λ or exponents)', cell: (row) => `${row.served}${servedWeights(row.validation)}` },
   { header: 'target', cell: (row) => targetVerdict(row) },
   { header: 'search winner', cell: (row) => (row.search === null ? '–' : `${row.search.winner} (of ${row.search.candidates})`) },
   {

@@ -10,7 +10,7 @@
  */
 import type { ExplainTopic } from '../explain/topics.ts';
 import type { PredictedWord, Prediction } from '../lm/predict.ts';
-import type { ServedKind, ServedModelChoice } from '../lm/served-model.ts';
+import type { GeometricWeights, ServedKind, ServedModelChoice } from '../lm/served-model.ts';
 
 import type { SentenceSource } from '../store/index.ts';
 import type { RunFailureCause } from '../training/failure.ts';
@@ -61,8 +61,10 @@ export interface ModelInfo {
   createdAt: number;
   /** The LSTM, the 3-gram, or their mixture: whichever predicted the held-out sentences best. */
   kind: ServedKind;
-  /** The LSTM's weight λ in the mixture (1 for the LSTM alone, 0 for the 3-gram alone). */
+  /** The LSTM's weight λ in a linear mixture (1 for the LSTM alone, 0 for the 3-gram alone). */
   lstmWeight: number;
+  /** The exponents when a geometric mixture answers, else null. */
+  geometric: GeometricWeights | null;
 }
 
 /** The server has no model yet: how many sentences it has and still needs. */

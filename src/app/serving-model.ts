@@ -13,7 +13,15 @@ import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import { unpackModel } from '../lm/model-package.ts';
 import type { LstmLanguageModel } from '../lm/model.ts';
 import { lstmNextWordModel, type LanguageModel, type NextWordModel } from '../lm/predict.ts';
-import { kneserNeyNextWordModel, mixtureNextWordModel, type ServedKind, type ServedModelChoice } from '../lm/served-model.ts';
+import {
+  geometricNextWordModel,
+  kneserNeyNextWordModel,
+  mixtureNextWordModel,
+  servedGeometricWeights,
+  type GeometricWeights,
+  type ServedKind,
+  type ServedModelChoice,
+} from '../lm/served-model.ts';
 import type { Vocabulary } from '../lm/vocabulary.ts';
 import type { ModelRecord, StoredModel } from '../store/index.ts';
 import { keptWeightsOf, readModelMetrics, type KeptWeights, type ModelMetrics, type RecordedEpoch } from '../training/metrics.ts';
@@ -42,8 +50,10 @@ export class ServingModel {
   readonly kind: ServedKind;
   /** How the training run chose it (the mixture's weight, the validation figures); null when it compared nothing. */
   readonly choice: ServedModelChoice | null;
-  /** The LSTM's weight in what answers: λ of the mixture, 1 for the LSTM alone, 0 for the 3-gram. */
+  /** The LSTM's weight in what answers: λ of a linear mixture, 1 for the LSTM alone, 0 for the 3-gram. */
   readonly lstmWeight: number;
+  /** The exponents when a geometric mixture answers, else null. */
+  readonly geometric: GeometricWeights | null;
   readonly lstm: LstmLanguageModel;
   readonly vocabulary: Vocabulary;
   /** What answers predictions; its 3-gram part follows {@link recount}. */
@@ -70,6 +80,7 @@ export class ServingModel {
     this.choice = metrics?.servedModel ?? null;
     this.kind = this.choice?.served ?? 'lstm';
     this.lstmWeight = this.choice?.lstmWeight ?? (this.kind === 'lstm' ? 1 : 0);
+    this.geometric = servedGeometricWeights(this.choice);
     this.lstm = lstm;
     this.vocabulary = vocabulary;
     this.history = metrics?.history ?? [];
@@ -79,7 +90,14 @@ export class ServingModel {
       contextLength: 2,
       nextDistribution: (contextIds) => this.#kneserNey!.nextDistribution(contextIds),
     };
-    const model = this.kind === 'lstm' ? network : this.kind === 'kneser-ney' ? kneserNey : mixtureNextWordModel(network, kneserNey, this.lstmWeight);
+    const model =
+      this.kind === 'lstm'
+        ? network
+        : this.kind === 'kneser-ney'
+          ? kneserNey
+          : this.geometric === null
+            ? mixtureNextWordModel(network, kneserNey, this.lstmWeight)
+            : geometricNextWordModel(network, kneserNey, this.geometric);
     this.language = { model, vocabulary };
   }
 
@@ -134,7 +152,7 @@ export class ServingModel {
 
   /** Which model answers, as replies name it. */
   get info(): ModelInfo {
-    return { version: this.version, createdAt: this.createdAt, kind: this.kind, lstmWeight: this.lstmWeight };
+    return { version: this.version, createdAt: this.createdAt, kind: this.kind, lstmWeight: this.lstmWeight, geometric: this.geometric };
   }
 
   /** Memory held (estimated): the LSTM's weights, the vocabulary and the corpus digest. */

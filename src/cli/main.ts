@@ -12,7 +12,7 @@ import { ConfigError, loadEnvironment } from '../config.ts';
 import { errorMessage } from '../errors.ts';
 import { evaluate, type EvaluationResult } from '../lm/evaluate.ts';
 import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
-import { mixturePredictor, type ServedKind } from '../lm/served-model.ts';
+import { combinedPredictor, type ServedKind } from '../lm/served-model.ts';
 import { lstmPredictor, predictNextWords } from '../lm/predict.ts';
 import { tokenize } from '../lm/tokenizer.ts';
 import { createLogger } from '../log.ts';
@@ -187,11 +187,11 @@ const COMMANDS = {
       const corpus = app.store.corpus(values.guild).sentences.map((tokens) => vocabulary.encode(tokens).ids);
       const lstmPart = lstmPredictor(serving.lstm);
       const kneserNeyPart = KneserNeyTrigram.trainWithUnknownWords(corpus, vocabulary.size);
-      // The weight chosen on the validation sentences when the model was trained.
-      const lambda = serving.lstmWeight;
+      // The combination chosen on the validation sentences when the model was trained.
+      const { lstmWeight: lambda, geometric } = serving;
       const lstm = evaluate(heldOut, lstmPart);
       const kneserNey3 = evaluate(heldOut, kneserNeyPart);
-      const mix = evaluate(heldOut, mixturePredictor(lstmPart, kneserNeyPart, lambda));
+      const mix = evaluate(heldOut, combinedPredictor(lstmPart, kneserNeyPart, serving));
       const figures = (result: EvaluationResult) => ({ perplexity: result.perplexity, top1: result.top1, top5: result.top5 });
       const report = {
         sentences: lstm.sentences,
@@ -199,7 +199,12 @@ const COMMANDS = {
         oovRate: lstm.oovRate,
         lstm: figures(lstm),
         kneserNey3: figures(kneserNey3),
-        mix: { ...figures(mix), lambda },
+        mix: {
+          ...figures(mix),
+          lambda,
+          combination: geometric === null ? 'linear' : 'geometric',
+          ...(geometric === null ? {} : { exponents: { lstm: geometric.lstmExponent, kneserNey: geometric.kneserNeyExponent } }),
+        },
         served: serving.kind,
       };
       if (values.json) {
@@ -211,7 +216,7 @@ const COMMANDS = {
       const rows = [
         [`LSTM v${serving.version}`, lstm],
         ['Kneser-Ney 3-gram', kneserNey3],
-        [`mixture, λ ${lambda.toFixed(2)}`, mix],
+        [geometric === null ? `mixture, λ ${lambda.toFixed(2)}` : `geometric, ${geometric.lstmExponent.toFixed(2)} / ${geometric.kneserNeyExponent.toFixed(2)}`, mix],
       ] as const;
       for (const [name, result] of rows) {
         print(`${name.padEnd(26)}${result.perplexity.toFixed(2).padStart(10)}${percent(result.top1)}${percent(result.top5)}\n`);

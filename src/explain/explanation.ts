@@ -16,7 +16,7 @@ import { timeForwardPasses } from '../lm/explain/timing.ts';
 import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import type { LstmLanguageModel } from '../lm/model.ts';
 import { predictNextWords, type LanguageModel } from '../lm/predict.ts';
-import type { ServedKind } from '../lm/served-model.ts';
+import type { GeometricWeights, ServedKind } from '../lm/served-model.ts';
 import { detokenize, tokenize } from '../lm/tokenizer.ts';
 import { Vocabulary } from '../lm/vocabulary.ts';
 import { messagesFor } from '../i18n/index.ts';
@@ -44,8 +44,10 @@ export interface ExplainedModel {
   vocabulary: Vocabulary;
   version: number;
   kind: ServedKind;
-  /** The LSTM's weight in the mixture (1 for the LSTM alone, 0 for the 3-gram alone). */
+  /** The LSTM's weight in a linear mixture (1 for the LSTM alone, 0 for the 3-gram alone). */
   lstmWeight: number;
+  /** The exponents when a geometric mixture answers, else null. */
+  geometric: GeometricWeights | null;
   /** The model that answers `/predict`. */
   language: LanguageModel;
 }
@@ -173,7 +175,7 @@ function answeredByNote(serving: ExplainedModel, input: ExplainedInput, locale: 
   const top = answer.status === 'ok' ? answer.predictions[0] : undefined;
   if (top === undefined) return null;
   return explainMessages(locale).answeredBy(
-    messagesFor(locale).common.modelKind(serving.kind, serving.lstmWeight),
+    messagesFor(locale).common.modelKind(serving),
     inlineCode(top.word),
     percent(top.probability),
     inlineCode(serving.vocabulary.tokenOf(input.targetId)),

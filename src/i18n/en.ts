@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ServedKind } from '../lm/served-model.ts';
+import type { ServedMixture } from '../lm/served-model.ts';
 import type { RunFailureCause } from '../training/failure.ts';
 
 const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
@@ -74,9 +74,15 @@ export const en = {
     emptyInput: 'Please give at least one word.',
     unknownWords: (words: string) => `Not in the vocabulary yet: ${words}`,
     modelFooter: (version: number, kind: string) => `model v${version} (${kind})`,
-    /** The model that answered: `LSTM`, `n-gram`, or the mixture with the LSTM's weight λ. */
-    modelKind: (kind: ServedKind, lstmWeight: number) =>
-      kind === 'mix' ? `LSTM + 3-gram, λ ${lambda(lstmWeight)}` : kind === 'lstm' ? 'LSTM' : 'n-gram',
+    /** The model that answered: `LSTM`, `n-gram`, the linear mixture with the LSTM's weight λ, or the geometric one with its exponents. */
+    modelKind: ({ kind, lstmWeight, geometric }: ServedMixture) =>
+      kind !== 'mix'
+        ? kind === 'lstm'
+          ? 'LSTM'
+          : 'n-gram'
+        : geometric === null
+          ? `LSTM + 3-gram, λ ${lambda(lstmWeight)}`
+          : `LSTM × 3-gram, exponents ${lambda(geometric.lstmExponent)} / ${lambda(geometric.kneserNeyExponent)}`,
     none: 'none',
     busy: 'I am busy with other members’ requests right now. Please try again in a few seconds.',
   },

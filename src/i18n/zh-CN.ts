@@ -65,7 +65,14 @@ export const zhCN: Messages = {
     emptyInput: '请至少输入一个词。',
     unknownWords: (words) => `词汇表中还没有：${words}`,
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,
-    modelKind: (kind, lstmWeight) => (kind === 'mix' ? `LSTM + 3-gram，λ ${lambda(lstmWeight)}` : kind === 'lstm' ? 'LSTM' : 'n-gram'),
+    modelKind: ({ kind, lstmWeight, geometric }) =>
+      kind !== 'mix'
+        ? kind === 'lstm'
+          ? 'LSTM'
+          : 'n-gram'
+        : geometric === null
+          ? `LSTM + 3-gram，λ ${lambda(lstmWeight)}`
+          : `LSTM × 3-gram，指数 ${lambda(geometric.lstmExponent)} / ${lambda(geometric.kneserNeyExponent)}`,
     none: '无',
     busy: '我正忙着处理其他成员的请求，请过几秒再试。',
   },

@@ -65,7 +65,14 @@ export const zhTW: Messages = {
     emptyInput: '請至少輸入一個詞。',
     unknownWords: (words) => `詞彙表中還沒有：${words}`,
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,
-    modelKind: (kind, lstmWeight) => (kind === 'mix' ? `LSTM + 3-gram，λ ${lambda(lstmWeight)}` : kind === 'lstm' ? 'LSTM' : 'n-gram'),
+    modelKind: ({ kind, lstmWeight, geometric }) =>
+      kind !== 'mix'
+        ? kind === 'lstm'
+          ? 'LSTM'
+          : 'n-gram'
+        : geometric === null
+          ? `LSTM + 3-gram，λ ${lambda(lstmWeight)}`
+          : `LSTM × 3-gram，指數 ${lambda(geometric.lstmExponent)} / ${lambda(geometric.kneserNeyExponent)}`,
     none: '無',
     busy: '我正忙著處理其他成員的請求，請過幾秒再試。',
   },

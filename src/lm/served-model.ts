@@ -6,6 +6,12 @@
  * in between the two are wrong in different places, so their mixture predicts better than either.
  * Fitted on held-out text, the mixture can only validate as well as the better part, or better.
  *
+ * The parts may also combine geometrically, `P ∝ P_LSTM^a · P_3gram^b` renormalised over the
+ * vocabulary (log-linear interpolation, a product of experts), with a and b fitted on the same
+ * sentences: a word both parts find likely gains over a word only one does, and the exponents also
+ * sharpen or flatten a network trained on few sentences, whose confidence is often off. Whichever
+ * combination validates better serves.
+ *
  * @module
  */
 import type { Distribution, NextTokenPredictor } from './evaluate.ts';
@@ -28,6 +34,44 @@ export interface ServedModelChoice {
   /** Held-out perplexity of the mixture with {@link lstmWeight}. */
   mixPerplexity: number;
   /** Targets all were scored on: every word plus one end of sentence per sentence. */
+  targets: number;
+  /** The geometric combination fitted beside the linear one; null when none was fitted (older models). */
+  geometric: GeometricMixture | null;
+  /** How the parts combine when `served` is `mix`: the linear mixture with λ, or {@link geometric}. */
+  combination: Combination;
+}
+
+/** How a mixture combines its parts. */
+export type Combination = 'linear' | 'geometric';
+
+/** What answers, as replies name it: the kind, λ of a linear mixture, the exponents of a geometric one. */
+export interface ServedMixture {
+  kind: ServedKind;
+  /** λ, the LSTM's weight in a linear mixture (1 for the LSTM alone, 0 for the 3-gram alone). */
+  lstmWeight: number;
+  /** The exponents when the mixture that answers is geometric, else null. */
+  geometric: GeometricWeights | null;
+}
+
+/** The exponents that answer per `choice`: null when the mixture is linear or a part answers alone. */
+export function servedGeometricWeights(choice: ServedModelChoice | null): GeometricWeights | null {
+  if (choice?.served !== 'mix' || choice.combination !== 'geometric' || choice.geometric === null) return null;
+  return { lstmExponent: choice.geometric.lstmExponent, kneserNeyExponent: choice.geometric.kneserNeyExponent };
+}
+
+/** `P ∝ P_LSTM^lstmExponent · P_3gram^kneserNeyExponent`, renormalised over the vocabulary. */
+export interface GeometricWeights {
+  lstmExponent: number;
+  kneserNeyExponent: number;
+}
+
+/**
+ * A fitted geometric combination, its held-out perplexity and the linear mixture's on the same
+ * targets: every validation target, or as many as {@link GEOMETRIC_FIT_VALUES} allows, taken evenly.
+ */
+export interface GeometricMixture extends GeometricWeights {
+  perplexity: number;
+  linearPerplexity: number;
   targets: number;
 }
 
@@ -76,21 +120,149 @@ export function servedKindFor(lstmWeight: number): ServedKind {
   return lstmWeight === 1 ? 'lstm' : lstmWeight === 0 ? 'kneser-ney' : 'mix';
 }
 
-/** The probability a predictor gives each target of each sentence, in order (ends of sentence included). */
-export function targetProbabilities(predictor: NextTokenPredictor, sentences: readonly (readonly number[])[]): number[] {
-  const probabilities: number[] = [];
-  for (const sentence of sentences) {
-    predictor.sentenceDistributions(sentence).forEach((distribution, position) => {
-      probabilities.push(distribution[position < sentence.length ? sentence[position]! : EOS]!);
-    });
+/** Log-probabilities below this are taken as this: a part that gives a word 0 must not make the product NaN. */
+const LOG_PROBABILITY_FLOOR = -70;
+
+/**
+ * At most this many log-probabilities (two per word of the vocabulary per position) are kept to fit
+ * the exponents: the held-out positions are sampled evenly beyond it. Two weights need far fewer
+ * positions than a validation split holds.
+ */
+export const GEOMETRIC_FIT_VALUES = 16_000_000;
+
+/** Newton steps of {@link fitGeometricWeights}; the log-likelihood is concave, so few are needed. */
+const NEWTON_STEPS = 50;
+
+/** One held-out position: each part's log-probabilities of every id, and the id that came. */
+export interface LogProbabilities {
+  lstm: Float32Array;
+  kneserNey: Float32Array;
+  target: number;
+}
+
+const floorLog = (probability: number): number => Math.max(LOG_PROBABILITY_FLOOR, Math.log(probability));
+
+/** Both parts' log-probabilities of one position, for {@link fitGeometricWeights}. */
+export function logProbabilities(lstm: Distribution, kneserNey: Distribution, target: number): LogProbabilities {
+  const lstmLogs = new Float32Array(lstm.length);
+  const kneserNeyLogs = new Float32Array(lstm.length);
+  for (let id = 0; id < lstm.length; id++) {
+    lstmLogs[id] = floorLog(lstm[id]!);
+    kneserNeyLogs[id] = floorLog(kneserNey[id]!);
   }
-  return probabilities;
+  return { lstm: lstmLogs, kneserNey: kneserNeyLogs, target };
 }
 
 /**
- * Fits the mixture of `lstm` (the trained network) and a Kneser-Ney 3-gram counted from `train`
+ * The log-likelihood of the positions under the geometric combination with exponents `a`, `b`, its
+ * gradient and its Hessian (the negated covariance of the two log-probabilities under the
+ * combination).
+ */
+function geometricLikelihood(positions: readonly LogProbabilities[], a: number, b: number) {
+  let value = 0;
+  const gradient = [0, 0];
+  const hessian = [0, 0, 0];
+  for (const { lstm, kneserNey, target } of positions) {
+    let max = -Infinity;
+    for (let id = 0; id < lstm.length; id++) max = Math.max(max, a * lstm[id]! + b * kneserNey[id]!);
+    let total = 0;
+    let meanL = 0;
+    let meanK = 0;
+    let meanLL = 0;
+    let meanLK = 0;
+    let meanKK = 0;
+    for (let id = 0; id < lstm.length; id++) {
+      const l = lstm[id]!;
+      const k = kneserNey[id]!;
+      const weight = Math.exp(a * l + b * k - max);
+      total += weight;
+      meanL += weight * l;
+      meanK += weight * k;
+      meanLL += weight * l * l;
+      meanLK += weight * l * k;
+      meanKK += weight * k * k;
+    }
+    meanL /= total;
+    meanK /= total;
+    value += a * lstm[target]! + b * kneserNey[target]! - max - Math.log(total);
+    gradient[0]! += lstm[target]! - meanL;
+    gradient[1]! += kneserNey[target]! - meanK;
+    hessian[0]! -= meanLL / total - meanL * meanL;
+    hessian[1]! -= meanLK / total - meanL * meanK;
+    hessian[2]! -= meanKK / total - meanK * meanK;
+  }
+  return { value, gradient, hessian };
+}
+
+/** Exponents fitted by {@link fitGeometricWeights}, and the log-likelihood of the targets they reach. */
+export interface FittedGeometricWeights extends GeometricWeights {
+  logLikelihood: number;
+}
+
+/**
+ * The exponents `a, b ≥ 0` that maximise the likelihood of held-out targets under
+ * `P ∝ P_LSTM^a · P_3gram^b`: Newton's method on a concave function, each step halved until the
+ * likelihood rises, from the 3-gram alone (a = 0, b = 1). With `withLstm` false, a stays 0: the
+ * 3-gram alone made sharper or flatter, what the LSTM's part must beat.
+ */
+export function fitGeometricWeights(positions: readonly LogProbabilities[], { withLstm = true } = {}): FittedGeometricWeights {
+  let a = 0;
+  let b = 1;
+  let current = geometricLikelihood(positions, a, b);
+  for (let step = 0; step < NEWTON_STEPS && positions.length > 0; step++) {
+    const [gA, gB] = current.gradient as [number, number];
+    const [hAA, hAB, hBB] = current.hessian as [number, number, number];
+    const determinant = hAA * hBB - hAB * hAB;
+    // Newton's step where the Hessian is negative definite, else a step along the gradient.
+    let [dA, dB] = !withLstm
+      ? [0, hBB < 0 ? -gB / hBB : gB / positions.length]
+      : determinant > 1e-12 && hAA < 0
+        ? [-(hBB * gA - hAB * gB) / determinant, -(hAA * gB - hAB * gA) / determinant]
+        : [gA / positions.length, gB / positions.length];
+    let improved = false;
+    for (let halving = 0; halving < 30 && !improved; halving++) {
+      const nextA = Math.max(0, a + dA);
+      const nextB = Math.max(0, b + dB);
+      const next = geometricLikelihood(positions, nextA, nextB);
+      if (next.value > current.value) {
+        improved = Math.abs(nextA - a) + Math.abs(nextB - b) > 1e-6;
+        a = nextA;
+        b = nextB;
+        current = next;
+        if (!improved) break;
+      } else {
+        dA /= 2;
+        dB /= 2;
+      }
+    }
+    if (!improved) break;
+  }
+  return { lstmExponent: a, kneserNeyExponent: b, logLikelihood: current.value };
+}
+
+/** `P_a^lstmExponent · P_b^kneserNeyExponent`, renormalised, into a new array. */
+function combineGeometrically(a: Distribution, b: Distribution, weights: GeometricWeights): Float64Array {
+  const logs = new Float64Array(a.length);
+  let max = -Infinity;
+  for (let id = 0; id < a.length; id++) {
+    logs[id] = weights.lstmExponent * floorLog(a[id]!) + weights.kneserNeyExponent * floorLog(b[id]!);
+    max = Math.max(max, logs[id]!);
+  }
+  let total = 0;
+  for (let id = 0; id < a.length; id++) {
+    logs[id] = Math.exp(logs[id]! - max);
+    total += logs[id]!;
+  }
+  for (let id = 0; id < a.length; id++) logs[id]! /= total;
+  return logs;
+}
+
+/**
+ * Fits the mixtures of `lstm` (the trained network) and a Kneser-Ney 3-gram counted from `train`
  * on the `validation` sentences (ids of one vocabulary, encoded as new text: see
- * `asUnseenText`), and names what it amounts to.
+ * `asUnseenText`), linear and geometric, and names what serves: the part or linear mixture with the
+ * lowest perplexity on them, or the geometric mixture when it is lower still and owes more than
+ * chance to the LSTM.
  */
 export function chooseServedModel(
   lstm: NextTokenPredictor,
@@ -99,8 +271,16 @@ export function chooseServedModel(
   vocabSize: number,
 ): ServedModelChoice {
   const kneserNey = KneserNeyTrigram.trainWithUnknownWords(train, vocabSize);
-  const lstmProbabilities = targetProbabilities(lstm, validation);
-  const kneserNeyProbabilities = targetProbabilities(kneserNey, validation);
+  const targets = validation.reduce((sum, sentence) => sum + sentence.length + 1, 0);
+  const every = Math.max(1, Math.ceil((targets * 2 * vocabSize) / GEOMETRIC_FIT_VALUES));
+  const lstmProbabilities: number[] = [];
+  const kneserNeyProbabilities: number[] = [];
+  const sampled: LogProbabilities[] = [];
+  forEachTarget(lstm, kneserNey, validation, (fromLstm, fromKneserNey, target) => {
+    if (lstmProbabilities.length % every === 0) sampled.push(logProbabilities(fromLstm, fromKneserNey, target));
+    lstmProbabilities.push(fromLstm[target]!);
+    kneserNeyProbabilities.push(fromKneserNey[target]!);
+  });
   const lstmWeight = fitMixtureWeight(lstmProbabilities, kneserNeyProbabilities);
   const perplexity = (lambda: number): number => {
     let logSum = 0;
@@ -109,14 +289,66 @@ export function chooseServedModel(
     }
     return Math.exp(-logSum / lstmProbabilities.length);
   };
+  const { lstmSignificant, ...geometric } = fitGeometricMixture(sampled, lstmWeight);
+  // The best of the parts is where the linear mixture ends (λ 0 or 1); the geometric one must beat
+  // it, and owe more than chance to the LSTM: else it is the 3-gram made sharper or flatter.
+  const combination: Combination = lstmSignificant && geometric.perplexity < geometric.linearPerplexity ? 'geometric' : 'linear';
   return {
-    served: servedKindFor(lstmWeight),
+    served: combination === 'geometric' ? 'mix' : servedKindFor(lstmWeight),
     lstmWeight,
     lstmPerplexity: perplexity(1),
     kneserNeyPerplexity: perplexity(0),
     mixPerplexity: perplexity(lstmWeight),
     targets: lstmProbabilities.length,
+    geometric,
+    combination,
   };
+}
+
+/**
+ * Whether the LSTM's part of a geometric mixture is more than chance: the likelihood-ratio test of
+ * the fitted exponents against the 3-gram alone with its own fitted exponent (one parameter more,
+ * so twice the log-likelihood gained is χ²-distributed with one degree of freedom; this is its 95th
+ * percentile). A near-uniform network raised to any power barely changes the 3-gram.
+ */
+const LIKELIHOOD_RATIO_CRITICAL = 3.841;
+
+/** Fits the exponents on `positions` and scores them, and the linear mixture with `lstmWeight`, on the same positions. */
+function fitGeometricMixture(positions: readonly LogProbabilities[], lstmWeight: number): GeometricMixture & { lstmSignificant: boolean } {
+  const { logLikelihood, ...weights } = fitGeometricWeights(positions);
+  const lstmSignificant = 2 * (logLikelihood - fitGeometricWeights(positions, { withLstm: false }).logLikelihood) > LIKELIHOOD_RATIO_CRITICAL;
+  let linearLogSum = 0;
+  for (const { lstm, kneserNey, target } of positions) {
+    linearLogSum += Math.log(lstmWeight * Math.exp(lstm[target]!) + (1 - lstmWeight) * Math.exp(kneserNey[target]!));
+  }
+  const count = Math.max(1, positions.length);
+  return {
+    ...weights,
+    perplexity: Math.exp(-logLikelihood / count),
+    linearPerplexity: Math.exp(-linearLogSum / count),
+    targets: positions.length,
+    lstmSignificant,
+  };
+}
+
+/** Calls `use` with both parts' distributions at every target of every sentence, ends of sentence included. */
+function forEachTarget(
+  lstm: NextTokenPredictor,
+  kneserNey: NextTokenPredictor,
+  sentences: readonly (readonly number[])[],
+  use: (fromLstm: Distribution, fromKneserNey: Distribution, target: number) => void,
+): void {
+  for (const sentence of sentences) {
+    const fromKneserNey = kneserNey.sentenceDistributions(sentence);
+    lstm.sentenceDistributions(sentence).forEach((distribution, position) => {
+      use(distribution, fromKneserNey[position]!, position < sentence.length ? sentence[position]! : EOS);
+    });
+  }
+}
+
+/** The held-out perplexity of the chosen combination of the two parts: the geometric one's or the linear one's. */
+export function mixturePerplexity(choice: ServedModelChoice): number {
+  return choice.combination === 'geometric' && choice.geometric !== null ? choice.geometric.perplexity : choice.mixPerplexity;
 }
 
 /** `λ·a + (1 − λ)·b`, element by element, into a new array. */
@@ -133,6 +365,29 @@ export function mixturePredictor(lstm: NextTokenPredictor, kneserNey: NextTokenP
       const fromKneserNey = kneserNey.sentenceDistributions(ids);
       return lstm.sentenceDistributions(ids).map((distribution, position) => mixDistributions(distribution, fromKneserNey[position]!, lstmWeight));
     },
+  };
+}
+
+/** The geometric combination of two predictors over one vocabulary, for held-out evaluation. */
+export function geometricPredictor(lstm: NextTokenPredictor, kneserNey: NextTokenPredictor, weights: GeometricWeights): NextTokenPredictor {
+  return {
+    sentenceDistributions(ids) {
+      const fromKneserNey = kneserNey.sentenceDistributions(ids);
+      return lstm.sentenceDistributions(ids).map((distribution, position) => combineGeometrically(distribution, fromKneserNey[position]!, weights));
+    },
+  };
+}
+
+/** The combination of the parts `mixture` names (geometric when it has exponents, else linear with λ), for held-out evaluation. */
+export function combinedPredictor(lstm: NextTokenPredictor, kneserNey: NextTokenPredictor, mixture: Omit<ServedMixture, 'kind'>): NextTokenPredictor {
+  return mixture.geometric === null ? mixturePredictor(lstm, kneserNey, mixture.lstmWeight) : geometricPredictor(lstm, kneserNey, mixture.geometric);
+}
+
+/** The geometric combination as a {@link NextWordModel}, reading as far back as the LSTM does. */
+export function geometricNextWordModel(lstm: NextWordModel, kneserNey: NextWordModel, weights: GeometricWeights): NextWordModel {
+  return {
+    contextLength: lstm.contextLength,
+    nextDistribution: (contextIds) => combineGeometrically(lstm.nextDistribution(contextIds), kneserNey.nextDistribution(contextIds), weights),
   };
 }
 

@@ -12,7 +12,7 @@ import { growVocabulary, type LstmLanguageModel } from '../lm/model.ts';
 import { packModel, unpackModel, type UnpackedModel } from '../lm/model-package.ts';
 import { lstmPredictor } from '../lm/predict.ts';
 import { asUnseenText, singletonIds } from '../lm/unknown-words.ts';
-import { chooseServedModel, type ServedModelChoice } from '../lm/served-model.ts';
+import { chooseServedModel, mixturePerplexity, servedGeometricWeights, type ServedModelChoice } from '../lm/served-model.ts';
 import { trainWithSearch, type SearchResult, type SearchTrial } from '../lm/search.ts';
 import { TrainingAbortedError, type EpochMetrics } from '../lm/training-types.ts';
 import type { Store } from '../store/store.ts';
@@ -270,10 +270,12 @@ function searchNote({ trials }: SearchResult): string {
 /** Why the n-gram model or the mixture answers instead of the LSTM alone, for the run's note. */
 function servedModelNote(choice: ServedModelChoice): string {
   const perplexity = (value: number): string => value.toFixed(1);
-  const figures = `held-out perplexity ${perplexity(choice.mixPerplexity)} against the LSTM's ${perplexity(choice.lstmPerplexity)} and the 3-gram's ${perplexity(choice.kneserNeyPerplexity)}`;
-  return choice.served === 'kneser-ney'
-    ? `the n-gram model answers: ${figures}`
-    : `the LSTM + 3-gram mixture answers (λ ${choice.lstmWeight.toFixed(2)}): ${figures}`;
+  const figures = `held-out perplexity ${perplexity(mixturePerplexity(choice))} against the LSTM's ${perplexity(choice.lstmPerplexity)} and the 3-gram's ${perplexity(choice.kneserNeyPerplexity)}`;
+  const geometric = servedGeometricWeights(choice);
+  if (choice.served === 'kneser-ney') return `the n-gram model answers: ${figures}`;
+  return geometric === null
+    ? `the LSTM + 3-gram mixture answers (λ ${choice.lstmWeight.toFixed(2)}): ${figures}`
+    : `the LSTM × 3-gram geometric mixture answers (exponents ${geometric.lstmExponent.toFixed(2)} / ${geometric.kneserNeyExponent.toFixed(2)}): ${figures}`;
 }
 
 function modelMetrics(trained: SearchResult, plan: RunPlan, verdict: Verdict, backend: string, seconds: number): ModelMetrics {

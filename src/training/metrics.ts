@@ -6,7 +6,8 @@
  * `stoppedAtDeadline` false (no deadline ended a run before budgets existed), `servedModel` null
  * (the LSTM always served before the n-gram comparison) and a weight of 1 or 0 without the
  * mixture's fields (the LSTM or the n-gram served whole before the mixture), and an epoch's `learningRate`, the
- * comparison's `seconds` and `weightAverage` stay absent.
+ * comparison's `seconds` and `weightAverage` stay absent; without `combination` the mixture is
+ * linear and no geometric one was fitted.
  *
  * @module
  */
@@ -110,6 +111,7 @@ function readServedModel(choice: JsonFields): ServedModelChoice {
   const lstmPerplexity = choice.number('lstmPerplexity');
   const kneserNeyPerplexity = choice.number('kneserNeyPerplexity');
   const pure = served === 'lstm' ? 1 : 0;
+  const geometric = choice.has('geometric') ? choice.nullableObject('geometric') : null;
   return {
     served,
     lstmWeight: choice.has('lstmWeight') ? choice.number('lstmWeight') : pure,
@@ -117,6 +119,14 @@ function readServedModel(choice: JsonFields): ServedModelChoice {
     kneserNeyPerplexity,
     mixPerplexity: choice.has('mixPerplexity') ? choice.number('mixPerplexity') : pure === 1 ? lstmPerplexity : kneserNeyPerplexity,
     targets: choice.number('targets'),
+    geometric: geometric && {
+      lstmExponent: geometric.number('lstmExponent'),
+      kneserNeyExponent: geometric.number('kneserNeyExponent'),
+      perplexity: geometric.number('perplexity'),
+      linearPerplexity: geometric.number('linearPerplexity'),
+      targets: geometric.number('targets'),
+    },
+    combination: choice.has('combination') ? choice.oneOf('combination', ['linear', 'geometric']) : 'linear',
   };
 }
 

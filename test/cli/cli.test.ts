@@ -88,7 +88,7 @@ describe('the command line', () => {
     // Three sentences leave none for validation: nothing to compare on, the LSTM answers, and
     // the mixture is the LSTM alone.
     expect(report['served']).toBe('lstm');
-    expect(report.mix).toEqual({ ...report.lstm, lambda: 1 });
+    expect(report.mix).toEqual({ ...report.lstm, lambda: 1, combination: 'linear' });
     expect(report['sentences']).toBe(2);
     expect(report['tokens']).toBe(8); // three words and the end of each sentence
     for (const model of [report.lstm, report.kneserNey3, report.mix]) {

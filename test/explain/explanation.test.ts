@@ -8,7 +8,7 @@ import { contextIds, explainedInput } from '../../src/lm/explain/input.ts';
 import { occlusion } from '../../src/lm/explain/occlusion.ts';
 import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
 import { lstmNextWordModel, predictNextWords } from '../../src/lm/predict.ts';
-import { kneserNeyNextWordModel, mixtureNextWordModel } from '../../src/lm/served-model.ts';
+import { geometricNextWordModel, kneserNeyNextWordModel, mixtureNextWordModel } from '../../src/lm/served-model.ts';
 import { DISCORD_LIMITS } from '../../src/text/limits.ts';
 import { percent } from '../../src/text/percent.ts';
 import { corpusSentences, trainFixture, type TrainedFixture } from './fixture.ts';
@@ -34,6 +34,7 @@ function request(overrides: Partial<ExplanationRequest>): ExplanationRequest {
       version: 7,
       kind: 'lstm',
       lstmWeight: 1,
+      geometric: null,
       language: { model: lstmNextWordModel(fixture.model), vocabulary: fixture.vocabulary },
     },
     corpus,
@@ -113,19 +114,22 @@ describe('buildExplanation', () => {
     expect(pages[0]).toContain('goes on with `near`');
   });
 
-  it('says when the 3-gram or the mixture answers /predict, with what the LSTM alone predicts beside it', async () => {
+  it('says when the 3-gram or a mixture answers /predict, with what the LSTM alone predicts beside it', async () => {
     const trigram = kneserNeyNextWordModel(KneserNeyTrigram.fromState(corpus.trigram));
     const mixture = mixtureNextWordModel(lstmNextWordModel(fixture.model), trigram, 0.3);
+    const exponents = { lstmExponent: 0.4, kneserNeyExponent: 0.8 };
+    const geometricMixture = geometricNextWordModel(lstmNextWordModel(fixture.model), trigram, exponents);
     const text = 'the cat we met near the';
     const lstmTop = explainedInput(fixture.model, fixture.vocabulary, text.split(' '))!;
-    for (const [kind, model, name] of [
-      ['kneser-ney', trigram, 'n-gram'],
-      ['mix', mixture, 'LSTM + 3-gram, λ 0.3'],
+    for (const [kind, model, geometric, name] of [
+      ['kneser-ney', trigram, null, 'n-gram'],
+      ['mix', mixture, null, 'LSTM + 3-gram, λ 0.3'],
+      ['mix', geometricMixture, exponents, 'LSTM × 3-gram, exponents 0.4 / 0.8'],
     ] as const) {
       const language = { model, vocabulary: fixture.vocabulary };
       const answer = predictNextWords(language, text, 1);
       const top = answer.status === 'ok' ? answer.predictions[0]! : undefined;
-      const serving = { ...request({}).serving, kind, lstmWeight: kind === 'mix' ? 0.3 : 0, language };
+      const serving = { ...request({}).serving, kind, lstmWeight: kind === 'mix' ? 0.3 : 0, geometric, language };
       const note = `\`/predict\` is answered by the ${name}, which predicts \`${top!.word}\` (${percent(top!.probability)}) here; what follows takes apart the LSTM alone, which predicts \`${fixture.vocabulary.tokenOf(lstmTop.targetId)}\` (${percent(lstmTop.targetProbability)}).`;
       expect((await buildExplanation(request({ serving, text }))).pages[0]).toContain(note);
       // The overview says it of its example too.

@@ -63,7 +63,11 @@ describe('serving the better of the LSTM and the n-gram model', () => {
     expect(choice.lstmWeight).toBeGreaterThan(0.1);
     expect(choice.lstmWeight).toBeLessThan(0.9);
     expect(choice.mixPerplexity).toBeLessThan(Math.min(choice.lstmPerplexity, choice.kneserNeyPerplexity));
-    expect(summary.note).toMatch(/LSTM \+ 3-gram mixture answers \(λ 0\.\d\d\)/);
+    // Here the geometric combination validates better still, and serves.
+    expect(choice.combination).toBe('geometric');
+    const { lstmExponent, kneserNeyExponent, perplexity, linearPerplexity } = choice.geometric!;
+    expect(perplexity).toBeLessThan(linearPerplexity);
+    expect(summary.note).toContain(`LSTM × 3-gram geometric mixture answers (exponents ${lstmExponent.toFixed(2)} / ${kneserNeyExponent.toFixed(2)})`);
 
     const registry = servingModels(store);
     try {
@@ -76,8 +80,11 @@ describe('serving the better of the LSTM and the n-gram model', () => {
         const lstm = serving.lstm.nextDistribution(context);
         const kneserNey = trigram.distribution(context);
         const served = serving.language.model.nextDistribution(context);
+        const product = (id: number): number => lstm[id]! ** lstmExponent * kneserNey[id]! ** kneserNeyExponent;
+        let total = 0;
+        for (let id = 0; id < vocabulary.size; id++) total += product(id);
         for (const id of [vocabulary.idOf('鱼'), vocabulary.idOf('骨头'), vocabulary.idOf('睡觉')]) {
-          expect(served[id]).toBeCloseTo(choice.lstmWeight * lstm[id]! + (1 - choice.lstmWeight) * kneserNey[id]!, 6);
+          expect(served[id]).toBeCloseTo(product(id) / total, 6);
         }
       }
     } finally {

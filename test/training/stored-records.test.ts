@@ -41,7 +41,16 @@ const CURRENT_METRICS: ModelMetrics = {
   validationSentences: 200,
   validationTargets: 3000,
   comparison: null,
-  servedModel: { served: 'mix', lstmWeight: 0.4, lstmPerplexity: 16.4, kneserNeyPerplexity: 15.1, mixPerplexity: 13.9, targets: 3000 },
+  servedModel: {
+    served: 'mix',
+    lstmWeight: 0.4,
+    lstmPerplexity: 16.4,
+    kneserNeyPerplexity: 15.1,
+    mixPerplexity: 13.9,
+    targets: 3000,
+    geometric: { lstmExponent: 0.6, kneserNeyExponent: 0.7, perplexity: 13.2, linearPerplexity: 13.8, targets: 1500 },
+    combination: 'geometric',
+  },
   backend: 'node',
   seconds: 120,
 };
@@ -59,6 +68,11 @@ describe('readModelMetrics', () => {
     expect(metrics).not.toHaveProperty('weightAverage');
   });
 
+  it('reads a mixture fitted before the geometric combination as linear', () => {
+    const { geometric, combination, ...linearOnly } = CURRENT_METRICS.servedModel!;
+    expect(readModelMetrics(stored({ ...CURRENT_METRICS, servedModel: linearOnly })).servedModel).toEqual({ ...linearOnly, geometric: null, combination: 'linear' });
+  });
+
   it('reads a choice made before the mixture as the whole LSTM or the whole 3-gram', () => {
     const chosen = (served: string) => ({ ...CURRENT_METRICS, servedModel: { served, lstmPerplexity: 16.4, kneserNeyPerplexity: 15.1, targets: 3000 } });
     expect(readModelMetrics(stored(chosen('kneser-ney'))).servedModel).toEqual({
@@ -68,6 +82,8 @@ describe('readModelMetrics', () => {
       kneserNeyPerplexity: 15.1,
       mixPerplexity: 15.1,
       targets: 3000,
+      geometric: null,
+      combination: 'linear',
     });
     expect(readModelMetrics(stored(chosen('lstm'))).servedModel).toMatchObject({ lstmWeight: 1, mixPerplexity: 16.4 });
   });

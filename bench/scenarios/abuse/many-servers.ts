@@ -198,6 +198,8 @@ function benchMetrics(served: 'lstm' | 'kneser-ney' | 'mix') {
       lstmPerplexity: 200,
       kneserNeyPerplexity: 150,
       mixPerplexity: 140,
+      geometric: null,
+      combination: 'linear',
       targets: 300,
     },
     backend: 'wasm',
