@@ -12,6 +12,19 @@ const plural = (count: number, one: string, many: string): string => `${count} $
 /** The LSTM's weight in the mixture as members read it: two decimals at most (`0.7`, `0.62`). */
 export const lambda = (weight: number): string => String(Number(weight.toFixed(2)));
 
+/**
+ * What answers, in a language's words: `LSTM`, `n-gram`, the linear mixture with λ, or the
+ * geometric one with its exponents (`separator` and `exponents` are the language's).
+ */
+export const modelKindIn =
+  (separator: string, exponents: string) =>
+  ({ kind, lstmWeight, geometric }: ServedMixture): string => {
+    if (kind !== 'mix') return kind === 'lstm' ? 'LSTM' : 'n-gram';
+    return geometric === null
+      ? `LSTM + 3-gram${separator}λ ${lambda(lstmWeight)}`
+      : `LSTM × 3-gram${separator}${exponents} ${lambda(geometric.lstmExponent)} / ${lambda(geometric.kneserNeyExponent)}`;
+  };
+
 /** English texts. Values are strings, or functions of the figures they show. */
 export const en = {
   commands: {
@@ -75,14 +88,7 @@ export const en = {
     unknownWords: (words: string) => `Not in the vocabulary yet: ${words}`,
     modelFooter: (version: number, kind: string) => `model v${version} (${kind})`,
     /** The model that answered: `LSTM`, `n-gram`, the linear mixture with the LSTM's weight λ, or the geometric one with its exponents. */
-    modelKind: ({ kind, lstmWeight, geometric }: ServedMixture) =>
-      kind !== 'mix'
-        ? kind === 'lstm'
-          ? 'LSTM'
-          : 'n-gram'
-        : geometric === null
-          ? `LSTM + 3-gram, λ ${lambda(lstmWeight)}`
-          : `LSTM × 3-gram, exponents ${lambda(geometric.lstmExponent)} / ${lambda(geometric.kneserNeyExponent)}`,
+    modelKind: modelKindIn(', ', 'exponents'),
     none: 'none',
     busy: 'I am busy with other members’ requests right now. Please try again in a few seconds.',
   },

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { lambda, type Messages } from './en.ts';
+import { modelKindIn, type Messages } from './en.ts';
 
 /** Simplified Chinese texts. */
 export const zhCN: Messages = {
@@ -65,14 +65,7 @@ export const zhCN: Messages = {
     emptyInput: '请至少输入一个词。',
     unknownWords: (words) => `词汇表中还没有：${words}`,
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,
-    modelKind: ({ kind, lstmWeight, geometric }) =>
-      kind !== 'mix'
-        ? kind === 'lstm'
-          ? 'LSTM'
-          : 'n-gram'
-        : geometric === null
-          ? `LSTM + 3-gram，λ ${lambda(lstmWeight)}`
-          : `LSTM × 3-gram，指数 ${lambda(geometric.lstmExponent)} / ${lambda(geometric.kneserNeyExponent)}`,
+    modelKind: modelKindIn('，', '指数'),
     none: '无',
     busy: '我正忙着处理其他成员的请求，请过几秒再试。',
   },

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { lambda, type Messages } from './en.ts';
+import { modelKindIn, type Messages } from './en.ts';
 
 /** Traditional Chinese texts. */
 export const zhTW: Messages = {
@@ -65,14 +65,7 @@ export const zhTW: Messages = {
     emptyInput: '請至少輸入一個詞。',
     unknownWords: (words) => `詞彙表中還沒有：${words}`,
     modelFooter: (version, kind) => `模型 v${version}（${kind}）`,
-    modelKind: ({ kind, lstmWeight, geometric }) =>
-      kind !== 'mix'
-        ? kind === 'lstm'
-          ? 'LSTM'
-          : 'n-gram'
-        : geometric === null
-          ? `LSTM + 3-gram，λ ${lambda(lstmWeight)}`
-          : `LSTM × 3-gram，指數 ${lambda(geometric.lstmExponent)} / ${lambda(geometric.kneserNeyExponent)}`,
+    modelKind: modelKindIn('，', '指數'),
     none: '無',
     busy: '我正忙著處理其他成員的請求，請過幾秒再試。',
   },
