@@ -128,7 +128,7 @@ const LOG_PROBABILITY_FLOOR = -70;
  * the exponents: the held-out positions are sampled evenly beyond it. Two weights need far fewer
  * positions than a validation split holds.
  */
-export const GEOMETRIC_FIT_VALUES = 16_000_000;
+const GEOMETRIC_FIT_VALUES = 16_000_000;
 
 /** Newton steps of {@link fitGeometricWeights}; the log-likelihood is concave, so few are needed. */
 const NEWTON_STEPS = 50;
