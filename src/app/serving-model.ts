@@ -14,9 +14,8 @@ import { unpackModel } from '../lm/model-package.ts';
 import type { LstmLanguageModel } from '../lm/model.ts';
 import { lstmNextWordModel, type LanguageModel, type NextWordModel } from '../lm/predict.ts';
 import {
-  geometricNextWordModel,
+  combinedNextWordModel,
   kneserNeyNextWordModel,
-  mixtureNextWordModel,
   servedGeometricWeights,
   type GeometricWeights,
   type ServedKind,
@@ -90,14 +89,7 @@ export class ServingModel {
       contextLength: 2,
       nextDistribution: (contextIds) => this.#kneserNey!.nextDistribution(contextIds),
     };
-    const model =
-      this.kind === 'lstm'
-        ? network
-        : this.kind === 'kneser-ney'
-          ? kneserNey
-          : this.geometric === null
-            ? mixtureNextWordModel(network, kneserNey, this.lstmWeight)
-            : geometricNextWordModel(network, kneserNey, this.geometric);
+    const model = this.kind === 'lstm' ? network : this.kind === 'kneser-ney' ? kneserNey : combinedNextWordModel(network, kneserNey, { lstmWeight: this.lstmWeight, geometric: this.geometric });
     this.language = { model, vocabulary };
   }
 

@@ -383,6 +383,11 @@ export function combinedPredictor(lstm: NextTokenPredictor, kneserNey: NextToken
   return mixture.geometric === null ? mixturePredictor(lstm, kneserNey, mixture.lstmWeight) : geometricPredictor(lstm, kneserNey, mixture.geometric);
 }
 
+/** The combination of the parts `mixture` names (geometric when it has exponents, else linear with λ), for answering. */
+export function combinedNextWordModel(lstm: NextWordModel, kneserNey: NextWordModel, mixture: Omit<ServedMixture, 'kind'>): NextWordModel {
+  return mixture.geometric === null ? mixtureNextWordModel(lstm, kneserNey, mixture.lstmWeight) : geometricNextWordModel(lstm, kneserNey, mixture.geometric);
+}
+
 /** The geometric combination as a {@link NextWordModel}, reading as far back as the LSTM does. */
 export function geometricNextWordModel(lstm: NextWordModel, kneserNey: NextWordModel, weights: GeometricWeights): NextWordModel {
   return {
