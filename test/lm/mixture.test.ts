@@ -4,6 +4,8 @@ import { evaluate } from '../../src/lm/evaluate.ts';
 import { Random } from '../../src/lm/random.ts';
 import {
   chooseServedModel,
+  combinedNextWordModel,
+  combinedPredictor,
   fitGeometricWeights,
   fitMixtureWeight,
   geometricNextWordModel,
@@ -164,5 +166,21 @@ describe('the geometric LSTM × 3-gram mixture', () => {
     expect(answering.contextLength).toBe(32);
     const expected = product(a, b, 0.5, 1.5);
     Array.from(answering.nextDistribution([A])).forEach((p, id) => expect(p).toBeCloseTo(expected[id]!, 12));
+  });
+
+  it('evaluates and answers with the combination a model chose, geometric or linear', () => {
+    const a = [0, 0.1, 0, 0.1, 0.6, 0.2, 0, 0];
+    const b = [0, 0.2, 0, 0.2, 0.1, 0.5, 0, 0];
+    const exponents = { lstmExponent: 0.5, kneserNeyExponent: 1.5 };
+    const parts = [
+      { contextLength: 32, nextDistribution: (): Distribution => Float64Array.from(a) },
+      { contextLength: 2, nextDistribution: (): Distribution => Float64Array.from(b) },
+    ] as const;
+    const geometric = combinedPredictor(constant(a), constant(b), { lstmWeight: 0.25, geometric: exponents }).sentenceDistributions([A])[0]!;
+    expect(Array.from(geometric)).toEqual(Array.from(geometricNextWordModel(...parts, exponents).nextDistribution([A])));
+    expect(Array.from(combinedNextWordModel(...parts, { lstmWeight: 0.25, geometric: exponents }).nextDistribution([A]))).toEqual(Array.from(geometric));
+    const linear = combinedPredictor(constant(a), constant(b), { lstmWeight: 0.25, geometric: null }).sentenceDistributions([A])[0]!;
+    expect(Array.from(linear)).toEqual(Array.from(mixturePredictor(constant(a), constant(b), 0.25).sentenceDistributions([A])[0]!));
+    expect(Array.from(combinedNextWordModel(...parts, { lstmWeight: 0.25, geometric: null }).nextDistribution([A]))).toEqual(Array.from(linear));
   });
 });
