@@ -18,7 +18,7 @@ import { lstmPredictor } from '../../src/lm/predict.ts';
 import { EOS, UNK } from '../../src/lm/special-tokens.ts';
 import { tokenize } from '../../src/lm/tokenizer.ts';
 import type { Store } from '../../src/store/index.ts';
-import { combinedPredictor, mixturePerplexity, servedGeometricWeights, type GeometricWeights, type ServedKind } from '../../src/lm/served-model.ts';
+import { combinedPredictor, mixturePerplexity, servedGeometricWeights, type GeometricWeights, type ServedKind, type ServedMixture } from '../../src/lm/served-model.ts';
 import { runTrainingJob } from '../../src/training/job.ts';
 import { readModelMetrics } from '../../src/training/metrics.ts';
 import { choiceOption, integerOption, positiveNumberOption, sizesOption } from '../lib/args.ts';
@@ -287,7 +287,7 @@ function evaluateModels(
   corpusIds: readonly number[][],
   model: UnpackedModel['model'],
   vocabularySize: number,
-  mixture: { lstmWeight: number; geometric: GeometricWeights | null },
+  mixture: Omit<ServedMixture, 'kind'>,
 ): Record<keyof ModelScores, Evaluation> {
   const lstm = lstmPredictor(model);
   const kneserNey = KneserNeyTrigram.trainWithUnknownWords(corpusIds, vocabularySize);

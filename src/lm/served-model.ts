@@ -219,42 +219,42 @@ export function fitGeometricWeights(positions: readonly LogProbabilities[], { wi
       : determinant > 1e-12 && hAA < 0
         ? [-(hBB * gA - hAB * gB) / determinant, -(hAA * gB - hAB * gA) / determinant]
         : [gA / positions.length, gB / positions.length];
-    let improved = false;
-    for (let halving = 0; halving < 30 && !improved; halving++) {
+    let moved = false;
+    for (let halving = 0; halving < 30; halving++) {
       const nextA = Math.max(0, a + dA);
       const nextB = Math.max(0, b + dB);
       const next = geometricLikelihood(positions, nextA, nextB);
       if (next.value > current.value) {
-        improved = Math.abs(nextA - a) + Math.abs(nextB - b) > 1e-6;
+        moved = Math.abs(nextA - a) + Math.abs(nextB - b) > 1e-6;
         a = nextA;
         b = nextB;
         current = next;
-        if (!improved) break;
-      } else {
-        dA /= 2;
-        dB /= 2;
+        break;
       }
+      dA /= 2;
+      dB /= 2;
     }
-    if (!improved) break;
+    if (!moved) break;
   }
   return { lstmExponent: a, kneserNeyExponent: b, logLikelihood: current.value };
 }
 
 /** `P_a^lstmExponent · P_b^kneserNeyExponent`, renormalised, into a new array. */
 function combineGeometrically(a: Distribution, b: Distribution, weights: GeometricWeights): Float64Array {
-  const logs = new Float64Array(a.length);
+  // Log-probabilities first, then shifted by their maximum before exp so that nothing underflows.
+  const combined = new Float64Array(a.length);
   let max = -Infinity;
   for (let id = 0; id < a.length; id++) {
-    logs[id] = weights.lstmExponent * floorLog(a[id]!) + weights.kneserNeyExponent * floorLog(b[id]!);
-    max = Math.max(max, logs[id]!);
+    combined[id] = weights.lstmExponent * floorLog(a[id]!) + weights.kneserNeyExponent * floorLog(b[id]!);
+    max = Math.max(max, combined[id]!);
   }
   let total = 0;
   for (let id = 0; id < a.length; id++) {
-    logs[id] = Math.exp(logs[id]! - max);
-    total += logs[id]!;
+    combined[id] = Math.exp(combined[id]! - max);
+    total += combined[id]!;
   }
-  for (let id = 0; id < a.length; id++) logs[id]! /= total;
-  return logs;
+  for (let id = 0; id < a.length; id++) combined[id]! /= total;
+  return combined;
 }
 
 /**
