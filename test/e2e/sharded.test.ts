@@ -10,6 +10,7 @@ import { openStore, type Store } from '../../src/store/index.ts';
 import { FakeDiscord, shardOf, type InteractionResponse } from '../support/fake-discord.ts';
 import { snowflake } from '../support/interactions.ts';
 import { PostgresDatabases, TEST_DATABASE_URL } from '../support/postgres-databases.ts';
+import { waitUntil } from '../support/wait-until.ts';
 import { spawnBot, type BotProcess, type LogLine } from './bot-process.ts';
 import { Driver, MODERATOR_PERMISSIONS, answeringVersion, generatedSentences, temporaryFolder } from './driver.ts';
 
@@ -152,12 +153,18 @@ function shardsAndTrainers(freshDatabase: () => string): void {
     await driver.teachAll(ON_SHARD_0.id, ANIMALS);
     await fake.waitFor(driver.command(ON_SHARD_0.id, 'retrain', {}, moderator), (response) => response.files.length > 0, 90_000);
 
-    // Enough sentences that the next run is still training when its trainer dies.
     readStore(dbPath, (store) => importLines(store, ON_SHARD_0.id, generatedSentences(3000), { authorId: 'importer', source: 'import' }));
     const survivor = await startTrainer(dbPath);
     const retrain = driver.command(ON_SHARD_0.id, 'retrain', {}, moderator);
-    await fake.waitFor(retrain, (response) => /Epoch \d+\/\d+, training/.test(response.body.content ?? ''), 90_000);
-    const running = readStore(dbPath, (store) => store.activeRun(ON_SHARD_0.id));
+    // The trainer dies as soon as it has claimed the run: on a quiet machine the run itself takes
+    // only a few seconds, less than the 2 s between two progress edits of /retrain.
+    const watcher = openStore(dbPath);
+    let running: ReturnType<Store['activeRun']>;
+    try {
+      await waitUntil(() => (running = watcher.activeRun(ON_SHARD_0.id))?.status === 'running', 90_000, 20);
+    } finally {
+      watcher.close();
+    }
     expect(running?.status).toBe('running');
     const victim = running?.owner?.includes(`/${doomed.child.pid}/`) ? doomed : survivor;
     const other = victim === doomed ? survivor : doomed;
