@@ -202,21 +202,24 @@ export interface FittedGeometricWeights extends GeometricWeights {
 /**
  * The exponents `a, b ≥ 0` that maximise the likelihood of held-out targets under
  * `P ∝ P_LSTM^a · P_3gram^b`: Newton's method on a concave function, each step halved until the
- * likelihood rises, from the 3-gram alone (a = 0, b = 1). With `withLstm` false, a stays 0: the
- * 3-gram alone made sharper or flatter, what the LSTM's part must beat.
+ * likelihood rises. With `alone` set, the other part's exponent stays 0: that part alone made
+ * sharper or flatter, what a mixture must beat.
  */
-export function fitGeometricWeights(positions: readonly LogProbabilities[], { withLstm = true } = {}): FittedGeometricWeights {
-  let a = 0;
-  let b = 1;
+export function fitGeometricWeights(positions: readonly LogProbabilities[], { alone }: { alone?: 'lstm' | 'kneserNey' } = {}): FittedGeometricWeights {
+  let a = alone === 'lstm' ? 1 : 0;
+  let b = alone === 'lstm' ? 0 : 1;
   let current = geometricLikelihood(positions, a, b);
   for (let step = 0; step < NEWTON_STEPS && positions.length > 0; step++) {
     const [gA, gB] = current.gradient as [number, number];
     const [hAA, hAB, hBB] = current.hessian as [number, number, number];
     const determinant = hAA * hBB - hAB * hAB;
     // Newton's step where the Hessian is negative definite, else a step along the gradient.
-    let [dA, dB] = !withLstm
-      ? [0, hBB < 0 ? -gB / hBB : gB / positions.length]
-      : determinant > 1e-12 && hAA < 0
+    let [dA, dB] =
+      alone === 'kneserNey'
+        ? [0, hBB < 0 ? -gB / hBB : gB / positions.length]
+        : alone === 'lstm'
+          ? [hAA < 0 ? -gA / hAA : gA / positions.length, 0]
+          : determinant > 1e-12 && hAA < 0
         ? [-(hBB * gA - hAB * gB) / determinant, -(hAA * gB - hAB * gA) / determinant]
         : [gA / positions.length, gB / positions.length];
     let moved = false;
@@ -289,10 +292,10 @@ export function chooseServedModel(
     }
     return Math.exp(-logSum / lstmProbabilities.length);
   };
-  const { lstmSignificant, ...geometric } = fitGeometricMixture(sampled, lstmWeight);
+  const { bothSignificant, ...geometric } = fitGeometricMixture(sampled, lstmWeight);
   // The best of the parts is where the linear mixture ends (λ 0 or 1); the geometric one must beat
-  // it, and owe more than chance to the LSTM: else it is the 3-gram made sharper or flatter.
-  const combination: Combination = lstmSignificant && geometric.perplexity < geometric.linearPerplexity ? 'geometric' : 'linear';
+  // it, and owe more than chance to each part: else it is one part made sharper or flatter.
+  const combination: Combination = bothSignificant && geometric.perplexity < geometric.linearPerplexity ? 'geometric' : 'linear';
   return {
     served: combination === 'geometric' ? 'mix' : servedKindFor(lstmWeight),
     lstmWeight,
@@ -306,17 +309,20 @@ export function chooseServedModel(
 }
 
 /**
- * Whether the LSTM's part of a geometric mixture is more than chance: the likelihood-ratio test of
- * the fitted exponents against the 3-gram alone with its own fitted exponent (one parameter more,
- * so twice the log-likelihood gained is χ²-distributed with one degree of freedom; this is its 95th
- * percentile). A near-uniform network raised to any power barely changes the 3-gram.
+ * Whether each part of a geometric mixture is more than chance: the likelihood-ratio test of the
+ * fitted exponents against either part alone with its own fitted exponent (one parameter more, so
+ * twice the log-likelihood gained is χ²-distributed with one degree of freedom; this is its 95th
+ * percentile). A near-uniform network raised to any power barely changes the 3-gram, and the
+ * other way round.
  */
 const LIKELIHOOD_RATIO_CRITICAL = 3.841;
 
 /** Fits the exponents on `positions` and scores them, and the linear mixture with `lstmWeight`, on the same positions. */
-function fitGeometricMixture(positions: readonly LogProbabilities[], lstmWeight: number): GeometricMixture & { lstmSignificant: boolean } {
+function fitGeometricMixture(positions: readonly LogProbabilities[], lstmWeight: number): GeometricMixture & { bothSignificant: boolean } {
   const { logLikelihood, ...weights } = fitGeometricWeights(positions);
-  const lstmSignificant = 2 * (logLikelihood - fitGeometricWeights(positions, { withLstm: false }).logLikelihood) > LIKELIHOOD_RATIO_CRITICAL;
+  const beats = (alone: 'lstm' | 'kneserNey'): boolean =>
+    2 * (logLikelihood - fitGeometricWeights(positions, { alone }).logLikelihood) > LIKELIHOOD_RATIO_CRITICAL;
+  const bothSignificant = beats('kneserNey') && beats('lstm');
   let linearLogSum = 0;
   for (const { lstm, kneserNey, target } of positions) {
     linearLogSum += Math.log(lstmWeight * Math.exp(lstm[target]!) + (1 - lstmWeight) * Math.exp(kneserNey[target]!));
@@ -327,7 +333,7 @@ function fitGeometricMixture(positions: readonly LogProbabilities[], lstmWeight:
     perplexity: Math.exp(-logLikelihood / count),
     linearPerplexity: Math.exp(-linearLogSum / count),
     targets: positions.length,
-    lstmSignificant,
+    bothSignificant,
   };
 }
 

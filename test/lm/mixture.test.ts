@@ -131,6 +131,14 @@ describe('the geometric LSTM × 3-gram mixture', () => {
     for (const [da, db] of [[0.02, 0], [-0.02, 0], [0, 0.02], [0, -0.02]] as const) {
       expect(best).toBeGreaterThanOrEqual(geometricLogLikelihood(positions, Math.max(0, a + da), Math.max(0, b + db)) - 1e-9);
     }
+    // Either part alone, raised to its own power: the other part's exponent stays 0, and it cannot
+    // reach the likelihood of both.
+    const both = fitGeometricWeights(positions).logLikelihood;
+    const lstmAlone = fitGeometricWeights(positions, { alone: 'lstm' });
+    const kneserNeyAlone = fitGeometricWeights(positions, { alone: 'kneserNey' });
+    expect([lstmAlone.kneserNeyExponent, kneserNeyAlone.lstmExponent]).toEqual([0, 0]);
+    expect(lstmAlone.logLikelihood).toBeLessThan(both);
+    expect(kneserNeyAlone.logLikelihood).toBeLessThan(both);
     // An LSTM part that gives every target its lowest probability gets no weight at all.
     const againstLstm = drawnFrom(0, 1, 500).map((position) => {
       const lstm = Float32Array.from(position.lstm).sort().reverse();
