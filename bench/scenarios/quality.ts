@@ -90,6 +90,11 @@ interface QualityRow {
   imported: number;
   skipped: Record<string, number>;
   heldOutSentences: number;
+  /**
+   * Held-out sentences whose tokens are those of a stored training sentence: text the models have
+   * seen verbatim (a corpus that repeats itself), which a 3-gram's counts predict almost exactly.
+   */
+  heldOutAlsoInTraining: number;
   /** Held-out targets: every word plus one end of sentence per sentence. */
   heldOutTargets: number;
   oovRate: number;
@@ -204,7 +209,9 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
       const { model, vocabulary } = await unpackModel(stored);
       try {
         const heldOutIds = heldOut.map((line) => vocabulary.encode(tokenize(line).tokens).ids).filter((ids) => ids.length > 0);
-        const corpusIds = store.corpus(GUILD).sentences.map((tokens) => vocabulary.encode(tokens).ids);
+        const trainingSentences = store.corpus(GUILD).sentences;
+        const corpusIds = trainingSentences.map((tokens) => vocabulary.encode(tokens).ids);
+        const trainingTexts = new Set(trainingSentences.map((tokens) => tokens.join(' ')));
         const lambda = metrics.servedModel?.lstmWeight ?? 1;
         const geometric = servedGeometricWeights(metrics.servedModel);
         const results = evaluateModels(heldOutIds, corpusIds, model, vocabulary.size, { lstmWeight: lambda, geometric });
@@ -217,6 +224,7 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
           imported: imported.added,
           skipped: imported.skipped,
           heldOutSentences: results.lstm.result.sentences,
+          heldOutAlsoInTraining: heldOut.filter((line) => trainingTexts.has(tokenize(line).tokens.join(' '))).length,
           heldOutTargets: results.lstm.result.tokens,
           oovRate: round(results.lstm.result.oovRate, 4),
           models: Object.fromEntries(Object.entries(results).map(([key, result]) => [key, figures(result)])) as unknown as ModelScores,
@@ -382,7 +390,7 @@ const COLUMNS: Column[] = [
   { header: 'corpus', cell: (row) => row.corpus },
   { header: 'size', cell: (row) => (row.size === 'all' ? 'all' : whole(row.size)) },
   { header: 'sentences', cell: (row) => whole(row.sentences) },
-  { header: 'held out', cell: (row) => whole(row.heldOutSentences) },
+  { header: 'held out (also in training)', cell: (row) => `${whole(row.heldOutSentences)} (${whole(row.heldOutAlsoInTraining)})` },
   { header: 'tokens', cell: (row) => whole(row.tokens) },
   { header: 'OOV', cell: (row) => percent(row.oovRate) },
   ...MODEL_COLUMNS,
