@@ -208,7 +208,8 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
       const metrics = readModelMetrics(stored.metrics);
       const { model, vocabulary } = await unpackModel(stored);
       try {
-        const heldOutIds = heldOut.map((line) => vocabulary.encode(tokenize(line).tokens).ids).filter((ids) => ids.length > 0);
+        const heldOutTokens = heldOut.map((line) => tokenize(line).tokens);
+        const heldOutIds = heldOutTokens.map((tokens) => vocabulary.encode(tokens).ids).filter((ids) => ids.length > 0);
         const trainingSentences = store.corpus(GUILD).sentences;
         const corpusIds = trainingSentences.map((tokens) => vocabulary.encode(tokens).ids);
         const trainingTexts = new Set(trainingSentences.map((tokens) => tokens.join(' ')));
@@ -224,7 +225,7 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
           imported: imported.added,
           skipped: imported.skipped,
           heldOutSentences: results.lstm.result.sentences,
-          heldOutAlsoInTraining: heldOut.filter((line) => trainingTexts.has(tokenize(line).tokens.join(' '))).length,
+          heldOutAlsoInTraining: heldOutTokens.filter((tokens) => trainingTexts.has(tokens.join(' '))).length,
           heldOutTargets: results.lstm.result.tokens,
           oovRate: round(results.lstm.result.oovRate, 4),
           models: Object.fromEntries(Object.entries(results).map(([key, result]) => [key, figures(result)])) as unknown as ModelScores,
