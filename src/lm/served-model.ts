@@ -364,53 +364,71 @@ function mixDistributions(a: Distribution, b: Distribution, lstmWeight: number):
   return mixed;
 }
 
-/** The mixture of two predictors over one vocabulary, for held-out evaluation. */
-export function mixturePredictor(lstm: NextTokenPredictor, kneserNey: NextTokenPredictor, lstmWeight: number): NextTokenPredictor {
+/** How the two parts' distributions of one position become the served one. */
+type Combine = (lstm: Distribution, kneserNey: Distribution) => Float64Array;
+
+function linearly(lstmWeight: number): Combine {
+  return (a, b) => mixDistributions(a, b, lstmWeight);
+}
+
+function geometrically(weights: GeometricWeights): Combine {
+  return (a, b) => combineGeometrically(a, b, weights);
+}
+
+/** The combination `mixture` names: geometric when it has exponents, else linear with λ. */
+function combinationOf({ geometric, lstmWeight }: Omit<ServedMixture, 'kind'>): Combine {
+  return geometric === null ? linearly(lstmWeight) : geometrically(geometric);
+}
+
+/** Two predictors over one vocabulary combined position by position, for held-out evaluation. */
+function combiningPredictor(lstm: NextTokenPredictor, kneserNey: NextTokenPredictor, combine: Combine): NextTokenPredictor {
   return {
     sentenceDistributions(ids) {
       const fromKneserNey = kneserNey.sentenceDistributions(ids);
-      return lstm.sentenceDistributions(ids).map((distribution, position) => mixDistributions(distribution, fromKneserNey[position]!, lstmWeight));
+      return lstm.sentenceDistributions(ids).map((distribution, position) => combine(distribution, fromKneserNey[position]!));
     },
-  };
-}
-
-/** The geometric combination of two predictors over one vocabulary, for held-out evaluation. */
-export function geometricPredictor(lstm: NextTokenPredictor, kneserNey: NextTokenPredictor, weights: GeometricWeights): NextTokenPredictor {
-  return {
-    sentenceDistributions(ids) {
-      const fromKneserNey = kneserNey.sentenceDistributions(ids);
-      return lstm.sentenceDistributions(ids).map((distribution, position) => combineGeometrically(distribution, fromKneserNey[position]!, weights));
-    },
-  };
-}
-
-/** The combination of the parts `mixture` names (geometric when it has exponents, else linear with λ), for held-out evaluation. */
-export function combinedPredictor(lstm: NextTokenPredictor, kneserNey: NextTokenPredictor, mixture: Omit<ServedMixture, 'kind'>): NextTokenPredictor {
-  return mixture.geometric === null ? mixturePredictor(lstm, kneserNey, mixture.lstmWeight) : geometricPredictor(lstm, kneserNey, mixture.geometric);
-}
-
-/** The combination of the parts `mixture` names (geometric when it has exponents, else linear with λ), for answering. */
-export function combinedNextWordModel(lstm: NextWordModel, kneserNey: NextWordModel, mixture: Omit<ServedMixture, 'kind'>): NextWordModel {
-  return mixture.geometric === null ? mixtureNextWordModel(lstm, kneserNey, mixture.lstmWeight) : geometricNextWordModel(lstm, kneserNey, mixture.geometric);
-}
-
-/** The geometric combination as a {@link NextWordModel}, reading as far back as the LSTM does. */
-export function geometricNextWordModel(lstm: NextWordModel, kneserNey: NextWordModel, weights: GeometricWeights): NextWordModel {
-  return {
-    contextLength: lstm.contextLength,
-    nextDistribution: (contextIds) => combineGeometrically(lstm.nextDistribution(contextIds), kneserNey.nextDistribution(contextIds), weights),
   };
 }
 
 /**
- * The mixture as a {@link NextWordModel}: it reads as far back as the LSTM does (the 3-gram uses
- * the last two words of the same context).
+ * Two models combined as a {@link NextWordModel}: it reads as far back as the LSTM does (the
+ * 3-gram uses the last two words of the same context).
  */
-export function mixtureNextWordModel(lstm: NextWordModel, kneserNey: NextWordModel, lstmWeight: number): NextWordModel {
+function combiningNextWordModel(lstm: NextWordModel, kneserNey: NextWordModel, combine: Combine): NextWordModel {
   return {
     contextLength: lstm.contextLength,
-    nextDistribution: (contextIds) => mixDistributions(lstm.nextDistribution(contextIds), kneserNey.nextDistribution(contextIds), lstmWeight),
+    nextDistribution: (contextIds) => combine(lstm.nextDistribution(contextIds), kneserNey.nextDistribution(contextIds)),
   };
+}
+
+/** The linear mixture of two predictors, for held-out evaluation. */
+export function mixturePredictor(lstm: NextTokenPredictor, kneserNey: NextTokenPredictor, lstmWeight: number): NextTokenPredictor {
+  return combiningPredictor(lstm, kneserNey, linearly(lstmWeight));
+}
+
+/** The geometric combination of two predictors, for held-out evaluation. */
+export function geometricPredictor(lstm: NextTokenPredictor, kneserNey: NextTokenPredictor, weights: GeometricWeights): NextTokenPredictor {
+  return combiningPredictor(lstm, kneserNey, geometrically(weights));
+}
+
+/** The combination of the parts `mixture` names, for held-out evaluation. */
+export function combinedPredictor(lstm: NextTokenPredictor, kneserNey: NextTokenPredictor, mixture: Omit<ServedMixture, 'kind'>): NextTokenPredictor {
+  return combiningPredictor(lstm, kneserNey, combinationOf(mixture));
+}
+
+/** The combination of the parts `mixture` names, for answering. */
+export function combinedNextWordModel(lstm: NextWordModel, kneserNey: NextWordModel, mixture: Omit<ServedMixture, 'kind'>): NextWordModel {
+  return combiningNextWordModel(lstm, kneserNey, combinationOf(mixture));
+}
+
+/** The geometric combination as a {@link NextWordModel}. */
+export function geometricNextWordModel(lstm: NextWordModel, kneserNey: NextWordModel, weights: GeometricWeights): NextWordModel {
+  return combiningNextWordModel(lstm, kneserNey, geometrically(weights));
+}
+
+/** The linear mixture as a {@link NextWordModel}. */
+export function mixtureNextWordModel(lstm: NextWordModel, kneserNey: NextWordModel, lstmWeight: number): NextWordModel {
+  return combiningNextWordModel(lstm, kneserNey, linearly(lstmWeight));
 }
 
 /**
