@@ -194,6 +194,21 @@ function geometricLikelihood(positions: readonly LogProbabilities[], a: number, 
   return { value, gradient, hessian };
 }
 
+/**
+ * The step of the exponents from `at`: Newton's where the Hessian is negative definite, else one
+ * along the gradient; with `alone` set, only that part's exponent moves.
+ */
+function newtonStep(at: ReturnType<typeof geometricLikelihood>, positions: number, alone: 'lstm' | 'kneserNey' | undefined): [number, number] {
+  const [gA, gB] = at.gradient as [number, number];
+  const [hAA, hAB, hBB] = at.hessian as [number, number, number];
+  const oneExponent = (gradient: number, curvature: number): number => (curvature < 0 ? -gradient / curvature : gradient / positions);
+  if (alone === 'kneserNey') return [0, oneExponent(gB, hBB)];
+  if (alone === 'lstm') return [oneExponent(gA, hAA), 0];
+  const determinant = hAA * hBB - hAB * hAB;
+  if (determinant > 1e-12 && hAA < 0) return [-(hBB * gA - hAB * gB) / determinant, -(hAA * gB - hAB * gA) / determinant];
+  return [gA / positions, gB / positions];
+}
+
 /** Exponents fitted by {@link fitGeometricWeights}, and the log-likelihood of the targets they reach. */
 export interface FittedGeometricWeights extends GeometricWeights {
   logLikelihood: number;
@@ -210,18 +225,7 @@ export function fitGeometricWeights(positions: readonly LogProbabilities[], { al
   let b = alone === 'lstm' ? 0 : 1;
   let current = geometricLikelihood(positions, a, b);
   for (let step = 0; step < NEWTON_STEPS && positions.length > 0; step++) {
-    const [gA, gB] = current.gradient as [number, number];
-    const [hAA, hAB, hBB] = current.hessian as [number, number, number];
-    const determinant = hAA * hBB - hAB * hAB;
-    // Newton's step where the Hessian is negative definite, else a step along the gradient.
-    let [dA, dB] =
-      alone === 'kneserNey'
-        ? [0, hBB < 0 ? -gB / hBB : gB / positions.length]
-        : alone === 'lstm'
-          ? [hAA < 0 ? -gA / hAA : gA / positions.length, 0]
-          : determinant > 1e-12 && hAA < 0
-        ? [-(hBB * gA - hAB * gB) / determinant, -(hAA * gB - hAB * gA) / determinant]
-        : [gA / positions.length, gB / positions.length];
+    let [dA, dB] = newtonStep(current, positions.length, alone);
     let moved = false;
     for (let halving = 0; halving < 30; halving++) {
       const nextA = Math.max(0, a + dA);
