@@ -35,7 +35,7 @@ function completion(progress: RunProgress): number {
 function renderProgress(header: string, progress: RunProgress | null, m: Messages, locale: string): string {
   if (progress === null) return `${header}\n${m.retrain.phases.queued}`;
   // Epoch counters and the bar only mean something while epochs run.
-  if (progress.phase !== 'training') return `${header}\n${m.retrain.phases[progress.phase]}`;
+  if (progress.phase !== 'training' && progress.phase !== 'cross-validating') return `${header}\n${m.retrain.phases[progress.phase]}`;
   const details = [
     progressBar(completion(progress)),
     ...(progress.loss === null ? [] : [m.retrain.loss(progress.loss.toFixed(3))]),
@@ -43,7 +43,9 @@ function renderProgress(header: string, progress: RunProgress | null, m: Message
   ];
   return [
     header,
-    m.retrain.progress(progress.epoch, progress.maxEpochs, m.retrain.phases[progress.phase]),
+    progress.phase === 'training'
+      ? m.retrain.progress(progress.epoch, progress.maxEpochs, m.retrain.phases.training)
+      : m.retrain.crossValidation(progress.epoch, progress.maxEpochs),
     `\`${details.join('  ')}\``,
   ].join('\n');
 }

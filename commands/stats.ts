@@ -37,6 +37,7 @@ function statsFields(stats: GuildStats, locale: string, now: number): EmbedField
         perplexity(mixturePerplexity(choice)),
         perplexity(choice.lstmPerplexity),
         perplexity(choice.kneserNeyPerplexity),
+        choice.folds ?? null,
       ),
     });
   }

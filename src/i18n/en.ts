@@ -139,10 +139,12 @@ export const en = {
     phases: {
       queued: 'waiting for its turn',
       preparing: 'preparing the data',
+      'cross-validating': 'cross-validating its settings on held-out sentences',
       training: 'training',
       saving: 'saving the model',
     },
     progress: (epoch: number, maxEpochs: number, phase: string) => `Epoch ${epoch}/${maxEpochs}, ${phase}`,
+    crossValidation: (training: number, trainings: number) => `Cross-validating the settings on held-out sentences: training ${training} of ${trainings}`,
     loss: (loss: string) => `loss ${loss}`,
     eta: (duration: string) => `about ${duration} left`,
     resultInChannel:
@@ -184,8 +186,8 @@ export const en = {
     metrics: (validationLoss: string, accuracy: string, weights: string) =>
       `validation loss ${validationLoss}, accuracy ${accuracy} (${weights})`,
     /** Validation perplexities behind the choice of model; λ is the LSTM's weight in the mixture. */
-    served: (kind: string, mix: string, lstm: string, kneserNey: string) =>
-      `${kind}; validation perplexity: mixture ${mix}, LSTM ${lstm}, 3-gram ${kneserNey}`,
+    served: (kind: string, mix: string, lstm: string, kneserNey: string, folds: number | null) =>
+      `${kind}; ${folds === null ? 'validation' : `${folds}-fold cross-validated`} perplexity: mixture ${mix}, LSTM ${lstm}, 3-gram ${kneserNey}`,
     keptEpoch: (epoch: number, epochs: number) => `weights of epoch ${epoch} of ${epochs}`,
     keptAverage: (snapshots: number, epochs: number) =>
       `average of ${plural(snapshots, 'weight snapshot', 'weight snapshots')} from the last of ${plural(epochs, 'epoch', 'epochs')}`,

@@ -108,10 +108,12 @@ export const zhCN: Messages = {
     phases: {
       queued: '正在排队',
       preparing: '正在准备数据',
+      'cross-validating': '正在用留出的句子交叉验证设置',
       training: '正在训练',
       saving: '正在保存模型',
     },
     progress: (epoch, maxEpochs, phase) => `第 ${epoch}/${maxEpochs} 轮，${phase}`,
+    crossValidation: (training, trainings) => `正在用留出的句子交叉验证设置：第 ${training}/${trainings} 次训练`,
     loss: (loss) => `损失 ${loss}`,
     eta: (duration) => `大约还需 ${duration}`,
     resultInChannel: '这次训练的时间超过了 Discord 允许我更新这条消息的时限：训练结束后我会把结果发到这个频道（`/stats` 里也能看到）。',
@@ -148,7 +150,8 @@ export const zhCN: Messages = {
     noModel: '暂无',
     model: (version, kind, age, corpus) => `v${version}（${kind}），${age}用 ${corpus} 句训练`,
     metrics: (validationLoss, accuracy, weights) => `验证损失 ${validationLoss}，准确率 ${accuracy}（${weights}）`,
-    served: (kind, mix, lstm, kneserNey) => `${kind}；验证困惑度：混合 ${mix}，LSTM ${lstm}，3-gram ${kneserNey}`,
+    served: (kind, mix, lstm, kneserNey, folds) =>
+      `${kind}；${folds === null ? '验证' : `${folds} 折交叉验证`}困惑度：混合 ${mix}，LSTM ${lstm}，3-gram ${kneserNey}`,
     keptEpoch: (epoch, epochs) => `共 ${epochs} 轮，取第 ${epoch} 轮的权重`,
     keptAverage: (snapshots, epochs) => `共 ${epochs} 轮，取最后几轮 ${snapshots} 个权重快照的平均`,
     notDue: (changes, threshold) => `暂不需要：自上个模型以来新增 ${changes}/${threshold} 句`,

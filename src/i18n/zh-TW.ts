@@ -108,10 +108,12 @@ export const zhTW: Messages = {
     phases: {
       queued: '正在排隊',
       preparing: '正在準備資料',
+      'cross-validating': '正在用留出的句子交叉驗證設定',
       training: '正在訓練',
       saving: '正在儲存模型',
     },
     progress: (epoch, maxEpochs, phase) => `第 ${epoch}/${maxEpochs} 輪，${phase}`,
+    crossValidation: (training, trainings) => `正在用留出的句子交叉驗證設定：第 ${training}/${trainings} 次訓練`,
     loss: (loss) => `損失 ${loss}`,
     eta: (duration) => `大約還需 ${duration}`,
     resultInChannel: '這次訓練的時間超過了 Discord 允許我更新這則訊息的時限：訓練結束後我會把結果發到這個頻道（`/stats` 裡也能看到）。',
@@ -148,7 +150,8 @@ export const zhTW: Messages = {
     noModel: '尚無',
     model: (version, kind, age, corpus) => `v${version}（${kind}），${age}用 ${corpus} 句訓練`,
     metrics: (validationLoss, accuracy, weights) => `驗證損失 ${validationLoss}，準確率 ${accuracy}（${weights}）`,
-    served: (kind, mix, lstm, kneserNey) => `${kind}；驗證困惑度：混合 ${mix}，LSTM ${lstm}，3-gram ${kneserNey}`,
+    served: (kind, mix, lstm, kneserNey, folds) =>
+      `${kind}；${folds === null ? '驗證' : `${folds} 折交叉驗證`}困惑度：混合 ${mix}，LSTM ${lstm}，3-gram ${kneserNey}`,
     keptEpoch: (epoch, epochs) => `共 ${epochs} 輪，取第 ${epoch} 輪的權重`,
     keptAverage: (snapshots, epochs) => `共 ${epochs} 輪，取最後幾輪 ${snapshots} 個權重快照的平均`,
     notDue: (changes, threshold) => `暫不需要：自上個模型以來新增 ${changes}/${threshold} 句`,

@@ -65,6 +65,19 @@ export interface CorpusSize {
 /** Below this many sentences there is no validation split: every sentence is needed for training. */
 export const MIN_SENTENCES_FOR_VALIDATION = 200;
 
+/**
+ * Folds of the cross-validation that chooses the settings and the served mixture of a corpus
+ * without a validation split (see `cross-validation.ts`).
+ */
+export const CROSS_VALIDATION_FOLDS = 5;
+
+/**
+ * From this many sentences on, a corpus without a validation split is cross-validated: two
+ * held-out sentences per fold at least. Fewer say nothing about new text, and a seed corpus of a
+ * handful of sentences is what the network, trained on all of them, memorises best.
+ */
+export const MIN_SENTENCES_FOR_CROSS_VALIDATION = 2 * CROSS_VALIDATION_FOLDS;
+
 /** From this many sentences on, a corpus trains with a lower learning rate and dropout. */
 export const LARGE_CORPUS_SENTENCES = 2000;
 

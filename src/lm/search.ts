@@ -7,7 +7,13 @@
  *
  * @module
  */
-import { LARGE_CORPUS_SENTENCES, type Hyperparameters } from './hyperparameters.ts';
+import {
+  CROSS_VALIDATION_FOLDS,
+  LARGE_CORPUS_SENTENCES,
+  MIN_SENTENCES_FOR_CROSS_VALIDATION,
+  UNKNOWN_WORD_RATE,
+  type Hyperparameters,
+} from './hyperparameters.ts';
 import { TrainingSession } from './train.ts';
 import type { TrainerResult, TrainingData, TrainingOptions } from './training-types.ts';
 
@@ -26,8 +32,8 @@ export interface SearchTrial {
   epochs: number;
   /** Its best validation loss (nats per target); absent without validation. */
   validationLoss?: number;
-  /** `won`, or the rung (1-based) after which it was dropped. */
-  outcome: 'won' | { droppedAfterRung: number };
+  /** `won`; `lost` a cross-validation; or the rung (1-based) after which it was dropped. */
+  outcome: 'won' | 'lost' | { droppedAfterRung: number };
 }
 
 /** What {@link trainWithSearch} returns: the winner's training, and every trial. */
@@ -36,6 +42,8 @@ export interface SearchResult extends TrainerResult {
   trials: SearchTrial[];
   /** Epochs after which the candidates were compared. */
   rungs: number[];
+  /** Folds the candidates were cross-validated on; absent when they compared on the validation split. */
+  folds?: number;
 }
 
 /** Share of candidates each rung keeps (rounded up): successive halving's η = 2. */
@@ -54,7 +62,15 @@ const AFFORDABLE_SEARCH = { four: 12, two: 4 } as const;
 export interface SearchPlan {
   candidates: SearchCandidate[];
   rungs: number[];
+  /**
+   * Folds the candidates are cross-validated on instead (`crossValidate`), for a corpus without a
+   * validation split; 0 when they compare on the validation split or there is one candidate.
+   */
+  folds: number;
 }
+
+/** Dropout a cross-validated candidate tries: the rate of corpora with a validation split. */
+const CROSS_VALIDATED_DROPOUT = 0.5;
 
 /**
  * The variants of `defaults` a full training run compares, and when. Each changes one thing the
@@ -69,12 +85,31 @@ export interface SearchPlan {
  * the epochs the dropped candidates take come out of the winner's, so it compares four after one
  * epoch and two after two when the budget has {@link AFFORDABLE_SEARCH}.four epochs (the winner
  * keeps all but four), two after one epoch from {@link AFFORDABLE_SEARCH}.two epochs (all but
- * one), and does not search below that. Without a validation split there is nothing to compare
- * on: the defaults train alone.
+ * one), and does not search below that.
+ *
+ * A corpus without a validation split is cross-validated from `MIN_SENTENCES_FOR_CROSS_VALIDATION`
+ * sentences on, over the settings it lacks for want of one: the unknown word, and dropout at half
+ * the learning rate (which the epochs chosen by cross-validation make safe to try). Below that,
+ * the defaults train alone.
  */
 export function planSearch(defaults: Hyperparameters, sentences: number): SearchPlan {
-  const only: SearchPlan = { candidates: [{ name: 'defaults', hyperparameters: defaults }], rungs: [] };
-  if (defaults.validationFraction === 0) return only;
+  const only: SearchPlan = { candidates: [{ name: 'defaults', hyperparameters: defaults }], rungs: [], folds: 0 };
+  if (defaults.validationFraction === 0) {
+    if (sentences < MIN_SENTENCES_FOR_CROSS_VALIDATION) return only;
+    const unknownWords = { ...defaults, unknownWordRate: UNKNOWN_WORD_RATE };
+    return {
+      candidates: [
+        ...only.candidates,
+        { name: 'unknown words', hyperparameters: unknownWords },
+        {
+          name: 'dropout and unknown words, half the learning rate',
+          hyperparameters: { ...unknownWords, dropout: CROSS_VALIDATED_DROPOUT, learningRate: defaults.learningRate / 2 },
+        },
+      ],
+      rungs: [],
+      folds: CROSS_VALIDATION_FOLDS,
+    };
+  }
   const large = sentences >= LARGE_CORPUS_SENTENCES;
   const budget = defaults.maxEpochs;
   if (large && budget < AFFORDABLE_SEARCH.two) return only;
@@ -97,9 +132,9 @@ export function planSearch(defaults: Hyperparameters, sentences: number): Search
       : { name: 'twice as wide, more dropout', hyperparameters: { ...resized(2), dropout: moreDropout.dropout, embeddingDropout: moreDropout.embeddingDropout } },
     { name: 'half the learning rate', hyperparameters: { ...base, learningRate: base.learningRate / 2 } },
   ].slice(0, count);
-  if (large) return { candidates, rungs: count === 4 ? [1, 2] : [1] };
+  if (large) return { candidates, rungs: count === 4 ? [1, 2] : [1], folds: 0 };
   const first = Math.max(2, Math.round(budget / 6));
-  return { candidates, rungs: [first, 2 * first] };
+  return { candidates, rungs: [first, 2 * first], folds: 0 };
 }
 
 /**
@@ -160,14 +195,16 @@ function lossOf(session: TrainingSession): number {
 }
 
 function trial(candidate: SearchCandidate, defaults: SearchCandidate, session: TrainingSession, outcome: SearchTrial['outcome']): SearchTrial {
-  const changes = Object.fromEntries(
-    Object.entries(candidate.hyperparameters).filter(([key, value]) => defaults.hyperparameters[key as keyof Hyperparameters] !== value),
-  ) as Partial<Hyperparameters>;
   return {
     name: candidate.name,
-    changes,
+    changes: changedSettings(candidate.hyperparameters, defaults.hyperparameters),
     epochs: session.history.length,
     ...(session.bestValidationLoss === undefined ? {} : { validationLoss: session.bestValidationLoss }),
     outcome,
   };
+}
+
+/** The settings of `hp` that differ from `defaults`', for a trial's record. */
+export function changedSettings(hp: Hyperparameters, defaults: Hyperparameters): Partial<Hyperparameters> {
+  return Object.fromEntries(Object.entries(hp).filter(([key, value]) => defaults[key as keyof Hyperparameters] !== value)) as Partial<Hyperparameters>;
 }

@@ -35,6 +35,11 @@ export interface ServedModelChoice {
   mixPerplexity: number;
   /** Targets all were scored on: every word plus one end of sentence per sentence. */
   targets: number;
+  /**
+   * Folds of a cross-validation the targets were held out in, each scored by a network trained on
+   * the others; absent when they are the validation split, scored by the model itself.
+   */
+  folds?: number;
   /** The geometric combination fitted beside the linear one; null when none was fitted (older models). */
   geometric: GeometricMixture | null;
   /** How the parts combine when `served` is `mix`: the linear mixture with λ, or {@link geometric}. */
@@ -265,29 +270,36 @@ function combineGeometrically(a: Distribution, b: Distribution, weights: Geometr
 }
 
 /**
- * Fits the mixtures of `lstm` (the trained network) and a Kneser-Ney 3-gram counted from `train`
- * on the `validation` sentences (ids of one vocabulary, encoded as new text: see
- * `asUnseenText`), linear and geometric, and names what serves: the part or linear mixture with the
- * lowest perplexity on them, or the geometric mixture when it is lower still and owes more than
- * chance to the LSTM.
+ * Held-out sentences and the network that never trained on them. The 3-gram of a fold counts its
+ * `train` sentences; `heldOut` is encoded as new text (see `asUnseenText`).
  */
-export function chooseServedModel(
-  lstm: NextTokenPredictor,
-  train: readonly (readonly number[])[],
-  validation: readonly (readonly number[])[],
-  vocabSize: number,
-): ServedModelChoice {
-  const kneserNey = KneserNeyTrigram.trainWithUnknownWords(train, vocabSize);
-  const targets = validation.reduce((sum, sentence) => sum + sentence.length + 1, 0);
+export interface HeldOutFold {
+  lstm: NextTokenPredictor;
+  train: readonly (readonly number[])[];
+  heldOut: readonly (readonly number[])[];
+}
+
+/**
+ * Fits the mixtures of each fold's network and a Kneser-Ney 3-gram counted from the fold's training
+ * sentences on its held-out ones, linear and geometric, all folds' targets together, and names what
+ * serves: the part or linear mixture with the lowest perplexity on them, or the geometric mixture
+ * when it is lower still and owes more than chance to the LSTM. One fold is a validation split;
+ * several are a cross-validation (`crossValidate`), for corpora too small to spare a split.
+ */
+export function chooseServedModel(folds: readonly HeldOutFold[], vocabSize: number): ServedModelChoice {
+  const targets = folds.reduce((sum, fold) => sum + fold.heldOut.reduce((inFold, sentence) => inFold + sentence.length + 1, 0), 0);
   const every = Math.max(1, Math.ceil((targets * 2 * vocabSize) / GEOMETRIC_FIT_VALUES));
   const lstmProbabilities: number[] = [];
   const kneserNeyProbabilities: number[] = [];
   const sampled: LogProbabilities[] = [];
-  forEachTarget(lstm, kneserNey, validation, (fromLstm, fromKneserNey, target) => {
-    if (lstmProbabilities.length % every === 0) sampled.push(logProbabilities(fromLstm, fromKneserNey, target));
-    lstmProbabilities.push(fromLstm[target]!);
-    kneserNeyProbabilities.push(fromKneserNey[target]!);
-  });
+  for (const fold of folds) {
+    const kneserNey = KneserNeyTrigram.trainWithUnknownWords(fold.train, vocabSize);
+    forEachTarget(fold.lstm, kneserNey, fold.heldOut, (fromLstm, fromKneserNey, target) => {
+      if (lstmProbabilities.length % every === 0) sampled.push(logProbabilities(fromLstm, fromKneserNey, target));
+      lstmProbabilities.push(fromLstm[target]!);
+      kneserNeyProbabilities.push(fromKneserNey[target]!);
+    });
+  }
   const lstmWeight = fitMixtureWeight(lstmProbabilities, kneserNeyProbabilities);
   const perplexity = (lambda: number): number => {
     let logSum = 0;
@@ -307,6 +319,7 @@ export function chooseServedModel(
     kneserNeyPerplexity: perplexity(0),
     mixPerplexity: perplexity(lstmWeight),
     targets: lstmProbabilities.length,
+    ...(folds.length > 1 ? { folds: folds.length } : {}),
     geometric,
     combination,
   };

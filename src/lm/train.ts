@@ -245,6 +245,16 @@ export class TrainingSession {
   }
 
   /**
+   * Mean loss and top-1 accuracy of the current weights on `sentences`, without dropout. Unlike the
+   * validation sentences, these never steer training: cross-validation scores a fold this way
+   * after every epoch of a run that trains as a corpus without validation would.
+   */
+  score(sentences: readonly (readonly number[])[]): { loss: number; accuracy: number } {
+    checkSentences(sentences, this.#owned().vocabSize, 'scored');
+    return evaluate(this.#owned().weights, chunk(this.#toSequences(sentences), this.hyperparameters.batchSize).map(makeBatch));
+  }
+
+  /**
    * Moves the start of weight averaging to its share of the epochs the deadline leaves, so a run
    * the deadline ends before `maxEpochs` (a large corpus on a slow or busy machine) still averages
    * its last epochs; once averaging has begun it goes on.
@@ -287,7 +297,7 @@ export class TrainingSession {
     return this.#model;
   }
 
-  #toSequences(sentences: readonly number[][]): Sequence[] {
+  #toSequences(sentences: readonly (readonly number[])[]): Sequence[] {
     return sentences.flatMap((sentence) => sentenceToSequences(sentence, this.hyperparameters.contextLength));
   }
 }
@@ -374,7 +384,7 @@ function globalNorm(gradients: NetworkGradients): number {
   return Math.sqrt(squares);
 }
 
-function checkSentences(sentences: readonly number[][], vocabSize: number, name: string): void {
+function checkSentences(sentences: readonly (readonly number[])[], vocabSize: number, name: string): void {
   sentences.forEach((sentence, index) => {
     for (const id of sentence) {
       if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {

@@ -14,7 +14,8 @@ import { lstmPredictor } from '../lm/predict.ts';
 import { asUnseenText, singletonIds } from '../lm/unknown-words.ts';
 import { chooseServedModel, mixturePerplexity, servedGeometricWeights, type ServedModelChoice } from '../lm/served-model.ts';
 import { trainWithSearch, type SearchResult, type SearchTrial } from '../lm/search.ts';
-import { TrainingAbortedError, type EpochMetrics } from '../lm/training-types.ts';
+import { trainCrossValidated } from '../lm/cross-validation.ts';
+import { TrainingAbortedError, type EpochMetrics, type TrainerProgress } from '../lm/training-types.ts';
 import type { Store } from '../store/store.ts';
 import type { CorpusSnapshot, StoredModel, TrainingRun } from '../store/types.ts';
 import { splitForValidation } from './data.ts';
@@ -65,18 +66,34 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
     throwIfAborted(options.signal);
 
     const data = trainingData(plan, corpus);
-    const trained = await trainWithSearch(
-      { train: data.train, validation: data.validation, unknownStandIns: data.unknownStandIns },
-      plan.vocabulary.size,
-      plan.search.candidates,
-      plan.search.rungs,
-      {
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(initialModel ? { initialModel } : {}),
-        deadline: startedAtWallClock + plan.trainingBudgetMs,
-        onProgress: (trainer) => progress.report('training', trainer),
-      },
-    );
+    const trainingOptions = {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(initialModel ? { initialModel } : {}),
+      deadline: startedAtWallClock + plan.trainingBudgetMs,
+      onProgress: (trainer: TrainerProgress) => progress.report('training', trainer),
+    };
+    const { candidates, rungs, folds } = plan.search;
+    const trained: SearchResult & { servedModel?: ServedModelChoice } =
+      folds > 0
+        ? await trainCrossValidated(data.train, plan.vocabulary.size, candidates, folds, {
+            ...trainingOptions,
+            onCrossValidationProgress: ({ training, trainings, trainer, etaSeconds }) =>
+              progress.report('cross-validating', {
+                ...trainer,
+                epoch: training,
+                epochs: trainings,
+                batch: trainer.epoch,
+                batchesPerEpoch: trainer.epochs,
+                etaSeconds: etaSeconds ?? trainer.etaSeconds,
+              }),
+          })
+        : await trainWithSearch(
+            { train: data.train, validation: data.validation, unknownStandIns: data.unknownStandIns },
+            plan.vocabulary.size,
+            candidates,
+            rungs,
+            trainingOptions,
+          );
     owned.push(trained.model);
 
     progress.report('saving', null, true);
@@ -191,7 +208,7 @@ interface Verdict {
   note: string;
 }
 
-function judge(trained: SearchResult, plan: RunPlan, data: EncodedData, serving: Serving | undefined): Verdict {
+function judge(trained: SearchResult & { servedModel?: ServedModelChoice }, plan: RunPlan, data: EncodedData, serving: Serving | undefined): Verdict {
   const comparison = serving?.loaded && plan.validation.length > 0 ? compareWithServing(trained.model, plan, serving.stored, serving.loaded) : null;
   const decision = comparison
     ? decidePromotion({ ...comparison, sentences: plan.validation.length })
@@ -199,13 +216,26 @@ function judge(trained: SearchResult, plan: RunPlan, data: EncodedData, serving:
   const bestEpoch = keptEpoch(trained.history);
   const kept = keptWeights(bestEpoch, trained.weightAverage);
   const servedModel =
-    data.validation.length === 0 ? null : chooseServedModel(lstmPredictor(trained.model), data.trainingSide, data.validation, plan.vocabulary.size);
+    trained.servedModel ??
+    (data.validation.length === 0
+      ? carriedCrossValidation(plan, serving)
+      : chooseServedModel([{ lstm: lstmPredictor(trained.model), train: data.trainingSide, heldOut: data.validation }], plan.vocabulary.size));
   const note = [
     decision.note,
     ...(trained.trials.length > 1 ? [searchNote(trained)] : []),
     ...(servedModel === null || servedModel.served === 'lstm' ? [] : [servedModelNote(servedModel)]),
   ].join('; ');
   return { comparison, decision, bestEpoch, kept, servedModel, note };
+}
+
+/**
+ * What answers after an incremental run without a validation split, which has nothing to fit the
+ * mixture on: what the serving model's cross-validation chose carries over, its network having
+ * moved by a few sentences since. Null (the LSTM alone) when that model was not cross-validated.
+ */
+function carriedCrossValidation(plan: RunPlan, serving: Serving | undefined): ServedModelChoice | null {
+  const choice = serving?.metrics?.servedModel;
+  return plan.mode === 'incremental' && choice?.folds !== undefined ? choice : null;
 }
 
 /** A run's sentences as ids of the plan's vocabulary. */
@@ -257,20 +287,23 @@ function compareWithServing(
 }
 
 /** What the hyperparameter search tried, and the validation perplexity that decided, for the run's note. */
-function searchNote({ trials }: SearchResult): string {
+function searchNote({ trials, folds }: SearchResult): string {
   const perplexity = (trial: SearchTrial): string => (trial.validationLoss === undefined ? '–' : Math.exp(trial.validationLoss).toFixed(1));
   const described = trials.map((trial) =>
     trial.outcome === 'won'
-      ? `"${trial.name}" won at validation perplexity ${perplexity(trial)}`
-      : `"${trial.name}" ${perplexity(trial)} after rung ${trial.outcome.droppedAfterRung}`,
+      ? `"${trial.name}" won at ${folds === undefined ? 'validation' : 'cross-validated'} perplexity ${perplexity(trial)}`
+      : trial.outcome === 'lost'
+        ? `"${trial.name}" ${perplexity(trial)}`
+        : `"${trial.name}" ${perplexity(trial)} after rung ${trial.outcome.droppedAfterRung}`,
   );
-  return `hyperparameter search: ${described.join(', ')}`;
+  return `hyperparameter search${folds === undefined ? '' : ` over ${folds} folds`}: ${described.join(', ')}`;
 }
 
 /** Why the n-gram model or the mixture answers instead of the LSTM alone, for the run's note. */
 function servedModelNote(choice: ServedModelChoice): string {
   const perplexity = (value: number): string => value.toFixed(1);
-  const figures = `held-out perplexity ${perplexity(mixturePerplexity(choice))} against the LSTM's ${perplexity(choice.lstmPerplexity)} and the 3-gram's ${perplexity(choice.kneserNeyPerplexity)}`;
+  const heldOut = choice.folds === undefined ? 'held-out' : `${choice.folds}-fold cross-validated`;
+  const figures = `${heldOut} perplexity ${perplexity(mixturePerplexity(choice))} against the LSTM's ${perplexity(choice.lstmPerplexity)} and the 3-gram's ${perplexity(choice.kneserNeyPerplexity)}`;
   const geometric = servedGeometricWeights(choice);
   if (choice.served === 'kneser-ney') return `the n-gram model answers: ${figures}`;
   return geometric === null
@@ -282,7 +315,7 @@ function modelMetrics(trained: SearchResult, plan: RunPlan, verdict: Verdict, ba
   return {
     history: trained.history,
     searchedFrom: plan.defaults,
-    search: trained.trials.length > 1 ? { rungs: trained.rungs, trials: trained.trials } : null,
+    search: trained.trials.length > 1 ? { rungs: trained.rungs, trials: trained.trials, ...(trained.folds === undefined ? {} : { folds: trained.folds }) } : null,
     bestEpoch: verdict.bestEpoch.epoch,
     ...(trained.weightAverage === undefined ? {} : { weightAverage: trained.weightAverage }),
     stoppedEarly: trained.stoppedEarly,

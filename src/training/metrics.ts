@@ -30,8 +30,11 @@ export interface ModelMetrics {
    * or by the search of the full run an incremental one continues (absent before searches).
    */
   searchedFrom?: Hyperparameters;
-  /** The candidates this run compared on its validation sentences and how each fared; null when it trained one. */
-  search?: { rungs: number[]; trials: SearchTrial[] } | null;
+  /**
+   * The candidates this run compared on its validation sentences, or cross-validated on `folds`
+   * folds, and how each fared; null when it trained one.
+   */
+  search?: { rungs: number[]; trials: SearchTrial[]; folds?: number } | null;
   bestEpoch: number;
   /** The weight average of a large corpus's run, and whether the model holds it instead of {@link bestEpoch}'s weights. */
   weightAverage?: TrainerResult['weightAverage'];
@@ -119,6 +122,7 @@ function readServedModel(choice: JsonFields): ServedModelChoice {
     kneserNeyPerplexity,
     mixPerplexity: choice.has('mixPerplexity') ? choice.number('mixPerplexity') : pure === 1 ? lstmPerplexity : kneserNeyPerplexity,
     targets: choice.number('targets'),
+    ...choice.optionalNumbers('folds'),
     geometric: geometric && {
       lstmExponent: geometric.number('lstmExponent'),
       kneserNeyExponent: geometric.number('kneserNeyExponent'),
@@ -134,8 +138,10 @@ function readSearch(search: JsonFields | null): ModelMetrics['search'] {
   if (search === null) return null;
   return {
     rungs: search.numbers('rungs'),
+    ...search.optionalNumbers('folds'),
     trials: search.objects('trials').map((trial) => {
-      const outcome = trial.has('outcome') && trial.raw('outcome').value === 'won' ? 'won' : { droppedAfterRung: trial.object('outcome').number('droppedAfterRung') };
+      const named = trial.has('outcome') ? trial.raw('outcome').value : undefined;
+      const outcome = named === 'won' || named === 'lost' ? named : { droppedAfterRung: trial.object('outcome').number('droppedAfterRung') };
       const changes = trial.raw('changes');
       return {
         name: trial.string('name'),

@@ -160,7 +160,7 @@ function reusedChoices(serving: Hyperparameters): Partial<Hyperparameters> {
 
 /** A plan that trains one set of hyperparameters: no search. */
 function single(hyperparameters: Hyperparameters): Pick<RunPlan, 'hyperparameters' | 'search'> {
-  return searched({ candidates: [{ name: 'defaults', hyperparameters }], rungs: [] });
+  return searched({ candidates: [{ name: 'defaults', hyperparameters }], rungs: [], folds: 0 });
 }
 
 function searched(search: SearchPlan): Pick<RunPlan, 'hyperparameters' | 'search'> {

@@ -13,11 +13,14 @@ export interface EpochSummary {
   validationAccuracy?: number;
 }
 
-/** Live progress of a training run. */
+/**
+ * Live progress of a training run. While it is `cross-validating`, `epoch` / `maxEpochs` count the
+ * trainings on folds and `batch` / `batchesPerEpoch` the epochs of the current one.
+ */
 export interface RunProgress {
   runId: number;
   guildId: string;
-  phase: 'queued' | 'preparing' | 'training' | 'saving';
+  phase: 'queued' | 'preparing' | 'cross-validating' | 'training' | 'saving';
   epoch: number;
   maxEpochs: number;
   batch: number;

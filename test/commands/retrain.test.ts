@@ -122,6 +122,18 @@ describe('/retrain', () => {
     expect(running.outputs.at(-1)?.text).toBe('The training was cancelled.');
   });
 
+  it('shows which training on folds a cross-validation is at, with the bar over all of them', async () => {
+    const services = new FakeServices();
+    const running = await startLine('/retrain', { services, locale: 'zh-CN' });
+    await vi.waitFor(() => expect(services.runs).toHaveLength(1));
+    // Training 5 of 20, halfway through its epochs: 4.5 of 20 trainings done, 22.5%.
+    services.runs[0]?.report(5, 20, 6, 12, 'cross-validating');
+    await vi.waitFor(() => expect(running.outputs.at(-1)?.text).toContain('正在用留出的句子交叉验证设置：第 5/20 次训练'), { timeout: 3000 });
+    expect(running.outputs.at(-1)?.text).toMatch(/^`█{4,5}░+ 22% /m);
+    services.runs[0]?.finish({ status: 'cancelled', runId: 1 });
+    await running.finished;
+  });
+
   it('reports a failed training with its cause and the run as reference', async () => {
     const services = new FakeServices();
     const running = await startLine('/retrain', { services });

@@ -58,7 +58,7 @@ describe('the LSTM + 3-gram mixture', () => {
     const validation = [[A, B, C], [B, C, A]];
     // A predictor that spreads its mass evenly over the words and the end of sentence.
     const flat = constant([0, 0.2, 0, 0.2, 0.2, 0.2, 0.2, 0]);
-    const choice = chooseServedModel(flat, train, validation, SIZE);
+    const choice = chooseServedModel([{ lstm: flat, train, heldOut: validation }], SIZE);
     expect(choice.targets).toBe(8);
     expect(choice.mixPerplexity).toBeLessThanOrEqual(Math.min(choice.lstmPerplexity, choice.kneserNeyPerplexity) + 1e-9);
     expect(mixturePerplexity(choice)).toBeLessThanOrEqual(choice.mixPerplexity);
@@ -155,7 +155,7 @@ describe('the geometric LSTM × 3-gram mixture', () => {
     // and a network that spreads its mass evenly adds nothing to that.
     const sentences = [[A, B, C], [B, C, A], [C, A, B], [A, C, B]];
     const flat = constant([0, 0.2, 0, 0.2, 0.2, 0.2, 0.2, 0]);
-    const choice = chooseServedModel(flat, [...sentences, ...sentences], sentences, SIZE);
+    const choice = chooseServedModel([{ lstm: flat, train: [...sentences, ...sentences], heldOut: sentences }], SIZE);
     expect(choice.geometric!.kneserNeyExponent).toBeGreaterThan(1);
     // It validates better than the linear mixture, and still does not serve.
     expect(choice.geometric!.perplexity).toBeLessThan(choice.geometric!.linearPerplexity);

@@ -1,6 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/lm/backend.ts';
-import { defaultHyperparameters, LARGE_CORPUS_SENTENCES, type Hyperparameters } from '../../src/lm/hyperparameters.ts';
+import {
+  CROSS_VALIDATION_FOLDS,
+  defaultHyperparameters,
+  LARGE_CORPUS_SENTENCES,
+  MIN_SENTENCES_FOR_CROSS_VALIDATION,
+  UNKNOWN_WORD_RATE,
+  type Hyperparameters,
+} from '../../src/lm/hyperparameters.ts';
 import { planSearch, trainWithSearch } from '../../src/lm/search.ts';
 import { trainLanguageModel } from '../../src/lm/train.ts';
 
@@ -44,7 +51,18 @@ describe('planSearch', () => {
 
   it('has nothing to compare on without a validation split', () => {
     const tiny = defaultHyperparameters({ sentences: 3, tokens: 9, vocabularySize: 10 });
-    expect(planSearch(tiny, 3)).toEqual({ candidates: [{ name: 'defaults', hyperparameters: tiny }], rungs: [] });
+    expect(planSearch(tiny, 3)).toEqual({ candidates: [{ name: 'defaults', hyperparameters: tiny }], rungs: [], folds: 0 });
+  });
+
+  it('cross-validates the unknown word and dropout on a corpus without a validation split', () => {
+    const small = defaultHyperparameters({ sentences: MIN_SENTENCES_FOR_CROSS_VALIDATION, tokens: 60, vocabularySize: 40 });
+    const plan = planSearch(small, MIN_SENTENCES_FOR_CROSS_VALIDATION);
+    expect(plan.folds).toBe(CROSS_VALIDATION_FOLDS);
+    expect(plan.rungs).toEqual([]);
+    expect(plan.candidates.map(({ name }) => name)).toEqual(['defaults', 'unknown words', 'dropout and unknown words, half the learning rate']);
+    expect(plan.candidates[0]!.hyperparameters).toEqual(small);
+    expect(plan.candidates[1]!.hyperparameters).toEqual({ ...small, unknownWordRate: UNKNOWN_WORD_RATE });
+    expect(plan.candidates[2]!.hyperparameters).toEqual({ ...small, unknownWordRate: UNKNOWN_WORD_RATE, dropout: 0.5, learningRate: small.learningRate / 2 });
   });
 });
 

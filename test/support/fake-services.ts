@@ -71,11 +71,11 @@ export class FakeTrainingRun {
   }
 
   /** Progress at `epoch` of `maxEpochs`, with a loss that falls as training goes on. */
-  report(epoch: number, maxEpochs: number, batch = 0, batchesPerEpoch = 10): RunProgress {
+  report(epoch: number, maxEpochs: number, batch = 0, batchesPerEpoch = 10, phase: 'training' | 'cross-validating' = 'training'): RunProgress {
     const progress: RunProgress = {
       runId: this.runId,
       guildId: this.guildId,
-      phase: 'training',
+      phase,
       epoch,
       maxEpochs,
       batch,
@@ -90,7 +90,7 @@ export class FakeTrainingRun {
   }
 
   /** Progress outside the epochs (queued, preparing, saving). */
-  reportPhase(phase: Exclude<RunProgress['phase'], 'training'>): void {
+  reportPhase(phase: Exclude<RunProgress['phase'], 'training' | 'cross-validating'>): void {
     const progress: RunProgress = {
       runId: this.runId, guildId: this.guildId, phase, epoch: 0, maxEpochs: 0, batch: 0, batchesPerEpoch: 0,
       loss: null, tokensPerSecond: null, etaSeconds: null,

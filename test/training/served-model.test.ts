@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CROSS_VALIDATION_FOLDS, MIN_SENTENCES_FOR_CROSS_VALIDATION } from '../../src/lm/hyperparameters.ts';
 import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
+import { mixturePerplexity } from '../../src/lm/served-model.ts';
 import { createLogger } from '../../src/log.ts';
 import { predictNextWords } from '../../src/lm/predict.ts';
 import { BOS } from '../../src/lm/special-tokens.ts';
@@ -105,11 +107,13 @@ describe('serving the better of the LSTM and the n-gram model', () => {
     }
   });
 
-  it('keeps the LSTM serving when there are no validation sentences to compare on', async () => {
-    teachSentences(store, 'g', TINY_CORPUS);
+  it('keeps the LSTM serving a corpus too small to cross-validate', async () => {
+    teachSentences(store, 'g', TINY_CORPUS.slice(0, MIN_SENTENCES_FOR_CROSS_VALIDATION - 1));
     await trainFull('g');
 
-    expect(readModelMetrics(store.servingModel('g')!.metrics).servedModel).toBeNull();
+    const metrics = readModelMetrics(store.servingModel('g')!.metrics);
+    expect(metrics.servedModel).toBeNull();
+    expect(metrics.search).toBeNull();
     const registry = servingModels(store);
     try {
       const serving = (await registry.serve('g'))!;
@@ -119,6 +123,54 @@ describe('serving the better of the LSTM and the n-gram model', () => {
     } finally {
       await registry.close();
     }
+  });
+
+  it('cross-validates the settings and the mixture of a corpus too small for a validation split', async () => {
+    const sentences = longRangeCorpus();
+    teachSentences(store, 'g', sentences);
+    const summary = await trainFull('g');
+
+    const stored = store.servingModel('g')!;
+    const metrics = readModelMetrics(stored.metrics);
+    // Every sentence was held out once, by a network that never trained on it.
+    const choice = metrics.servedModel!;
+    expect(choice.folds).toBe(CROSS_VALIDATION_FOLDS);
+    expect(choice.targets).toBe(sentences.reduce((sum, sentence) => sum + sentence.split(' ').length + 1, 0));
+    expect(mixturePerplexity(choice)).toBeLessThanOrEqual(Math.min(choice.lstmPerplexity, choice.kneserNeyPerplexity) + 1e-9);
+    // The candidate whose folds predicted best won, and trained on every sentence for its best epochs.
+    const { trials, folds } = metrics.search!;
+    expect(folds).toBe(CROSS_VALIDATION_FOLDS);
+    expect(trials).toHaveLength(3);
+    const winner = trials.find((trial) => trial.outcome === 'won')!;
+    expect(trials.filter((trial) => trial.outcome === 'lost')).toHaveLength(2);
+    expect(winner.validationLoss).toBe(Math.min(...trials.map((trial) => trial.validationLoss!)));
+    expect(metrics.history).toHaveLength(winner.epochs);
+    expect(metrics.trainSentences).toBe(sentences.length);
+    expect(summary.note).toMatch(/hyperparameter search over 5 folds: /);
+
+    const registry = servingModels(store);
+    try {
+      const serving = (await registry.serve('g'))!;
+      expect(serving.kind).toBe(choice.served);
+      const prediction = predictNextWords(serving.language, '猫 今天 很 想 吃', 1);
+      expect(prediction.status === 'ok' && prediction.predictions[0]?.word).toBe('鱼');
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('keeps the cross-validated mixture through an incremental run, which has nothing to fit it on', async () => {
+    teachSentences(store, 'g', longRangeCorpus());
+    await trainFull('g');
+    const crossValidated = readModelMetrics(store.servingModel('g')!.metrics).servedModel!;
+    teachSentences(store, 'g', ['猫 今天 很 想 喝 水 。']);
+
+    store.enqueueRun('g', { kind: 'incremental', trigger: 'cli' });
+    const run = store.claimNextRun()!;
+    const result = await runTrainingJob(store, run, { settings: { budgetMinutes: 1 } });
+    expect(result).toMatchObject({ status: 'succeeded', modelVersion: 2 });
+    expect(readRunSummary(store.getRun(run.id)!.summary)).toMatchObject({ mode: 'incremental' });
+    expect(readModelMetrics(store.servingModel('g')!.metrics).servedModel).toEqual(crossValidated);
   });
 
   it("serves the LSTM, without a history, when the model's metrics do not read, and logs why", async () => {
