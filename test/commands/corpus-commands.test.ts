@@ -75,6 +75,26 @@ describe('/stats', () => {
     expect(answer?.text).toContain(`Last training: ${expected}`);
   });
 
+  it.each([
+    ['the validation split', {}, 'Answers with: LSTM + 3-gram, λ 0.6; validation perplexity: mixture 40.0, LSTM 50.0, 3-gram 45.0'],
+    ['five folds', { folds: 5 }, 'Answers with: LSTM + 3-gram, λ 0.6; 5-fold cross-validated perplexity: mixture 40.0, LSTM 50.0, 3-gram 45.0'],
+  ])('names what answers and the perplexities it was chosen on: %s', async (_, folds, expected) => {
+    const { services } = await taught([[ALICE.id, 'a b'], [ALICE.id, 'b c'], [BOB.id, 'c d']]);
+    services.servedChoice = {
+      served: 'mix',
+      lstmWeight: 0.6,
+      lstmPerplexity: 50,
+      kneserNeyPerplexity: 45,
+      mixPerplexity: 40,
+      targets: 100,
+      ...folds,
+      geometric: null,
+      combination: 'linear',
+    };
+    const [answer] = await runLine('/stats', { services });
+    expect(answer?.text).toContain(expected);
+  });
+
   it('shows the cause of the last run’s failure with the run as reference', async () => {
     const { services } = await taught([[ALICE.id, 'a b']]);
     services.retrain(GUILD, { full: false, requestedBy: ALICE.id });

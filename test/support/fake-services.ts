@@ -32,6 +32,7 @@ import type {
 } from '../../src/app/services.ts';
 import { checkSentence } from '../../src/app/teach-policy.ts';
 import { dedupeKey, detokenize, tokenize } from '../../src/lm/tokenizer.ts';
+import type { ServedModelChoice } from '../../src/lm/served-model.ts';
 import { runFailureCause } from '../../src/training/failure.ts';
 import { keptWeightsOf, type ModelMetrics } from '../../src/training/metrics.ts';
 
@@ -133,6 +134,8 @@ export class FakeServices implements BotServices {
     history: [{ epoch: 1, trainLoss: 2.5, validationLoss: 2.7, validationAccuracy: 0.25 }],
     bestEpoch: 1,
   };
+  /** What the model `/stats` describes chose to serve (`ModelMetrics.servedModel` of the job). */
+  servedChoice: ServedModelChoice | null = null;
   readonly explainRequests: { guildId: string; request: ExplainRequest }[] = [];
   private nextId = 1;
   /**
@@ -271,7 +274,7 @@ export class FakeServices implements BotServices {
               corpusSentences: corpus.length,
               history: this.modelMetrics.history,
               keptWeights: keptWeightsOf(this.modelMetrics),
-              choice: null,
+              choice: this.servedChoice,
             },
       changesSinceModel: this.changesSinceModel(guildId),
       nextRetrainAt: null,
