@@ -52,7 +52,10 @@ describe('training in a worker thread', () => {
 
     expect(result).toMatchObject({ status: 'succeeded', runId: handle.runId, modelVersion: 1, promoted: true });
     expect(announced).toEqual([['g', 1, 1]]);
-    expect(new Set(events.map((event) => event.phase))).toEqual(new Set(['preparing', 'training', 'saving']));
+    expect(new Set(events.map((event) => event.phase))).toEqual(new Set(['preparing', 'cross-validating', 'training', 'saving']));
+    // Across the trainings on folds, then within the one that serves, progress only moves forward.
+    const crossValidating = events.filter((event) => event.phase === 'cross-validating');
+    expect(crossValidating.at(-1)).toMatchObject({ epoch: crossValidating.at(-1)!.maxEpochs });
     const training = events.filter((event) => event.phase === 'training');
     expect(training.at(-1)).toMatchObject({ runId: handle.runId, guildId: 'g', epoch: training.at(-1)!.maxEpochs });
     expect(training.every((event) => event.loss! > 0 && event.etaSeconds! >= 0)).toBe(true);
