@@ -13,7 +13,7 @@ import { lstmPredictor } from './predict.ts';
 import { changedSettings, type SearchCandidate, type SearchResult, type SearchTrial } from './search.ts';
 import { chooseServedModel, type HeldOutFold, type ServedModelChoice } from './served-model.ts';
 import { trainLanguageModel, TrainingSession } from './train.ts';
-import type { TrainerProgress, TrainingOptions } from './training-types.ts';
+import type { TrainerProgress, TrainingData, TrainingOptions } from './training-types.ts';
 import { asUnseenText, singletonIds } from './unknown-words.ts';
 import type { LstmLanguageModel } from './model.ts';
 
@@ -21,6 +21,11 @@ import type { LstmLanguageModel } from './model.ts';
 export interface Fold {
   train: number[][];
   heldOut: number[][];
+}
+
+/** A fold and what its network trains on. */
+interface FoldTraining extends Fold {
+  data: TrainingData;
 }
 
 /**
@@ -68,12 +73,12 @@ export interface CrossValidatedResult extends SearchResult {
 
 /**
  * Cross-validates `candidates` (the defaults first: ties keep the earlier one) on `folds` folds of
- * `sentences`, trains the winner on all of them for the epochs that predicted its held-out folds
- * best, and fits the served mixture on the winner's folds. `options.onCrossValidationProgress`
+ * `data.train` (every sentence: none is held out for validation), trains the winner on all of them
+ * for the epochs that predicted its held-out folds best, and fits the served mixture on the winner's folds. `options.onCrossValidationProgress`
  * follows the trainings on folds, `options.onProgress` the winner's on every sentence.
  */
 export async function trainCrossValidated(
-  sentences: readonly number[][],
+  data: Pick<TrainingData, 'train' | 'wordPieces'>,
   vocabSize: number,
   candidates: readonly SearchCandidate[],
   folds: number,
@@ -82,7 +87,9 @@ export async function trainCrossValidated(
   const defaults = candidates[0];
   if (defaults === undefined) throw new RangeError('a cross-validation needs at least one candidate');
   const { onCrossValidationProgress, onProgress, ...rest } = options;
-  const splits = crossValidationFolds(sentences, folds);
+  const splits = crossValidationFolds(data.train, folds).map(
+    (split): FoldTraining => ({ ...split, data: { ...data, train: split.train, validation: [], unknownStandIns: singletonIds(split.train) } }),
+  );
   const trainings = (candidates.length + 1) * folds;
   let training = 0;
   const started = performance.now();
@@ -113,8 +120,7 @@ export async function trainCrossValidated(
       vocabSize,
     ),
   );
-  const all = sentences.map((sentence) => [...sentence]);
-  const trained = await trainLanguageModel({ train: all, validation: [], unknownStandIns: singletonIds(all) }, vocabSize, winner.hyperparameters, {
+  const trained = await trainLanguageModel({ ...data, validation: [], unknownStandIns: singletonIds(data.train) }, vocabSize, winner.hyperparameters, {
     ...rest,
     ...(onProgress === undefined ? {} : { onProgress }),
   });
@@ -132,11 +138,11 @@ export async function trainCrossValidated(
  * Trains `hp` on every fold (each with the next `options()`), scoring the held-out fold after each
  * epoch; all epochs run, the deadline is not asked: the folds of a corpus this small train in seconds.
  */
-async function heldOutCurve(splits: readonly Fold[], vocabSize: number, hp: Hyperparameters, options: () => TrainingOptions): Promise<HeldOutCurve> {
+async function heldOutCurve(splits: readonly FoldTraining[], vocabSize: number, hp: Hyperparameters, options: () => TrainingOptions): Promise<HeldOutCurve> {
   const lossSums = new Array<number>(hp.maxEpochs).fill(0);
   let targets = 0;
   for (const split of splits) {
-    const session = await TrainingSession.open(foldData(split), vocabSize, hp, options());
+    const session = await TrainingSession.open(split.data, vocabSize, hp, options());
     try {
       const foldTargets = split.heldOut.reduce((sum, sentence) => sum + sentence.length + 1, 0);
       targets += foldTargets;
@@ -155,7 +161,7 @@ async function heldOutCurve(splits: readonly Fold[], vocabSize: number, hp: Hype
 
 /** Trains `hp` on every fold (each with the next `options()`) and hands the models to `use`, disposing them after. */
 async function withFoldModels<T>(
-  splits: readonly Fold[],
+  splits: readonly FoldTraining[],
   vocabSize: number,
   hp: Hyperparameters,
   options: () => TrainingOptions,
@@ -163,13 +169,9 @@ async function withFoldModels<T>(
 ): Promise<T> {
   const models: LstmLanguageModel[] = [];
   try {
-    for (const split of splits) models.push((await trainLanguageModel(foldData(split), vocabSize, hp, options())).model);
+    for (const split of splits) models.push((await trainLanguageModel(split.data, vocabSize, hp, options())).model);
     return use(models);
   } finally {
     for (const model of models) model.dispose();
   }
-}
-
-function foldData(split: Fold): { train: number[][]; validation: number[][]; unknownStandIns: number[] } {
-  return { train: split.train, validation: [], unknownStandIns: singletonIds(split.train) };
 }

@@ -51,6 +51,11 @@ export interface Hyperparameters {
    * whole vocabulary when undefined or when this is half the vocabulary or more.
    */
   sampledSoftmaxSize?: number;
+  /**
+   * Each word's embedding shares the embeddings of its pieces (`word-pieces.ts`) during training
+   * (undefined = off: models trained before word pieces).
+   */
+  wordPieces?: boolean;
 }
 
 /** Size of the corpus the defaults adapt to. */
@@ -140,6 +145,8 @@ export const LARGE_CORPUS_SAMPLED_SOFTMAX_SIZE = 1024;
  * - `contextLength` 32: most sentences whole while bounding the sequential work per batch.
  * - `unknownWordRate` {@link UNKNOWN_WORD_RATE} with a validation split: without it the network
  *   never sees the unknown word as a target, yet new text is full of new words.
+ * - `wordPieces` on: a rare Chinese word's embedding learns from the common words it shares
+ *   characters with (the LSTM alone predicted held-out text 1% to 7% better).
  * - `clipNorm` 5 against exploding LSTM gradients; `seed` 42.
  */
 export function defaultHyperparameters(corpus: CorpusSize, overrides: Partial<Hyperparameters> = {}): Hyperparameters {
@@ -173,6 +180,7 @@ export function defaultHyperparameters(corpus: CorpusSize, overrides: Partial<Hy
     clipNorm: 5,
     tiedWeights,
     ...(large ? { sampledSoftmaxSize: LARGE_CORPUS_SAMPLED_SOFTMAX_SIZE } : {}),
+    wordPieces: true,
   };
   const merged = { ...defaults, ...withoutUndefined(overrides) };
   // Sizes chosen apart from each other cannot be tied; that choice wins over the default tying.
@@ -243,6 +251,7 @@ export function readHyperparameters(json: unknown, path = 'hyperparameters'): Hy
     seed: fields.number('seed'),
     ...fields.optionalNumbers('weightAveragingStart', 'dropout', 'embeddingDropout', 'unknownWordRate', 'clipNorm', 'sampledSoftmaxSize'),
     ...(fields.has('tiedWeights') ? { tiedWeights: fields.boolean('tiedWeights') } : {}),
+    ...(fields.has('wordPieces') ? { wordPieces: fields.boolean('wordPieces') } : {}),
   };
 }
 

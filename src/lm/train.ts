@@ -13,6 +13,7 @@ import type { BackendName } from './backend.ts';
 import type { NetworkGradients, NetworkWeights, WeightValues } from './engine/network-weights.ts';
 import { readView } from './engine/tensor-memory.ts';
 import { AdamOptimizer } from './engine/adam.ts';
+import { PieceEmbeddings } from './engine/piece-embeddings.ts';
 import { CandidateSampler } from './engine/sampled-softmax.ts';
 import { PAD } from './special-tokens.ts';
 import { unknownWordReplacer } from './unknown-words.ts';
@@ -81,6 +82,7 @@ export class TrainingSession {
   readonly #snapshotInterval: number;
   readonly #random: { shuffle: Random; dropout: Random; candidates: Random; unknownWords: Random };
   #pool: ParallelGradients | undefined;
+  readonly #pieces: PieceEmbeddings | undefined;
 
   private constructor(data: TrainingData, vocabSize: number, hp: Hyperparameters, options: TrainingOptions) {
     this.hyperparameters = hp;
@@ -100,6 +102,8 @@ export class TrainingSession {
     this.#snapshotInterval = Math.max(1, Math.ceil(this.#batchesPerEpoch / AVERAGED_SNAPSHOTS_PER_EPOCH));
     this.#model = options.initialModel === undefined ? LstmLanguageModel.create(vocabSize, hp) : options.initialModel.clone(hp);
     this.#optimizer = new AdamOptimizer(hp.learningRate);
+    const pieces = hp.wordPieces === true ? data.wordPieces : undefined;
+    this.#pieces = pieces !== undefined && pieces.count > 0 ? new PieceEmbeddings(pieces, hp.embeddingSize) : undefined;
   }
 
   /** Checks the data and settings and builds the model (and the gradient threads, with `threads` > 1). */
@@ -187,7 +191,7 @@ export class TrainingSession {
         this.#pool === undefined
           ? lossAndGradients(model.weights, makeBatch(sequences), this.#dropout, this.#random.dropout, candidates)
           : await this.#pool.lossAndGradients(model.weights, sequences, this.#dropout, this.#random.dropout, candidates);
-      applyGradients(model.weights, gradients, loss, hp, this.#optimizer);
+      applyGradients(model.weights, gradients, loss, hp, this.#optimizer, this.#pieces);
       lossSum += loss * count;
       targets += count;
       this.#batchesDone++;
@@ -286,6 +290,7 @@ export class TrainingSession {
   /** Releases the optimiser, the gradient threads and the model unless {@link finish} handed it over. */
   async dispose(): Promise<void> {
     this.#optimizer.dispose();
+    this.#pieces?.dispose();
     this.#model?.dispose();
     this.#model = undefined;
     await this.#pool?.dispose();
@@ -342,17 +347,28 @@ function applyGradients(
   loss: number,
   hp: Hyperparameters,
   optimizer: AdamOptimizer,
+  pieces: PieceEmbeddings | undefined,
 ): void {
+  let pieceGradient: tf.Tensor | undefined;
   try {
     if (!Number.isFinite(loss)) {
       throw new TrainingDivergedError(`the training loss became ${loss}: lower the learning rate or check the data`);
     }
     if (hp.tiedWeights === true) gradients = tieGradients(weights, gradients);
-    const scale = hp.clipNorm === undefined ? 1 : Math.min(1, hp.clipNorm / globalNorm(gradients));
-    optimizer.step(weights, gradients, scale);
+    if (pieces === undefined) {
+      const scale = hp.clipNorm === undefined ? 1 : Math.min(1, hp.clipNorm / globalNorm(gradients));
+      optimizer.step(weights, gradients, scale);
+    } else {
+      pieceGradient = pieces.gradient(gradients.embedding);
+      const all = { ...gradients, pieces: pieceGradient };
+      const scale = hp.clipNorm === undefined ? 1 : Math.min(1, hp.clipNorm / globalNorm(all));
+      const before = pieces.snapshot();
+      optimizer.step({ ...weights, pieces: pieces.vectors }, all, scale);
+      pieces.addMoves(weights.embedding, before);
+    }
     if (hp.tiedWeights === true) syncOutputToEmbedding(weights);
   } finally {
-    tf.dispose(Object.values(gradients));
+    tf.dispose([...Object.values(gradients), ...(pieceGradient === undefined ? [] : [pieceGradient])]);
   }
 }
 
@@ -375,7 +391,7 @@ function currentBackend(): BackendName {
 }
 
 /** The L2 norm of all gradients taken together. */
-function globalNorm(gradients: NetworkGradients): number {
+function globalNorm(gradients: Record<string, tf.Tensor>): number {
   let squares = 0;
   for (const gradient of Object.values(gradients)) {
     const values = readView(gradient);

@@ -5,6 +5,7 @@
  * @module
  */
 import type { LstmLanguageModel } from './model.ts';
+import type { WordPieces } from './word-pieces.ts';
 
 /** Sentences as word-id arrays, without BOS/EOS (the trainer adds them). */
 export interface TrainingData {
@@ -17,6 +18,8 @@ export interface TrainingData {
    * word it never saw is, and what to make of one in its input.
    */
   unknownStandIns?: readonly number[];
+  /** The pieces of the vocabulary's words, trained beside them with `wordPieces` (see `word-pieces.ts`). */
+  wordPieces?: WordPieces;
 }
 
 /** Reported after every batch. */

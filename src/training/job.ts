@@ -15,6 +15,8 @@ import { asUnseenText, singletonIds } from '../lm/unknown-words.ts';
 import { chooseServedModel, mixturePerplexity, servedGeometricWeights, type ServedModelChoice } from '../lm/served-model.ts';
 import { trainWithSearch, type SearchResult, type SearchTrial } from '../lm/search.ts';
 import { trainCrossValidated } from '../lm/cross-validation.ts';
+import { FIRST_WORD_ID } from '../lm/special-tokens.ts';
+import { wordPieces, type WordPieces } from '../lm/word-pieces.ts';
 import { TrainingAbortedError, type EpochMetrics, type TrainerProgress } from '../lm/training-types.ts';
 import type { Store } from '../store/store.ts';
 import type { CorpusSnapshot, StoredModel, TrainingRun } from '../store/types.ts';
@@ -75,7 +77,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
     const { candidates, rungs, folds } = plan.search;
     const trained: SearchResult & { servedModel?: ServedModelChoice } =
       folds > 0
-        ? await trainCrossValidated(data.train, plan.vocabulary.size, candidates, folds, {
+        ? await trainCrossValidated({ train: data.train, wordPieces: data.wordPieces }, plan.vocabulary.size, candidates, folds, {
             ...trainingOptions,
             onCrossValidationProgress: ({ training, trainings, trainer, etaSeconds }) =>
               progress.report('cross-validating', {
@@ -88,7 +90,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
               }),
           })
         : await trainWithSearch(
-            { train: data.train, validation: data.validation, unknownStandIns: data.unknownStandIns },
+            { train: data.train, validation: data.validation, unknownStandIns: data.unknownStandIns, wordPieces: data.wordPieces },
             plan.vocabulary.size,
             candidates,
             rungs,
@@ -250,6 +252,7 @@ interface EncodedData {
   trainingSide: number[][];
   /** The words seen once on the training side, which stand in for unknown words. */
   unknownStandIns: number[];
+  wordPieces: WordPieces;
 }
 
 function trainingData(plan: RunPlan, corpus: CorpusSnapshot): EncodedData {
@@ -260,6 +263,7 @@ function trainingData(plan: RunPlan, corpus: CorpusSnapshot): EncodedData {
     validation: asUnseenText(encode(plan.validation), trainingSide),
     trainingSide,
     unknownStandIns: singletonIds(trainingSide),
+    wordPieces: wordPieces(plan.vocabulary.toJSON().tokens, FIRST_WORD_ID),
   };
 }
 

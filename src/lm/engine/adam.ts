@@ -6,7 +6,6 @@
  * run), and the moments live there too.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { NetworkGradients, NetworkWeights } from './network-weights.ts';
 import { timePhase } from './phase-profile.ts';
 import { ADAM } from './simd-adam.ts';
 import { activeSimdKernels } from './simd-kernels.ts';
@@ -15,16 +14,19 @@ import { createTensor, readView, replaceVariable } from './tensor-memory.ts';
 /** The two moments of one weight: arrays for the JavaScript pass, or one wasm tensor [2, size]. */
 type Moments = { first: Float32Array; second: Float32Array } | tf.Tensor;
 
-/** Adam state for one set of {@link NetworkWeights}; {@link dispose} it after training. */
+/** Trainable variables by name, and gradients of the same names and shapes. */
+type Variables<K extends string> = Record<K, tf.Variable>;
+
+/** Adam state for one set of named variables (a network's weights); {@link dispose} it after training. */
 export class AdamOptimizer {
-  private readonly moments = new Map<keyof NetworkWeights, Moments>();
+  private readonly moments = new Map<string, Moments>();
   private steps = 0;
 
   /** The step size; training lowers it when validation stops improving. */
   constructor(public learningRate: number) {}
 
   /** One update of every weight with `gradients * gradientScale`. */
-  step(weights: NetworkWeights, gradients: NetworkGradients, gradientScale = 1): void {
+  step<K extends string>(weights: Variables<K>, gradients: Record<K, tf.Tensor>, gradientScale = 1): void {
     timePhase('optimizer', () => this.update(weights, gradients, gradientScale));
   }
 
@@ -34,12 +36,12 @@ export class AdamOptimizer {
     this.moments.clear();
   }
 
-  private update(weights: NetworkWeights, gradients: NetworkGradients, gradientScale: number): void {
+  private update<K extends string>(weights: Variables<K>, gradients: Record<K, tf.Tensor>, gradientScale: number): void {
     this.steps++;
     const stepSize = this.learningRate / (1 - ADAM.beta1 ** this.steps);
     const rootSecondCorrection = Math.sqrt(1 - ADAM.beta2 ** this.steps);
     const simd = activeSimdKernels();
-    for (const key of Object.keys(gradients) as (keyof NetworkWeights)[]) {
+    for (const key of Object.keys(gradients) as K[]) {
       const variable = weights[key];
       const gradient = gradients[key];
       const size = variable.size;
