@@ -23,30 +23,16 @@ export class PieceEmbeddings {
     this.#starts = new Int32Array(pieces.ofWord.length + 1);
     pieces.ofWord.forEach((ofWord, v) => (this.#starts[v + 1] = this.#starts[v]! + ofWord.length));
     this.#pieces = Int32Array.from(pieces.ofWord.flat());
-    const initial = createTensor([Math.max(1, pieces.count), width], (values) => values.fill(0));
+    const initial = createTensor([pieces.count, width], (values) => values.fill(0));
     this.vectors = tf.variable(initial, true);
     initial.dispose();
   }
 
   /** The pieces' gradient given the embedding's [vocabulary, width]: each word passes each piece its share. */
   gradient(embeddingGradient: tf.Tensor): tf.Tensor {
-    const width = this.#width;
-    const starts = this.#starts;
-    const pieces = this.#pieces;
     return createTensor(this.vectors.shape, (values) => {
       values.fill(0);
-      const fromWords = readView(embeddingGradient);
-      for (let v = 0; v + 1 < starts.length; v++) {
-        const start = starts[v]!;
-        const end = starts[v + 1]!;
-        if (start === end) continue;
-        const share = 1 / (end - start);
-        const word = v * width;
-        for (let k = start; k < end; k++) {
-          const row = pieces[k]! * width;
-          for (let j = 0; j < width; j++) values[row + j] = values[row + j]! + share * fromWords[word + j]!;
-        }
-      }
+      this.#addShares(values, readView(embeddingGradient), 'word to piece');
     });
   }
 
@@ -57,28 +43,37 @@ export class PieceEmbeddings {
 
   /** Adds to each word's embedding the mean of what its pieces moved since `before`. */
   addMoves(embedding: tf.Variable, before: Float32Array): void {
-    const width = this.#width;
-    const starts = this.#starts;
-    const pieces = this.#pieces;
     const moves = readView(this.vectors).slice();
     for (let i = 0; i < moves.length; i++) moves[i] = moves[i]! - before[i]!;
     replaceVariable(embedding, (current, next) => {
       next.set(current);
-      for (let v = 0; v + 1 < starts.length; v++) {
-        const start = starts[v]!;
-        const end = starts[v + 1]!;
-        if (start === end) continue;
-        const share = 1 / (end - start);
-        const word = v * width;
-        for (let k = start; k < end; k++) {
-          const row = pieces[k]! * width;
-          for (let j = 0; j < width; j++) next[word + j] = next[word + j]! + share * moves[row + j]!;
-        }
-      }
+      this.#addShares(next, moves, 'piece to word');
     });
   }
 
   dispose(): void {
     this.vectors.dispose();
+  }
+
+  /**
+   * For every word and each of its pieces, adds the piece's share (1 / the word's pieces) of one
+   * row of `from` to one row of `into`: the word's to the piece's, or the piece's to the word's.
+   */
+  #addShares(into: Float32Array, from: Float32Array, direction: 'word to piece' | 'piece to word'): void {
+    const width = this.#width;
+    const starts = this.#starts;
+    const toPieces = direction === 'word to piece';
+    for (let v = 0; v + 1 < starts.length; v++) {
+      const start = starts[v]!;
+      const end = starts[v + 1]!;
+      const share = 1 / (end - start);
+      const word = v * width;
+      for (let k = start; k < end; k++) {
+        const piece = this.#pieces[k]! * width;
+        const target = toPieces ? piece : word;
+        const source = toPieces ? word : piece;
+        for (let j = 0; j < width; j++) into[target + j] = into[target + j]! + share * from[source + j]!;
+      }
+    }
   }
 }
