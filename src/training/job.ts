@@ -75,7 +75,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
       onProgress: (trainer: TrainerProgress) => progress.report('training', trainer),
     };
     const { candidates, rungs, folds } = plan.search;
-    const trained: SearchResult & { servedModel?: ServedModelChoice } =
+    const trained: TrainedModel =
       folds > 0
         ? await trainCrossValidated({ train: data.train, wordPieces: data.wordPieces }, plan.vocabulary.size, candidates, folds, {
             ...trainingOptions,
@@ -199,6 +199,9 @@ function warmStart(plan: RunPlan, serving: Serving | undefined): LstmLanguageMod
   return growVocabulary(serving.loaded.model, plan.vocabulary.size);
 }
 
+/** A search's winner, with the mixture its cross-validation fitted when it had no validation split. */
+type TrainedModel = SearchResult & { servedModel?: ServedModelChoice };
+
 /** What the run concludes of its model: whether it serves, which weights it holds, and why. */
 interface Verdict {
   comparison: ModelMetrics['comparison'];
@@ -210,7 +213,7 @@ interface Verdict {
   note: string;
 }
 
-function judge(trained: SearchResult & { servedModel?: ServedModelChoice }, plan: RunPlan, data: EncodedData, serving: Serving | undefined): Verdict {
+function judge(trained: TrainedModel, plan: RunPlan, data: EncodedData, serving: Serving | undefined): Verdict {
   const comparison = serving?.loaded && plan.validation.length > 0 ? compareWithServing(trained.model, plan, serving.stored, serving.loaded) : null;
   const decision = comparison
     ? decidePromotion({ ...comparison, sentences: plan.validation.length })
@@ -252,6 +255,7 @@ interface EncodedData {
   trainingSide: number[][];
   /** The words seen once on the training side, which stand in for unknown words. */
   unknownStandIns: number[];
+  /** The pieces of the vocabulary's words (see `word-pieces.ts`). */
   wordPieces: WordPieces;
 }
 
