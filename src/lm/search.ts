@@ -63,7 +63,7 @@ export interface SearchPlan {
   candidates: SearchCandidate[];
   rungs: number[];
   /**
-   * Folds the candidates are cross-validated on instead (`crossValidate`), for a corpus without a
+   * Folds the candidates are cross-validated on instead (`trainCrossValidated`), for a corpus without a
    * validation split; 0 when they compare on the validation split or there is one candidate.
    */
   folds: number;

@@ -284,7 +284,7 @@ export interface HeldOutFold {
  * sentences on its held-out ones, linear and geometric, all folds' targets together, and names what
  * serves: the part or linear mixture with the lowest perplexity on them, or the geometric mixture
  * when it is lower still and owes more than chance to the LSTM. One fold is a validation split;
- * several are a cross-validation (`crossValidate`), for corpora too small to spare a split.
+ * several are a cross-validation (`trainCrossValidated`), for corpora too small to spare a split.
  */
 export function chooseServedModel(folds: readonly HeldOutFold[], vocabSize: number): ServedModelChoice {
   const targets = folds.reduce((sum, fold) => sum + fold.heldOut.reduce((inFold, sentence) => inFold + sentence.length + 1, 0), 0);

@@ -356,14 +356,12 @@ function applyGradients(
     }
     if (hp.tiedWeights === true) gradients = tieGradients(weights, gradients);
     if (pieces === undefined) {
-      const scale = hp.clipNorm === undefined ? 1 : Math.min(1, hp.clipNorm / globalNorm(gradients));
-      optimizer.step(weights, gradients, scale);
+      optimizer.step(weights, gradients, clipScale(hp, gradients));
     } else {
       pieceGradient = pieces.gradient(gradients.embedding);
       const all = { ...gradients, pieces: pieceGradient };
-      const scale = hp.clipNorm === undefined ? 1 : Math.min(1, hp.clipNorm / globalNorm(all));
       const before = pieces.snapshot();
-      optimizer.step({ ...weights, pieces: pieces.vectors }, all, scale);
+      optimizer.step({ ...weights, pieces: pieces.vectors }, all, clipScale(hp, all));
       pieces.addMoves(weights.embedding, before);
     }
     if (hp.tiedWeights === true) syncOutputToEmbedding(weights);
@@ -388,6 +386,11 @@ function sampledSoftmaxFor(hp: Hyperparameters, vocabSize: number, sequences: re
 function currentBackend(): BackendName {
   const name = tf.getBackend();
   return name === 'tensorflow' ? 'node' : name === 'cpu' ? 'cpu' : 'wasm';
+}
+
+/** What the gradients are scaled by so that their global norm stays within `clipNorm`. */
+function clipScale(hp: Hyperparameters, gradients: Record<string, tf.Tensor>): number {
+  return hp.clipNorm === undefined ? 1 : Math.min(1, hp.clipNorm / globalNorm(gradients));
 }
 
 /** The L2 norm of all gradients taken together. */
