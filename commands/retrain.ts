@@ -35,7 +35,9 @@ function completion(progress: RunProgress): number {
 function renderProgress(header: string, progress: RunProgress | null, m: Messages, locale: string): string {
   if (progress === null) return `${header}\n${m.retrain.phases.queued}`;
   // Epoch counters and the bar only mean something while epochs run.
-  if (progress.phase !== 'training' && progress.phase !== 'cross-validating') return `${header}\n${m.retrain.phases[progress.phase]}`;
+  if (progress.phase !== 'training' && progress.phase !== 'refitting' && progress.phase !== 'cross-validating') {
+    return `${header}\n${m.retrain.phases[progress.phase]}`;
+  }
   const details = [
     progressBar(completion(progress)),
     ...(progress.loss === null ? [] : [m.retrain.loss(progress.loss.toFixed(3))]),
@@ -43,9 +45,9 @@ function renderProgress(header: string, progress: RunProgress | null, m: Message
   ];
   return [
     header,
-    progress.phase === 'training'
-      ? m.retrain.progress(progress.epoch, progress.maxEpochs, m.retrain.phases.training)
-      : m.retrain.crossValidation(progress.epoch, progress.maxEpochs),
+    progress.phase === 'cross-validating'
+      ? m.retrain.crossValidation(progress.epoch, progress.maxEpochs)
+      : m.retrain.progress(progress.epoch, progress.maxEpochs, m.retrain.phases[progress.phase]),
     `\`${details.join('  ')}\``,
   ].join('\n');
 }

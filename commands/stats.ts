@@ -49,7 +49,10 @@ function statsFields(stats: GuildStats, locale: string, now: number): EmbedField
       value: m.stats.metrics(
         kept.validationLoss?.toFixed(3) ?? '–',
         kept.validationAccuracy === undefined ? '–' : `${(kept.validationAccuracy * 100).toFixed(1)}%`,
-        kept.source === 'average' ? m.stats.keptAverage(kept.snapshots, epochs) : m.stats.keptEpoch(kept.epoch, epochs),
+        [
+          kept.source === 'average' ? m.stats.keptAverage(kept.snapshots, epochs) : m.stats.keptEpoch(kept.epoch, epochs),
+          ...(kept.refitOn === undefined ? [] : [m.stats.refitted(kept.refitOn)]),
+        ].join(''),
       ),
     });
   }

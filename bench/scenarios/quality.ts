@@ -75,6 +75,8 @@ interface TrainingFigures {
   stoppedAtDeadline: boolean;
   /** Whether the model holds its averaged weights rather than the best epoch's. */
   averagedWeights: boolean;
+  /** Epochs the kept settings trained again on every sentence, held-out ones included (0: none). */
+  refitEpochs: number;
 }
 
 /** One row of the quality table: one corpus at one size. */
@@ -249,11 +251,13 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
           training: {
             seconds: round(trainingSeconds, 1),
             epochs: metrics.history.length,
-            plannedEpochs: hyperparameters.maxEpochs,
+            // A refit network stores the epochs it replayed; the rules' plan is the defaults'.
+            plannedEpochs: metrics.refit === undefined ? hyperparameters.maxEpochs : (metrics.searchedFrom?.maxEpochs ?? hyperparameters.maxEpochs),
             bestEpoch: metrics.bestEpoch,
             stoppedEarly: metrics.stoppedEarly,
             stoppedAtDeadline: metrics.stoppedAtDeadline,
             averagedWeights: metrics.weightAverage?.kept ?? false,
+            refitEpochs: metrics.refit?.epochs ?? 0,
           },
           loadAverage: { before: loadBefore, after: loadAverage() },
           peakRssMb: round(memory.stop(), 1),
@@ -403,7 +407,8 @@ const COLUMNS: Column[] = [
     header: 'training',
     cell: ({ training, hyperparameters: hp }) =>
       `${whole(training.seconds)} s, ${training.epochs} of ${training.plannedEpochs} epochs` +
-      `${training.stoppedAtDeadline ? ' (time budget)' : training.stoppedEarly ? ' (early stop)' : ''} (E${hp.embeddingSize}/H${hp.hiddenSize})`,
+      `${training.stoppedAtDeadline ? ' (time budget)' : training.stoppedEarly ? ' (early stop)' : ''}` +
+      `${training.refitEpochs > 0 ? `, ${training.refitEpochs} again on every sentence` : ''} (E${hp.embeddingSize}/H${hp.hiddenSize})`,
   },
   { header: 'load', cell: (row) => `${row.loadAverage.before} → ${row.loadAverage.after}` },
 ];

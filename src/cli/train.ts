@@ -75,7 +75,7 @@ function progressLine(print: (text: string) => void, terminal: boolean) {
   let written = false;
   return {
     update(progress: RunProgress): void {
-      if (progress.phase !== 'training' && progress.phase !== 'cross-validating') return;
+      if (progress.phase !== 'training' && progress.phase !== 'refitting' && progress.phase !== 'cross-validating') return;
       const text = describeProgress(progress);
       if (terminal) {
         print(`\r\x1b[K${text}`);
@@ -95,7 +95,7 @@ function describeProgress(p: RunProgress): string {
   const parts =
     p.phase === 'cross-validating'
       ? [`cross-validating: training ${p.epoch}/${p.maxEpochs}`, `epoch ${p.batch}/${p.batchesPerEpoch}`]
-      : [`epoch ${p.epoch}/${p.maxEpochs}`, `batch ${p.batch}/${p.batchesPerEpoch}`];
+      : [`${p.phase === 'refitting' ? 'on every sentence: ' : ''}epoch ${p.epoch}/${p.maxEpochs}`, `batch ${p.batch}/${p.batchesPerEpoch}`];
   if (p.loss !== null) parts.push(`loss ${p.loss.toFixed(3)}`);
   if (p.tokensPerSecond !== null) parts.push(`${Math.round(p.tokensPerSecond).toLocaleString('en')} tokens/s`);
   if (p.etaSeconds !== null) parts.push(`ETA ${formatDuration(p.etaSeconds)}`);

@@ -141,6 +141,7 @@ export const en = {
       preparing: 'preparing the data',
       'cross-validating': 'cross-validating its settings on held-out sentences',
       training: 'training',
+      refitting: 'training again on every sentence, held-out ones included',
       saving: 'saving the model',
     },
     progress: (epoch: number, maxEpochs: number, phase: string) => `Epoch ${epoch}/${maxEpochs}, ${phase}`,
@@ -189,6 +190,8 @@ export const en = {
     served: (kind: string, mix: string, lstm: string, kneserNey: string, folds: number | null) =>
       `${kind}; ${folds === null ? 'validation' : `${folds}-fold cross-validated`} perplexity: mixture ${mix}, LSTM ${lstm}, 3-gram ${kneserNey}`,
     keptEpoch: (epoch: number, epochs: number) => `weights of epoch ${epoch} of ${epochs}`,
+    /** Follows `keptEpoch` or `keptAverage`. */
+    refitted: (sentences: number) => `, then trained again on all ${plural(sentences, 'sentence', 'sentences')}`,
     keptAverage: (snapshots: number, epochs: number) =>
       `average of ${plural(snapshots, 'weight snapshot', 'weight snapshots')} from the last of ${plural(epochs, 'epoch', 'epochs')}`,
     notDue: (changes: number, threshold: number) =>

@@ -110,6 +110,7 @@ export const zhCN: Messages = {
       preparing: '正在准备数据',
       'cross-validating': '正在用留出的句子交叉验证设置',
       training: '正在训练',
+      refitting: '正在用全部句子（包括留出的句子）重新训练',
       saving: '正在保存模型',
     },
     progress: (epoch, maxEpochs, phase) => `第 ${epoch}/${maxEpochs} 轮，${phase}`,
@@ -153,6 +154,7 @@ export const zhCN: Messages = {
     served: (kind, mix, lstm, kneserNey, folds) =>
       `${kind}；${folds === null ? '验证' : `${folds} 折交叉验证`}困惑度：混合 ${mix}，LSTM ${lstm}，3-gram ${kneserNey}`,
     keptEpoch: (epoch, epochs) => `共 ${epochs} 轮，取第 ${epoch} 轮的权重`,
+    refitted: (sentences) => `，再用全部 ${sentences} 个句子重新训练`,
     keptAverage: (snapshots, epochs) => `共 ${epochs} 轮，取最后几轮 ${snapshots} 个权重快照的平均`,
     notDue: (changes, threshold) => `暂不需要：自上个模型以来新增 ${changes}/${threshold} 句`,
     retrying: (failures, maxAttempts, when) => `已失败 ${failures}/${maxAttempts} 次，下一次尝试：${when}`,

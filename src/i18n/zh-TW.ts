@@ -110,6 +110,7 @@ export const zhTW: Messages = {
       preparing: '正在準備資料',
       'cross-validating': '正在用留出的句子交叉驗證設定',
       training: '正在訓練',
+      refitting: '正在用全部句子（包括留出的句子）重新訓練',
       saving: '正在儲存模型',
     },
     progress: (epoch, maxEpochs, phase) => `第 ${epoch}/${maxEpochs} 輪，${phase}`,
@@ -153,6 +154,7 @@ export const zhTW: Messages = {
     served: (kind, mix, lstm, kneserNey, folds) =>
       `${kind}；${folds === null ? '驗證' : `${folds} 折交叉驗證`}困惑度：混合 ${mix}，LSTM ${lstm}，3-gram ${kneserNey}`,
     keptEpoch: (epoch, epochs) => `共 ${epochs} 輪，取第 ${epoch} 輪的權重`,
+    refitted: (sentences) => `，再用全部 ${sentences} 個句子重新訓練`,
     keptAverage: (snapshots, epochs) => `共 ${epochs} 輪，取最後幾輪 ${snapshots} 個權重快照的平均`,
     notDue: (changes, threshold) => `暫不需要：自上個模型以來新增 ${changes}/${threshold} 句`,
     retrying: (failures, maxAttempts, when) => `已失敗 ${failures}/${maxAttempts} 次，下一次嘗試：${when}`,

@@ -177,6 +177,8 @@ export class TrainingSession {
     const hp = this.hyperparameters;
     const { signal, onProgress } = this.#options;
     const epoch = this.history.length + 1;
+    const scheduled = this.#options.learningRates;
+    if (scheduled !== undefined && scheduled.length > 0) this.#optimizer.learningRate = scheduled[Math.min(epoch, scheduled.length) - 1]!;
     const epochStart = performance.now();
     const order = this.#random.shuffle.shuffle(this.#trainSequences.map((_, i) => i));
     // The same sentences, windows and order every epoch; only which stand-ins read as unknown changes.

@@ -83,6 +83,12 @@ export interface TrainingOptions {
    * best so far, as when training ends any other way.
    */
   deadline?: number;
+  /**
+   * The learning rate of each epoch in turn, the last one for any epoch beyond: a run without
+   * validation replays the rates of the epochs a validated run kept (`refit.ts`), where plateaus
+   * had halved it. Without it every epoch starts at the rate it ended the previous one at.
+   */
+  learningRates?: readonly number[];
 }
 
 /** What {@link trainLanguageModel} returns; the caller owns (and disposes) the model. */

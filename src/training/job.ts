@@ -15,9 +15,16 @@ import { asUnseenText, singletonIds } from '../lm/unknown-words.ts';
 import { chooseServedModel, mixturePerplexity, servedGeometricWeights, type ServedModelChoice } from '../lm/served-model.ts';
 import { trainWithSearch, type SearchResult, type SearchTrial } from '../lm/search.ts';
 import { trainCrossValidated } from '../lm/cross-validation.ts';
+import { planRefit, refit } from '../lm/refit.ts';
 import { FIRST_WORD_ID } from '../lm/special-tokens.ts';
 import { wordPieces, type WordPieces } from '../lm/word-pieces.ts';
-import { TrainingAbortedError, type EpochMetrics, type TrainerProgress } from '../lm/training-types.ts';
+import {
+  TrainingAbortedError,
+  type EpochMetrics,
+  type TrainerProgress,
+  type TrainerResult,
+  type TrainingOptions,
+} from '../lm/training-types.ts';
 import type { Store } from '../store/store.ts';
 import type { CorpusSnapshot, StoredModel, TrainingRun } from '../store/types.ts';
 import { splitForValidation } from './data.ts';
@@ -98,16 +105,20 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
           );
     owned.push(trained.model);
 
-    progress.report('saving', null, true);
+    // Judged before the refit: its network has seen the held-out sentences.
     const verdict = judge(trained, plan, data, serving);
-    const packed = await packModel(trained.model, plan.vocabulary);
+    const refitted = await refitOnEverySentence(trained, plan, data, trainingOptions, progress);
+    if (refitted) owned.push(refitted.model);
+    progress.report('saving', null, true);
+    const packed = await packModel((refitted ?? trained).model, plan.vocabulary);
     // Last point where an abort still leaves no trace: after the commit the run has succeeded.
     throwIfAborted(options.signal);
     const seconds = (performance.now() - startedAt) / 1000;
-    const metrics = modelMetrics(trained, plan, verdict, backend, seconds);
+    const metrics = modelMetrics(trained, refitted, plan, verdict, backend, seconds);
+    const note = refitted ? `${verdict.note}; ${refitNote(refitted, plan)}` : verdict.note;
     const outcome: Omit<RunSummary, 'modelVersion'> = {
       promoted: verdict.decision.promote,
-      note: verdict.note,
+      note,
       mode: plan.mode,
       modeReason: plan.modeReason,
       sentences: corpus.sentences.length,
@@ -129,7 +140,7 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
         corpusSentences: corpus.sentences.length,
         corpusRevision: corpus.revision,
         fromScratch: plan.mode === 'full',
-        note: verdict.note,
+        note,
       },
       {
         promote: verdict.decision.promote,
@@ -257,14 +268,19 @@ interface EncodedData {
   unknownStandIns: number[];
   /** The pieces of the vocabulary's words (see `word-pieces.ts`). */
   wordPieces: WordPieces;
+  /** The training and the held-out sentences as the corpus holds them: what a refit trains on. */
+  everySentence: number[][];
 }
 
 function trainingData(plan: RunPlan, corpus: CorpusSnapshot): EncodedData {
   const encode = (sentences: string[][]): number[][] => sentences.map((tokens) => plan.vocabulary.encode(tokens).ids);
   const trainingSide = encode(splitForValidation(corpus.sentences, plan.hyperparameters.validationFraction).train);
+  const train = encode(plan.train);
+  const heldOut = encode(plan.validation);
   return {
-    train: encode(plan.train),
-    validation: asUnseenText(encode(plan.validation), trainingSide),
+    train,
+    validation: asUnseenText(heldOut, trainingSide),
+    everySentence: [...train, ...heldOut],
     trainingSide,
     unknownStandIns: singletonIds(trainingSide),
     wordPieces: wordPieces(plan.vocabulary.toJSON().tokens, FIRST_WORD_ID),
@@ -294,6 +310,37 @@ function compareWithServing(
   };
 }
 
+/**
+ * The winner of a full run's search trained again on every sentence (`refit.ts`), when there were
+ * held-out sentences and the budget leaves time for it; undefined otherwise, and when the deadline
+ * cut it short (the validated network then serves). An incremental run has been judged on the
+ * sentences it continues from, and keeps its few epochs.
+ */
+async function refitOnEverySentence(
+  trained: TrainedModel,
+  plan: RunPlan,
+  data: EncodedData,
+  options: TrainingOptions,
+  progress: ProgressReporter,
+): Promise<TrainerResult | undefined> {
+  if (plan.mode !== 'full' || data.validation.length === 0) return undefined;
+  const targetsRatio = targetCount([...plan.train, ...plan.validation]) / targetCount(plan.train);
+  const refitPlan = planRefit(trained, trained.winner.hyperparameters, targetsRatio, options.deadline);
+  if (refitPlan === undefined) return undefined;
+  const result = await refit({ train: data.everySentence, wordPieces: data.wordPieces }, plan.vocabulary.size, refitPlan, {
+    ...options,
+    onProgress: (trainer) => progress.report('refitting', trainer),
+  });
+  if (result.history.length === refitPlan.learningRates.length) return result;
+  result.model.dispose();
+  return undefined;
+}
+
+/** What the refit did, for the run's note. */
+function refitNote(refitted: TrainerResult, plan: RunPlan): string {
+  return `then trained again on all ${plan.train.length + plan.validation.length} sentences for ${refitted.history.length} epochs`;
+}
+
 /** What the hyperparameter search tried, and the validation perplexity that decided, for the run's note. */
 function searchNote({ trials, folds }: SearchResult): string {
   const perplexity = (trial: SearchTrial): string => (trial.validationLoss === undefined ? '–' : Math.exp(trial.validationLoss).toFixed(1));
@@ -319,9 +366,25 @@ function servedModelNote(choice: ServedModelChoice): string {
     : `the LSTM × 3-gram geometric mixture answers (exponents ${geometric.lstmExponent.toFixed(2)} / ${geometric.kneserNeyExponent.toFixed(2)}): ${figures}`;
 }
 
-function modelMetrics(trained: SearchResult, plan: RunPlan, verdict: Verdict, backend: string, seconds: number): ModelMetrics {
+function modelMetrics(
+  trained: SearchResult,
+  refitted: TrainerResult | undefined,
+  plan: RunPlan,
+  verdict: Verdict,
+  backend: string,
+  seconds: number,
+): ModelMetrics {
   return {
     history: trained.history,
+    ...(refitted === undefined
+      ? {}
+      : {
+          refit: {
+            epochs: refitted.history.length,
+            sentences: plan.train.length + plan.validation.length,
+            seconds: refitted.history.reduce((sum, epoch) => sum + epoch.seconds, 0),
+          },
+        }),
     searchedFrom: plan.defaults,
     search: trained.trials.length > 1 ? { rungs: trained.rungs, trials: trained.trials, ...(trained.folds === undefined ? {} : { folds: trained.folds }) } : null,
     bestEpoch: verdict.bestEpoch.epoch,

@@ -38,6 +38,12 @@ export interface ModelMetrics {
   bestEpoch: number;
   /** The weight average of a large corpus's run, and whether the model holds it instead of {@link bestEpoch}'s weights. */
   weightAverage?: TrainerResult['weightAverage'];
+  /**
+   * When the network that serves was trained again from scratch on every sentence, held-out ones
+   * included, for the epochs validation kept (`refit.ts`); the validation figures are those of
+   * the network before, which is what chose them.
+   */
+  refit?: { epochs: number; sentences: number; seconds: number };
   stoppedEarly: boolean;
   /** Whether the budget's deadline ended training before its planned epochs. */
   stoppedAtDeadline: boolean;
@@ -84,6 +90,7 @@ export function readModelMetrics(json: unknown): ModelMetrics {
     ...(fields.has('search') ? { search: readSearch(fields.nullableObject('search')) } : {}),
     bestEpoch: fields.number('bestEpoch'),
     ...(fields.has('weightAverage') ? { weightAverage: readWeightAverage(fields.object('weightAverage')) } : {}),
+    ...(fields.has('refit') ? { refit: readRefit(fields.object('refit')) } : {}),
     stoppedEarly: fields.boolean('stoppedEarly'),
     stoppedAtDeadline: fields.has('stoppedAtDeadline') ? fields.boolean('stoppedAtDeadline') : false,
     mode: fields.oneOf('mode', ['full', 'incremental']),
@@ -175,6 +182,10 @@ function readEpoch(epoch: JsonFields): RecordedEpoch {
   };
 }
 
+function readRefit(refit: JsonFields): NonNullable<ModelMetrics['refit']> {
+  return { epochs: refit.number('epochs'), sentences: refit.number('sentences'), seconds: refit.number('seconds') };
+}
+
 function readWeightAverage(average: JsonFields): NonNullable<TrainerResult['weightAverage']> {
   return {
     snapshots: average.number('snapshots'),
@@ -185,9 +196,10 @@ function readWeightAverage(average: JsonFields): NonNullable<TrainerResult['weig
 
 /**
  * The weights a model holds, with their validation figures: the best epoch's, or the average of
- * weight snapshots taken over the last epochs when that validated better.
+ * weight snapshots taken over the last epochs when that validated better; `refitOn` sentences when
+ * those epochs were then trained again on every sentence (the figures are the validated network's).
  */
-export type KeptWeights = { validationLoss?: number; validationAccuracy?: number } & (
+export type KeptWeights = { validationLoss?: number; validationAccuracy?: number; refitOn?: number } & (
   | { source: 'epoch'; epoch: number }
   | { source: 'average'; snapshots: number }
 );
@@ -221,11 +233,14 @@ export function keptEpoch(history: readonly EpochMetrics[]): EpochMetrics {
  * epoch named `bestEpoch`, else the last one; null without a recorded epoch.
  */
 export function keptWeightsOf(
-  metrics: Pick<ModelMetrics, 'bestEpoch' | 'weightAverage'> & { history: readonly Pick<EpochMetrics, 'epoch' | 'validationLoss' | 'validationAccuracy'>[] },
+  metrics: Pick<ModelMetrics, 'bestEpoch' | 'weightAverage' | 'refit'> & {
+    history: readonly Pick<EpochMetrics, 'epoch' | 'validationLoss' | 'validationAccuracy'>[];
+  },
 ): KeptWeights | null {
-  const { history, bestEpoch, weightAverage } = metrics;
+  const { history, bestEpoch, weightAverage, refit } = metrics;
   const epoch = history.find((entry) => entry.epoch === bestEpoch) ?? history.at(-1);
-  return epoch === undefined ? null : keptWeights(epoch, weightAverage);
+  if (epoch === undefined) return null;
+  return { ...keptWeights(epoch, weightAverage), ...(refit === undefined ? {} : { refitOn: refit.sentences }) };
 }
 
 /** What a run reports of an epoch: its losses and accuracy. */

@@ -88,7 +88,7 @@ export function readRunProgress(json: unknown): RunProgress {
   return {
     runId: fields.number('runId'),
     guildId: fields.string('guildId'),
-    phase: fields.oneOf('phase', ['queued', 'preparing', 'cross-validating', 'training', 'saving']),
+    phase: fields.oneOf('phase', ['queued', 'preparing', 'cross-validating', 'training', 'refitting', 'saving']),
     epoch: fields.number('epoch'),
     maxEpochs: fields.number('maxEpochs'),
     batch: fields.number('batch'),

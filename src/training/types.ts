@@ -15,12 +15,13 @@ export interface EpochSummary {
 
 /**
  * Live progress of a training run. While it is `cross-validating`, `epoch` / `maxEpochs` count the
- * trainings on folds and `batch` / `batchesPerEpoch` the epochs of the current one.
+ * trainings on folds and `batch` / `batchesPerEpoch` the epochs of the current one; while it is
+ * `refitting`, the validated settings train again on every sentence (`refit.ts`).
  */
 export interface RunProgress {
   runId: number;
   guildId: string;
-  phase: 'queued' | 'preparing' | 'cross-validating' | 'training' | 'saving';
+  phase: 'queued' | 'preparing' | 'cross-validating' | 'training' | 'refitting' | 'saving';
   epoch: number;
   maxEpochs: number;
   batch: number;
