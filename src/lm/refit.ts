@@ -27,7 +27,7 @@ export interface RefitPlan {
  * loss. Training went back to the best weights after each of the others, so the kept network is
  * what these epochs made.
  */
-export function keptEpochs(history: readonly EpochMetrics[]): EpochMetrics[] {
+export function keptEpochs<Epoch extends Pick<EpochMetrics, 'validationLoss'>>(history: readonly Epoch[]): Epoch[] {
   let best = Number.POSITIVE_INFINITY;
   return history.filter((epoch) => {
     if (epoch.validationLoss === undefined || !(epoch.validationLoss < best)) return false;

@@ -68,6 +68,11 @@ describe('/stats', () => {
       { history, bestEpoch: 2, weightAverage: { snapshots: 8, validationLoss: 2.95, validationAccuracy: 0.19, kept: false } },
       'validation loss 2.800, accuracy 20.0% (weights of epoch 2 of 3)',
     ],
+    [
+      'the validated epoch’s, then trained again on every sentence',
+      { history, bestEpoch: 2, refit: { epochs: 2, sentences: 3, seconds: 1 } },
+      'validation loss 2.800, accuracy 20.0% (weights of epoch 2 of 3, then trained again on all 3 sentences)',
+    ],
   ])('gives the validation figures of the weights the model holds: %s', async (_, metrics, expected) => {
     const { services } = await taught([[ALICE.id, 'a b'], [ALICE.id, 'b c'], [BOB.id, 'c d']]);
     services.modelMetrics = metrics;

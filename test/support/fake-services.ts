@@ -130,7 +130,7 @@ export class FakeServices implements BotServices {
   readonly runs: FakeTrainingRun[] = [];
   readonly chartRequests: { history: EpochSummary[]; locale: string }[] = [];
   /** The training metrics recorded with the model `/stats` describes (`ModelMetrics` of the job). */
-  modelMetrics: { history: EpochSummary[] } & Pick<ModelMetrics, 'bestEpoch' | 'weightAverage'> = {
+  modelMetrics: { history: EpochSummary[] } & Pick<ModelMetrics, 'bestEpoch' | 'weightAverage' | 'refit'> = {
     history: [{ epoch: 1, trainLoss: 2.5, validationLoss: 2.7, validationAccuracy: 0.25 }],
     bestEpoch: 1,
   };

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunProgress } from '../../src/app/services.ts';
 import { unpackModel } from '../../src/lm/model-package.ts';
+import { keptEpochs } from '../../src/lm/refit.ts';
 import { BOS } from '../../src/lm/special-tokens.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import type { RunKind } from '../../src/store/types.ts';
@@ -99,6 +100,28 @@ describe('training job', () => {
       validationLoss: average.validationLoss,
       validationAccuracy: average.validationAccuracy,
     });
+  });
+
+  it('trains the validated settings again on every sentence, held-out ones included, for the epochs validation kept', async () => {
+    const corpus = templatedCorpus();
+    teachSentences(store, 'g', corpus);
+    const phases: RunProgress['phase'][] = [];
+    const { run } = await train('g', 'full', {
+      settings: { budgetMinutes: 1, hyperparameters: { validationFraction: 0.25 } },
+      onProgress: (progress) => {
+        if (phases.at(-1) !== progress.phase) phases.push(progress.phase);
+      },
+    });
+    expect(phases).toEqual(['preparing', 'training', 'refitting', 'saving']);
+
+    const serving = store.servingModel('g')!;
+    const metrics = readModelMetrics(serving.metrics);
+    expect(metrics.refit).toEqual({ epochs: keptEpochs(metrics.history).length, sentences: corpus.length, seconds: expect.any(Number) });
+    expect(serving.hyperparameters).toMatchObject({ maxEpochs: metrics.refit!.epochs });
+    expect(keptWeightsOf(metrics)).toMatchObject({ source: 'epoch', epoch: metrics.bestEpoch, refitOn: corpus.length });
+    expect(readRunSummary(run.summary).note).toContain(`then trained again on all ${corpus.length} sentences for ${metrics.refit!.epochs} epochs`);
+    // The validated network chose what serves: the refit one has seen the held-out sentences.
+    expect(metrics.servedModel?.targets).toBe(metrics.validationTargets);
   });
 
   it('keeps a clearly worse model as a rejected version and leaves the serving one', async () => {

@@ -58,6 +58,8 @@ const CURRENT_METRICS: ModelMetrics = {
 describe('readModelMetrics', () => {
   it('reads back what the training job stores', () => {
     expect(readModelMetrics(stored(CURRENT_METRICS))).toEqual(CURRENT_METRICS);
+    const refitted: ModelMetrics = { ...CURRENT_METRICS, weightAverage: { ...CURRENT_METRICS.weightAverage!, kept: false }, refit: { epochs: 2, sentences: 2200, seconds: 31 } };
+    expect(readModelMetrics(stored(refitted))).toEqual(refitted);
   });
 
   it("reads the first models' metrics, stating what the fields added since mean for them", () => {
@@ -105,6 +107,13 @@ describe('keptWeightsOf', () => {
     expect(keptWeightsOf(readModelMetrics(stored(FIRST_METRICS)))).toEqual({ source: 'epoch', epoch: 1, validationLoss: 3.0, validationAccuracy: 0.2 });
     expect(keptWeightsOf({ ...CURRENT_METRICS, weightAverage: undefined, bestEpoch: 7 })).toMatchObject({ source: 'epoch', epoch: 2 });
     expect(keptWeightsOf({ ...CURRENT_METRICS, history: [], weightAverage: undefined })).toBeNull();
+    expect(keptWeightsOf({ ...CURRENT_METRICS, weightAverage: undefined, refit: { epochs: 2, sentences: 2200, seconds: 31 } })).toEqual({
+      source: 'epoch',
+      epoch: 2,
+      validationLoss: 2.8,
+      validationAccuracy: 0.25,
+      refitOn: 2200,
+    });
   });
 });
 
