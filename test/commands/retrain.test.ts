@@ -134,6 +134,19 @@ describe('/retrain', () => {
     await running.finished;
   });
 
+  it('counts the epochs of the training again on every sentence, named as such', async () => {
+    const services = new FakeServices();
+    const running = await startLine('/retrain', { services });
+    await vi.waitFor(() => expect(services.runs).toHaveLength(1));
+    services.runs[0]?.report(2, 5, 10, 10, 'refitting');
+    await vi.waitFor(() => expect(running.outputs.at(-1)?.text).toContain('Epoch 2/5, training again on every sentence, held-out ones included'), {
+      timeout: 3000,
+    });
+    expect(running.outputs.at(-1)?.text).toMatch(/^`█{8}░+ 40% /m);
+    services.runs[0]?.finish({ status: 'cancelled', runId: 1 });
+    await running.finished;
+  });
+
   it('reports a failed training with its cause and the run as reference', async () => {
     const services = new FakeServices();
     const running = await startLine('/retrain', { services });

@@ -72,7 +72,7 @@ export class FakeTrainingRun {
   }
 
   /** Progress at `epoch` of `maxEpochs`, with a loss that falls as training goes on. */
-  report(epoch: number, maxEpochs: number, batch = 0, batchesPerEpoch = 10, phase: 'training' | 'cross-validating' = 'training'): RunProgress {
+  report(epoch: number, maxEpochs: number, batch = 0, batchesPerEpoch = 10, phase: 'training' | 'refitting' | 'cross-validating' = 'training'): RunProgress {
     const progress: RunProgress = {
       runId: this.runId,
       guildId: this.guildId,
