@@ -171,6 +171,17 @@ describe('training job', () => {
     expect(await predictAfter('g', ['我', '喜欢'])).toBe('吃');
   });
 
+  it('promotes a warm start from a network trained again on every sentence, the held-out ones included', async () => {
+    teachSentences(store, 'g', searchableCorpus());
+    await train('g', 'full');
+    expect(readModelMetrics(store.servingModel('g')!.metrics).refit).toBeDefined();
+    teachSentences(store, 'g', ['老虎 今天 在 山上 吃 东西 。', '老虎 每天 在 山上 睡觉 。', '狮子 晚上 在 山上 吃 东西 。', '狮子 常常 在 山上 睡觉 。']);
+
+    const { result } = await train('g', 'incremental');
+    expect(result).toMatchObject({ status: 'succeeded', modelVersion: 2, promoted: true });
+    expect(store.servingModelInfo('g')?.version).toBe(2);
+  });
+
   it('warm-starts after removals, which leave the model with the next full run', async () => {
     teachSentences(store, 'g', [...TINY_CORPUS, '老师 喜欢 吃 西瓜 。']);
     await train('g', 'full');
