@@ -3,25 +3,15 @@ import { initBackend } from '../../src/lm/backend.ts';
 import { evaluate } from '../../src/lm/evaluate.ts';
 import { defaultHyperparameters } from '../../src/lm/hyperparameters.ts';
 import { lstmPredictor } from '../../src/lm/predict.ts';
-import { Random } from '../../src/lm/random.ts';
 import { keptEpochs, planRefit, refit } from '../../src/lm/refit.ts';
 import { trainLanguageModel } from '../../src/lm/train.ts';
 import type { EpochMetrics } from '../../src/lm/training-types.ts';
+import { COUNTING_VOCABULARY, countingSentences } from '../support/counting-sentences.ts';
 
-/** Counting patterns over ids 4..19 with a random start and length. */
-function countingSentences(count: number, seed: number): number[][] {
-  const random = new Random(seed);
-  return Array.from({ length: count }, () => {
-    const start = random.int(16);
-    return Array.from({ length: 3 + random.int(5) }, (_, k) => 4 + ((start + 3 * k) % 16));
-  });
-}
-
-const VOCABULARY = 20;
 const train = countingSentences(60, 1);
 const validation = countingSentences(12, 2);
 const hyperparameters = defaultHyperparameters(
-  { sentences: train.length, tokens: 300, vocabularySize: VOCABULARY },
+  { sentences: train.length, tokens: 300, vocabularySize: COUNTING_VOCABULARY },
   { maxEpochs: 12, batchSize: 8, seed: 5, validationFraction: 0.2 },
 );
 
@@ -69,7 +59,7 @@ describe('planning a refit', () => {
 
 describe('a refit', () => {
   it('trains each epoch at the rate given for it, the last one for any beyond', async () => {
-    const { model, history } = await trainLanguageModel({ train, validation: [] }, VOCABULARY, { ...hyperparameters, maxEpochs: 3 }, {
+    const { model, history } = await trainLanguageModel({ train, validation: [] }, COUNTING_VOCABULARY, { ...hyperparameters, maxEpochs: 3 }, {
       learningRates: [0.02, 0.004],
     });
     model.dispose();
@@ -77,11 +67,11 @@ describe('a refit', () => {
   });
 
   it('trains the kept epochs on every sentence, and then predicts the held-out ones better than the validated network', async () => {
-    const validated = await trainLanguageModel({ train, validation }, VOCABULARY, hyperparameters);
+    const validated = await trainLanguageModel({ train, validation }, COUNTING_VOCABULARY, hyperparameters);
     const refitted = await (async () => {
       const plan = planRefit(validated, hyperparameters, (train.length + validation.length) / train.length)!;
       expect(plan.learningRates).toEqual(keptEpochs(validated.history).map((kept) => kept.learningRate));
-      return refit({ train: [...train, ...validation] }, VOCABULARY, plan);
+      return refit({ train: [...train, ...validation] }, COUNTING_VOCABULARY, plan);
     })();
     try {
       expect(refitted.history.map((trained) => trained.learningRate)).toEqual(keptEpochs(validated.history).map((kept) => kept.learningRate));
