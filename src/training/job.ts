@@ -114,8 +114,9 @@ export async function runTrainingJob(store: JobStore, run: TrainingRun, options:
     // Last point where an abort still leaves no trace: after the commit the run has succeeded.
     throwIfAborted(options.signal);
     const seconds = (performance.now() - startedAt) / 1000;
-    const metrics = modelMetrics(trained, refitted, plan, verdict, backend, seconds);
-    const note = refitted ? `${verdict.note}; ${refitNote(refitted, plan)}` : verdict.note;
+    const refit = refitted && refitSummary(refitted, data.everySentence.length);
+    const metrics = modelMetrics(trained, refit, plan, verdict, backend, seconds);
+    const note = refit ? `${verdict.note}; then trained again on all ${refit.sentences} sentences for ${refit.epochs} epochs` : verdict.note;
     const outcome: Omit<RunSummary, 'modelVersion'> = {
       promoted: verdict.decision.promote,
       note,
@@ -336,9 +337,9 @@ async function refitOnEverySentence(
   return undefined;
 }
 
-/** What the refit did, for the run's note. */
-function refitNote(refitted: TrainerResult, plan: RunPlan): string {
-  return `then trained again on all ${plan.train.length + plan.validation.length} sentences for ${refitted.history.length} epochs`;
+/** What a refit on `sentences` sentences did, as the model's metrics record it. */
+function refitSummary(refitted: TrainerResult, sentences: number): NonNullable<ModelMetrics['refit']> {
+  return { epochs: refitted.history.length, sentences, seconds: refitted.history.reduce((sum, epoch) => sum + epoch.seconds, 0) };
 }
 
 /** What the hyperparameter search tried, and the validation perplexity that decided, for the run's note. */
@@ -368,7 +369,7 @@ function servedModelNote(choice: ServedModelChoice): string {
 
 function modelMetrics(
   trained: SearchResult,
-  refitted: TrainerResult | undefined,
+  refit: ModelMetrics['refit'],
   plan: RunPlan,
   verdict: Verdict,
   backend: string,
@@ -376,15 +377,7 @@ function modelMetrics(
 ): ModelMetrics {
   return {
     history: trained.history,
-    ...(refitted === undefined
-      ? {}
-      : {
-          refit: {
-            epochs: refitted.history.length,
-            sentences: plan.train.length + plan.validation.length,
-            seconds: refitted.history.reduce((sum, epoch) => sum + epoch.seconds, 0),
-          },
-        }),
+    ...(refit === undefined ? {} : { refit }),
     searchedFrom: plan.defaults,
     search: trained.trials.length > 1 ? { rungs: trained.rungs, trials: trained.trials, ...(trained.folds === undefined ? {} : { folds: trained.folds }) } : null,
     bestEpoch: verdict.bestEpoch.epoch,
