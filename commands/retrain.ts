@@ -13,6 +13,7 @@ import type { Messages } from '../src/i18n/index.ts';
 import { durationIn, formatDuration, messagesFor } from '../src/i18n/index.ts';
 import { progressBar } from '../src/text/bars.ts';
 import { runFailureCause } from '../src/training/failure.ts';
+import { trainsEpochs } from '../src/training/types.ts';
 
 /** Discord rate-limits edits of one message; one edit every 2 s stays well inside the limit. */
 export const PROGRESS_EDIT_INTERVAL_MS = 2000;
@@ -35,9 +36,7 @@ function completion(progress: RunProgress): number {
 function renderProgress(header: string, progress: RunProgress | null, m: Messages, locale: string): string {
   if (progress === null) return `${header}\n${m.retrain.phases.queued}`;
   // Epoch counters and the bar only mean something while epochs run.
-  if (progress.phase !== 'training' && progress.phase !== 'refitting' && progress.phase !== 'cross-validating') {
-    return `${header}\n${m.retrain.phases[progress.phase]}`;
-  }
+  if (!trainsEpochs(progress.phase)) return `${header}\n${m.retrain.phases[progress.phase]}`;
   const details = [
     progressBar(completion(progress)),
     ...(progress.loss === null ? [] : [m.retrain.loss(progress.loss.toFixed(3))]),

@@ -1,6 +1,6 @@
 import type { App } from '../app/create-app.ts';
 import { errorMessage } from '../errors.ts';
-import type { RunProgress, RunResult } from '../training/types.ts';
+import { trainsEpochs, type RunProgress, type RunResult } from '../training/types.ts';
 import { createWorkerRunner } from '../training/worker-runner.ts';
 
 /** Options of the `train` command. */
@@ -75,7 +75,7 @@ function progressLine(print: (text: string) => void, terminal: boolean) {
   let written = false;
   return {
     update(progress: RunProgress): void {
-      if (progress.phase !== 'training' && progress.phase !== 'refitting' && progress.phase !== 'cross-validating') return;
+      if (!trainsEpochs(progress.phase)) return;
       const text = describeProgress(progress);
       if (terminal) {
         print(`\r\x1b[K${text}`);

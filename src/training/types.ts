@@ -31,6 +31,11 @@ export interface RunProgress {
   etaSeconds: number | null;
 }
 
+/** Whether a run in `phase` trains epochs: its progress then counts them and has a loss. */
+export function trainsEpochs(phase: RunProgress['phase']): boolean {
+  return phase === 'training' || phase === 'refitting' || phase === 'cross-validating';
+}
+
 /** How a training run ended. */
 export type RunResult =
   | {
