@@ -55,7 +55,10 @@ const MORE_DROPOUT = { step: 0.2, max: 0.7 } as const;
 /** The narrowest and widest networks a variant may have. */
 const WIDTH_RANGE = { min: 16, max: 320 } as const;
 
-/** Budget epochs from which a large corpus can afford four candidates, and two. */
+/**
+ * Budget epochs from which a large corpus can afford four candidates, and two. Four compare after
+ * a `four`th of the budget (at least one epoch) and again after twice that.
+ */
 const AFFORDABLE_SEARCH = { four: 12, two: 4 } as const;
 
 /** A search: the candidates in the order they rank on ties (the defaults first) and the rungs. */
@@ -82,10 +85,18 @@ const CROSS_VALIDATED_DROPOUT = 0.5;
  * A corpus below `LARGE_CORPUS_SENTENCES` trains for as long as validation improves, in epochs of
  * seconds, so all four run and are compared after a sixth of the planned epochs and again after
  * a third. A large corpus trains for the epochs its time budget allows (`defaults.maxEpochs`):
- * the epochs the dropped candidates take come out of the winner's, so it compares four after one
- * epoch and two after two when the budget has {@link AFFORDABLE_SEARCH}.four epochs (the winner
- * keeps all but four), two after one epoch from {@link AFFORDABLE_SEARCH}.two epochs (all but
- * one), and does not search below that.
+ * the epochs the dropped candidates take come out of the winner's, so it compares four after a
+ * twelfth of the budget's epochs and two after a sixth, at least one and two, when the budget has
+ * {@link AFFORDABLE_SEARCH}.four epochs (the winner keeps all but four twelfths), two after one
+ * epoch from {@link AFFORDABLE_SEARCH}.two epochs (all but one), and does not search below that.
+ * Rungs at shares of the budget rather than at the first epochs give a slower-learning candidate a
+ * chance where the corpus is large enough for the budget to be in epochs, yet so small that the
+ * defaults overfit it in two or three: there every candidate stops early before the first rung,
+ * and the comparison is of finished networks.
+ *
+ * At the width cap the third candidate is half as wide with more dropout and half the learning
+ * rate: a corpus that a capped network overfits within a few epochs needs less capacity, more
+ * regularisation and smaller steps together (each alone still overfits before it learns).
  *
  * A corpus without a validation split is cross-validated from `MIN_SENTENCES_FOR_CROSS_VALIDATION`
  * sentences on, over the settings it lacks for want of one: the unknown word, and dropout at half
@@ -114,7 +125,9 @@ export function planSearch(defaults: Hyperparameters, sentences: number): Search
   const budget = defaults.maxEpochs;
   if (large && budget < AFFORDABLE_SEARCH.two) return only;
   const count = large && budget < AFFORDABLE_SEARCH.four ? 2 : 4;
-  const maxEpochs = large ? budget - (count === 4 ? 4 : 1) : budget;
+  const firstRung = count === 4 ? Math.max(1, Math.floor(budget / AFFORDABLE_SEARCH.four)) : 1;
+  // Two candidates stop at the first rung and one at the second: 4 first rungs' epochs (1 with two candidates).
+  const maxEpochs = large ? budget - (count === 4 ? 4 * firstRung : 1) : budget;
   const base = { ...defaults, maxEpochs };
   const raise = (rate: number | undefined): number | undefined =>
     rate === undefined || rate === 0 ? rate : Math.min(MORE_DROPOUT.max, rate + MORE_DROPOUT.step);
@@ -128,11 +141,14 @@ export function planSearch(defaults: Hyperparameters, sentences: number): Search
     { name: 'defaults', hyperparameters: base },
     { name: 'more dropout', hyperparameters: moreDropout },
     atWidthCap
-      ? { name: 'half as wide', hyperparameters: resized(0.5) }
+      ? {
+          name: 'half as wide, more dropout, half the learning rate',
+          hyperparameters: { ...resized(0.5), dropout: moreDropout.dropout, embeddingDropout: moreDropout.embeddingDropout, learningRate: base.learningRate / 2 },
+        }
       : { name: 'twice as wide, more dropout', hyperparameters: { ...resized(2), dropout: moreDropout.dropout, embeddingDropout: moreDropout.embeddingDropout } },
     { name: 'half the learning rate', hyperparameters: { ...base, learningRate: base.learningRate / 2 } },
   ].slice(0, count);
-  if (large) return { candidates, rungs: count === 4 ? [1, 2] : [1], folds: 0 };
+  if (large) return { candidates, rungs: count === 4 ? [firstRung, 2 * firstRung] : [1], folds: 0 };
   const first = Math.max(2, Math.round(budget / 6));
   return { candidates, rungs: [first, 2 * first], folds: 0 };
 }

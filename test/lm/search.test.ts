@@ -39,14 +39,35 @@ describe('planSearch', () => {
       maxEpochs: budgetEpochs,
     });
     const roomy = planSearch(large(18), LARGE_CORPUS_SENTENCES);
-    expect(roomy.candidates.map((candidate) => candidate.name)).toEqual(['defaults', 'more dropout', 'half as wide', 'half the learning rate']);
+    expect(roomy.candidates.map((candidate) => candidate.name)).toEqual([
+      'defaults',
+      'more dropout',
+      'half as wide, more dropout, half the learning rate',
+      'half the learning rate',
+    ]);
     expect(roomy.candidates.every((candidate) => candidate.hyperparameters.maxEpochs === 14)).toBe(true);
     expect(roomy.rungs).toEqual([1, 2]);
+    const [defaults, moreDropout, smaller] = roomy.candidates.map((candidate) => candidate.hyperparameters);
+    expect(smaller).toMatchObject({
+      hiddenSize: defaults!.hiddenSize / 2,
+      embeddingSize: defaults!.embeddingSize / 2,
+      dropout: moreDropout!.dropout,
+      embeddingDropout: moreDropout!.embeddingDropout,
+      learningRate: defaults!.learningRate / 2,
+    });
     const tight = planSearch(large(7), LARGE_CORPUS_SENTENCES);
     expect(tight.candidates.map((candidate) => candidate.name)).toEqual(['defaults', 'more dropout']);
     expect(tight.candidates[0]!.hyperparameters.maxEpochs).toBe(6);
     expect(tight.rungs).toEqual([1]);
     expect(planSearch(large(3), LARGE_CORPUS_SENTENCES).candidates).toHaveLength(1);
+  });
+
+  it('compares the candidates of a large corpus after a twelfth and a sixth of a budget of many epochs', () => {
+    const roomy = { ...defaultHyperparameters({ sentences: 3000, tokens: 30_000, vocabularySize: 5000 }), maxEpochs: 100 };
+    const plan = planSearch(roomy, 3000);
+    expect(plan.rungs).toEqual([8, 16]);
+    // The two dropped at the first rung and the one at the second took 4 × 8 epochs of the budget.
+    expect(plan.candidates.every((candidate) => candidate.hyperparameters.maxEpochs === 68)).toBe(true);
   });
 
   it('has nothing to compare on without a validation split', () => {
