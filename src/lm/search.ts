@@ -80,7 +80,8 @@ const CROSS_VALIDATED_DROPOUT = 0.5;
  * defaults decide by corpus size alone, in the direction a corpus unlike the ones they were
  * measured on most often needs: more dropout (text more repetitive or more varied than expected
  * overfits sooner), a network twice as wide with that dropout (a small corpus of rich text, below
- * the width cap) or half as wide (at the cap), and half the learning rate.
+ * the width cap) or, at the cap, half as wide with that dropout at half the learning rate, and
+ * half the learning rate.
  *
  * A corpus below `LARGE_CORPUS_SENTENCES` trains for as long as validation improves, in epochs of
  * seconds, so all four run and are compared after a sixth of the planned epochs and again after
@@ -94,9 +95,9 @@ const CROSS_VALIDATED_DROPOUT = 0.5;
  * defaults overfit it in two or three: there every candidate stops early before the first rung,
  * and the comparison is of finished networks.
  *
- * At the width cap the third candidate is half as wide with more dropout and half the learning
- * rate: a corpus that a capped network overfits within a few epochs needs less capacity, more
- * regularisation and smaller steps together (each alone still overfits before it learns).
+ * The candidate at the cap changes three things: a corpus that a capped network overfits within a
+ * few epochs needs less capacity, more regularisation and smaller steps together (each alone
+ * still overfits before it learns; `bench/RESULTS.md`).
  *
  * A corpus without a validation split is cross-validated from `MIN_SENTENCES_FOR_CROSS_VALIDATION`
  * sentences on, over the settings it lacks for want of one: the unknown word, and dropout at half
