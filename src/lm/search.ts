@@ -56,8 +56,8 @@ const MORE_DROPOUT = { step: 0.2, max: 0.7 } as const;
 const WIDTH_RANGE = { min: 16, max: 320 } as const;
 
 /**
- * Budget epochs from which a large corpus can afford four candidates, and two. Four compare after
- * a `four`th of the budget (at least one epoch) and again after twice that.
+ * Budget epochs from which a large corpus can afford four candidates, and two. Four are compared
+ * after `budget / four` epochs (at least one) and again after twice that.
  */
 const AFFORDABLE_SEARCH = { four: 12, two: 4 } as const;
 
