@@ -132,21 +132,23 @@ export function planSearch(defaults: Hyperparameters, sentences: number): Search
   const base = { ...defaults, maxEpochs };
   const raise = (rate: number | undefined): number | undefined =>
     rate === undefined || rate === 0 ? rate : Math.min(MORE_DROPOUT.max, rate + MORE_DROPOUT.step);
-  const moreDropout = { ...base, dropout: raise(base.dropout), embeddingDropout: raise(base.embeddingDropout) };
   const resized = (factor: number): Hyperparameters => {
     const width = (size: number): number => Math.min(WIDTH_RANGE.max, Math.max(WIDTH_RANGE.min, Math.round(size * factor)));
     return { ...base, embeddingSize: width(base.embeddingSize), hiddenSize: width(base.hiddenSize) };
   };
+  // Dropout rates come from the defaults, whatever the width.
+  const withMoreDropout = (hyperparameters: Hyperparameters): Hyperparameters => ({
+    ...hyperparameters,
+    dropout: raise(base.dropout),
+    embeddingDropout: raise(base.embeddingDropout),
+  });
   const atWidthCap = base.hiddenSize * 2 > WIDTH_RANGE.max;
   const candidates: SearchCandidate[] = [
     { name: 'defaults', hyperparameters: base },
-    { name: 'more dropout', hyperparameters: moreDropout },
+    { name: 'more dropout', hyperparameters: withMoreDropout(base) },
     atWidthCap
-      ? {
-          name: 'half as wide, more dropout, half the learning rate',
-          hyperparameters: { ...resized(0.5), dropout: moreDropout.dropout, embeddingDropout: moreDropout.embeddingDropout, learningRate: base.learningRate / 2 },
-        }
-      : { name: 'twice as wide, more dropout', hyperparameters: { ...resized(2), dropout: moreDropout.dropout, embeddingDropout: moreDropout.embeddingDropout } },
+      ? { name: 'half as wide, more dropout, half the learning rate', hyperparameters: { ...withMoreDropout(resized(0.5)), learningRate: base.learningRate / 2 } }
+      : { name: 'twice as wide, more dropout', hyperparameters: withMoreDropout(resized(2)) },
     { name: 'half the learning rate', hyperparameters: { ...base, learningRate: base.learningRate / 2 } },
   ].slice(0, count);
   if (large) return { candidates, rungs: count === 4 ? [firstRung, 2 * firstRung] : [1], folds: 0 };
