@@ -18,7 +18,16 @@ import { lstmPredictor } from '../../src/lm/predict.ts';
 import { EOS, UNK } from '../../src/lm/special-tokens.ts';
 import { tokenize } from '../../src/lm/tokenizer.ts';
 import type { Store } from '../../src/store/index.ts';
-import { combinedPredictor, mixturePerplexity, servedGeometricWeights, type GeometricWeights, type ServedKind, type ServedMixture } from '../../src/lm/served-model.ts';
+import {
+  combinedPredictor,
+  mixturePerplexity,
+  servedCalibration,
+  servedGeometricWeights,
+  type GeometricWeights,
+  type MixtureWeights,
+  type ServedKind,
+} from '../../src/lm/served-model.ts';
+import type { NetworkCalibration } from '../../src/lm/network-calibration.ts';
 import { runTrainingJob } from '../../src/training/job.ts';
 import { readModelMetrics } from '../../src/training/metrics.ts';
 import { choiceOption, integerOption, positiveNumberOption, sizesOption } from '../lib/args.ts';
@@ -116,6 +125,8 @@ interface QualityRow {
     lambda: number;
     /** The exponents of the geometric combination when it serves, else null. */
     exponents: GeometricWeights | null;
+    /** The network's calibration before the linear mixture that serves, else null. */
+    calibration: NetworkCalibration | null;
   } | null;
   /** The hyperparameter candidate that won the training job's search, and how many it compared. */
   search: { winner: string; candidates: number } | null;
@@ -217,7 +228,8 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
         const trainingTexts = new Set(trainingSentences.map((tokens) => tokens.join(' ')));
         const lambda = metrics.servedModel?.lstmWeight ?? 1;
         const geometric = servedGeometricWeights(metrics.servedModel);
-        const results = evaluateModels(heldOutIds, corpusIds, model, vocabulary.size, { lstmWeight: lambda, geometric });
+        const calibration = servedCalibration(metrics.servedModel);
+        const results = evaluateModels(heldOutIds, corpusIds, model, vocabulary.size, { lstmWeight: lambda, geometric, calibration });
         const hyperparameters = readHyperparameters(stored.hyperparameters);
         return {
           corpus,
@@ -241,6 +253,7 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
                   mixPerplexity: round(mixturePerplexity(metrics.servedModel), 2),
                   lambda: round(lambda, 3),
                   exponents: geometric && { lstmExponent: round(geometric.lstmExponent, 3), kneserNeyExponent: round(geometric.kneserNeyExponent, 3) },
+                  calibration: calibration && { exponent: round(calibration.exponent, 3), unknownScale: round(calibration.unknownScale, 3) },
                 },
           search:
             metrics.search == null
@@ -300,7 +313,7 @@ function evaluateModels(
   corpusIds: readonly number[][],
   model: UnpackedModel['model'],
   vocabularySize: number,
-  mixture: Omit<ServedMixture, 'kind'>,
+  mixture: MixtureWeights,
 ): Record<keyof ModelScores, Evaluation> {
   const lstm = lstmPredictor(model);
   const kneserNey = KneserNeyTrigram.trainWithUnknownWords(corpusIds, vocabularySize);

@@ -13,9 +13,11 @@ import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import { unpackModel } from '../lm/model-package.ts';
 import type { LstmLanguageModel } from '../lm/model.ts';
 import { lstmNextWordModel, type LanguageModel, type NextWordModel } from '../lm/predict.ts';
+import type { NetworkCalibration } from '../lm/network-calibration.ts';
 import {
   combinedNextWordModel,
   kneserNeyNextWordModel,
+  servedCalibration,
   servedGeometricWeights,
   type GeometricWeights,
   type ServedKind,
@@ -53,6 +55,8 @@ export class ServingModel {
   readonly lstmWeight: number;
   /** The exponents when a geometric mixture answers, else null. */
   readonly geometric: GeometricWeights | null;
+  /** The network's calibration when a linear mixture answers with one, else null. */
+  readonly calibration: NetworkCalibration | null;
   readonly lstm: LstmLanguageModel;
   readonly vocabulary: Vocabulary;
   /** What answers predictions; its 3-gram part follows {@link recount}. */
@@ -80,6 +84,7 @@ export class ServingModel {
     this.kind = this.choice?.served ?? 'lstm';
     this.lstmWeight = this.choice?.lstmWeight ?? (this.kind === 'lstm' ? 1 : 0);
     this.geometric = servedGeometricWeights(this.choice);
+    this.calibration = servedCalibration(this.choice);
     this.lstm = lstm;
     this.vocabulary = vocabulary;
     this.history = metrics?.history ?? [];
@@ -89,7 +94,7 @@ export class ServingModel {
       contextLength: 2,
       nextDistribution: (contextIds) => this.#kneserNey!.nextDistribution(contextIds),
     };
-    const model = this.kind === 'lstm' ? network : this.kind === 'kneser-ney' ? kneserNey : combinedNextWordModel(network, kneserNey, { lstmWeight: this.lstmWeight, geometric: this.geometric });
+    const model = this.kind === 'lstm' ? network : this.kind === 'kneser-ney' ? kneserNey : combinedNextWordModel(network, kneserNey, this);
     this.language = { model, vocabulary };
   }
 

@@ -18,6 +18,7 @@ import type { Distribution, NextTokenPredictor } from './evaluate.ts';
 import { KneserNeyTrigram } from './kneser-ney.ts';
 import type { NextWordModel } from './predict.ts';
 import { EOS } from './special-tokens.ts';
+import { calibrate, fitCalibration, type NetworkCalibration } from './network-calibration.ts';
 
 /** The kinds of model that can answer predictions. */
 export type ServedKind = 'lstm' | 'kneser-ney' | 'mix';
@@ -44,6 +45,12 @@ export interface ServedModelChoice {
   geometric: GeometricMixture | null;
   /** How the parts combine when `served` is `mix`: the linear mixture with λ, or {@link geometric}. */
   combination: Combination;
+  /**
+   * How the network is calibrated before the linear mixture that serves (λ, {@link mixPerplexity}
+   * are then the calibrated mixture's); null when it is not (older models, a part alone, the
+   * geometric mixture, or a calibration that gained no more than chance).
+   */
+  calibration: NetworkCalibration | null;
 }
 
 /** How a mixture combines its parts. */
@@ -58,10 +65,20 @@ export interface ServedMixture {
   geometric: GeometricWeights | null;
 }
 
+/** How the parts combine: λ or the exponents, and the network's calibration before a linear mixture (none when absent or null). */
+export interface MixtureWeights extends Omit<ServedMixture, 'kind'> {
+  calibration?: NetworkCalibration | null;
+}
+
 /** The exponents that answer per `choice`: null when the mixture is linear or a part answers alone. */
 export function servedGeometricWeights(choice: ServedModelChoice | null): GeometricWeights | null {
   if (choice?.served !== 'mix' || choice.combination !== 'geometric' || choice.geometric === null) return null;
   return { lstmExponent: choice.geometric.lstmExponent, kneserNeyExponent: choice.geometric.kneserNeyExponent };
+}
+
+/** The network's calibration that answers per `choice`: null unless a linear mixture answers with one. */
+export function servedCalibration(choice: ServedModelChoice | null): NetworkCalibration | null {
+  return choice?.served === 'mix' && choice.combination === 'linear' ? choice.calibration : null;
 }
 
 /** `P ∝ P_LSTM^lstmExponent · P_3gram^kneserNeyExponent`, renormalised over the vocabulary. */
@@ -289,40 +306,73 @@ export interface HeldOutFold {
 export function chooseServedModel(folds: readonly HeldOutFold[], vocabSize: number): ServedModelChoice {
   const targets = folds.reduce((sum, fold) => sum + fold.heldOut.reduce((inFold, sentence) => inFold + sentence.length + 1, 0), 0);
   const every = Math.max(1, Math.ceil((targets * 2 * vocabSize) / GEOMETRIC_FIT_VALUES));
-  const lstmProbabilities: number[] = [];
-  const kneserNeyProbabilities: number[] = [];
-  const sampled: LogProbabilities[] = [];
-  for (const fold of folds) {
-    const kneserNey = KneserNeyTrigram.trainWithUnknownWords(fold.train, vocabSize);
-    forEachTarget(fold.lstm, kneserNey, fold.heldOut, (fromLstm, fromKneserNey, target) => {
-      if (lstmProbabilities.length % every === 0) sampled.push(logProbabilities(fromLstm, fromKneserNey, target));
-      lstmProbabilities.push(fromLstm[target]!);
-      kneserNeyProbabilities.push(fromKneserNey[target]!);
-    });
-  }
-  const lstmWeight = fitMixtureWeight(lstmProbabilities, kneserNeyProbabilities);
-  const perplexity = (lambda: number): number => {
-    let logSum = 0;
-    for (let i = 0; i < lstmProbabilities.length; i++) {
-      logSum += Math.log(lambda * lstmProbabilities[i]! + (1 - lambda) * kneserNeyProbabilities[i]!);
-    }
-    return Math.exp(-logSum / lstmProbabilities.length);
+  const kneserNeyModels = folds.map((fold) => KneserNeyTrigram.trainWithUnknownWords(fold.train, vocabSize));
+  const targetProbabilities = (calibration: NetworkCalibration | null) => {
+    const lstm: number[] = [];
+    const kneserNey: number[] = [];
+    const sampled: LogProbabilities[] = [];
+    folds.forEach((fold, f) =>
+      forEachTarget(fold.lstm, kneserNeyModels[f]!, fold.heldOut, (fromLstm, fromKneserNey, target) => {
+        if (calibration === null && lstm.length % every === 0) sampled.push(logProbabilities(fromLstm, fromKneserNey, target));
+        lstm.push(calibration === null ? fromLstm[target]! : calibrate(fromLstm, calibration)[target]!);
+        kneserNey.push(fromKneserNey[target]!);
+      }),
+    );
+    return { lstm, kneserNey, sampled };
   };
-  const { bothSignificant, ...geometric } = fitGeometricMixture(sampled, lstmWeight);
+  const { lstm: lstmProbabilities, kneserNey: kneserNeyProbabilities, sampled } = targetProbabilities(null);
+  const perplexity = (lambda: number, lstm = lstmProbabilities): number => {
+    let logSum = 0;
+    for (let i = 0; i < lstm.length; i++) logSum += Math.log(lambda * lstm[i]! + (1 - lambda) * kneserNeyProbabilities[i]!);
+    return Math.exp(-logSum / lstm.length);
+  };
+  const uncalibratedWeight = fitMixtureWeight(lstmProbabilities, kneserNeyProbabilities);
+  const { bothSignificant, ...geometric } = fitGeometricMixture(sampled, uncalibratedWeight);
+  const calibrated = fitSignificantCalibration(sampled);
+  if (calibrated !== null) geometric.linearPerplexity = calibrated.sampledPerplexity;
   // The best of the parts is where the linear mixture ends (λ 0 or 1); the geometric one must beat
   // it, and owe more than chance to each part: else it is one part made sharper or flatter.
   const combination: Combination = bothSignificant && geometric.perplexity < geometric.linearPerplexity ? 'geometric' : 'linear';
+  const calibration = combination === 'linear' ? (calibrated?.calibration ?? null) : null;
+  // A calibrated mixture is scored on every target, as the uncalibrated one is.
+  const calibratedProbabilities = calibration === null ? lstmProbabilities : targetProbabilities(calibration).lstm;
+  const lstmWeight = calibration === null ? uncalibratedWeight : fitMixtureWeight(calibratedProbabilities, kneserNeyProbabilities);
   return {
     served: combination === 'geometric' ? 'mix' : servedKindFor(lstmWeight),
     lstmWeight,
     lstmPerplexity: perplexity(1),
     kneserNeyPerplexity: perplexity(0),
-    mixPerplexity: perplexity(lstmWeight),
+    mixPerplexity: perplexity(lstmWeight, calibratedProbabilities),
     targets: lstmProbabilities.length,
     ...(folds.length > 1 ? { folds: folds.length } : {}),
     geometric,
     combination,
+    calibration,
   };
+}
+
+/** The 95th percentile of χ² with two degrees of freedom: a calibration fits two parameters more. */
+const CALIBRATION_LIKELIHOOD_RATIO_CRITICAL = 5.991;
+
+/**
+ * The network's calibration fitted with the linear mixture on the sampled positions, and that
+ * mixture's perplexity there; null when it gains no more than chance over the uncalibrated mixture
+ * (likelihood-ratio test) or leaves one part alone.
+ */
+function fitSignificantCalibration(positions: readonly LogProbabilities[]): { calibration: NetworkCalibration; sampledPerplexity: number } | null {
+  if (positions.length === 0) return null;
+  const kneserNey = positions.map(({ kneserNey: logs, target }) => Math.exp(logs[target]!));
+  const lstm = positions.map(({ lstm: logs, target }) => Math.exp(logs[target]!));
+  const weight = fitMixtureWeight(lstm, kneserNey);
+  let uncalibrated = 0;
+  for (let i = 0; i < lstm.length; i++) uncalibrated += Math.log(weight * lstm[i]! + (1 - weight) * kneserNey[i]!);
+  const fitted = fitCalibration(
+    positions.map(({ lstm: logs, target }, i) => ({ lstm: logs, kneserNey: kneserNey[i]!, target })),
+    fitMixtureWeight,
+  );
+  const pure = fitted.lstmWeight === 0 || fitted.lstmWeight === 1;
+  if (pure || 2 * (fitted.logLikelihood - uncalibrated) <= CALIBRATION_LIKELIHOOD_RATIO_CRITICAL) return null;
+  return { calibration: { exponent: fitted.exponent, unknownScale: fitted.unknownScale }, sampledPerplexity: Math.exp(-fitted.logLikelihood / positions.length) };
 }
 
 /**
@@ -384,17 +434,17 @@ function mixDistributions(a: Distribution, b: Distribution, lstmWeight: number):
 /** How the two parts' distributions of one position become the served one. */
 type Combine = (lstm: Distribution, kneserNey: Distribution) => Float64Array;
 
-function linearly(lstmWeight: number): Combine {
-  return (a, b) => mixDistributions(a, b, lstmWeight);
+function linearly(lstmWeight: number, calibration: NetworkCalibration | null = null): Combine {
+  return (a, b) => mixDistributions(calibration === null ? a : calibrate(a, calibration), b, lstmWeight);
 }
 
 function geometrically(weights: GeometricWeights): Combine {
   return (a, b) => combineGeometrically(a, b, weights);
 }
 
-/** The combination `mixture` names: geometric when it has exponents, else linear with λ. */
-function combinationOf({ geometric, lstmWeight }: Omit<ServedMixture, 'kind'>): Combine {
-  return geometric === null ? linearly(lstmWeight) : geometrically(geometric);
+/** The combination `mixture` names: geometric when it has exponents, else linear with λ (of the calibrated network, when calibrated). */
+function combinationOf({ geometric, lstmWeight, calibration }: MixtureWeights): Combine {
+  return geometric === null ? linearly(lstmWeight, calibration ?? null) : geometrically(geometric);
 }
 
 /** Two predictors over one vocabulary combined position by position, for held-out evaluation. */
@@ -429,12 +479,12 @@ export function geometricPredictor(lstm: NextTokenPredictor, kneserNey: NextToke
 }
 
 /** The combination of the parts `mixture` names, for held-out evaluation. */
-export function combinedPredictor(lstm: NextTokenPredictor, kneserNey: NextTokenPredictor, mixture: Omit<ServedMixture, 'kind'>): NextTokenPredictor {
+export function combinedPredictor(lstm: NextTokenPredictor, kneserNey: NextTokenPredictor, mixture: MixtureWeights): NextTokenPredictor {
   return combiningPredictor(lstm, kneserNey, combinationOf(mixture));
 }
 
 /** The combination of the parts `mixture` names, for answering. */
-export function combinedNextWordModel(lstm: NextWordModel, kneserNey: NextWordModel, mixture: Omit<ServedMixture, 'kind'>): NextWordModel {
+export function combinedNextWordModel(lstm: NextWordModel, kneserNey: NextWordModel, mixture: MixtureWeights): NextWordModel {
   return combiningNextWordModel(lstm, kneserNey, combinationOf(mixture));
 }
 

@@ -12,7 +12,7 @@ import { growVocabulary, type LstmLanguageModel } from '../lm/model.ts';
 import { packModel, unpackModel, type UnpackedModel } from '../lm/model-package.ts';
 import { lstmPredictor } from '../lm/predict.ts';
 import { asUnseenText, singletonIds } from '../lm/unknown-words.ts';
-import { chooseServedModel, mixturePerplexity, servedGeometricWeights, type ServedModelChoice } from '../lm/served-model.ts';
+import { chooseServedModel, mixturePerplexity, servedCalibration, servedGeometricWeights, type ServedModelChoice } from '../lm/served-model.ts';
 import { trainWithSearch, type SearchResult, type SearchTrial } from '../lm/search.ts';
 import { trainCrossValidated } from '../lm/cross-validation.ts';
 import { planRefit, refit } from '../lm/refit.ts';
@@ -362,8 +362,10 @@ function servedModelNote(choice: ServedModelChoice): string {
   const figures = `${heldOut} perplexity ${perplexity(mixturePerplexity(choice))} against the LSTM's ${perplexity(choice.lstmPerplexity)} and the 3-gram's ${perplexity(choice.kneserNeyPerplexity)}`;
   const geometric = servedGeometricWeights(choice);
   if (choice.served === 'kneser-ney') return `the n-gram model answers: ${figures}`;
+  const calibration = servedCalibration(choice);
+  const calibrated = calibration === null ? '' : `, the LSTM calibrated: exponent ${calibration.exponent.toFixed(2)}, unknown words ×${calibration.unknownScale.toFixed(2)}`;
   return geometric === null
-    ? `the LSTM + 3-gram mixture answers (λ ${choice.lstmWeight.toFixed(2)}): ${figures}`
+    ? `the LSTM + 3-gram mixture answers (λ ${choice.lstmWeight.toFixed(2)}${calibrated}): ${figures}`
     : `the LSTM × 3-gram geometric mixture answers (exponents ${geometric.lstmExponent.toFixed(2)} / ${geometric.kneserNeyExponent.toFixed(2)}): ${figures}`;
 }
 

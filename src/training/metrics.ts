@@ -7,7 +7,7 @@
  * (the LSTM always served before the n-gram comparison) and a weight of 1 or 0 without the
  * mixture's fields (the LSTM or the n-gram served whole before the mixture), and an epoch's `learningRate`, the
  * comparison's `seconds` and `weightAverage` stay absent; without `combination` the mixture is
- * linear and no geometric one was fitted.
+ * linear and no geometric one was fitted; without `calibration` the network is not calibrated.
  *
  * @module
  */
@@ -122,6 +122,7 @@ function readServedModel(choice: JsonFields): ServedModelChoice {
   const kneserNeyPerplexity = choice.number('kneserNeyPerplexity');
   const pure = served === 'lstm' ? 1 : 0;
   const geometric = choice.has('geometric') ? choice.nullableObject('geometric') : null;
+  const calibration = choice.has('calibration') ? choice.nullableObject('calibration') : null;
   return {
     served,
     lstmWeight: choice.has('lstmWeight') ? choice.number('lstmWeight') : pure,
@@ -138,6 +139,7 @@ function readServedModel(choice: JsonFields): ServedModelChoice {
       targets: geometric.number('targets'),
     },
     combination: choice.has('combination') ? choice.oneOf('combination', ['linear', 'geometric']) : 'linear',
+    calibration: calibration && { exponent: calibration.number('exponent'), unknownScale: calibration.number('unknownScale') },
   };
 }
 

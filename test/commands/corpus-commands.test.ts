@@ -95,6 +95,7 @@ describe('/stats', () => {
       ...folds,
       geometric: null,
       combination: 'linear',
+      calibration: null,
     };
     const [answer] = await runLine('/stats', { services });
     expect(answer?.text).toContain(expected);

@@ -50,6 +50,7 @@ const CURRENT_METRICS: ModelMetrics = {
     targets: 3000,
     geometric: { lstmExponent: 0.6, kneserNeyExponent: 0.7, perplexity: 13.2, linearPerplexity: 13.8, targets: 1500 },
     combination: 'geometric',
+    calibration: null,
   },
   backend: 'node',
   seconds: 120,
@@ -70,9 +71,16 @@ describe('readModelMetrics', () => {
     expect(metrics).not.toHaveProperty('weightAverage');
   });
 
-  it('reads a mixture fitted before the geometric combination as linear', () => {
-    const { geometric, combination, ...linearOnly } = CURRENT_METRICS.servedModel!;
-    expect(readModelMetrics(stored({ ...CURRENT_METRICS, servedModel: linearOnly })).servedModel).toEqual({ ...linearOnly, geometric: null, combination: 'linear' });
+  it('reads a mixture fitted before the geometric combination as linear, and one fitted before calibration as uncalibrated', () => {
+    const { geometric, combination, calibration, ...linearOnly } = CURRENT_METRICS.servedModel!;
+    expect(readModelMetrics(stored({ ...CURRENT_METRICS, servedModel: linearOnly })).servedModel).toEqual({
+      ...linearOnly,
+      geometric: null,
+      combination: 'linear',
+      calibration: null,
+    });
+    const calibrated = { ...linearOnly, geometric, combination: 'linear' as const, calibration: { exponent: 1.1, unknownScale: 1.8 } };
+    expect(readModelMetrics(stored({ ...CURRENT_METRICS, servedModel: calibrated })).servedModel).toEqual(calibrated);
   });
 
   it('reads a choice made before the mixture as the whole LSTM or the whole 3-gram', () => {
@@ -86,6 +94,7 @@ describe('readModelMetrics', () => {
       targets: 3000,
       geometric: null,
       combination: 'linear',
+      calibration: null,
     });
     expect(readModelMetrics(stored(chosen('lstm'))).servedModel).toMatchObject({ lstmWeight: 1, mixPerplexity: 16.4 });
   });
