@@ -188,7 +188,7 @@ const COMMANDS = {
       const lstmPart = lstmPredictor(serving.lstm);
       const kneserNeyPart = KneserNeyTrigram.trainWithUnknownWords(corpus, vocabulary.size);
       // The combination chosen on the validation sentences when the model was trained.
-      const { lstmWeight: lambda, geometric } = serving;
+      const { lstmWeight: lambda, geometric, calibration } = serving;
       const lstm = evaluate(heldOut, lstmPart);
       const kneserNey3 = evaluate(heldOut, kneserNeyPart);
       const mix = evaluate(heldOut, combinedPredictor(lstmPart, kneserNeyPart, serving));
@@ -204,6 +204,7 @@ const COMMANDS = {
           lambda,
           combination: geometric === null ? 'linear' : 'geometric',
           ...(geometric === null ? {} : { exponents: { lstm: geometric.lstmExponent, kneserNey: geometric.kneserNeyExponent } }),
+          ...(calibration === null ? {} : { calibration }),
         },
         served: serving.kind,
       };
@@ -216,7 +217,7 @@ const COMMANDS = {
       const rows = [
         [`LSTM v${serving.version}`, lstm],
         ['Kneser-Ney 3-gram', kneserNey3],
-        [geometric === null ? `mixture, λ ${lambda.toFixed(2)}` : `geometric, ${geometric.lstmExponent.toFixed(2)} / ${geometric.kneserNeyExponent.toFixed(2)}`, mix],
+        [geometric === null ? `mixture, λ ${lambda.toFixed(2)}${calibration === null ? '' : ', calibrated'}` : `geometric, ${geometric.lstmExponent.toFixed(2)} / ${geometric.kneserNeyExponent.toFixed(2)}`, mix],
       ] as const;
       for (const [name, result] of rows) {
         print(`${name.padEnd(26)}${result.perplexity.toFixed(2).padStart(10)}${percent(result.top1)}${percent(result.top5)}\n`);
