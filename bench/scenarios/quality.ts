@@ -113,9 +113,8 @@ interface QualityRow {
   /** The model the training job chose to answer predictions, on its own validation split. */
   served: ServedKind;
   /**
-   * The perplexities that choice compared, on the job's validation split: its sentences come from
-   * the corpus the vocabulary was built on, so unlike the held-out sentences they have unknown
-   * words only when the corpus has more words than the vocabulary keeps. Null without validation.
+   * The perplexities that choice compared, on the job's validation split (a word its training side
+   * lacks reads as unknown there, as in the held-out sentences). Null without validation.
    */
   validation: {
     lstmPerplexity: number;
