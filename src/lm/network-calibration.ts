@@ -9,8 +9,7 @@
  *
  * @module
  */
-import type { Distribution, NextTokenPredictor } from './evaluate.ts';
-import type { NextWordModel } from './predict.ts';
+import type { Distribution } from './evaluate.ts';
 import { UNK } from './special-tokens.ts';
 
 /** How the network's distribution is reshaped before it is mixed. */
@@ -52,16 +51,6 @@ export function calibrate(distribution: Distribution, { exponent, unknownScale }
   }
   for (let id = 0; id < calibrated.length; id++) calibrated[id]! /= total;
   return calibrated;
-}
-
-/** A network's predictor with its distributions calibrated, for held-out evaluation. */
-export function calibratedPredictor(lstm: NextTokenPredictor, calibration: NetworkCalibration): NextTokenPredictor {
-  return { sentenceDistributions: (ids) => lstm.sentenceDistributions(ids).map((distribution) => calibrate(distribution, calibration)) };
-}
-
-/** A network's next-word model with its distributions calibrated, for answering. */
-export function calibratedNextWordModel(lstm: NextWordModel, calibration: NetworkCalibration): NextWordModel {
-  return { contextLength: lstm.contextLength, nextDistribution: (contextIds) => calibrate(lstm.nextDistribution(contextIds), calibration) };
 }
 
 /**

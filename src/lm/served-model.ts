@@ -333,16 +333,21 @@ export function chooseServedModel(folds: readonly HeldOutFold[], vocabSize: numb
   // The best of the parts is where the linear mixture ends (λ 0 or 1); the geometric one must beat
   // it, and owe more than chance to each part: else it is one part made sharper or flatter.
   const combination: Combination = bothSignificant && geometric.perplexity < geometric.linearPerplexity ? 'geometric' : 'linear';
-  const calibration = combination === 'linear' ? (calibrated?.calibration ?? null) : null;
-  // A calibrated mixture is scored on every target, as the uncalibrated one is.
-  const calibratedProbabilities = calibration === null ? lstmProbabilities : targetProbabilities(calibration).lstm;
-  const lstmWeight = calibration === null ? uncalibratedWeight : fitMixtureWeight(calibratedProbabilities, kneserNeyProbabilities);
+  // A calibrated mixture is fitted again and scored on every target, as the uncalibrated one is;
+  // should λ end at 0 or 1 there, a part answers alone, uncalibrated.
+  let linear = { calibration: null as NetworkCalibration | null, lstmWeight: uncalibratedWeight, lstmProbabilities };
+  if (combination === 'linear' && calibrated !== null) {
+    const calibratedProbabilities = targetProbabilities(calibrated.calibration).lstm;
+    const weight = fitMixtureWeight(calibratedProbabilities, kneserNeyProbabilities);
+    if (servedKindFor(weight) === 'mix') linear = { calibration: calibrated.calibration, lstmWeight: weight, lstmProbabilities: calibratedProbabilities };
+  }
+  const { calibration, lstmWeight } = linear;
   return {
     served: combination === 'geometric' ? 'mix' : servedKindFor(lstmWeight),
     lstmWeight,
     lstmPerplexity: perplexity(1),
     kneserNeyPerplexity: perplexity(0),
-    mixPerplexity: perplexity(lstmWeight, calibratedProbabilities),
+    mixPerplexity: perplexity(lstmWeight, linear.lstmProbabilities),
     targets: lstmProbabilities.length,
     ...(folds.length > 1 ? { folds: folds.length } : {}),
     geometric,

@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, type NextTokenPredictor } from '../../src/lm/evaluate.ts';
 import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
-import {
-  calibrate,
-  calibratedNextWordModel,
-  calibratedPredictor,
-  fitCalibration,
-  type CalibrationPosition,
-  type NetworkCalibration,
-} from '../../src/lm/network-calibration.ts';
+import { calibrate, fitCalibration, type CalibrationPosition, type NetworkCalibration } from '../../src/lm/network-calibration.ts';
 import { Random } from '../../src/lm/random.ts';
 import {
   chooseServedModel,
+  combinedNextWordModel,
   combinedPredictor,
   fitMixtureWeight,
   mixturePredictor,
@@ -73,8 +67,10 @@ describe('calibrating the network before the mixture', () => {
     [0, 0.04, 0, 0.01, 0.16, 0.09, 0, 0].forEach((p, id) => expect(sharper[id]).toBeCloseTo(p / 0.3, 12));
     const moreUnknown = calibrate(distribution, { exponent: 1, unknownScale: 3 });
     [0, 0.6, 0, 0.1, 0.4, 0.3, 0, 0].forEach((p, id) => expect(moreUnknown[id]).toBeCloseTo(p / 1.4, 12));
+    // Answering with the network alone (λ 1) in a mixture that calibrates it answers with the calibrated network.
     const network = { contextLength: 32, nextDistribution: () => distribution };
-    expect(Array.from(calibratedNextWordModel(network, { exponent: 2, unknownScale: 1 }).nextDistribution([4]))).toEqual(Array.from(sharper));
+    const calibratedAlone = combinedNextWordModel(network, network, { lstmWeight: 1, geometric: null, calibration: { exponent: 2, unknownScale: 1 } });
+    expect(Array.from(calibratedAlone.nextDistribution([4]))).toEqual(Array.from(sharper));
   });
 
   it('recovers the exponent, unknown-word scale and weight the targets were drawn with', () => {
@@ -108,7 +104,10 @@ describe('calibrating the network before the mixture', () => {
     const weights = { lstmWeight: choice.lstmWeight, geometric: servedGeometricWeights(choice), calibration: servedCalibration(choice) };
     const served = evaluate(heldOut, combinedPredictor(underconfident, kneserNey, weights)).perplexity;
     expect(served).toBeCloseTo(choice.mixPerplexity, 6);
-    expect(served).toBeCloseTo(evaluate(heldOut, mixturePredictor(calibratedPredictor(underconfident, choice.calibration!), kneserNey, choice.lstmWeight)).perplexity, 9);
+    const calibrated: NextTokenPredictor = {
+      sentenceDistributions: (ids) => underconfident.sentenceDistributions(ids).map((distribution) => calibrate(distribution, choice.calibration!)),
+    };
+    expect(served).toBeCloseTo(evaluate(heldOut, mixturePredictor(calibrated, kneserNey, choice.lstmWeight)).perplexity, 9);
     // Better than uncalibrated mixtures on the same sentences.
     for (const lambda of [0.25, 0.5, 0.75]) expect(served).toBeLessThan(evaluate(heldOut, mixturePredictor(underconfident, kneserNey, lambda)).perplexity);
     expect(choice.mixPerplexity).toBeLessThan(choice.lstmPerplexity);
