@@ -7,7 +7,7 @@ import type { GuildStats } from '../src/app/services.ts';
 import { guildCommand } from '../src/commands/define.ts';
 import type { CommandPlugin, EmbedField } from '../src/commands/types.ts';
 import { formatRelativeTime, messagesFor, type Messages } from '../src/i18n/index.ts';
-import { mixturePerplexity, servedGeometricWeights } from '../src/lm/served-model.ts';
+import { mixturePerplexity, servedFrequencyWeights, servedGeometricWeights } from '../src/lm/served-model.ts';
 
 const CHART_FILE = 'loss.png';
 
@@ -33,7 +33,12 @@ function statsFields(stats: GuildStats, locale: string, now: number): EmbedField
     result.push({
       name: fields.served,
       value: m.stats.served(
-        m.common.modelKind({ kind: choice.served, lstmWeight: choice.lstmWeight, geometric: servedGeometricWeights(choice) }),
+        m.common.modelKind({
+          kind: choice.served,
+          lstmWeight: choice.lstmWeight,
+          geometric: servedGeometricWeights(choice),
+          frequencyWeights: servedFrequencyWeights(choice),
+        }),
         perplexity(mixturePerplexity(choice)),
         perplexity(choice.lstmPerplexity),
         perplexity(choice.kneserNeyPerplexity),

@@ -22,12 +22,14 @@ import {
   combinedPredictor,
   mixturePerplexity,
   servedCalibration,
+  servedFrequencyWeights,
   servedGeometricWeights,
   type GeometricWeights,
   type MixtureWeights,
   type ServedKind,
 } from '../../src/lm/served-model.ts';
 import type { NetworkCalibration } from '../../src/lm/network-calibration.ts';
+import { countsWithEnds, frequencyMixture, type FrequencyWeights } from '../../src/lm/frequency-weights.ts';
 import { runTrainingJob } from '../../src/training/job.ts';
 import { readModelMetrics } from '../../src/training/metrics.ts';
 import { choiceOption, integerOption, positiveNumberOption, sizesOption } from '../lib/args.ts';
@@ -126,6 +128,8 @@ interface QualityRow {
     exponents: GeometricWeights | null;
     /** The network's calibration before the linear mixture that serves, else null. */
     calibration: NetworkCalibration | null;
+    /** λ by word frequency when the linear mixture that serves weighs its parts so, else null. */
+    frequencyWeights: FrequencyWeights | null;
   } | null;
   /** The hyperparameter candidate that won the training job's search, and how many it compared. */
   search: { winner: string; candidates: number } | null;
@@ -228,7 +232,9 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
         const lambda = metrics.servedModel?.lstmWeight ?? 1;
         const geometric = servedGeometricWeights(metrics.servedModel);
         const calibration = servedCalibration(metrics.servedModel);
-        const results = evaluateModels(heldOutIds, corpusIds, model, vocabulary.size, { lstmWeight: lambda, geometric, calibration });
+        const frequencyWeights = servedFrequencyWeights(metrics.servedModel);
+        const byFrequency = frequencyWeights && frequencyMixture(frequencyWeights, countsWithEnds(vocabulary.toJSON().counts, trainingSentences.length), trainingSentences.length);
+        const results = evaluateModels(heldOutIds, corpusIds, model, vocabulary.size, { lstmWeight: lambda, geometric, calibration, byFrequency });
         const hyperparameters = readHyperparameters(stored.hyperparameters);
         return {
           corpus,
@@ -253,6 +259,7 @@ async function measureCorpus(corpus: string, size: CorpusSize, lines: readonly s
                   lambda: round(lambda, 3),
                   exponents: geometric && { lstmExponent: round(geometric.lstmExponent, 3), kneserNeyExponent: round(geometric.kneserNeyExponent, 3) },
                   calibration: calibration && { exponent: round(calibration.exponent, 3), unknownScale: round(calibration.unknownScale, 3) },
+                  frequencyWeights: frequencyWeights && { ...frequencyWeights, lstmWeights: frequencyWeights.lstmWeights.map((weight) => round(weight, 3)) },
                 },
           search:
             metrics.search == null

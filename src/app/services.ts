@@ -11,6 +11,7 @@
 import type { ExplainTopic } from '../explain/topics.ts';
 import type { PredictedWord, Prediction } from '../lm/predict.ts';
 import type { GeometricWeights, ServedKind, ServedModelChoice } from '../lm/served-model.ts';
+import type { FrequencyWeights } from '../lm/frequency-weights.ts';
 
 import type { SentenceSource } from '../store/index.ts';
 import type { RunFailureCause } from '../training/failure.ts';
@@ -65,6 +66,8 @@ export interface ModelInfo {
   lstmWeight: number;
   /** The exponents when a geometric mixture answers, else null. */
   geometric: GeometricWeights | null;
+  /** λ by word frequency when the linear mixture that answers weighs its parts so, else null. */
+  frequencyWeights: FrequencyWeights | null;
 }
 
 /** The server has no model yet: how many sentences it has and still needs. */

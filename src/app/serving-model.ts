@@ -14,10 +14,12 @@ import { unpackModel } from '../lm/model-package.ts';
 import type { LstmLanguageModel } from '../lm/model.ts';
 import { lstmNextWordModel, type LanguageModel, type NextWordModel } from '../lm/predict.ts';
 import type { NetworkCalibration } from '../lm/network-calibration.ts';
+import { countsWithEnds, frequencyMixture, type FrequencyMixture, type FrequencyWeights } from '../lm/frequency-weights.ts';
 import {
   combinedNextWordModel,
   kneserNeyNextWordModel,
   servedCalibration,
+  servedFrequencyWeights,
   servedGeometricWeights,
   type GeometricWeights,
   type ServedKind,
@@ -57,6 +59,10 @@ export class ServingModel {
   readonly geometric: GeometricWeights | null;
   /** The network's calibration when a linear mixture answers with one, else null. */
   readonly calibration: NetworkCalibration | null;
+  /** λ by word frequency when the linear mixture that answers weighs its parts so, else null. */
+  readonly frequencyWeights: FrequencyWeights | null;
+  /** {@link frequencyWeights} with the class of each word of {@link vocabulary}, else null. */
+  readonly byFrequency: FrequencyMixture | null;
   readonly lstm: LstmLanguageModel;
   readonly vocabulary: Vocabulary;
   /** What answers predictions; its 3-gram part follows {@link recount}. */
@@ -85,6 +91,8 @@ export class ServingModel {
     this.lstmWeight = this.choice?.lstmWeight ?? (this.kind === 'lstm' ? 1 : 0);
     this.geometric = servedGeometricWeights(this.choice);
     this.calibration = servedCalibration(this.choice);
+    this.frequencyWeights = servedFrequencyWeights(this.choice);
+    this.byFrequency = this.frequencyWeights && frequencyMixture(this.frequencyWeights, countsWithEnds(vocabulary.toJSON().counts, record.corpusSentences), record.corpusSentences);
     this.lstm = lstm;
     this.vocabulary = vocabulary;
     this.history = metrics?.history ?? [];
@@ -149,7 +157,14 @@ export class ServingModel {
 
   /** Which model answers, as replies name it. */
   get info(): ModelInfo {
-    return { version: this.version, createdAt: this.createdAt, kind: this.kind, lstmWeight: this.lstmWeight, geometric: this.geometric };
+    return {
+      version: this.version,
+      createdAt: this.createdAt,
+      kind: this.kind,
+      lstmWeight: this.lstmWeight,
+      geometric: this.geometric,
+      frequencyWeights: this.frequencyWeights,
+    };
   }
 
   /** Memory held (estimated): the LSTM's weights, the vocabulary and the corpus digest. */

@@ -13,6 +13,7 @@ import { errorMessage } from '../errors.ts';
 import { evaluate, type EvaluationResult } from '../lm/evaluate.ts';
 import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import { combinedPredictor, type ServedKind } from '../lm/served-model.ts';
+import { mixtureWeightName } from '../lm/frequency-weights.ts';
 import { lstmPredictor, predictNextWords } from '../lm/predict.ts';
 import { tokenize } from '../lm/tokenizer.ts';
 import { createLogger } from '../log.ts';
@@ -188,7 +189,7 @@ const COMMANDS = {
       const lstmPart = lstmPredictor(serving.lstm);
       const kneserNeyPart = KneserNeyTrigram.trainWithUnknownWords(corpus, vocabulary.size);
       // The combination chosen on the validation sentences when the model was trained.
-      const { lstmWeight: lambda, geometric, calibration } = serving;
+      const { lstmWeight: lambda, geometric, calibration, frequencyWeights } = serving;
       const lstm = evaluate(heldOut, lstmPart);
       const kneserNey3 = evaluate(heldOut, kneserNeyPart);
       const mix = evaluate(heldOut, combinedPredictor(lstmPart, kneserNeyPart, serving));
@@ -205,6 +206,7 @@ const COMMANDS = {
           combination: geometric === null ? 'linear' : 'geometric',
           ...(geometric === null ? {} : { exponents: { lstm: geometric.lstmExponent, kneserNey: geometric.kneserNeyExponent } }),
           ...(calibration === null ? {} : { calibration }),
+          ...(frequencyWeights === null ? {} : { frequencyWeights }),
         },
         served: serving.kind,
       };
@@ -217,7 +219,7 @@ const COMMANDS = {
       const rows = [
         [`LSTM v${serving.version}`, lstm],
         ['Kneser-Ney 3-gram', kneserNey3],
-        [geometric === null ? `mixture, λ ${lambda.toFixed(2)}${calibration === null ? '' : ', calibrated'}` : `geometric, ${geometric.lstmExponent.toFixed(2)} / ${geometric.kneserNeyExponent.toFixed(2)}`, mix],
+        [geometric === null ? `mixture, ${mixtureWeightName(lambda, frequencyWeights)}${calibration === null ? '' : ', calibrated'}` : `geometric, ${geometric.lstmExponent.toFixed(2)} / ${geometric.kneserNeyExponent.toFixed(2)}`, mix],
       ] as const;
       for (const [name, result] of rows) {
         print(`${name.padEnd(26)}${result.perplexity.toFixed(2).padStart(10)}${percent(result.top1)}${percent(result.top5)}\n`);

@@ -17,6 +17,7 @@ import { KneserNeyTrigram } from '../lm/kneser-ney.ts';
 import type { LstmLanguageModel } from '../lm/model.ts';
 import { predictNextWords, type LanguageModel } from '../lm/predict.ts';
 import type { GeometricWeights, ServedKind } from '../lm/served-model.ts';
+import type { FrequencyWeights } from '../lm/frequency-weights.ts';
 import { detokenize, tokenize } from '../lm/tokenizer.ts';
 import { Vocabulary } from '../lm/vocabulary.ts';
 import { messagesFor } from '../i18n/index.ts';
@@ -48,6 +49,8 @@ export interface ExplainedModel {
   lstmWeight: number;
   /** The exponents when a geometric mixture answers, else null. */
   geometric: GeometricWeights | null;
+  /** λ by word frequency when the linear mixture that answers weighs its parts so, else null. */
+  frequencyWeights: FrequencyWeights | null;
   /** The model that answers `/predict`. */
   language: LanguageModel;
 }

@@ -13,16 +13,17 @@ const plural = (count: number, one: string, many: string): string => `${count} $
 export const lambda = (weight: number): string => String(Number(weight.toFixed(2)));
 
 /**
- * What answers, in a language's words: `LSTM`, `n-gram`, the linear mixture with λ, or the
- * geometric one with its exponents (`separator` and `exponents` are the language's).
+ * What answers, in a language's words: `LSTM`, `n-gram`, the linear mixture with λ (its lowest and
+ * highest when λ depends on the word's frequency), or the geometric one with its exponents
+ * (`separator` and `exponents` are the language's).
  */
 export const modelKindIn =
   (separator: string, exponents: string) =>
-  ({ kind, lstmWeight, geometric }: ServedMixture): string => {
+  ({ kind, lstmWeight, geometric, frequencyWeights }: ServedMixture): string => {
     if (kind !== 'mix') return kind === 'lstm' ? 'LSTM' : 'n-gram';
-    return geometric === null
-      ? `LSTM + 3-gram${separator}λ ${lambda(lstmWeight)}`
-      : `LSTM × 3-gram${separator}${exponents} ${lambda(geometric.lstmExponent)} / ${lambda(geometric.kneserNeyExponent)}`;
+    if (geometric !== null) return `LSTM × 3-gram${separator}${exponents} ${lambda(geometric.lstmExponent)} / ${lambda(geometric.kneserNeyExponent)}`;
+    const weights = frequencyWeights?.lstmWeights;
+    return `LSTM + 3-gram${separator}λ ${weights === undefined ? lambda(lstmWeight) : `${lambda(Math.min(...weights))}–${lambda(Math.max(...weights))}`}`;
   };
 
 /** English texts. Values are strings, or functions of the figures they show. */

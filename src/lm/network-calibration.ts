@@ -10,6 +10,7 @@
  * @module
  */
 import type { Distribution } from './evaluate.ts';
+import { goldenSectionMaximum } from './golden-section.ts';
 import { UNK } from './special-tokens.ts';
 
 /** How the network's distribution is reshaped before it is mixed. */
@@ -36,9 +37,6 @@ export interface FittedCalibration extends NetworkCalibration {
 /** Where the exponent and the unknown word's scale are searched: a tenth to twice as sharp, a tenth to ten times as likely. */
 const EXPONENT_RANGE: readonly [number, number] = [0.5, 2];
 const LOG_UNKNOWN_SCALE_RANGE: readonly [number, number] = [Math.log(0.1), Math.log(10)];
-/** Golden-section steps per parameter: the interval shrinks to 0.618^24 ≈ 1e-5 of its width. */
-const GOLDEN_STEPS = 24;
-const GOLDEN = (Math.sqrt(5) - 1) / 2;
 
 /** `distribution` calibrated, into a new array that sums to 1. */
 export function calibrate(distribution: Distribution, { exponent, unknownScale }: NetworkCalibration): Float64Array {
@@ -78,30 +76,4 @@ export function fitCalibration(positions: readonly CalibrationPosition[], fitWei
     return goldenSectionMaximum(LOG_UNKNOWN_SCALE_RANGE, atScale);
   };
   return goldenSectionMaximum(EXPONENT_RANGE, atExponent);
-}
-
-/** The best of `evaluate`'s results over `[low, high]`, for a unimodal log-likelihood. */
-function goldenSectionMaximum([low, high]: readonly [number, number], evaluate: (x: number) => FittedCalibration): FittedCalibration {
-  let a = low;
-  let b = high;
-  let left = evaluate(b - GOLDEN * (b - a));
-  let right = evaluate(a + GOLDEN * (b - a));
-  let leftAt = b - GOLDEN * (b - a);
-  let rightAt = a + GOLDEN * (b - a);
-  for (let step = 0; step < GOLDEN_STEPS; step++) {
-    if (left.logLikelihood >= right.logLikelihood) {
-      b = rightAt;
-      rightAt = leftAt;
-      right = left;
-      leftAt = b - GOLDEN * (b - a);
-      left = evaluate(leftAt);
-    } else {
-      a = leftAt;
-      leftAt = rightAt;
-      left = right;
-      rightAt = a + GOLDEN * (b - a);
-      right = evaluate(rightAt);
-    }
-  }
-  return left.logLikelihood >= right.logLikelihood ? left : right;
 }

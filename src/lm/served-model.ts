@@ -10,7 +10,9 @@
  * vocabulary (log-linear interpolation, a product of experts), with a and b fitted on the same
  * sentences: a word both parts find likely gains over a word only one does, and the exponents also
  * sharpen or flatten a network trained on few sentences, whose confidence is often off. Whichever
- * combination validates better serves.
+ * combination validates better serves. Before it is compared, the linear mixture may calibrate the
+ * network (`network-calibration.ts`) and weigh the parts by how often the predicted word is
+ * (`frequency-weights.ts`), each kept only when it gains more than chance.
  *
  * @module
  */
@@ -19,6 +21,17 @@ import { KneserNeyTrigram } from './kneser-ney.ts';
 import type { NextWordModel } from './predict.ts';
 import { EOS } from './special-tokens.ts';
 import { calibrate, fitCalibration, type NetworkCalibration } from './network-calibration.ts';
+import {
+  classesOf,
+  fitSignificantFrequencyWeights,
+  FrequencyPositions,
+  frequencyClassBounds,
+  mixByFrequency,
+  trainingCounts,
+  type FrequencyMixture,
+  type FrequencyWeights,
+} from './frequency-weights.ts';
+import { gainsMoreThanChance } from './golden-section.ts';
 
 /** The kinds of model that can answer predictions. */
 export type ServedKind = 'lstm' | 'kneser-ney' | 'mix';
@@ -51,6 +64,13 @@ export interface ServedModelChoice {
    * geometric mixture, or a calibration that gained no more than chance).
    */
   calibration: NetworkCalibration | null;
+  /**
+   * λ by how often the predicted word is (`frequency-weights.ts`), when the linear mixture that
+   * serves weighs its parts so ({@link mixPerplexity} is then its perplexity, {@link lstmWeight}
+   * the one λ it improved on); null when one λ serves (older models, or classes that gained no more
+   * than chance).
+   */
+  frequencyWeights: FrequencyWeights | null;
 }
 
 /** How a mixture combines its parts. */
@@ -63,11 +83,17 @@ export interface ServedMixture {
   lstmWeight: number;
   /** The exponents when the mixture that answers is geometric, else null. */
   geometric: GeometricWeights | null;
+  /** λ by word frequency when the linear mixture that answers weighs its parts so (none when absent or null). */
+  frequencyWeights?: FrequencyWeights | null;
 }
 
-/** How the parts combine: λ or the exponents, and the network's calibration before a linear mixture (none when absent or null). */
-export interface MixtureWeights extends Omit<ServedMixture, 'kind'> {
+/**
+ * How the parts combine: λ or the exponents, and for a linear mixture the network's calibration
+ * and λ by word frequency (none when absent or null).
+ */
+export interface MixtureWeights extends Omit<ServedMixture, 'kind' | 'frequencyWeights'> {
   calibration?: NetworkCalibration | null;
+  byFrequency?: FrequencyMixture | null;
 }
 
 /** The exponents that answer per `choice`: null when the mixture is linear or a part answers alone. */
@@ -79,6 +105,11 @@ export function servedGeometricWeights(choice: ServedModelChoice | null): Geomet
 /** The network's calibration that answers per `choice`: null unless a linear mixture answers with one. */
 export function servedCalibration(choice: ServedModelChoice | null): NetworkCalibration | null {
   return choice?.served === 'mix' && choice.combination === 'linear' ? choice.calibration : null;
+}
+
+/** λ by word frequency that answers per `choice`: null unless a linear mixture answers with them. */
+export function servedFrequencyWeights(choice: ServedModelChoice | null): FrequencyWeights | null {
+  return choice?.served === 'mix' && choice.combination === 'linear' ? choice.frequencyWeights : null;
 }
 
 /** `P ∝ P_LSTM^lstmExponent · P_3gram^kneserNeyExponent`, renormalised over the vocabulary. */
@@ -307,57 +338,69 @@ export function chooseServedModel(folds: readonly HeldOutFold[], vocabSize: numb
   const targets = folds.reduce((sum, fold) => sum + fold.heldOut.reduce((inFold, sentence) => inFold + sentence.length + 1, 0), 0);
   const every = Math.max(1, Math.ceil((targets * 2 * vocabSize) / GEOMETRIC_FIT_VALUES));
   const kneserNeyModels = folds.map((fold) => KneserNeyTrigram.trainWithUnknownWords(fold.train, vocabSize));
+  // Counts of every fold scaled to the folds' mean number of training sentences.
+  const sentences = folds.reduce((sum, fold) => sum + fold.train.length, 0) / folds.length;
+  const countsOfFolds = folds.map((fold) => trainingCounts(fold.train, vocabSize).map((count) => (count * sentences) / fold.train.length));
+  const countBounds = frequencyClassBounds(
+    folds.flatMap((fold, f) => fold.heldOut.flatMap((sentence) => [...sentence, EOS]).map((id) => countsOfFolds[f]![id]!)),
+  );
+  const classesOfFolds = countsOfFolds.map((counts) => classesOf(counts, countBounds));
   const targetProbabilities = (calibration: NetworkCalibration | null) => {
-    const lstm: number[] = [];
-    const kneserNey: number[] = [];
+    const positions = new FrequencyPositions(countBounds.length + 1);
     const sampled: LogProbabilities[] = [];
     folds.forEach((fold, f) =>
       forEachTarget(fold.lstm, kneserNeyModels[f]!, fold.heldOut, (fromLstm, fromKneserNey, target) => {
-        if (calibration === null && lstm.length % every === 0) sampled.push(logProbabilities(fromLstm, fromKneserNey, target));
-        lstm.push(calibration === null ? fromLstm[target]! : calibrate(fromLstm, calibration)[target]!);
-        kneserNey.push(fromKneserNey[target]!);
+        if (calibration === null && positions.length % every === 0) sampled.push(logProbabilities(fromLstm, fromKneserNey, target));
+        positions.add(calibration === null ? fromLstm : calibrate(fromLstm, calibration), fromKneserNey, target, classesOfFolds[f]!);
       }),
     );
-    return { lstm, kneserNey, sampled };
+    return { positions, sampled };
   };
-  const { lstm: lstmProbabilities, kneserNey: kneserNeyProbabilities, sampled } = targetProbabilities(null);
-  const perplexity = (lambda: number, lstm = lstmProbabilities): number => {
+  const { positions: uncalibratedPositions, sampled } = targetProbabilities(null);
+  const perplexity = (lambda: number, { lstm, kneserNey } = uncalibratedPositions): number => {
     let logSum = 0;
-    for (let i = 0; i < lstm.length; i++) logSum += Math.log(lambda * lstm[i]! + (1 - lambda) * kneserNeyProbabilities[i]!);
+    for (let i = 0; i < lstm.length; i++) logSum += Math.log(lambda * lstm[i]! + (1 - lambda) * kneserNey[i]!);
     return Math.exp(-logSum / lstm.length);
   };
-  const uncalibratedWeight = fitMixtureWeight(lstmProbabilities, kneserNeyProbabilities);
+  const uncalibratedWeight = fitMixtureWeight(uncalibratedPositions.lstm, uncalibratedPositions.kneserNey);
   const { bothSignificant, ...geometric } = fitGeometricMixture(sampled, uncalibratedWeight);
   const calibrated = fitSignificantCalibration(sampled);
   if (calibrated !== null) geometric.linearPerplexity = calibrated.sampledPerplexity;
+  // A calibrated mixture is fitted again and scored on every target, as the uncalibrated one is;
+  // should λ end at 0 or 1 there, a part answers alone, uncalibrated.
+  let linear = { calibration: null as NetworkCalibration | null, lstmWeight: uncalibratedWeight, positions: uncalibratedPositions };
+  if (calibrated !== null) {
+    const { positions } = targetProbabilities(calibrated.calibration);
+    const weight = fitMixtureWeight(positions.lstm, positions.kneserNey);
+    if (servedKindFor(weight) === 'mix') linear = { calibration: calibrated.calibration, lstmWeight: weight, positions };
+  }
+  const byFrequency = fitSignificantFrequencyWeights(linear.positions, linear.lstmWeight, { countBounds, sentences });
+  if (byFrequency !== null) {
+    const sampledLogLikelihoods = byFrequency.logLikelihoods.filter((_, i) => i % every === 0);
+    geometric.linearPerplexity = Math.exp(-sampledLogLikelihoods.reduce((sum, value) => sum + value, 0) / sampledLogLikelihoods.length);
+  }
   // The best of the parts is where the linear mixture ends (λ 0 or 1); the geometric one must beat
   // it, and owe more than chance to each part: else it is one part made sharper or flatter.
   const combination: Combination = bothSignificant && geometric.perplexity < geometric.linearPerplexity ? 'geometric' : 'linear';
-  // A calibrated mixture is fitted again and scored on every target, as the uncalibrated one is;
-  // should λ end at 0 or 1 there, a part answers alone, uncalibrated.
-  let linear = { calibration: null as NetworkCalibration | null, lstmWeight: uncalibratedWeight, lstmProbabilities };
-  if (combination === 'linear' && calibrated !== null) {
-    const calibratedProbabilities = targetProbabilities(calibrated.calibration).lstm;
-    const weight = fitMixtureWeight(calibratedProbabilities, kneserNeyProbabilities);
-    if (servedKindFor(weight) === 'mix') linear = { calibration: calibrated.calibration, lstmWeight: weight, lstmProbabilities: calibratedProbabilities };
-  }
-  const { calibration, lstmWeight } = linear;
+  const { calibration, lstmWeight } = combination === 'linear' ? linear : { calibration: null, lstmWeight: uncalibratedWeight };
+  const frequencyWeights = combination === 'linear' ? byFrequency : null;
   return {
-    served: combination === 'geometric' ? 'mix' : servedKindFor(lstmWeight),
+    served: combination === 'geometric' || frequencyWeights !== null ? 'mix' : servedKindFor(lstmWeight),
     lstmWeight,
     lstmPerplexity: perplexity(1),
     kneserNeyPerplexity: perplexity(0),
-    mixPerplexity: perplexity(lstmWeight, linear.lstmProbabilities),
-    targets: lstmProbabilities.length,
+    mixPerplexity:
+      frequencyWeights === null
+        ? perplexity(lstmWeight, combination === 'linear' ? linear.positions : uncalibratedPositions)
+        : Math.exp(-frequencyWeights.logLikelihoods.reduce((sum, value) => sum + value, 0) / targets),
+    targets: uncalibratedPositions.length,
     ...(folds.length > 1 ? { folds: folds.length } : {}),
     geometric,
     combination,
     calibration,
+    frequencyWeights: frequencyWeights && { countBounds: frequencyWeights.countBounds, lstmWeights: frequencyWeights.lstmWeights, sentences },
   };
 }
-
-/** The 95th percentile of χ² with two degrees of freedom: a calibration fits two parameters more. */
-const CALIBRATION_LIKELIHOOD_RATIO_CRITICAL = 5.991;
 
 /**
  * The network's calibration fitted with the linear mixture on the sampled positions, and that
@@ -376,24 +419,20 @@ function fitSignificantCalibration(positions: readonly LogProbabilities[]): { ca
     fitMixtureWeight,
   );
   const pure = fitted.lstmWeight === 0 || fitted.lstmWeight === 1;
-  if (pure || 2 * (fitted.logLikelihood - uncalibrated) <= CALIBRATION_LIKELIHOOD_RATIO_CRITICAL) return null;
+  // The calibration fits two parameters more than the mixture it is nested in.
+  if (pure || !gainsMoreThanChance(fitted.logLikelihood, uncalibrated, 2)) return null;
   return { calibration: { exponent: fitted.exponent, unknownScale: fitted.unknownScale }, sampledPerplexity: Math.exp(-fitted.logLikelihood / positions.length) };
 }
 
 /**
- * Whether each part of a geometric mixture is more than chance: the likelihood-ratio test of the
- * fitted exponents against either part alone with its own fitted exponent (one parameter more, so
- * twice the log-likelihood gained is χ²-distributed with one degree of freedom; this is its 95th
- * percentile). A near-uniform network raised to any power barely changes the 3-gram, and the
- * other way round.
+ * Fits the exponents on `positions` and scores them, and the linear mixture with `lstmWeight`, on
+ * the same positions. Each part is more than chance when the fitted exponents beat the other part
+ * alone with its own fitted exponent (one parameter more): a near-uniform network raised to any
+ * power barely changes the 3-gram, and the other way round.
  */
-const LIKELIHOOD_RATIO_CRITICAL = 3.841;
-
-/** Fits the exponents on `positions` and scores them, and the linear mixture with `lstmWeight`, on the same positions. */
 function fitGeometricMixture(positions: readonly LogProbabilities[], lstmWeight: number): GeometricMixture & { bothSignificant: boolean } {
   const { logLikelihood, ...weights } = fitGeometricWeights(positions);
-  const beats = (alone: 'lstm' | 'kneserNey'): boolean =>
-    2 * (logLikelihood - fitGeometricWeights(positions, { alone }).logLikelihood) > LIKELIHOOD_RATIO_CRITICAL;
+  const beats = (alone: 'lstm' | 'kneserNey'): boolean => gainsMoreThanChance(logLikelihood, fitGeometricWeights(positions, { alone }).logLikelihood, 1);
   const bothSignificant = beats('kneserNey') && beats('lstm');
   let linearLogSum = 0;
   for (const { lstm, kneserNey, target } of positions) {
@@ -439,17 +478,23 @@ function mixDistributions(a: Distribution, b: Distribution, lstmWeight: number):
 /** How the two parts' distributions of one position become the served one. */
 type Combine = (lstm: Distribution, kneserNey: Distribution) => Float64Array;
 
-function linearly(lstmWeight: number, calibration: NetworkCalibration | null = null): Combine {
-  return (a, b) => mixDistributions(calibration === null ? a : calibrate(a, calibration), b, lstmWeight);
+function linearly(lstmWeight: number, calibration: NetworkCalibration | null = null, byFrequency: FrequencyMixture | null = null): Combine {
+  return (a, b) => {
+    const network = calibration === null ? a : calibrate(a, calibration);
+    return byFrequency === null ? mixDistributions(network, b, lstmWeight) : mixByFrequency(network, b, byFrequency);
+  };
 }
 
 function geometrically(weights: GeometricWeights): Combine {
   return (a, b) => combineGeometrically(a, b, weights);
 }
 
-/** The combination `mixture` names: geometric when it has exponents, else linear with λ (of the calibrated network, when calibrated). */
-function combinationOf({ geometric, lstmWeight, calibration }: MixtureWeights): Combine {
-  return geometric === null ? linearly(lstmWeight, calibration ?? null) : geometrically(geometric);
+/**
+ * The combination `mixture` names: geometric when it has exponents, else linear with λ or λ by
+ * word frequency (of the calibrated network, when calibrated).
+ */
+function combinationOf({ geometric, lstmWeight, calibration, byFrequency }: MixtureWeights): Combine {
+  return geometric === null ? linearly(lstmWeight, calibration ?? null, byFrequency ?? null) : geometrically(geometric);
 }
 
 /** Two predictors over one vocabulary combined position by position, for held-out evaluation. */

@@ -12,7 +12,8 @@ import { growVocabulary, type LstmLanguageModel } from '../lm/model.ts';
 import { packModel, unpackModel, type UnpackedModel } from '../lm/model-package.ts';
 import { lstmPredictor } from '../lm/predict.ts';
 import { asUnseenText, singletonIds } from '../lm/unknown-words.ts';
-import { chooseServedModel, mixturePerplexity, servedCalibration, servedGeometricWeights, type ServedModelChoice } from '../lm/served-model.ts';
+import { chooseServedModel, mixturePerplexity, servedCalibration, servedFrequencyWeights, servedGeometricWeights, type ServedModelChoice } from '../lm/served-model.ts';
+import { mixtureWeightName } from '../lm/frequency-weights.ts';
 import { trainWithSearch, type SearchResult, type SearchTrial } from '../lm/search.ts';
 import { trainCrossValidated } from '../lm/cross-validation.ts';
 import { planRefit, refit } from '../lm/refit.ts';
@@ -365,7 +366,7 @@ function servedModelNote(choice: ServedModelChoice): string {
   const calibration = servedCalibration(choice);
   const calibrated = calibration === null ? '' : `, the LSTM calibrated: exponent ${calibration.exponent.toFixed(2)}, unknown words ×${calibration.unknownScale.toFixed(2)}`;
   return geometric === null
-    ? `the LSTM + 3-gram mixture answers (λ ${choice.lstmWeight.toFixed(2)}${calibrated}): ${figures}`
+    ? `the LSTM + 3-gram mixture answers (${mixtureWeightName(choice.lstmWeight, servedFrequencyWeights(choice))}${calibrated}): ${figures}`
     : `the LSTM × 3-gram geometric mixture answers (exponents ${geometric.lstmExponent.toFixed(2)} / ${geometric.kneserNeyExponent.toFixed(2)}): ${figures}`;
 }
 

@@ -7,11 +7,13 @@
  * (the LSTM always served before the n-gram comparison) and a weight of 1 or 0 without the
  * mixture's fields (the LSTM or the n-gram served whole before the mixture), and an epoch's `learningRate`, the
  * comparison's `seconds` and `weightAverage` stay absent; without `combination` the mixture is
- * linear and no geometric one was fitted; without `calibration` the network is not calibrated.
+ * linear and no geometric one was fitted; without `calibration` the network is not calibrated;
+ * without `frequencyWeights` one λ weighs every word.
  *
  * @module
  */
-import { JsonFields } from '../json-fields.ts';
+import { JsonFields, StoredJsonError } from '../json-fields.ts';
+import type { FrequencyWeights } from '../lm/frequency-weights.ts';
 import { readHyperparameters, type Hyperparameters } from '../lm/hyperparameters.ts';
 import type { SearchTrial } from '../lm/search.ts';
 import type { ServedModelChoice } from '../lm/served-model.ts';
@@ -123,6 +125,7 @@ function readServedModel(choice: JsonFields): ServedModelChoice {
   const pure = served === 'lstm' ? 1 : 0;
   const geometric = choice.has('geometric') ? choice.nullableObject('geometric') : null;
   const calibration = choice.has('calibration') ? choice.nullableObject('calibration') : null;
+  const frequencyWeights = choice.has('frequencyWeights') ? choice.nullableObject('frequencyWeights') : null;
   return {
     served,
     lstmWeight: choice.has('lstmWeight') ? choice.number('lstmWeight') : pure,
@@ -140,7 +143,20 @@ function readServedModel(choice: JsonFields): ServedModelChoice {
     },
     combination: choice.has('combination') ? choice.oneOf('combination', ['linear', 'geometric']) : 'linear',
     calibration: calibration && { exponent: calibration.number('exponent'), unknownScale: calibration.number('unknownScale') },
+    frequencyWeights: frequencyWeights && readFrequencyWeights(frequencyWeights),
   };
+}
+
+/** λ by word frequency: a weight in [0, 1] per class, one class more than its ascending bounds. */
+function readFrequencyWeights(weights: JsonFields): FrequencyWeights {
+  const countBounds = weights.numbers('countBounds');
+  const lstmWeights = weights.numbers('lstmWeights');
+  const sentences = weights.number('sentences');
+  const ascending = countBounds.every((bound, i) => bound > (countBounds[i - 1] ?? 0));
+  if (!ascending || lstmWeights.length !== countBounds.length + 1 || !lstmWeights.every((weight) => weight >= 0 && weight <= 1) || !(sentences > 0)) {
+    throw new StoredJsonError(`${weights.path} must hold ascending count bounds, a weight in [0, 1] for each class and the sentences counted`);
+  }
+  return { countBounds, lstmWeights, sentences };
 }
 
 function readSearch(search: JsonFields | null): ModelMetrics['search'] {

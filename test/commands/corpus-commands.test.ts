@@ -83,7 +83,12 @@ describe('/stats', () => {
   it.each([
     ['the validation split', {}, 'Answers with: LSTM + 3-gram, λ 0.6; validation perplexity: mixture 40.0, LSTM 50.0, 3-gram 45.0'],
     ['five folds', { folds: 5 }, 'Answers with: LSTM + 3-gram, λ 0.6; 5-fold cross-validated perplexity: mixture 40.0, LSTM 50.0, 3-gram 45.0'],
-  ])('names what answers and the perplexities it was chosen on: %s', async (_, folds, expected) => {
+    [
+      'λ by word frequency',
+      { frequencyWeights: { countBounds: [4], lstmWeights: [0.35, 0.9], sentences: 90 } },
+      'Answers with: LSTM + 3-gram, λ 0.35–0.9; validation perplexity: mixture 40.0, LSTM 50.0, 3-gram 45.0',
+    ],
+  ])('names what answers and the perplexities it was chosen on: %s', async (_, overrides, expected) => {
     const { services } = await taught([[ALICE.id, 'a b'], [ALICE.id, 'b c'], [BOB.id, 'c d']]);
     services.servedChoice = {
       served: 'mix',
@@ -92,10 +97,11 @@ describe('/stats', () => {
       kneserNeyPerplexity: 45,
       mixPerplexity: 40,
       targets: 100,
-      ...folds,
       geometric: null,
       combination: 'linear',
       calibration: null,
+      frequencyWeights: null,
+      ...overrides,
     };
     const [answer] = await runLine('/stats', { services });
     expect(answer?.text).toContain(expected);

@@ -35,6 +35,7 @@ function request(overrides: Partial<ExplanationRequest>): ExplanationRequest {
       kind: 'lstm',
       lstmWeight: 1,
       geometric: null,
+      frequencyWeights: null,
       language: { model: lstmNextWordModel(fixture.model), vocabulary: fixture.vocabulary },
     },
     corpus,

@@ -10,8 +10,10 @@ import {
   fitMixtureWeight,
   mixturePredictor,
   servedCalibration,
+  servedFrequencyWeights,
   servedGeometricWeights,
 } from '../../src/lm/served-model.ts';
+import { frequencyMixture, trainingCounts } from '../../src/lm/frequency-weights.ts';
 import { BOS, EOS, UNK } from '../../src/lm/special-tokens.ts';
 
 const SIZE = 8;
@@ -101,13 +103,16 @@ describe('calibrating the network before the mixture', () => {
     expect(choice.served).toBe('mix');
     expect(choice.calibration!.unknownScale).toBeGreaterThan(2);
     const kneserNey = KneserNeyTrigram.trainWithUnknownWords(train, SIZE);
-    const weights = { lstmWeight: choice.lstmWeight, geometric: servedGeometricWeights(choice), calibration: servedCalibration(choice) };
+    const frequencyWeights = servedFrequencyWeights(choice);
+    const byFrequency = frequencyWeights && frequencyMixture(frequencyWeights, trainingCounts(train, SIZE), train.length);
+    const weights = { lstmWeight: choice.lstmWeight, geometric: servedGeometricWeights(choice), calibration: servedCalibration(choice), byFrequency };
     const served = evaluate(heldOut, combinedPredictor(underconfident, kneserNey, weights)).perplexity;
     expect(served).toBeCloseTo(choice.mixPerplexity, 6);
     const calibrated: NextTokenPredictor = {
       sentenceDistributions: (ids) => underconfident.sentenceDistributions(ids).map((distribution) => calibrate(distribution, choice.calibration!)),
     };
-    expect(served).toBeCloseTo(evaluate(heldOut, mixturePredictor(calibrated, kneserNey, choice.lstmWeight)).perplexity, 9);
+    const uncalibratedWeights = { lstmWeight: choice.lstmWeight, geometric: null, byFrequency };
+    expect(served).toBeCloseTo(evaluate(heldOut, combinedPredictor(calibrated, kneserNey, uncalibratedWeights)).perplexity, 9);
     // Better than uncalibrated mixtures on the same sentences.
     for (const lambda of [0.25, 0.5, 0.75]) expect(served).toBeLessThan(evaluate(heldOut, mixturePredictor(underconfident, kneserNey, lambda)).perplexity);
     expect(choice.mixPerplexity).toBeLessThan(choice.lstmPerplexity);

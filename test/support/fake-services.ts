@@ -205,7 +205,7 @@ export class FakeServices implements BotServices {
   }
 
   private model(guildId: string): ModelInfo | null {
-    return this.corpus(guildId).length >= this.options.retrainMinChanges ? { version: 1, createdAt: 0, kind: 'lstm', lstmWeight: 1, geometric: null } : null;
+    return this.corpus(guildId).length >= this.options.retrainMinChanges ? { version: 1, createdAt: 0, kind: 'lstm', lstmWeight: 1, geometric: null, frequencyWeights: null } : null;
   }
 
   private noModel(guildId: string): { status: 'no_model'; sentences: number; sentencesNeeded: number } {

@@ -51,6 +51,7 @@ const CURRENT_METRICS: ModelMetrics = {
     geometric: { lstmExponent: 0.6, kneserNeyExponent: 0.7, perplexity: 13.2, linearPerplexity: 13.8, targets: 1500 },
     combination: 'geometric',
     calibration: null,
+    frequencyWeights: null,
   },
   backend: 'node',
   seconds: 120,
@@ -71,16 +72,19 @@ describe('readModelMetrics', () => {
     expect(metrics).not.toHaveProperty('weightAverage');
   });
 
-  it('reads a mixture fitted before the geometric combination as linear, and one fitted before calibration as uncalibrated', () => {
-    const { geometric, combination, calibration, ...linearOnly } = CURRENT_METRICS.servedModel!;
+  it('reads a mixture fitted before the geometric combination as linear, and one fitted before calibration or λ by word frequency as one λ on the network as it is', () => {
+    const { geometric, combination, calibration, frequencyWeights, ...linearOnly } = CURRENT_METRICS.servedModel!;
     expect(readModelMetrics(stored({ ...CURRENT_METRICS, servedModel: linearOnly })).servedModel).toEqual({
       ...linearOnly,
       geometric: null,
       combination: 'linear',
       calibration: null,
+      frequencyWeights: null,
     });
     const calibrated = { ...linearOnly, geometric, combination: 'linear' as const, calibration: { exponent: 1.1, unknownScale: 1.8 } };
-    expect(readModelMetrics(stored({ ...CURRENT_METRICS, servedModel: calibrated })).servedModel).toEqual(calibrated);
+    expect(readModelMetrics(stored({ ...CURRENT_METRICS, servedModel: calibrated })).servedModel).toEqual({ ...calibrated, frequencyWeights: null });
+    const byFrequency = { ...calibrated, frequencyWeights: { countBounds: [4, 64], lstmWeights: [0.5, 0.3, 0.9], sentences: 2000 } };
+    expect(readModelMetrics(stored({ ...CURRENT_METRICS, servedModel: byFrequency })).servedModel).toEqual(byFrequency);
   });
 
   it('reads a choice made before the mixture as the whole LSTM or the whole 3-gram', () => {
@@ -95,6 +99,7 @@ describe('readModelMetrics', () => {
       geometric: null,
       combination: 'linear',
       calibration: null,
+      frequencyWeights: null,
     });
     expect(readModelMetrics(stored(chosen('lstm'))).servedModel).toMatchObject({ lstmWeight: 1, mixPerplexity: 16.4 });
   });
@@ -105,6 +110,11 @@ describe('readModelMetrics', () => {
     ['with a text loss', { ...FIRST_METRICS, history: [{ ...FIRST_METRICS.history[0], trainLoss: '3.2' }] }, 'metrics.history[0].trainLoss must be a number, got "3.2"'],
     ['with an unknown mode', { ...FIRST_METRICS, mode: 'partial' }, 'metrics.mode must be one of full, incremental, got "partial"'],
     ['with a served model missing its figures', { ...FIRST_METRICS, servedModel: { served: 'lstm' } }, 'metrics.servedModel.lstmPerplexity must be a number, got nothing'],
+    [
+      'with a weight by word frequency short of a class',
+      { ...CURRENT_METRICS, servedModel: { ...CURRENT_METRICS.servedModel, frequencyWeights: { countBounds: [4, 64], lstmWeights: [0.5, 0.3], sentences: 2000 } } },
+      'metrics.servedModel.frequencyWeights must hold ascending count bounds, a weight in [0, 1] for each class and the sentences counted',
+    ],
   ])('refuses metrics %s, naming the field', (_, value, message) => {
     expect(() => readModelMetrics(stored(value))).toThrow(new StoredJsonError(message));
   });
