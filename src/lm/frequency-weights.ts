@@ -5,9 +5,9 @@
  * four to seven, and so on, neighbouring classes merged until each holds enough validation
  * targets; the end of sentence counts once per sentence, the unknown word never). The two parts
  * are not wrong about the same words: a network learns the shape of a sentence, where it ends and
- * where its punctuation falls, which a 3-gram that sees two words back cannot count, and the
- * 3-gram's counts of rarer words are often sharper than what the network made of them. One λ
- * weighs both alike; a λ per class trusts each part where it is right.
+ * where its punctuation falls, which a 3-gram that sees two words back cannot count, while on the
+ * middle of the vocabulary the 3-gram's counts are often sharper than what the network made of
+ * them. One λ weighs both alike; a λ per class trusts each part where it is right.
  *
  * @module
  */

@@ -5,10 +5,13 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CROSS_VALIDATION_FOLDS, MIN_SENTENCES_FOR_CROSS_VALIDATION } from '../../src/lm/hyperparameters.ts';
 import { KneserNeyTrigram } from '../../src/lm/kneser-ney.ts';
+import { Vocabulary } from '../../src/lm/vocabulary.ts';
 import { mixturePerplexity } from '../../src/lm/served-model.ts';
 import { createLogger } from '../../src/log.ts';
 import { predictNextWords } from '../../src/lm/predict.ts';
-import { BOS } from '../../src/lm/special-tokens.ts';
+import { BOS, EOS, FIRST_WORD_ID } from '../../src/lm/special-tokens.ts';
+import { CorpusDigester } from '../../src/app/corpus-digester.ts';
+import { ServingModel } from '../../src/app/serving-model.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { runTrainingJob } from '../../src/training/job.ts';
 import { readModelMetrics } from '../../src/training/metrics.ts';
@@ -91,6 +94,41 @@ describe('serving the better of the LSTM and the n-gram model', () => {
       }
     } finally {
       await registry.close();
+    }
+  });
+
+  it('answers with λ by word frequency as the stored choice weighs each class, its counts read per sentence', async () => {
+    teachSentences(store, 'g', longRangeCorpus());
+    await trainFull('g', { hyperparameters: { validationFraction: 0.3, maxEpochs: 4, embeddingSize: 8, hiddenSize: 16 } });
+    const stored = store.servingModel('g')!;
+    const metrics = readModelMetrics(stored.metrics);
+    // Fitted on half the sentences the model counts (a word it saw m times is read as seen m / 2
+    // times), the bound halfway up the words' counts.
+    const { counts } = Vocabulary.fromJSON(stored.vocabulary).toJSON();
+    const middle = [...counts.slice(FIRST_WORD_ID)].sort((x, y) => x - y)[Math.floor((counts.length - FIRST_WORD_ID) / 2)]!;
+    const frequencyWeights = { countBounds: [middle / 2], lstmWeights: [0.1, 0.9], sentences: stored.corpusSentences / 2 };
+    const servedModel = { ...metrics.servedModel!, served: 'mix', combination: 'linear', calibration: null, frequencyWeights };
+    const digester = new CorpusDigester(store);
+    const serving = await ServingModel.load({ ...stored, metrics: { ...metrics, servedModel } }, (guildId, vocabulary) => digester.digest(guildId, vocabulary));
+    try {
+      expect(serving.info.frequencyWeights).toEqual(frequencyWeights);
+      const { vocabulary } = serving;
+      const corpus = store.corpus('g').sentences.map((tokens) => vocabulary.encode(tokens).ids);
+      const trigram = KneserNeyTrigram.trainWithUnknownWords(corpus, vocabulary.size);
+      const lambdaOf = (id: number): number => ((id === EOS ? stored.corpusSentences : counts[id]!) >= middle ? 0.9 : 0.1);
+      expect(counts.some((count, id) => id >= FIRST_WORD_ID && count < middle)).toBe(true);
+      for (const context of corpus.slice(0, 5).map((ids) => [BOS, ...ids.slice(0, 3)])) {
+        const lstm = serving.lstm.nextDistribution(context);
+        const kneserNey = trigram.distribution(context);
+        const served = serving.language.model.nextDistribution(context);
+        const mixed = (id: number): number => lambdaOf(id) * lstm[id]! + (1 - lambdaOf(id)) * kneserNey[id]!;
+        let total = 0;
+        for (let id = 0; id < vocabulary.size; id++) total += mixed(id);
+        for (let id = FIRST_WORD_ID; id < vocabulary.size; id++) expect(served[id]).toBeCloseTo(mixed(id) / total, 9);
+      }
+    } finally {
+      serving.dispose();
+      await digester.close();
     }
   });
 
