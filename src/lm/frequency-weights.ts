@@ -12,7 +12,7 @@
  * @module
  */
 import type { Distribution } from './evaluate.ts';
-import { gainsMoreThanChance, goldenSectionMaximum } from './golden-section.ts';
+import { gainsMoreThanChance, goldenSectionMaximum } from './likelihood-fitting.ts';
 import { EOS } from './special-tokens.ts';
 
 /** λ by frequency class, as a model's metrics keep it. */

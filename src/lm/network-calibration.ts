@@ -10,7 +10,7 @@
  * @module
  */
 import type { Distribution } from './evaluate.ts';
-import { goldenSectionMaximum } from './golden-section.ts';
+import { goldenSectionMaximum } from './likelihood-fitting.ts';
 import { UNK } from './special-tokens.ts';
 
 /** How the network's distribution is reshaped before it is mixed. */

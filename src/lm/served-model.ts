@@ -31,7 +31,7 @@ import {
   type FrequencyMixture,
   type FrequencyWeights,
 } from './frequency-weights.ts';
-import { gainsMoreThanChance } from './golden-section.ts';
+import { gainsMoreThanChance } from './likelihood-fitting.ts';
 
 /** The kinds of model that can answer predictions. */
 export type ServedKind = 'lstm' | 'kneser-ney' | 'mix';
